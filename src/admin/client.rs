@@ -1,0 +1,136 @@
+//! The admin socket's client side: a blocking Unix-socket connection that implements
+//! [`Admin`] by sending one request and reading one response at a time.
+
+use super::wire::{decode, encode, frame_len, Request, Response, WireMessage};
+use super::{Admin, AdminError};
+use mailhive_store::{MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username};
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+#[derive(Debug)]
+pub struct AdminClient {
+    /// One request at a time: a response always follows its request on this stream.
+    stream: RefCell<UnixStream>,
+}
+
+impl AdminClient {
+    pub fn connect(socket: &Path) -> std::io::Result<Self> {
+        Ok(AdminClient {
+            stream: RefCell::new(UnixStream::connect(socket)?),
+        })
+    }
+
+    fn call(&self, request: &Request) -> Result<Response, AdminError> {
+        let mut stream = self.stream.borrow_mut();
+        stream.write_all(&encode(request)?)?;
+        let mut header = [0u8; 4];
+        stream.read_exact(&mut header)?;
+        let mut body = vec![0u8; frame_len(header)?];
+        stream.read_exact(&mut body)?;
+        match decode(&body)? {
+            Response::Refused(text) => Err(AdminError::Refused(text)),
+            Response::Failed(text) => {
+                Err(AdminError::Protocol(format!("the server failed: {text}")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn expect_done(&self, request: &Request) -> Result<(), AdminError> {
+        match self.call(request)? {
+            Response::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+fn unexpected(response: Response) -> AdminError {
+    AdminError::Protocol(format!("unexpected answer {response:?}"))
+}
+
+impl Admin for AdminClient {
+    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+        self.expect_done(&Request::AddUser {
+            user: user.to_string(),
+            password: password.to_owned(),
+        })
+    }
+
+    fn set_password(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+        self.expect_done(&Request::SetPassword {
+            user: user.to_string(),
+            password: password.to_owned(),
+        })
+    }
+
+    fn remove_user(&self, user: &Username) -> Result<(), AdminError> {
+        self.expect_done(&Request::RemoveUser {
+            user: user.to_string(),
+        })
+    }
+
+    fn users(&self) -> Result<Vec<Username>, AdminError> {
+        match self.call(&Request::Users)? {
+            Response::Users(names) => names
+                .iter()
+                .map(|n| Username::parse(n).map_err(|e| AdminError::Protocol(e.into())))
+                .collect(),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn import_target(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<MailboxId, AdminError> {
+        match self.call(&Request::ImportTarget {
+            user: user.to_string(),
+            mailbox: mailbox.to_string(),
+        })? {
+            Response::Mailbox(id) => Ok(MailboxId(id)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
+        let messages = messages
+            .iter()
+            .map(|m| WireMessage {
+                raw: serde_bytes::ByteBuf::from(m.raw.to_vec()),
+                system_flags: SystemFlags::ALL
+                    .iter()
+                    .filter(|(f, _)| m.flags.system.contains(*f))
+                    .map(|(_, name)| (*name).to_owned())
+                    .collect(),
+                keywords: m.flags.keywords().to_vec(),
+                unix_seconds: m.internal_date.unix_seconds,
+                offset_minutes: m.internal_date.offset_minutes,
+            })
+            .collect();
+        match self.call(&Request::Append {
+            mailbox: mailbox.0,
+            messages,
+        })? {
+            Response::Appended(n) => Ok(n as usize),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn set_acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+        grantee: &Username,
+        rights: Rights,
+    ) -> Result<(), AdminError> {
+        self.expect_done(&Request::SetAcl {
+            owner: owner.to_string(),
+            mailbox: mailbox.to_string(),
+            grantee: grantee.to_string(),
+            rights: rights.to_string(),
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! Administrative operations (accounts, import, sharing) behind one trait, [`Admin`],
+//! with two ways to reach the store: directly (the store implements it) when no server
+//! runs, or through the running server's local admin socket ([`client::AdminClient`]),
+//! because sled lets one process at a time open a store. [`connect`] picks the right one.
+
+pub mod client;
+pub mod server;
+mod wire;
+
+use crate::config::Config;
+use mailhive_store::{
+    MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
+};
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The request was understood and declined; the text says why.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("admin socket: {0}")]
+    Socket(#[from] io::Error),
+    #[error("admin socket: {0}")]
+    Protocol(String),
+}
+
+/// What an administrator can do to a store.
+pub trait Admin {
+    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError>;
+    fn set_password(&self, user: &Username, password: &str) -> Result<(), AdminError>;
+    fn remove_user(&self, user: &Username) -> Result<(), AdminError>;
+    fn users(&self) -> Result<Vec<Username>, AdminError>;
+    /// The mailbox an import writes to, created and subscribed if missing.
+    fn import_target(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<MailboxId, AdminError>;
+    /// Appends durably; returns how many messages were stored.
+    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError>;
+    /// Grants `rights` on `owner`'s `mailbox` to `grantee` (empty rights revoke).
+    fn set_acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+        grantee: &Username,
+        rights: Rights,
+    ) -> Result<(), AdminError>;
+}
+
+fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
+    AdminError::Refused(format!("{subject}: {refusal}"))
+}
+
+impl Admin for Store {
+    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+        Store::add_user(self, user, password)?.map_err(|r| refused(user, r))
+    }
+
+    fn set_password(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+        Store::set_password(self, user, password)?.map_err(|r| refused(user, r))
+    }
+
+    fn remove_user(&self, user: &Username) -> Result<(), AdminError> {
+        Store::remove_user(self, user)?.map_err(|r| refused(user, r))
+    }
+
+    fn users(&self) -> Result<Vec<Username>, AdminError> {
+        Ok(Store::users(self)?)
+    }
+
+    fn import_target(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<MailboxId, AdminError> {
+        self.ensure_mailbox(user, mailbox)?.map_err(|r| match r {
+            Refusal::NoSuchUser => refused(user, r),
+            other => refused(format!("{user}/{mailbox}"), other),
+        })
+    }
+
+    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
+        let uids = Store::append(self, mailbox, messages)?.map_err(|r| refused("append", r))?;
+        Ok(uids.len())
+    }
+
+    fn set_acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+        grantee: &Username,
+        rights: Rights,
+    ) -> Result<(), AdminError> {
+        if !self.user_exists(grantee)? {
+            return Err(refused(grantee, Refusal::NoSuchUser));
+        }
+        let info = self
+            .mailbox(owner, mailbox)?
+            .ok_or_else(|| refused(format!("{owner}/{mailbox}"), Refusal::NoSuchMailbox))?;
+        Store::set_acl(self, info.id, grantee.as_str(), rights)?.map_err(|r| refused(mailbox, r))
+    }
+}
+
+/// The running server's admin socket if it answers, otherwise the store itself.
+pub fn connect(config: &Config) -> Result<Box<dyn Admin>, AdminError> {
+    let socket = config.admin_socket();
+    if let Ok(client) = client::AdminClient::connect(&socket) {
+        return Ok(Box::new(client));
+    }
+    match Store::open(&config.store_path) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(e) => Err(AdminError::Refused(format!(
+            "cannot open the store at {} ({e}); if a server is running, its admin socket {} does not answer",
+            config.store_path.display(),
+            socket.display()
+        ))),
+    }
+}

@@ -1,0 +1,166 @@
+//! The admin socket's server side, run by `mailhive serve`: a Unix socket in the data
+//! directory (mode 0600: only the server's own user may administer it). Each request is
+//! carried out on a blocking thread against the server's store, through [`Admin`].
+
+use super::wire::{decode, encode, frame_len, Request, Response, WireMessage};
+use super::{Admin, AdminError};
+use mailhive_store::{
+    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, Store, SystemFlags, Username,
+};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+/// Binds the admin socket, replacing a stale socket file left by a crashed server.
+pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("another server answers on {}", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Serves admin connections until the task is dropped.
+pub async fn run(listener: UnixListener, store: Arc<Store>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                actix_rt::spawn(serve_connection(stream, store.clone()));
+            }
+            Err(e) => tracing::warn!(error = %e, "admin socket accept failed"),
+        }
+    }
+}
+
+async fn serve_connection(mut stream: UnixStream, store: Arc<Store>) {
+    loop {
+        let mut header = [0u8; 4];
+        if stream.read_exact(&mut header).await.is_err() {
+            return; // the client closed the connection
+        }
+        let request = match read_body(&mut stream, header).await {
+            Ok(request) => request,
+            Err(e) => {
+                tracing::warn!(error = %e, "bad admin request");
+                return;
+            }
+        };
+        let store = store.clone();
+        let response = actix_rt::task::spawn_blocking(move || execute(store.as_ref(), request))
+            .await
+            .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")));
+        let written = match encode(&response) {
+            Ok(frame) => stream.write_all(&frame).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "admin reply failed");
+            return;
+        }
+    }
+}
+
+async fn read_body(stream: &mut UnixStream, header: [u8; 4]) -> io::Result<Request> {
+    let mut body = vec![0u8; frame_len(header)?];
+    stream.read_exact(&mut body).await?;
+    decode(&body)
+}
+
+fn user(name: &str) -> Result<Username, AdminError> {
+    Username::parse(name).map_err(|e| AdminError::Refused(format!("{name:?}: {e}")))
+}
+
+fn mailbox(name: &str) -> Result<MailboxName, AdminError> {
+    MailboxName::parse(name).map_err(|e| AdminError::Refused(format!("{name:?}: {e}")))
+}
+
+fn new_message(m: &WireMessage) -> Result<NewMessage<'_>, AdminError> {
+    let mut system = SystemFlags::empty();
+    for name in &m.system_flags {
+        let flag = SystemFlags::from_name(name)
+            .ok_or_else(|| AdminError::Refused(format!("{name}: not a system flag")))?;
+        system.insert(flag);
+    }
+    Ok(NewMessage {
+        raw: &m.raw,
+        flags: Flags::new(system, m.keywords.iter().cloned()),
+        internal_date: InternalDate {
+            unix_seconds: m.unix_seconds,
+            offset_minutes: m.offset_minutes,
+        },
+    })
+}
+
+/// Carries out one request on the store.
+fn execute(store: &Store, request: Request) -> Response {
+    let result = match request {
+        Request::AddUser {
+            user: name,
+            password,
+        } => user(&name)
+            .and_then(|u| Admin::add_user(store, &u, &password))
+            .map(|()| Response::Done),
+        Request::SetPassword {
+            user: name,
+            password,
+        } => user(&name)
+            .and_then(|u| Admin::set_password(store, &u, &password))
+            .map(|()| Response::Done),
+        Request::RemoveUser { user: name } => user(&name)
+            .and_then(|u| Admin::remove_user(store, &u))
+            .map(|()| Response::Done),
+        Request::Users => Admin::users(store)
+            .map(|users| Response::Users(users.iter().map(|u| u.to_string()).collect())),
+        Request::ImportTarget {
+            user: name,
+            mailbox: mb,
+        } => user(&name)
+            .and_then(|u| Ok((u, mailbox(&mb)?)))
+            .and_then(|(u, m)| store.import_target(&u, &m))
+            .map(|id| Response::Mailbox(id.0)),
+        Request::Append {
+            mailbox: id,
+            messages,
+        } => messages
+            .iter()
+            .map(new_message)
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|batch| Admin::append(store, MailboxId(id), &batch))
+            .map(|n| Response::Appended(n as u64)),
+        Request::SetAcl {
+            owner,
+            mailbox: mb,
+            grantee,
+            rights,
+        } => (|| {
+            let rights = Rights::parse(&rights)
+                .map_err(|c| AdminError::Refused(format!("{c:?} is not an RFC 4314 right")))?;
+            Admin::set_acl(
+                store,
+                &user(&owner)?,
+                &mailbox(&mb)?,
+                &user(&grantee)?,
+                rights,
+            )
+        })()
+        .map(|()| Response::Done),
+    };
+    match result {
+        Ok(response) => response,
+        Err(AdminError::Refused(text)) => Response::Refused(text),
+        Err(other) => {
+            tracing::error!(error = %other, "admin request failed");
+            Response::Failed(other.to_string())
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! mailhive: a self-hosted IMAP and POP3 mail backend. This crate is the server and the
+//! command line; the mailstore is `mailhive-store`, the wire formats `mailhive-protocol`.
+//!
+//! # Layout
+//! - [`config`]: the layered, validated configuration and the settings table.
+//! - [`cli`]: the commands of SPEC §2.
+//! - [`admin`]: administrative operations, on the store or through the admin socket.
+//! - [`mbox`] and [`import`]: reading mbox files and importing them.
+//! - [`demo`]: the demo users and mail of `serve --demo`.
+//! - [`serve`]: the server process.
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod import;
+pub mod mbox;
+pub mod serve;

@@ -1,0 +1,209 @@
+//! Accounts: argon2id password hashes (never the password), and the mailboxes every new
+//! account starts with — INBOX plus the RFC 6154 special-use folders, all subscribed.
+
+use crate::mailbox::{create_in, delete_in};
+use crate::schema::{key, AccountRecord, MailboxRecord};
+use crate::types::{InternalDate, MailboxName, SpecialUse, Username};
+use crate::{Outcome, Refusal, Store, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::sync::OnceLock;
+
+/// The folders a new account gets besides INBOX.
+pub const DEFAULT_FOLDERS: [(&str, SpecialUse); 5] = [
+    ("Sent", SpecialUse::Sent),
+    ("Drafts", SpecialUse::Drafts),
+    ("Trash", SpecialUse::Trash),
+    ("Junk", SpecialUse::Junk),
+    ("Archive", SpecialUse::Archive),
+];
+
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| StoreError::PasswordHash(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|e| StoreError::PasswordHash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::PasswordHash(e.to_string()))
+}
+
+fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash that no password matches, verified against for unknown users so that a
+/// login for a missing account costs as much time as one for an existing account.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password that is never accepted").unwrap_or_default())
+}
+
+impl Store {
+    /// Creates an account with INBOX and the default folders, all subscribed.
+    pub fn add_user(&self, user: &Username, password: &str) -> Outcome<()> {
+        let password_hash = hash_password(password)?;
+        self.write(|tx| {
+            let k = key::account(user);
+            if tx.get(&k)?.is_some() {
+                return Ok(Err(Refusal::UserExists));
+            }
+            let record = AccountRecord {
+                password_hash,
+                created: InternalDate::now().unix_seconds,
+            };
+            tx.put_record(k, &record)?;
+            let inbox = MailboxName::inbox();
+            create_in(tx, user, &inbox, None)?;
+            tx.put(key::subscription(user, Some(&inbox)), Vec::new());
+            for (name, special_use) in DEFAULT_FOLDERS {
+                let name = MailboxName::parse(name).map_err(|e| StoreError::Encode(e.into()))?;
+                create_in(tx, user, &name, Some(special_use))?;
+                tx.put(key::subscription(user, Some(&name)), Vec::new());
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    /// Replaces an account's password.
+    pub fn set_password(&self, user: &Username, password: &str) -> Outcome<()> {
+        let password_hash = hash_password(password)?;
+        self.write(|tx| {
+            let k = key::account(user);
+            let Some(mut record) = tx.record::<AccountRecord>(&k)? else {
+                return Ok(Err(Refusal::NoSuchUser));
+            };
+            record.password_hash = password_hash;
+            tx.put_record(k, &record)?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// Removes an account, its mailboxes and messages, its subscriptions and every right
+    /// granted to it on other users' mailboxes.
+    pub fn remove_user(&self, user: &Username) -> Outcome<()> {
+        self.write(|tx| {
+            let k = key::account(user);
+            if tx.get(&k)?.is_none() {
+                return Ok(Err(Refusal::NoSuchUser));
+            }
+            tx.delete(k);
+            for entry in tx.scan_committed(&key::mailbox_name(user, None)) {
+                let (name_key, id) = entry?;
+                let id = crate::types::MailboxId(crate::schema::decode(&name_key, &id)?);
+                delete_in(tx, id)?;
+            }
+            for entry in tx.scan_committed(&key::subscription(user, None)) {
+                tx.delete(entry?.0);
+            }
+            for entry in tx.scan_committed(&key::grant(user.as_str(), None)) {
+                let (grant_key, _) = entry?;
+                if let Some(mailbox) = key::mailbox_of_grant(&grant_key) {
+                    let mk = key::mailbox(mailbox);
+                    if let Some(mut record) = tx.record::<MailboxRecord>(&mk)? {
+                        record.acl.retain(|(who, _)| who != user.as_str());
+                        tx.put_record(mk, &record)?;
+                    }
+                }
+                tx.delete(grant_key);
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    /// Every account name, sorted.
+    pub fn users(&self) -> Result<Vec<Username>, StoreError> {
+        self.engine()
+            .scan_prefix(&key::accounts())
+            .map(|entry| {
+                let (k, _) = entry?;
+                let name = std::str::from_utf8(&k[1..]).map_err(|e| StoreError::corrupt(&k, e))?;
+                Username::parse(name).map_err(|e| StoreError::corrupt(&k, e))
+            })
+            .collect()
+    }
+
+    pub fn user_exists(&self, user: &Username) -> Result<bool, StoreError> {
+        Ok(self.engine().get(&key::account(user))?.is_some())
+    }
+
+    /// True when `password` is the user's. Takes the same time for an unknown user.
+    pub fn verify_password(&self, user: &Username, password: &str) -> Result<bool, StoreError> {
+        match self.read::<AccountRecord>(&key::account(user))? {
+            Some(record) => Ok(verify(&record.password_hash, password)),
+            None => {
+                verify(decoy_hash(), password);
+                Ok(false)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> Username {
+        Username::parse(name).unwrap()
+    }
+
+    #[test]
+    fn accounts_round_trip_and_passwords_verify() {
+        let store = Store::temporary().unwrap();
+        store.add_user(&user("Karen"), "s3cret").unwrap().unwrap();
+        assert_eq!(
+            store.add_user(&user("karen"), "x").unwrap(),
+            Err(Refusal::UserExists)
+        );
+        assert!(store.verify_password(&user("KAREN"), "s3cret").unwrap());
+        assert!(!store.verify_password(&user("karen"), "wrong").unwrap());
+        assert!(!store.verify_password(&user("nobody"), "s3cret").unwrap());
+        store.set_password(&user("karen"), "new").unwrap().unwrap();
+        assert!(store.verify_password(&user("karen"), "new").unwrap());
+        assert_eq!(store.users().unwrap(), vec![user("karen")]);
+        store.remove_user(&user("karen")).unwrap().unwrap();
+        assert!(store.users().unwrap().is_empty());
+        assert_eq!(
+            store.remove_user(&user("karen")).unwrap(),
+            Err(Refusal::NoSuchUser)
+        );
+    }
+
+    #[test]
+    fn a_new_account_has_inbox_and_special_folders_subscribed() {
+        let store = Store::temporary().unwrap();
+        store.add_user(&user("demo"), "demo").unwrap().unwrap();
+        let names: Vec<String> = store
+            .mailboxes(&user("demo"))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"]
+        );
+        assert_eq!(store.subscriptions(&user("demo")).unwrap().len(), 6);
+        let sent = store
+            .mailbox(&user("demo"), &MailboxName::parse("Sent").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent.special_use, Some(SpecialUse::Sent));
+    }
+
+    #[test]
+    fn the_stored_hash_is_argon2id_not_the_password() {
+        let store = Store::temporary().unwrap();
+        store.add_user(&user("a"), "hunter2").unwrap().unwrap();
+        let record: AccountRecord = store.read(&key::account(&user("a"))).unwrap().unwrap();
+        assert!(record.password_hash.starts_with("$argon2id$"));
+        assert!(!record.password_hash.contains("hunter2"));
+    }
+}

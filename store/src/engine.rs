@@ -1,0 +1,109 @@
+//! The storage-engine seam. The mailstore needs only an ordered map of byte keys to byte
+//! values with prefix/range scans, atomic multi-key batches and a durable flush; every
+//! mailstore rule (UIDs, counters, reference counts) lives above this trait, so another
+//! engine — a distributed one — plugs in here without touching the mailstore or the
+//! server. Callers serialise writes themselves (see `Store`), so an engine need not offer
+//! transactions.
+
+use crate::StoreError;
+use std::path::Path;
+
+/// One key-value pair from a scan.
+pub type Entry = (Vec<u8>, Vec<u8>);
+/// A scan over entries in key order.
+pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send + 'a>;
+
+/// A set of writes applied all together or not at all.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    /// Writes in order; `None` removes the key.
+    pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// An ordered, durable key-value engine.
+pub trait Engine: Send + Sync + std::fmt::Debug {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_>;
+    /// Entries with `start <= key < end`, in key order.
+    fn scan_range(&self, start: &[u8], end: &[u8]) -> Scan<'_>;
+    /// Applies every write of `batch` atomically (not yet durably).
+    fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    /// Makes every applied batch durable.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Bytes the engine occupies on disk.
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+}
+
+/// The embedded engine: one sled tree in a directory.
+#[derive(Debug)]
+pub struct SledEngine {
+    db: sled::Db,
+}
+
+impl SledEngine {
+    /// Opens (or creates) the sled database in `dir`. Fails if another process holds it.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            // Durability comes from explicit flushes (group commit), not from a timer.
+            .flush_every_ms(None)
+            .open()
+            .map_err(StoreError::engine)?;
+        Ok(SledEngine { db })
+    }
+
+    /// A database that lives only as long as this value (for tests and benchmarks).
+    pub fn temporary() -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(StoreError::engine)?;
+        Ok(SledEngine { db })
+    }
+}
+
+fn entries(iter: sled::Iter) -> Scan<'static> {
+    Box::new(iter.map(|item| {
+        item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .map_err(StoreError::engine)
+    }))
+}
+
+impl Engine for SledEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .db
+            .get(key)
+            .map_err(StoreError::engine)?
+            .map(|v| v.to_vec()))
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
+        entries(self.db.scan_prefix(prefix))
+    }
+
+    fn scan_range(&self, start: &[u8], end: &[u8]) -> Scan<'_> {
+        entries(self.db.range(start.to_vec()..end.to_vec()))
+    }
+
+    fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch.ops {
+            match value {
+                Some(v) => sled_batch.insert(key, v),
+                None => sled_batch.remove(key),
+            }
+        }
+        self.db.apply_batch(sled_batch).map_err(StoreError::engine)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(StoreError::engine)
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(StoreError::engine)
+    }
+}

@@ -1,0 +1,43 @@
+//! The mailhive mailstore: accounts, mailboxes and messages, persisted in an embedded
+//! ordered key-value engine (sled), with no networking and no async runtime.
+//!
+//! # Layout
+//! - [`engine`]: the storage-engine seam — an ordered key space with atomic batches and
+//!   a flush; sled is the only engine today.
+//! - [`durability`]: group commit, so that concurrent writers share one flush.
+//! - [`schema`]: keys and the versioned on-disk value types.
+//! - [`types`]: validated names, flags, dates and rights that callers pass in.
+//! - [`mime`]: the parse done once at append (envelope, body structure, header text).
+//! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
+//!
+//! # Invariants
+//! - A mutating call returns only after its change is on disk.
+//! - UIDs in a mailbox strictly increase and are never reused; UIDVALIDITY changes only
+//!   when a mailbox is created anew.
+//! - Every operation touches O(log n) keys of a mailbox of n messages (plus the messages it
+//!   names): no per-mailbox structure grows with the message count.
+//! - A message's bytes are stored once, whatever the number of mailboxes holding it.
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+
+mod account;
+mod blob;
+pub mod durability;
+pub mod engine;
+mod error;
+mod mailbox;
+mod message;
+pub mod mime;
+pub mod schema;
+mod store;
+mod tx;
+pub mod types;
+
+pub use error::{Outcome, Refusal, StoreError};
+pub use mailbox::MailboxInfo;
+pub use message::{ExpungeScope, FlagChange, MessageInfo, NewMessage};
+pub use mime::{Envelope, HeaderField, MessageSummary, MimePart, PartKind};
+pub use store::Store;
+pub use types::{
+    BlobId, Flags, InternalDate, MailboxId, MailboxName, Rights, SpecialUse, SystemFlags, Username,
+};

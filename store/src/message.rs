@@ -1,0 +1,378 @@
+//! Messages in a mailbox: append, flag changes, expunge, copy and move.
+//!
+//! A message is one record keyed by (mailbox id, UID), pointing at a shared body. Every
+//! operation rewrites only the records it names plus the mailbox's fixed-size record
+//! (counters, UIDNEXT, HIGHESTMODSEQ), so its cost does not grow with the mailbox.
+
+use crate::blob::{add_reference, drop_reference, PreparedBlob};
+use crate::mailbox::mailbox_record;
+use crate::schema::{decode, key, MailboxRecord, MessageRecord};
+use crate::tx::Tx;
+use crate::types::{BlobId, Flags, InternalDate, MailboxId, SystemFlags};
+use crate::{Outcome, Refusal, Store, StoreError};
+use std::ops::RangeInclusive;
+
+/// Distinct keywords a mailbox may hold (its FLAGS list stays readable).
+pub const MAX_KEYWORDS: usize = 256;
+
+/// A message to append.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub raw: &'a [u8],
+    pub flags: Flags,
+    pub internal_date: InternalDate,
+}
+
+/// One stored message as SELECT, FETCH and SEARCH see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    pub uid: u32,
+    pub blob: BlobId,
+    pub flags: Flags,
+    pub internal_date: InternalDate,
+    pub size: u32,
+    pub modseq: u64,
+}
+
+impl MessageInfo {
+    fn new(uid: u32, r: MessageRecord) -> Self {
+        MessageInfo {
+            uid,
+            blob: r.blob,
+            flags: r.flags,
+            internal_date: r.internal_date,
+            size: r.size,
+            modseq: r.modseq,
+        }
+    }
+}
+
+/// A STORE operation on flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagChange {
+    Add(Flags),
+    Remove(Flags),
+    Replace(Flags),
+}
+
+impl FlagChange {
+    fn apply(&self, current: &Flags) -> Flags {
+        match self {
+            FlagChange::Replace(new) => new.clone(),
+            FlagChange::Add(add) => {
+                let mut out = current.clone();
+                out.system.insert(add.system);
+                for k in add.keywords() {
+                    out.add_keyword(k.clone());
+                }
+                out
+            }
+            FlagChange::Remove(remove) => {
+                let mut out = current.clone();
+                out.system = out.system.difference(remove.system);
+                for k in remove.keywords() {
+                    out.remove_keyword(k);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Which messages an expunge removes.
+#[derive(Debug, Clone, Copy)]
+pub enum ExpungeScope<'a> {
+    /// Every message with \Deleted (EXPUNGE, CLOSE).
+    AllDeleted,
+    /// The listed UIDs that have \Deleted (UID EXPUNGE).
+    DeletedAmong(&'a [u32]),
+    /// Exactly the listed UIDs, whatever their flags (POP3 QUIT, MOVE).
+    Exactly(&'a [u32]),
+}
+
+/// Adds the message's keywords to the mailbox's list, refusing past the limit.
+fn note_keywords(mailbox: &mut MailboxRecord, flags: &Flags) -> Result<(), Refusal> {
+    for k in flags.keywords() {
+        if let Err(at) = mailbox.keywords.binary_search(k) {
+            if mailbox.keywords.len() >= MAX_KEYWORDS {
+                return Err(Refusal::TooManyKeywords { max: MAX_KEYWORDS });
+            }
+            mailbox.keywords.insert(at, k.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Adds (`sign = 1`) or removes (`sign = -1`) a message from the mailbox's counters.
+fn count(mailbox: &mut MailboxRecord, message: &MessageRecord, sign: i64) {
+    let adjust = |v: u32| (i64::from(v) + sign).clamp(0, u32::MAX as i64) as u32;
+    mailbox.messages = adjust(mailbox.messages);
+    if !message.flags.is_seen() {
+        mailbox.unseen = adjust(mailbox.unseen);
+    }
+    let bytes = i64::try_from(mailbox.bytes).unwrap_or(i64::MAX) + sign * i64::from(message.size);
+    mailbox.bytes = bytes.max(0) as u64;
+}
+
+fn load_mailbox(tx: &Tx<'_>, id: MailboxId) -> Result<Option<MailboxRecord>, StoreError> {
+    mailbox_record(tx, id)
+}
+
+/// Writes `record` as the next UID of `mailbox`, returning that UID.
+fn add_message(
+    tx: &mut Tx<'_>,
+    id: MailboxId,
+    mailbox: &mut MailboxRecord,
+    record: MessageRecord,
+) -> Outcome<u32> {
+    if mailbox.uid_next == u32::MAX {
+        return Ok(Err(Refusal::UidsExhausted));
+    }
+    if let Err(refusal) = note_keywords(mailbox, &record.flags) {
+        return Ok(Err(refusal));
+    }
+    let uid = mailbox.uid_next;
+    mailbox.uid_next += 1;
+    count(mailbox, &record, 1);
+    tx.put_record(key::message(id, uid), &record)?;
+    Ok(Ok(uid))
+}
+
+/// Removes the listed messages that `keep` rejects; returns the UIDs removed.
+fn remove_messages(
+    tx: &mut Tx<'_>,
+    id: MailboxId,
+    mailbox: &mut MailboxRecord,
+    uids: impl Iterator<Item = u32>,
+    only_deleted: bool,
+) -> Result<Vec<u32>, StoreError> {
+    let mut removed = Vec::new();
+    for uid in uids {
+        let k = key::message(id, uid);
+        let Some(record) = tx.record::<MessageRecord>(&k)? else {
+            continue;
+        };
+        if only_deleted && !record.flags.system.contains(SystemFlags::DELETED) {
+            continue;
+        }
+        count(mailbox, &record, -1);
+        drop_reference(tx, record.blob)?;
+        tx.delete(k);
+        removed.push(uid);
+    }
+    Ok(removed)
+}
+
+impl Store {
+    /// Appends messages in order and returns their UIDs. Bodies are parsed and
+    /// compressed before the writer lock is taken; the batch is durable on return.
+    pub fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Outcome<Vec<u32>> {
+        let prepared = messages
+            .iter()
+            .map(|m| PreparedBlob::new(m.raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(|tx| {
+            let Some(mut record) = load_mailbox(tx, mailbox)? else {
+                return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            record.highest_modseq += 1;
+            let mut uids = Vec::with_capacity(messages.len());
+            for (message, blob) in messages.iter().zip(prepared) {
+                let size = blob.size();
+                let message_record = MessageRecord {
+                    blob: blob.insert(tx)?,
+                    flags: message.flags.clone(),
+                    internal_date: message.internal_date,
+                    size,
+                    modseq: record.highest_modseq,
+                };
+                match add_message(tx, mailbox, &mut record, message_record)? {
+                    Ok(uid) => uids.push(uid),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            tx.put_record(key::mailbox(mailbox), &record)?;
+            Ok(Ok(uids))
+        })
+    }
+
+    pub fn message(&self, mailbox: MailboxId, uid: u32) -> Result<Option<MessageInfo>, StoreError> {
+        Ok(self
+            .read::<MessageRecord>(&key::message(mailbox, uid))?
+            .map(|r| MessageInfo::new(uid, r)))
+    }
+
+    /// The messages with UIDs in `uids`, in UID order, read as the iterator advances.
+    pub fn messages(
+        &self,
+        mailbox: MailboxId,
+        uids: RangeInclusive<u32>,
+    ) -> impl Iterator<Item = Result<MessageInfo, StoreError>> + '_ {
+        let start = key::message(mailbox, *uids.start());
+        let end = match uids.end().checked_add(1) {
+            Some(next) => key::message(mailbox, next),
+            None => key::messages(MailboxId(mailbox.0 + 1)),
+        };
+        self.engine().scan_range(&start, &end).map(|entry| {
+            let (k, v) = entry?;
+            let uid = key::uid_of(&k)
+                .ok_or_else(|| StoreError::corrupt(&k, "message key without UID"))?;
+            Ok(MessageInfo::new(uid, decode(&k, &v)?))
+        })
+    }
+
+    /// Every UID in the mailbox, ascending (the sequence-number map).
+    pub fn uids(&self, mailbox: MailboxId) -> Result<Vec<u32>, StoreError> {
+        self.engine()
+            .scan_prefix(&key::messages(mailbox))
+            .map(|entry| {
+                let (k, _) = entry?;
+                key::uid_of(&k).ok_or_else(|| StoreError::corrupt(&k, "message key without UID"))
+            })
+            .collect()
+    }
+
+    /// Changes the flags of the listed messages; returns those whose flags changed, with
+    /// their new flags and modseq. UIDs that no longer exist are skipped.
+    pub fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: &FlagChange,
+    ) -> Outcome<Vec<MessageInfo>> {
+        self.write(|tx| {
+            let Some(mut record) = load_mailbox(tx, mailbox)? else {
+                return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            let modseq = record.highest_modseq + 1;
+            let mut changed = Vec::new();
+            for &uid in uids {
+                let k = key::message(mailbox, uid);
+                let Some(mut message) = tx.record::<MessageRecord>(&k)? else {
+                    continue;
+                };
+                let flags = change.apply(&message.flags);
+                if flags == message.flags {
+                    continue;
+                }
+                if let Err(refusal) = note_keywords(&mut record, &flags) {
+                    return Ok(Err(refusal));
+                }
+                match (message.flags.is_seen(), flags.is_seen()) {
+                    (false, true) => record.unseen = record.unseen.saturating_sub(1),
+                    (true, false) => record.unseen += 1,
+                    _ => {}
+                }
+                message.flags = flags;
+                message.modseq = modseq;
+                tx.put_record(k, &message)?;
+                changed.push(MessageInfo::new(uid, message));
+            }
+            if !changed.is_empty() {
+                record.highest_modseq = modseq;
+                tx.put_record(key::mailbox(mailbox), &record)?;
+            }
+            Ok(Ok(changed))
+        })
+    }
+
+    /// Removes messages; returns the UIDs removed, ascending.
+    pub fn expunge(&self, mailbox: MailboxId, scope: ExpungeScope<'_>) -> Outcome<Vec<u32>> {
+        let candidates: Vec<u32> = match scope {
+            ExpungeScope::AllDeleted => self.uids(mailbox)?,
+            ExpungeScope::DeletedAmong(uids) | ExpungeScope::Exactly(uids) => uids.to_vec(),
+        };
+        let only_deleted = !matches!(scope, ExpungeScope::Exactly(_));
+        self.write(|tx| {
+            let Some(mut record) = load_mailbox(tx, mailbox)? else {
+                return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            let mut removed = remove_messages(
+                tx,
+                mailbox,
+                &mut record,
+                candidates.iter().copied(),
+                only_deleted,
+            )?;
+            if !removed.is_empty() {
+                record.highest_modseq += 1;
+                tx.put_record(key::mailbox(mailbox), &record)?;
+            }
+            removed.sort_unstable();
+            Ok(Ok(removed))
+        })
+    }
+
+    /// Copies messages to `to` without copying their bodies; returns (source UID, new
+    /// UID) pairs. With `keep_metadata` false the copies get no flags and the current time.
+    pub fn copy_messages(
+        &self,
+        from: MailboxId,
+        uids: &[u32],
+        to: MailboxId,
+        keep_metadata: bool,
+    ) -> Outcome<Vec<(u32, u32)>> {
+        self.transfer(from, uids, to, keep_metadata, false)
+    }
+
+    /// Like [`Store::copy_messages`], and removes the originals in the same atomic step.
+    pub fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &[u32],
+        to: MailboxId,
+        keep_metadata: bool,
+    ) -> Outcome<Vec<(u32, u32)>> {
+        self.transfer(from, uids, to, keep_metadata, true)
+    }
+
+    fn transfer(
+        &self,
+        from: MailboxId,
+        uids: &[u32],
+        to: MailboxId,
+        keep_metadata: bool,
+        remove_source: bool,
+    ) -> Outcome<Vec<(u32, u32)>> {
+        self.write(|tx| {
+            let (Some(mut source), Some(mut target)) =
+                (load_mailbox(tx, from)?, load_mailbox(tx, to)?)
+            else {
+                return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            // Copying into the same mailbox must see its own counter updates.
+            let same = from == to;
+            target.highest_modseq += 1;
+            let mut pairs = Vec::new();
+            for &uid in uids {
+                let Some(original) = tx.record::<MessageRecord>(&key::message(from, uid))? else {
+                    continue;
+                };
+                add_reference(tx, original.blob)?;
+                let (flags, internal_date) = if keep_metadata {
+                    (original.flags.clone(), original.internal_date)
+                } else {
+                    (Flags::default(), InternalDate::now())
+                };
+                let copy = MessageRecord {
+                    flags,
+                    internal_date,
+                    modseq: target.highest_modseq,
+                    ..original
+                };
+                match add_message(tx, to, &mut target, copy)? {
+                    Ok(new_uid) => pairs.push((uid, new_uid)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            if remove_source && !same {
+                let moved: Vec<u32> = pairs.iter().map(|(old, _)| *old).collect();
+                remove_messages(tx, from, &mut source, moved.into_iter(), false)?;
+                source.highest_modseq += 1;
+                tx.put_record(key::mailbox(from), &source)?;
+            }
+            tx.put_record(key::mailbox(to), &target)?;
+            Ok(Ok(pairs))
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! The on-disk format: how keys are built and how values are encoded.
+//!
+//! Every key starts with a one-byte keyspace tag; numbers in keys are big-endian so that
+//! scans come out in numeric order (messages of a mailbox by UID). Every value is a
+//! format-version byte followed by a postcard encoding of one of the records below; a
+//! record changes only together with a new version and a migration.
+//!
+//! | tag | key after the tag | value |
+//! | --- | --- | --- |
+//! | `C` | counter name | `u64` |
+//! | `A` | user name | [`AccountRecord`] |
+//! | `M` | mailbox id (u64) | [`MailboxRecord`] |
+//! | `N` | owner, 0, mailbox name | mailbox id (u64) |
+//! | `S` | owner, 0, mailbox name | subscription (empty) |
+//! | `G` | grantee, 0, mailbox id (u64) | [`Rights`] granted to someone other than the owner |
+//! | `U` | mailbox id (u64), UID (u32) | [`MessageRecord`] |
+//! | `B` | blob id (u64) | [`BlobRecord`] |
+//! | `P` | blob id (u64) | compressed [`MessageSummary`] |
+//! | `D` | blob id (u64), chunk number (u32) | compressed body chunk |
+
+use crate::mime::MessageSummary;
+use crate::types::{
+    BlobId, Flags, InternalDate, MailboxId, MailboxName, Rights, SpecialUse, Username,
+};
+use crate::StoreError;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// The value format written by this build.
+pub const FORMAT_VERSION: u8 = 1;
+
+pub mod key {
+    //! Key builders, one per keyspace.
+    use super::*;
+
+    pub const COUNTER: u8 = b'C';
+    pub const ACCOUNT: u8 = b'A';
+    pub const MAILBOX: u8 = b'M';
+    pub const MAILBOX_NAME: u8 = b'N';
+    pub const SUBSCRIPTION: u8 = b'S';
+    pub const GRANT: u8 = b'G';
+    pub const MESSAGE: u8 = b'U';
+    pub const BLOB: u8 = b'B';
+    pub const SUMMARY: u8 = b'P';
+    pub const CHUNK: u8 = b'D';
+
+    fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+        k.push(tag);
+        for p in parts {
+            k.extend_from_slice(p);
+        }
+        k
+    }
+
+    pub fn counter(name: &str) -> Vec<u8> {
+        with(COUNTER, &[name.as_bytes()])
+    }
+    pub fn account(user: &Username) -> Vec<u8> {
+        with(ACCOUNT, &[user.as_str().as_bytes()])
+    }
+    pub fn accounts() -> Vec<u8> {
+        vec![ACCOUNT]
+    }
+    pub fn mailbox(id: MailboxId) -> Vec<u8> {
+        with(MAILBOX, &[&id.0.to_be_bytes()])
+    }
+    /// All of `owner`'s mailbox names (with `name == None`) or one of them.
+    pub fn mailbox_name(owner: &Username, name: Option<&MailboxName>) -> Vec<u8> {
+        let name = name.map_or(&[][..], |n| n.as_str().as_bytes());
+        with(MAILBOX_NAME, &[owner.as_str().as_bytes(), &[0], name])
+    }
+    pub fn subscription(owner: &Username, name: Option<&MailboxName>) -> Vec<u8> {
+        let name = name.map_or(&[][..], |n| n.as_str().as_bytes());
+        with(SUBSCRIPTION, &[owner.as_str().as_bytes(), &[0], name])
+    }
+    pub fn grant(grantee: &str, mailbox: Option<MailboxId>) -> Vec<u8> {
+        let id = mailbox.map(|m| m.0.to_be_bytes());
+        let id = id.as_ref().map_or(&[][..], |b| &b[..]);
+        with(GRANT, &[grantee.as_bytes(), &[0], id])
+    }
+    pub fn message(mailbox: MailboxId, uid: u32) -> Vec<u8> {
+        with(MESSAGE, &[&mailbox.0.to_be_bytes(), &uid.to_be_bytes()])
+    }
+    pub fn messages(mailbox: MailboxId) -> Vec<u8> {
+        with(MESSAGE, &[&mailbox.0.to_be_bytes()])
+    }
+    pub fn blob(id: BlobId) -> Vec<u8> {
+        with(BLOB, &[&id.0.to_be_bytes()])
+    }
+    pub fn summary(id: BlobId) -> Vec<u8> {
+        with(SUMMARY, &[&id.0.to_be_bytes()])
+    }
+    pub fn chunk(id: BlobId, n: u32) -> Vec<u8> {
+        with(CHUNK, &[&id.0.to_be_bytes(), &n.to_be_bytes()])
+    }
+
+    /// The UID at the end of a message key.
+    pub fn uid_of(message_key: &[u8]) -> Option<u32> {
+        let tail: [u8; 4] = message_key.get(9..13)?.try_into().ok()?;
+        Some(u32::from_be_bytes(tail))
+    }
+    /// The mailbox id at the end of a grant key.
+    pub fn mailbox_of_grant(grant_key: &[u8]) -> Option<MailboxId> {
+        let tail: [u8; 8] = grant_key
+            .get(grant_key.len().checked_sub(8)?..)?
+            .try_into()
+            .ok()?;
+        Some(MailboxId(u64::from_be_bytes(tail)))
+    }
+}
+
+/// An account: only the argon2 hash of its password (PHC string format).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub password_hash: String,
+    pub created: i64,
+}
+
+/// A mailbox and the counters that make STATUS and SELECT O(1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxRecord {
+    pub owner: Username,
+    pub name: MailboxName,
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub highest_modseq: u64,
+    /// Messages in the mailbox.
+    pub messages: u32,
+    /// Messages without \Seen.
+    pub unseen: u32,
+    /// Sum of the messages' sizes.
+    pub bytes: u64,
+    pub special_use: Option<SpecialUse>,
+    /// Keywords used in this mailbox (the FLAGS response), bounded by `MAX_KEYWORDS`.
+    pub keywords: Vec<String>,
+    /// Rights granted to identifiers other than the owner (RFC 4314).
+    pub acl: Vec<(String, Rights)>,
+}
+
+/// One message in one mailbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub blob: BlobId,
+    pub flags: Flags,
+    pub internal_date: InternalDate,
+    pub size: u32,
+    pub modseq: u64,
+}
+
+/// A stored message body, shared by every copy of the message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobRecord {
+    /// How many message records point here; the body is removed at zero.
+    pub references: u32,
+    pub size: u32,
+    /// Uncompressed bytes per chunk (the last one may be shorter).
+    pub chunk_size: u32,
+}
+
+impl BlobRecord {
+    pub fn chunks(&self) -> u32 {
+        self.size.div_ceil(self.chunk_size.max(1))
+    }
+}
+
+/// Encodes a record with the format version in front.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![FORMAT_VERSION];
+    out.extend(postcard::to_stdvec(value).map_err(|e| StoreError::Encode(e.to_string()))?);
+    Ok(out)
+}
+
+/// Decodes a record written by [`encode`]; `key` names it in errors.
+pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_VERSION, body)) => {
+            postcard::from_bytes(body).map_err(|e| StoreError::corrupt(key, e))
+        }
+        Some((version, _)) => Err(StoreError::corrupt(
+            key,
+            format!("format version {version} is not supported by this build"),
+        )),
+        None => Err(StoreError::corrupt(key, "empty value")),
+    }
+}
+
+/// Encodes a summary, compressed: summaries repeat header text and shrink well.
+pub fn encode_summary(summary: &MessageSummary) -> Result<Vec<u8>, StoreError> {
+    Ok(zstd::bulk::compress(
+        &encode(summary)?,
+        crate::blob::ZSTD_LEVEL,
+    )?)
+}
+
+pub fn decode_summary(key: &[u8], bytes: &[u8]) -> Result<MessageSummary, StoreError> {
+    let plain = zstd::stream::decode_all(bytes)?;
+    decode(key, &plain)
+}

@@ -1,0 +1,75 @@
+//! The [`Store`] handle: owns the engine, serialises writers and makes their changes
+//! durable through the shared flush gate. Every mailstore operation is a method on it,
+//! defined in the module of its subject (accounts, mailboxes, messages).
+
+use crate::durability::FlushGate;
+use crate::engine::{Engine, SledEngine};
+use crate::schema::decode;
+use crate::tx::Tx;
+use crate::{Outcome, StoreError};
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// The mailstore. Cheap to share behind an `Arc`; every method is synchronous and may
+/// block on disk, so async callers run it on a blocking thread.
+#[derive(Debug)]
+pub struct Store {
+    engine: Box<dyn Engine>,
+    /// Held while a transaction reads, decides and applies its batch (not while flushing).
+    writer: Mutex<()>,
+    /// Group commit: writers wait here until their batch is on disk.
+    gate: FlushGate,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if needed. Fails if another process has it open.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::with_engine(Box::new(SledEngine::open(dir)?)))
+    }
+
+    /// A store that disappears when dropped (tests, benchmarks).
+    pub fn temporary() -> Result<Store, StoreError> {
+        Ok(Store::with_engine(Box::new(SledEngine::temporary()?)))
+    }
+
+    pub fn with_engine(engine: Box<dyn Engine>) -> Store {
+        Store {
+            engine,
+            writer: Mutex::new(()),
+            gate: FlushGate::default(),
+        }
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.engine.size_on_disk()
+    }
+
+    pub(crate) fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    pub(crate) fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.engine.get(key)?.map(|b| decode(key, &b)).transpose()
+    }
+
+    /// Runs `f` as the only writer; if it succeeds its writes are applied atomically and
+    /// made durable before this returns. A refusal or an error applies nothing.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>) -> Outcome<T> {
+        let ticket = {
+            // A writer that panicked applied nothing (the batch is applied last), so the
+            // lock's data — none — is still consistent.
+            let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let mut tx = Tx::new(self.engine.as_ref());
+            let value = match f(&mut tx)? {
+                Ok(value) => value,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            self.engine.apply(tx.into_batch())?;
+            (self.gate.applied(), value)
+        };
+        self.gate.wait_durable(ticket.0, self.engine.as_ref())?;
+        Ok(Ok(ticket.1))
+    }
+}

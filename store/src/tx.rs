@@ -1,0 +1,67 @@
+//! A write transaction: reads see the transaction's own writes, writes are collected
+//! into one batch that the engine applies atomically. The store runs at most one at a
+//! time (see `Store::write`), which makes read-modify-write sequences safe.
+
+use crate::engine::{Engine, Scan, WriteBatch};
+use crate::schema::{decode, encode};
+use crate::StoreError;
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::BTreeMap;
+
+pub(crate) struct Tx<'s> {
+    engine: &'s dyn Engine,
+    /// Pending writes by key; `None` removes the key.
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'s> Tx<'s> {
+    pub fn new(engine: &'s dyn Engine) -> Self {
+        Tx {
+            engine,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.writes.get(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.engine.get(key),
+        }
+    }
+
+    pub fn record<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(key)?.map(|bytes| decode(key, &bytes)).transpose()
+    }
+
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    pub fn put_record<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
+        self.put(key, encode(value)?);
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
+    /// Scans what is on the engine; the transaction's own pending writes are not seen.
+    pub fn scan_committed(&self, prefix: &[u8]) -> Scan<'s> {
+        self.engine.scan_prefix(prefix)
+    }
+
+    /// Increments the named counter and returns its new value (the first is 1).
+    pub fn next_id(&mut self, counter: &str) -> Result<u64, StoreError> {
+        let key = crate::schema::key::counter(counter);
+        let next = self.record::<u64>(&key)?.unwrap_or(0) + 1;
+        self.put_record(key, &next)?;
+        Ok(next)
+    }
+
+    pub fn into_batch(self) -> WriteBatch {
+        WriteBatch {
+            ops: self.writes.into_iter().collect(),
+        }
+    }
+}

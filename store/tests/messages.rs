@@ -1,0 +1,287 @@
+//! Message semantics through the public API, including reopening the store from disk.
+
+use mailhive_store::{
+    ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Refusal,
+    Store, SystemFlags, Username,
+};
+
+fn user() -> Username {
+    Username::parse("alice").unwrap()
+}
+
+fn inbox(store: &Store) -> MailboxId {
+    store
+        .mailbox(&user(), &MailboxName::inbox())
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+fn message(raw: &[u8]) -> NewMessage<'_> {
+    NewMessage {
+        raw,
+        flags: Flags::default(),
+        internal_date: InternalDate {
+            unix_seconds: 1_700_000_000,
+            offset_minutes: 0,
+        },
+    }
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir).unwrap()
+}
+
+#[test]
+fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (validity, last) = {
+        let store = open(dir.path());
+        store.add_user(&user(), "pw").unwrap().unwrap();
+        let mb = inbox(&store);
+        let uids = store
+            .append(
+                mb,
+                &[
+                    message(b"Subject: 1\r\n\r\na"),
+                    message(b"Subject: 2\r\n\r\nb"),
+                ],
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(uids, [1, 2]);
+        let all = FlagChange::Add(Flags::new(SystemFlags::DELETED, []));
+        store.store_flags(mb, &[2], &all).unwrap().unwrap();
+        assert_eq!(
+            store
+                .expunge(mb, ExpungeScope::AllDeleted)
+                .unwrap()
+                .unwrap(),
+            [2]
+        );
+        let info = store.mailbox_by_id(mb).unwrap().unwrap();
+        (info.uid_validity, info.uid_next)
+    };
+    let store = open(dir.path());
+    let mb = inbox(&store);
+    let info = store.mailbox_by_id(mb).unwrap().unwrap();
+    assert_eq!(info.uid_validity, validity);
+    assert_eq!(info.uid_next, last);
+    assert_eq!(
+        store
+            .append(mb, &[message(b"Subject: 3\r\n\r\nc")])
+            .unwrap()
+            .unwrap(),
+        [3]
+    );
+    assert_eq!(store.uids(mb).unwrap(), [1, 3]);
+    assert_eq!(info.messages, 1);
+}
+
+#[test]
+fn flags_keywords_and_internal_dates_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let date = InternalDate {
+        unix_seconds: 1_234_567_890,
+        offset_minutes: -330,
+    };
+    {
+        let store = open(dir.path());
+        store.add_user(&user(), "pw").unwrap().unwrap();
+        let flags = Flags::new(
+            SystemFlags::SEEN.union(SystemFlags::FLAGGED),
+            ["$Label1".into(), "Work".into()],
+        );
+        let m = NewMessage {
+            raw: b"Subject: x\r\n\r\nbody",
+            flags,
+            internal_date: date,
+        };
+        store.append(inbox(&store), &[m]).unwrap().unwrap();
+    }
+    let store = open(dir.path());
+    let mb = inbox(&store);
+    let got = store.message(mb, 1).unwrap().unwrap();
+    assert_eq!(got.internal_date, date);
+    assert!(got.flags.system.contains(SystemFlags::FLAGGED));
+    assert_eq!(got.flags.keywords(), ["$Label1", "Work"]);
+    let info = store.mailbox_by_id(mb).unwrap().unwrap();
+    assert_eq!(info.unseen, 0);
+    assert_eq!(info.keywords, ["$Label1", "Work"]);
+
+    let remove = FlagChange::Remove(Flags::new(SystemFlags::SEEN, ["Work".into()]));
+    let changed = store.store_flags(mb, &[1, 99], &remove).unwrap().unwrap();
+    assert_eq!(changed.len(), 1);
+    assert!(changed[0].modseq > got.modseq);
+    assert_eq!(changed[0].flags.keywords(), ["$Label1"]);
+    assert_eq!(store.mailbox_by_id(mb).unwrap().unwrap().unseen, 1);
+    // A change that changes nothing reports nothing.
+    assert!(store
+        .store_flags(mb, &[1], &remove)
+        .unwrap()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks() {
+    let store = Store::temporary().unwrap();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let mut raw = b"Subject: big\r\n\r\n".to_vec();
+    raw.extend((0..700_000u32).map(|i| b"abcdefghij\r\n"[(i % 12) as usize]));
+    store.append(mb, &[message(&raw)]).unwrap().unwrap();
+    let blob = store.message(mb, 1).unwrap().unwrap().blob;
+    assert_eq!(store.read_body(blob).unwrap(), raw);
+    for (start, end) in [
+        (0, 10),
+        (262_140, 262_150),
+        (500_000, 700_016),
+        (700_000, 800_000),
+    ] {
+        let want = &raw[start.min(raw.len())..end.min(raw.len())];
+        assert_eq!(
+            store
+                .read_body_range(blob, start as u32..end as u32)
+                .unwrap(),
+            want
+        );
+    }
+    assert_eq!(store.summary(blob).unwrap().header("subject"), Some("big"));
+}
+
+#[test]
+fn copies_share_one_body_and_metadata_follows_the_switch() {
+    let store = Store::temporary().unwrap();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let archive = store
+        .mailbox(&user(), &MailboxName::parse("Archive").unwrap())
+        .unwrap()
+        .unwrap()
+        .id;
+    let m = NewMessage {
+        flags: Flags::new(SystemFlags::ANSWERED, []),
+        ..message(b"Subject: c\r\n\r\nx")
+    };
+    store.append(mb, &[m]).unwrap().unwrap();
+    assert_eq!(
+        store
+            .copy_messages(mb, &[1], archive, true)
+            .unwrap()
+            .unwrap(),
+        [(1, 1)]
+    );
+    assert_eq!(
+        store
+            .copy_messages(mb, &[1], archive, false)
+            .unwrap()
+            .unwrap(),
+        [(1, 2)]
+    );
+    let kept = store.message(archive, 1).unwrap().unwrap();
+    let reset = store.message(archive, 2).unwrap().unwrap();
+    let original = store.message(mb, 1).unwrap().unwrap();
+    assert_eq!(kept.blob, original.blob);
+    assert_eq!(
+        (kept.flags.clone(), kept.internal_date),
+        (original.flags.clone(), original.internal_date)
+    );
+    assert_eq!(reset.flags, Flags::default());
+    assert_ne!(reset.internal_date, original.internal_date);
+
+    // Expunging the original keeps the copies' shared body.
+    store
+        .expunge(mb, ExpungeScope::Exactly(&[1]))
+        .unwrap()
+        .unwrap();
+    assert!(store.read_body(kept.blob).is_ok());
+    assert_eq!(
+        store
+            .move_messages(archive, &[1, 2], mb, true)
+            .unwrap()
+            .unwrap(),
+        [(1, 2), (2, 3)]
+    );
+    assert!(store.uids(archive).unwrap().is_empty());
+    assert_eq!(store.mailbox_by_id(archive).unwrap().unwrap().messages, 0);
+    store
+        .expunge(mb, ExpungeScope::Exactly(&[2, 3]))
+        .unwrap()
+        .unwrap();
+    assert!(
+        store.read_body(kept.blob).is_err(),
+        "the last reference removes the body"
+    );
+}
+
+#[test]
+fn expunge_scopes() {
+    let store = Store::temporary().unwrap();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let batch: Vec<_> = (0..4).map(|_| message(b"Subject: e\r\n\r\nx")).collect();
+    store.append(mb, &batch).unwrap().unwrap();
+    let deleted = FlagChange::Add(Flags::new(SystemFlags::DELETED, []));
+    store.store_flags(mb, &[1, 2], &deleted).unwrap().unwrap();
+    assert_eq!(
+        store
+            .expunge(mb, ExpungeScope::DeletedAmong(&[2, 3]))
+            .unwrap()
+            .unwrap(),
+        [2]
+    );
+    assert_eq!(
+        store
+            .expunge(mb, ExpungeScope::Exactly(&[3]))
+            .unwrap()
+            .unwrap(),
+        [3]
+    );
+    assert_eq!(
+        store
+            .expunge(mb, ExpungeScope::AllDeleted)
+            .unwrap()
+            .unwrap(),
+        [1]
+    );
+    assert_eq!(store.uids(mb).unwrap(), [4]);
+    let info = store.mailbox_by_id(mb).unwrap().unwrap();
+    assert_eq!((info.messages, info.unseen), (1, 1));
+}
+
+#[test]
+fn a_deleted_mailboxs_messages_are_gone() {
+    let store = Store::temporary().unwrap();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let name = MailboxName::parse("Old").unwrap();
+    let id = store.create_mailbox(&user(), &name, None).unwrap().unwrap();
+    store
+        .append(id, &[message(b"Subject: d\r\n\r\nx")])
+        .unwrap()
+        .unwrap();
+    let blob = store.message(id, 1).unwrap().unwrap().blob;
+    store.delete_mailbox(&user(), &name).unwrap().unwrap();
+    assert!(store.message(id, 1).unwrap().is_none());
+    assert!(store.read_body(blob).is_err());
+    assert_eq!(
+        store.append(id, &[message(b"x")]).unwrap(),
+        Err(Refusal::NoSuchMailbox)
+    );
+}
+
+#[test]
+fn messages_scan_a_uid_range_in_order() {
+    let store = Store::temporary().unwrap();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let batch: Vec<_> = (0..10).map(|_| message(b"Subject: r\r\n\r\nx")).collect();
+    store.append(mb, &batch).unwrap().unwrap();
+    let uids: Vec<u32> = store.messages(mb, 3..=6).map(|m| m.unwrap().uid).collect();
+    assert_eq!(uids, [3, 4, 5, 6]);
+    let tail: Vec<u32> = store
+        .messages(mb, 9..=u32::MAX)
+        .map(|m| m.unwrap().uid)
+        .collect();
+    assert_eq!(tail, [9, 10]);
+}

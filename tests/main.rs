@@ -1,0 +1,7 @@
+//! Integration tests: the real `mailhive` binary, real files, a real store on disk.
+
+mod harness;
+
+mod admin_socket;
+mod cli;
+mod import;
