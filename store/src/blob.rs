@@ -1,39 +1,69 @@
-//! Message bodies: stored once, in independently compressed chunks, with a reference
+//! Message bodies: stored once, as independently compressed chunks, with a reference
 //! count that COPY raises and EXPUNGE lowers. Chunking keeps reads of a part or a
-//! partial fetch proportional to what is asked for, and bounds the memory of a read.
+//! partial fetch proportional to what is asked for and bounds the memory of a read.
+//!
+//! A body that compresses to at most [`INLINE_LIMIT`] lives in the ordered map (one
+//! value per chunk); a larger one is one engine object, written before the transaction
+//! that refers to it, and removed only after the transaction that drops its last
+//! reference is durable.
 
+use crate::engine::Engine;
 use crate::mime::MessageSummary;
-use crate::schema::{decode_summary, encode_summary, key, BlobRecord};
+use crate::schema::{decode, decode_summary, encode_summary, key, BlobRecord, BodyStorage};
 use crate::tx::Tx;
 use crate::types::BlobId;
 use crate::{Store, StoreError};
+use std::collections::HashSet;
 use std::ops::Range;
 
 /// Uncompressed bytes per chunk.
 pub(crate) const CHUNK_SIZE: usize = 256 * 1024;
-/// zstd's default level: about 3× on mail text at several hundred MB/s per core.
-pub(crate) const ZSTD_LEVEL: i32 = 3;
+/// Compressed bodies up to this size stay in the ordered map: as files they would each
+/// occupy a whole filesystem block and an inode.
+pub(crate) const INLINE_LIMIT: usize = 8 * 1024;
 
-/// A body compressed and parsed ahead of time, outside the writer lock.
+/// A body compressed, parsed and (if large) written out ahead of time, outside the
+/// writer lock.
 #[derive(Debug)]
 pub(crate) struct PreparedBlob {
     size: u32,
+    /// Compressed chunks of an inline body; empty for an object.
     chunks: Vec<Vec<u8>>,
+    storage: BodyStorage,
     summary: Vec<u8>,
 }
 
 impl PreparedBlob {
-    pub fn new(raw: &[u8]) -> Result<Self, StoreError> {
+    pub fn new(raw: &[u8], engine: &dyn Engine) -> Result<Self, StoreError> {
         let size = u32::try_from(raw.len())
             .map_err(|_| StoreError::Encode("a message is limited to 4 GiB".into()))?;
-        let chunks = raw
+        let chunks: Vec<Vec<u8>> = raw
             .chunks(CHUNK_SIZE)
-            .map(|c| zstd::bulk::compress(c, ZSTD_LEVEL))
+            .map(crate::codec::compress)
             .collect::<Result<_, _>>()?;
         let summary = encode_summary(&MessageSummary::parse(raw))?;
+        let compressed: usize = chunks.iter().map(Vec::len).sum();
+        if compressed <= INLINE_LIMIT {
+            return Ok(PreparedBlob {
+                size,
+                chunks,
+                storage: BodyStorage::Inline,
+                summary,
+            });
+        }
+        let parts: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let id = engine.put_object(&parts)?;
+        let chunk_ends = chunks
+            .iter()
+            .scan(0u64, |end, c| {
+                *end += c.len() as u64;
+                Some(*end)
+            })
+            .collect();
         Ok(PreparedBlob {
             size,
-            chunks,
+            chunks: Vec::new(),
+            storage: BodyStorage::Object { id, chunk_ends },
             summary,
         })
     }
@@ -42,7 +72,15 @@ impl PreparedBlob {
         self.size
     }
 
-    /// Writes the body under a new id with one reference.
+    /// The engine object written for this body, if any (to remove it if the append fails).
+    pub fn object(&self) -> Option<u64> {
+        match self.storage {
+            BodyStorage::Object { id, .. } => Some(id),
+            BodyStorage::Inline => None,
+        }
+    }
+
+    /// Records the body under a new id with one reference.
     pub fn insert(self, tx: &mut Tx<'_>) -> Result<BlobId, StoreError> {
         let id = BlobId(tx.next_id("blob")?);
         for (n, chunk) in self.chunks.into_iter().enumerate() {
@@ -53,6 +91,7 @@ impl PreparedBlob {
             references: 1,
             size: self.size,
             chunk_size: CHUNK_SIZE as u32,
+            storage: self.storage,
         };
         tx.put_record(key::blob(id), &record)?;
         Ok(id)
@@ -79,8 +118,13 @@ pub(crate) fn drop_reference(tx: &mut Tx<'_>, id: BlobId) -> Result<(), StoreErr
     if record.references > 0 {
         return tx.put_record(key::blob(id), &record);
     }
-    for n in 0..record.chunks() {
-        tx.delete(key::chunk(id, n));
+    match record.storage {
+        BodyStorage::Inline => {
+            for n in 0..record.chunks() {
+                tx.delete(key::chunk(id, n));
+            }
+        }
+        BodyStorage::Object { id: object, .. } => tx.delete_object_after_commit(object),
     }
     tx.delete(key::summary(id));
     tx.delete(key::blob(id));
@@ -116,17 +160,63 @@ impl Store {
         }
         let chunk_size = record.chunk_size.max(1);
         for n in start / chunk_size..=(end - 1) / chunk_size {
-            let ck = key::chunk(id, n);
-            let compressed = self
-                .engine()
-                .get(&ck)?
-                .ok_or_else(|| StoreError::corrupt(&ck, "missing body chunk"))?;
-            let plain = zstd::bulk::decompress(&compressed, chunk_size as usize)?;
+            let compressed = self.compressed_chunk(id, &record.storage, n)?;
+            let plain = crate::codec::decompress(&compressed, chunk_size as usize)?;
             let chunk_start = n * chunk_size;
             let from = start.saturating_sub(chunk_start) as usize;
             let to = ((end - chunk_start) as usize).min(plain.len());
             out.extend_from_slice(plain.get(from..to).unwrap_or_default());
         }
         Ok(out)
+    }
+
+    fn compressed_chunk(
+        &self,
+        id: BlobId,
+        storage: &BodyStorage,
+        n: u32,
+    ) -> Result<Vec<u8>, StoreError> {
+        match storage {
+            BodyStorage::Inline => {
+                let ck = key::chunk(id, n);
+                self.engine()
+                    .get(&ck)?
+                    .ok_or_else(|| StoreError::corrupt(&ck, "missing body chunk"))
+            }
+            BodyStorage::Object {
+                id: object,
+                chunk_ends,
+            } => {
+                let n = n as usize;
+                let end = *chunk_ends.get(n).ok_or_else(|| {
+                    StoreError::corrupt(&key::blob(id), "chunk beyond the object")
+                })?;
+                let start = if n == 0 { 0 } else { chunk_ends[n - 1] };
+                self.engine().read_object(*object, start..end)
+            }
+        }
+    }
+
+    /// Removes the objects no body record refers to: what a crash between writing an
+    /// object and committing its record leaves behind.
+    pub(crate) fn sweep_orphan_objects(&self) -> Result<usize, StoreError> {
+        let mut referenced = HashSet::new();
+        for entry in self.engine().scan_prefix(&[key::BLOB]) {
+            let (k, v) = entry?;
+            if let BodyStorage::Object { id, .. } = decode::<BlobRecord>(&k, &v)?.storage {
+                referenced.insert(id);
+            }
+        }
+        let mut removed = 0;
+        for object in self.engine().object_ids()? {
+            if !referenced.contains(&object) {
+                self.engine().delete_object(object)?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed objects left unreferenced by a crash");
+        }
+        Ok(removed)
     }
 }

@@ -1,11 +1,14 @@
-//! The storage-engine seam. The mailstore needs only an ordered map of byte keys to byte
-//! values with prefix/range scans, atomic multi-key batches and a durable flush; every
+//! The storage-engine seam. The mailstore needs an ordered map of byte keys to byte
+//! values with prefix/range scans, atomic multi-key batches and a durable flush, plus an
+//! object area for large values (message bodies) addressed by id; every
 //! mailstore rule (UIDs, counters, reference counts) lives above this trait, so another
 //! engine — a distributed one — plugs in here without touching the mailstore or the
 //! server. Callers serialise writes themselves (see `Store`), so an engine need not offer
 //! transactions.
 
+use crate::objects::ObjectDir;
 use crate::StoreError;
+use std::ops::Range;
 use std::path::Path;
 
 /// One key-value pair from a scan.
@@ -33,25 +36,37 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     fn flush(&self) -> Result<(), StoreError>;
     /// Bytes the engine occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+
+    /// Stores `parts` back to back as a new object, durably; returns its id.
+    fn put_object(&self, parts: &[&[u8]]) -> Result<u64, StoreError>;
+    /// The bytes of `range` in an object.
+    fn read_object(&self, id: u64, range: Range<u64>) -> Result<Vec<u8>, StoreError>;
+    /// Removes an object (a missing one is not an error).
+    fn delete_object(&self, id: u64) -> Result<(), StoreError>;
+    /// Every object id present.
+    fn object_ids(&self) -> Result<Vec<u64>, StoreError>;
 }
 
-/// The embedded engine: one sled tree in a directory.
+/// The embedded engine: one sled tree, and object files beside it.
 #[derive(Debug)]
 pub struct SledEngine {
     db: sled::Db,
+    objects: ObjectDir,
 }
 
 impl SledEngine {
-    /// Opens (or creates) the sled database in `dir`. Fails if another process holds it.
+    /// Opens (or creates) the sled database in `dir` (objects in `dir/objects`). Fails if
+    /// another process holds it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
-            .path(dir)
+            .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
             // Durability comes from explicit flushes (group commit), not from a timer.
             .flush_every_ms(None)
             .open()
             .map_err(StoreError::engine)?;
-        Ok(SledEngine { db })
+        let objects = ObjectDir::open(&dir.join("objects"))?;
+        Ok(SledEngine { db, objects })
     }
 
     /// A database that lives only as long as this value (for tests and benchmarks).
@@ -60,7 +75,10 @@ impl SledEngine {
             .temporary(true)
             .open()
             .map_err(StoreError::engine)?;
-        Ok(SledEngine { db })
+        Ok(SledEngine {
+            db,
+            objects: ObjectDir::temporary()?,
+        })
     }
 }
 
@@ -104,6 +122,22 @@ impl Engine for SledEngine {
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db.size_on_disk().map_err(StoreError::engine)
+        Ok(self.db.size_on_disk().map_err(StoreError::engine)? + self.objects.size()?)
+    }
+
+    fn put_object(&self, parts: &[&[u8]]) -> Result<u64, StoreError> {
+        self.objects.put(parts)
+    }
+
+    fn read_object(&self, id: u64, range: Range<u64>) -> Result<Vec<u8>, StoreError> {
+        self.objects.read(id, range)
+    }
+
+    fn delete_object(&self, id: u64) -> Result<(), StoreError> {
+        self.objects.delete(id)
+    }
+
+    fn object_ids(&self) -> Result<Vec<u64>, StoreError> {
+        self.objects.ids()
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`engine`]: the storage-engine seam — an ordered key space with atomic batches and
-//!   a flush; sled is the only engine today.
+//!   a flush, and an object area for large bodies; sled (with object files beside it)
+//!   is the only engine today.
 //! - [`durability`]: group commit, so that concurrent writers share one flush.
 //! - [`schema`]: keys and the versioned on-disk value types.
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
@@ -22,12 +23,14 @@
 
 mod account;
 mod blob;
+mod codec;
 pub mod durability;
 pub mod engine;
 mod error;
 mod mailbox;
 mod message;
 pub mod mime;
+mod objects;
 pub mod schema;
 mod store;
 mod tx;

@@ -167,11 +167,15 @@ impl Store {
     /// Appends messages in order and returns their UIDs. Bodies are parsed and
     /// compressed before the writer lock is taken; the batch is durable on return.
     pub fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Outcome<Vec<u32>> {
-        let prepared = messages
-            .iter()
-            .map(|m| PreparedBlob::new(m.raw))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.write(|tx| {
+        let prepared = match self.prepare(messages) {
+            Ok(prepared) => prepared,
+            Err((e, written)) => {
+                self.discard_objects(written.into_iter());
+                return Err(e);
+            }
+        };
+        let objects: Vec<u64> = prepared.iter().filter_map(PreparedBlob::object).collect();
+        let result = self.write(|tx| {
             let Some(mut record) = load_mailbox(tx, mailbox)? else {
                 return Ok(Err(Refusal::NoSuchMailbox));
             };
@@ -193,7 +197,75 @@ impl Store {
             }
             tx.put_record(key::mailbox(mailbox), &record)?;
             Ok(Ok(uids))
-        })
+        });
+        if !matches!(result, Ok(Ok(_))) {
+            self.discard_objects(objects.into_iter());
+        }
+        result
+    }
+
+    /// Parses and compresses every message (writing large bodies out), spread over the
+    /// machine's cores for a batch. On failure, returns the objects already written.
+    fn prepare(
+        &self,
+        messages: &[NewMessage<'_>],
+    ) -> Result<Vec<PreparedBlob>, (StoreError, Vec<u64>)> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = messages.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<Result<PreparedBlob, StoreError>>> =
+            if messages.len() < 2 || threads < 2 {
+                vec![messages
+                    .iter()
+                    .map(|m| PreparedBlob::new(m.raw, self.engine()))
+                    .collect()]
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = messages
+                        .chunks(per_thread)
+                        .map(|part| {
+                            scope.spawn(move || {
+                                part.iter()
+                                    .map(|m| PreparedBlob::new(m.raw, self.engine()))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                vec![Err(StoreError::Encode(
+                                    "a message could not be prepared".into(),
+                                ))]
+                            })
+                        })
+                        .collect()
+                })
+            };
+        let mut prepared = Vec::with_capacity(messages.len());
+        let mut failure = None;
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(blob) => prepared.push(blob),
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        match failure {
+            None => Ok(prepared),
+            Some(e) => Err((
+                e,
+                prepared.iter().filter_map(PreparedBlob::object).collect(),
+            )),
+        }
+    }
+
+    /// Removes objects written for an append that did not happen.
+    fn discard_objects(&self, objects: impl Iterator<Item = u64>) {
+        for object in objects {
+            if let Err(e) = self.engine().delete_object(object) {
+                tracing::warn!(object, error = %e, "could not remove an object of a failed append");
+            }
+        }
     }
 
     pub fn message(&self, mailbox: MailboxId, uid: u32) -> Result<Option<MessageInfo>, StoreError> {

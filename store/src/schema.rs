@@ -16,7 +16,7 @@
 //! | `U` | mailbox id (u64), UID (u32) | [`MessageRecord`] |
 //! | `B` | blob id (u64) | [`BlobRecord`] |
 //! | `P` | blob id (u64) | compressed [`MessageSummary`] |
-//! | `D` | blob id (u64), chunk number (u32) | compressed body chunk |
+//! | `D` | blob id (u64), chunk number (u32) | compressed body chunk (inline bodies) |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -155,6 +155,16 @@ pub struct BlobRecord {
     pub size: u32,
     /// Uncompressed bytes per chunk (the last one may be shorter).
     pub chunk_size: u32,
+    pub storage: BodyStorage,
+}
+
+/// Where a body's compressed chunks are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum BodyStorage {
+    /// Under `D` keys, one value per chunk (small bodies).
+    Inline,
+    /// Back to back in one engine object; chunk `n` ends at `chunk_ends[n]`.
+    Object { id: u64, chunk_ends: Vec<u64> },
 }
 
 impl BlobRecord {
@@ -184,15 +194,21 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreE
     }
 }
 
-/// Encodes a summary, compressed: summaries repeat header text and shrink well.
+/// Encodes a summary compressed (summaries repeat header text and shrink well), behind
+/// its uncompressed length as a big-endian u32.
 pub fn encode_summary(summary: &MessageSummary) -> Result<Vec<u8>, StoreError> {
-    Ok(zstd::bulk::compress(
-        &encode(summary)?,
-        crate::blob::ZSTD_LEVEL,
-    )?)
+    let plain = encode(summary)?;
+    let len =
+        u32::try_from(plain.len()).map_err(|_| StoreError::Encode("summary over 4 GiB".into()))?;
+    let mut out = len.to_be_bytes().to_vec();
+    out.extend(crate::codec::compress(&plain)?);
+    Ok(out)
 }
 
 pub fn decode_summary(key: &[u8], bytes: &[u8]) -> Result<MessageSummary, StoreError> {
-    let plain = zstd::stream::decode_all(bytes)?;
+    let (len, packed) = bytes
+        .split_first_chunk::<4>()
+        .ok_or_else(|| StoreError::corrupt(key, "truncated summary"))?;
+    let plain = crate::codec::decompress(packed, u32::from_be_bytes(*len) as usize)?;
     decode(key, &plain)
 }

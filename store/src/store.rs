@@ -23,9 +23,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if needed. Fails if another process has it open.
+    /// Opens the store in `dir`, creating it if needed, and removes objects that a crash
+    /// left behind unreferenced. Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Ok(Store::with_engine(Box::new(SledEngine::open(dir)?)))
+        let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
+        store.sweep_orphan_objects()?;
+        Ok(store)
     }
 
     /// A store that disappears when dropped (tests, benchmarks).
@@ -57,7 +60,7 @@ impl Store {
     /// Runs `f` as the only writer; if it succeeds its writes are applied atomically and
     /// made durable before this returns. A refusal or an error applies nothing.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>) -> Outcome<T> {
-        let ticket = {
+        let (ticket, value, doomed) = {
             // A writer that panicked applied nothing (the batch is applied last), so the
             // lock's data — none — is still consistent.
             let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -66,10 +69,17 @@ impl Store {
                 Ok(value) => value,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            self.engine.apply(tx.into_batch())?;
-            (self.gate.applied(), value)
+            let (batch, doomed) = tx.into_parts();
+            self.engine.apply(batch)?;
+            (self.gate.applied(), value, doomed)
         };
-        self.gate.wait_durable(ticket.0, self.engine.as_ref())?;
-        Ok(Ok(ticket.1))
+        self.gate.wait_durable(ticket, self.engine.as_ref())?;
+        for object in doomed {
+            if let Err(e) = self.engine.delete_object(object) {
+                // The record is gone; the next open's sweep removes the file.
+                tracing::warn!(object, error = %e, "could not remove an unreferenced object");
+            }
+        }
+        Ok(Ok(value))
     }
 }

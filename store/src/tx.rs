@@ -12,6 +12,8 @@ pub(crate) struct Tx<'s> {
     engine: &'s dyn Engine,
     /// Pending writes by key; `None` removes the key.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Objects to remove once the batch is durable.
+    doomed_objects: Vec<u64>,
 }
 
 impl<'s> Tx<'s> {
@@ -19,6 +21,7 @@ impl<'s> Tx<'s> {
         Tx {
             engine,
             writes: BTreeMap::new(),
+            doomed_objects: Vec::new(),
         }
     }
 
@@ -59,9 +62,17 @@ impl<'s> Tx<'s> {
         Ok(next)
     }
 
-    pub fn into_batch(self) -> WriteBatch {
-        WriteBatch {
+    /// Removes `object` after this transaction is durable (never before: a crash in
+    /// between must not leave a record pointing at a missing object).
+    pub fn delete_object_after_commit(&mut self, object: u64) {
+        self.doomed_objects.push(object);
+    }
+
+    /// The batch to apply, and the objects to delete once it is durable.
+    pub fn into_parts(self) -> (WriteBatch, Vec<u64>) {
+        let batch = WriteBatch {
             ops: self.writes.into_iter().collect(),
-        }
+        };
+        (batch, self.doomed_objects)
     }
 }

@@ -123,31 +123,118 @@ fn flags_keywords_and_internal_dates_round_trip() {
         .is_empty());
 }
 
+/// `len` bytes that do not compress (so the body is stored as an object).
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x % 64) as usize]
+        })
+        .collect()
+}
+
+fn objects_on_disk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("objects"))
+        .unwrap()
+        .map(|bucket| std::fs::read_dir(bucket.unwrap().path()).unwrap().count())
+        .sum()
+}
+
 #[test]
 fn bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks() {
     let store = Store::temporary().unwrap();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
-    let mut raw = b"Subject: big\r\n\r\n".to_vec();
-    raw.extend((0..700_000u32).map(|i| b"abcdefghij\r\n"[(i % 12) as usize]));
-    store.append(mb, &[message(&raw)]).unwrap().unwrap();
-    let blob = store.message(mb, 1).unwrap().unwrap().blob;
-    assert_eq!(store.read_body(blob).unwrap(), raw);
-    for (start, end) in [
-        (0, 10),
-        (262_140, 262_150),
-        (500_000, 700_016),
-        (700_000, 800_000),
-    ] {
-        let want = &raw[start.min(raw.len())..end.min(raw.len())];
-        assert_eq!(
-            store
-                .read_body_range(blob, start as u32..end as u32)
-                .unwrap(),
-            want
-        );
+    let compressible: Vec<u8> = (0..700_000u32)
+        .map(|i| b"abcdefghij\r\n"[(i % 12) as usize])
+        .collect();
+    for body in [compressible, incompressible(700_000)] {
+        let raw = [&b"Subject: big\r\n\r\n"[..], &body].concat();
+        let uid = store.append(mb, &[message(&raw)]).unwrap().unwrap()[0];
+        let blob = store.message(mb, uid).unwrap().unwrap().blob;
+        assert_eq!(store.read_body(blob).unwrap(), raw);
+        for (start, end) in [
+            (0, 10),
+            (262_140, 262_150),
+            (500_000, 700_016),
+            (700_000, 800_000),
+        ] {
+            let want = &raw[start.min(raw.len())..end.min(raw.len())];
+            assert_eq!(
+                store
+                    .read_body_range(blob, start as u32..end as u32)
+                    .unwrap(),
+                want
+            );
+        }
+        assert_eq!(store.summary(blob).unwrap().header("subject"), Some("big"));
     }
-    assert_eq!(store.summary(blob).unwrap().header("subject"), Some("big"));
+}
+
+#[test]
+fn large_bodies_are_objects_removed_with_their_last_reference_and_orphans_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let small = b"Subject: small\r\n\r\nhello\r\n".to_vec();
+    let large = [&b"Subject: large\r\n\r\n"[..], &incompressible(100_000)].concat();
+    store
+        .append(mb, &[message(&small), message(&large)])
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        objects_on_disk(dir.path()),
+        1,
+        "only the large body is a file"
+    );
+    let archive = store
+        .mailbox(&user(), &MailboxName::parse("Archive").unwrap())
+        .unwrap()
+        .unwrap()
+        .id;
+    store
+        .copy_messages(mb, &[2], archive, true)
+        .unwrap()
+        .unwrap();
+    store
+        .expunge(mb, ExpungeScope::Exactly(&[2]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        objects_on_disk(dir.path()),
+        1,
+        "the copy still refers to it"
+    );
+    assert_eq!(
+        store
+            .read_body(store.message(archive, 1).unwrap().unwrap().blob)
+            .unwrap(),
+        large
+    );
+    store
+        .expunge(archive, ExpungeScope::Exactly(&[1]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        objects_on_disk(dir.path()),
+        0,
+        "the last reference removed the file"
+    );
+    drop(store);
+
+    // A crash between writing an object and committing its record leaves an orphan.
+    std::fs::write(dir.path().join("objects/07/0000000000000007"), b"orphan").unwrap();
+    let store = open(dir.path());
+    assert_eq!(
+        objects_on_disk(dir.path()),
+        0,
+        "the orphan is swept at open"
+    );
+    assert_eq!(store.uids(inbox(&store)).unwrap(), [1]);
 }
 
 #[test]
