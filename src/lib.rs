@@ -7,14 +7,20 @@
 //! - [`admin`]: administrative operations, on the store or through the admin socket.
 //! - [`mbox`] and [`import`]: reading mbox files and importing them.
 //! - [`demo`]: the demo users and mail of `serve --demo`.
+//! - [`net`]: listeners, the bounded line codec and the backpressured writer.
+//! - [`auth`]: password logins shared by the protocols.
+//! - [`pop3`]: the POP3 server.
 //! - [`serve`]: the server process.
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
 pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod import;
 pub mod mbox;
+pub mod net;
+pub mod pop3;
 pub mod serve;

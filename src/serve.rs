@@ -1,10 +1,13 @@
-//! `mailhive serve`: opens the store, prepares the demo if asked, and runs until SIGINT
-//! or SIGTERM. Today the server answers its local admin socket only; the IMAP and POP3
-//! listeners are not built yet, and the start-up banner says so.
+//! `mailhive serve`: opens the store, prepares the demo if asked, starts the POP3
+//! listeners and the admin socket, and runs until SIGINT or SIGTERM. Every bound address
+//! is printed (`POP3 listening on ADDR`), so a port given as 0 can be found.
 
 use crate::admin;
-use crate::config::Config;
+use crate::auth::Authenticator;
+use crate::config::{Config, Protocol};
 use crate::demo;
+use crate::net::listener::{accept_loop, OnConnection, Workers};
+use crate::pop3::{self, Pop3Context};
 use anyhow::Context;
 use mailhive_store::Store;
 use std::sync::Arc;
@@ -35,22 +38,42 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     let socket = config.admin_socket();
     let system = actix_rt::System::new();
     system.block_on(async {
-        let listener = admin::server::bind(&socket)
+        let admin_listener = admin::server::bind(&socket)
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
+        let workers = Arc::new(Workers::per_core());
+        let auth = Arc::new(Authenticator::new(store.clone()));
+        let pop3_context = Arc::new(Pop3Context {
+            store: store.clone(),
+            auth,
+            settings: config.settings(Protocol::Pop3).clone(),
+            plaintext_auth: config.plaintext_auth,
+        });
+        let on_pop3: OnConnection =
+            Arc::new(move |stream, peer| pop3::session::start(stream, peer, pop3_context.clone()));
+        for addr in &config.pop3_listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for POP3 on {addr}"))?;
+            println!("mailhive: POP3 listening on {}", listener.local_addr()?);
+            actix_rt::spawn(accept_loop(listener, workers.clone(), on_pop3.clone()));
+        }
         println!(
             "mailhive: store {} open; admin socket {}",
             config.store_path.display(),
             socket.display()
         );
-        println!(
-            "mailhive: IMAP and POP3 are not implemented yet: no mail client can connect. \
-             Admin commands (user, import-mbox) work while this runs. Stop with Ctrl-C."
-        );
+        println!("mailhive: IMAP and TLS are not implemented yet. Stop with Ctrl-C.");
+        if demo {
+            if let Some(addr) = config.pop3_listen.first() {
+                println!("try: curl pop3://{addr}/1 --user demo:demo");
+            }
+        }
         tracing::info!(store = %config.store_path.display(), "serving");
         tokio::select! {
-            () = admin::server::run(listener, store.clone()) => {}
+            () = admin::server::run(admin_listener, store.clone()) => {}
             signal = shutdown_signal() => signal?,
         }
+        workers.stop();
         Ok::<_, anyhow::Error>(())
     })?;
     let _ = std::fs::remove_file(&socket);

@@ -22,7 +22,7 @@ fn commands_work_through_the_running_servers_socket() {
     assert!(mailhive_store::Store::open(&env.data()).is_err());
     let banner = server.stop();
     assert!(
-        banner.contains("IMAP and POP3 are not implemented yet"),
+        banner.contains("IMAP and TLS are not implemented yet"),
         "{banner}"
     );
 

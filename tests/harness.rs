@@ -2,12 +2,14 @@
 //! file, running the binary, and starting / stopping a server.
 
 use mailhive_store::Store;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// A data directory and a config file naming it.
+/// A data directory and a config file naming it; listeners on free loopback ports.
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
@@ -18,11 +20,11 @@ impl Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
-        std::fs::write(
-            &config,
-            format!("[store]\npath = {:?}\n", data.display().to_string()),
-        )
-        .expect("config");
+        let text = format!(
+            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n",
+            data.display().to_string()
+        );
+        std::fs::write(&config, text).expect("config");
         Env { dir, config }
     }
 
@@ -95,16 +97,55 @@ impl Env {
         Store::open(&self.data()).expect("open store")
     }
 
-    /// Starts `serve` with `args` and waits until its admin socket answers.
+    /// Imports a fixture mbox into `user`'s INBOX.
+    pub fn import(&self, user: &str, fixture_name: &str) {
+        let path = fixture(fixture_name);
+        self.ok(
+            &[
+                "import-mbox",
+                "--user",
+                user,
+                path.to_str().expect("UTF-8 path"),
+            ],
+            "",
+        );
+    }
+
+    /// Starts `serve` with `args` and waits until it listens and its admin socket answers.
     pub fn serve(&self, args: &[&str]) -> Server {
-        let child = self
+        let log_path = self.dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).expect("server log");
+        let mut child = self
             .command(&[&["serve"], args].concat())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn server");
-        let socket = self.data().join("admin.sock");
+        let (lines, received) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                all.push_str(&line);
+                all.push('\n');
+                let _ = lines.send(line);
+            }
+            all
+        });
         let deadline = Instant::now() + Duration::from_secs(30);
+        let mut pop3 = None;
+        while pop3.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = received.recv_timeout(left) else {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let config = std::fs::read_to_string(&self.config).unwrap_or_default();
+                panic!("server did not start listening; its log:\n{log}\nits config:\n{config}");
+            };
+            if let Some(addr) = line.strip_prefix("mailhive: POP3 listening on ") {
+                pop3 = Some(addr.parse().expect("POP3 address"));
+            }
+        }
+        let socket = self.data().join("admin.sock");
         while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             assert!(
                 Instant::now() < deadline,
@@ -112,25 +153,37 @@ impl Env {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Server { child }
+        Server {
+            child,
+            reader: Some(reader),
+            pop3: pop3.expect("POP3 address"),
+        }
     }
 }
 
 /// A running server; stopped with SIGTERM when dropped.
 pub struct Server {
     child: Child,
+    /// Collects everything the server prints.
+    reader: Option<std::thread::JoinHandle<String>>,
+    /// Where its POP3 listener is.
+    pub pop3: SocketAddr,
 }
 
 impl Server {
     /// Stops the server with SIGTERM and returns what it printed.
     pub fn stop(mut self) -> String {
         self.terminate();
-        let mut out = String::new();
-        if let Some(mut stdout) = self.child.stdout.take() {
-            use std::io::Read;
-            let _ = stdout.read_to_string(&mut out);
-        }
-        out
+        self.reader
+            .take()
+            .map(|r| r.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Kills the server with SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn terminate(&mut self) {

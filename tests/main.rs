@@ -5,3 +5,5 @@ mod harness;
 mod admin_socket;
 mod cli;
 mod import;
+mod pop3;
+mod transcripts;

@@ -27,6 +27,7 @@ pub(crate) const INLINE_LIMIT: usize = 8 * 1024;
 #[derive(Debug)]
 pub(crate) struct PreparedBlob {
     size: u32,
+    wire_size: u32,
     /// Compressed chunks of an inline body; empty for an object.
     chunks: Vec<Vec<u8>>,
     storage: BodyStorage,
@@ -35,8 +36,9 @@ pub(crate) struct PreparedBlob {
 
 impl PreparedBlob {
     pub fn new(raw: &[u8], engine: &dyn Engine) -> Result<Self, StoreError> {
-        let size = u32::try_from(raw.len())
-            .map_err(|_| StoreError::Encode("a message is limited to 4 GiB".into()))?;
+        let too_big = |_| StoreError::Encode("a message is limited to 4 GiB".into());
+        let size = u32::try_from(raw.len()).map_err(too_big)?;
+        let wire_size = u32::try_from(crate::mime::wire_size(raw)).map_err(too_big)?;
         let chunks: Vec<Vec<u8>> = raw
             .chunks(CHUNK_SIZE)
             .map(crate::codec::compress)
@@ -46,6 +48,7 @@ impl PreparedBlob {
         if compressed <= INLINE_LIMIT {
             return Ok(PreparedBlob {
                 size,
+                wire_size,
                 chunks,
                 storage: BodyStorage::Inline,
                 summary,
@@ -62,6 +65,7 @@ impl PreparedBlob {
             .collect();
         Ok(PreparedBlob {
             size,
+            wire_size,
             chunks: Vec::new(),
             storage: BodyStorage::Object { id, chunk_ends },
             summary,
@@ -70,6 +74,10 @@ impl PreparedBlob {
 
     pub fn size(&self) -> u32 {
         self.size
+    }
+
+    pub fn wire_size(&self) -> u32 {
+        self.wire_size
     }
 
     /// The engine object written for this body, if any (to remove it if the append fails).

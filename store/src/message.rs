@@ -31,6 +31,8 @@ pub struct MessageInfo {
     pub flags: Flags,
     pub internal_date: InternalDate,
     pub size: u32,
+    /// The size in wire form (CRLF line endings): what POP3 and IMAP announce and send.
+    pub wire_size: u32,
     pub modseq: u64,
 }
 
@@ -42,6 +44,7 @@ impl MessageInfo {
             flags: r.flags,
             internal_date: r.internal_date,
             size: r.size,
+            wire_size: r.wire_size,
             modseq: r.modseq,
         }
     }
@@ -182,12 +185,13 @@ impl Store {
             record.highest_modseq += 1;
             let mut uids = Vec::with_capacity(messages.len());
             for (message, blob) in messages.iter().zip(prepared) {
-                let size = blob.size();
+                let (size, wire_size) = (blob.size(), blob.wire_size());
                 let message_record = MessageRecord {
                     blob: blob.insert(tx)?,
                     flags: message.flags.clone(),
                     internal_date: message.internal_date,
                     size,
+                    wire_size,
                     modseq: record.highest_modseq,
                 };
                 match add_message(tx, mailbox, &mut record, message_record)? {

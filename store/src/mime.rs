@@ -406,6 +406,24 @@ fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
     out.trim().to_owned()
 }
 
+/// The length of `raw` in wire form: every bare LF sent as CRLF, and a final CRLF added
+/// when the message does not end with a line break. Both protocols send that form, and
+/// announce this size (POP3 LIST and STAT, IMAP RFC822.SIZE).
+pub fn wire_size(raw: &[u8]) -> u64 {
+    let mut size = raw.len() as u64;
+    let mut previous = 0u8;
+    for &b in raw {
+        if b == b'\n' && previous != b'\r' {
+            size += 1;
+        }
+        previous = b;
+    }
+    if raw.last().is_some_and(|&b| b != b'\n') {
+        size += 2;
+    }
+    size
+}
+
 fn count_lines(body: &[u8]) -> u32 {
     let newlines = body.iter().filter(|&&b| b == b'\n').count();
     let unterminated = usize::from(body.last().is_some_and(|&b| b != b'\n'));
@@ -500,6 +518,14 @@ mod tests {
         let s = MessageSummary::parse(&raw);
         assert!(s.truncated);
         assert_eq!(s.body.part_count(), MAX_PARTS);
+    }
+
+    #[test]
+    fn wire_sizes() {
+        assert_eq!(wire_size(b""), 0);
+        assert_eq!(wire_size(b"\n"), 2);
+        assert_eq!(wire_size(b"a\nb\r\n"), 6);
+        assert_eq!(wire_size(b"x\r"), 4);
     }
 
     #[test]

@@ -144,6 +144,8 @@ pub struct MessageRecord {
     pub flags: Flags,
     pub internal_date: InternalDate,
     pub size: u32,
+    /// The size in wire form (CRLF line endings), see [`crate::wire_size`].
+    pub wire_size: u32,
     pub modseq: u64,
 }
 

@@ -1,0 +1,19 @@
+//! The POP3 server (RFC 1939, with CAPA and response codes from RFC 2449 and SASL PLAIN
+//! from RFC 5034) over the user's INBOX.
+
+pub mod maildrop;
+pub mod session;
+
+use crate::auth::Authenticator;
+use crate::config::{PlaintextAuth, ProtocolSettings};
+use mailhive_store::Store;
+use std::sync::Arc;
+
+/// What every POP3 session shares.
+#[derive(Debug)]
+pub struct Pop3Context {
+    pub store: Arc<Store>,
+    pub auth: Arc<Authenticator>,
+    pub settings: ProtocolSettings,
+    pub plaintext_auth: PlaintextAuth,
+}

@@ -1,0 +1,552 @@
+//! One actor per POP3 connection (RFC 1939 §3: AUTHORIZATION, TRANSACTION, UPDATE).
+//!
+//! Lines arrive through the bounded [`LineCodec`]; each becomes an [`Action`] (decided
+//! synchronously from the state), and actions that need the store or the network run
+//! as futures under `ctx.wait`, so commands — pipelined or not — are answered strictly
+//! in order. Output goes through the connection's bounded writer. Only QUIT in the
+//! TRANSACTION state enters UPDATE: a time-out, a dropped connection or a crash deletes
+//! nothing.
+
+use super::maildrop::{Maildrop, Unusable};
+use super::Pop3Context;
+use crate::auth::plaintext_allowed;
+use crate::config::Setting;
+use crate::net::codec::LineCodec;
+use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
+use actix::prelude::*;
+use bytes::Bytes;
+use mailhive_protocol::line::Line;
+use mailhive_protocol::pop3::command::{self, Command, ParseError};
+use mailhive_protocol::pop3::response::{err, multiline, ok, Code, TopCutter, END};
+use mailhive_protocol::sasl;
+use mailhive_protocol::wire::WireEncoder;
+use mailhive_store::{
+    BlobId, ExpungeScope, FlagChange, Flags, Store, StoreError, SystemFlags, Username,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_util::codec::FramedRead;
+
+/// Raw bytes read from the store per piece of a RETR or TOP answer; encoded (CRLF,
+/// dot-stuffing) a piece at most doubles, staying within the writer's frame size.
+const PIECE: u32 = (MAX_FRAME / 2) as u32;
+
+/// Starts a session for a new connection (on the worker arbiter that accepted it).
+pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<Pop3Context>) {
+    let (read, write) = stream.into_split();
+    let setting = |s: Setting| context.settings.get(s).unwrap_or(0);
+    let stall = Duration::from_secs(setting(Setting::AuthenticatedConnectionTimeout));
+    let out = spawn_writer(write, stall);
+    let max_line = setting(Setting::MaxCommandSize) as usize;
+    Pop3Session::create(move |ctx| {
+        ctx.add_stream(FramedRead::new(read, LineCodec::new(max_line)));
+        Pop3Session {
+            context,
+            peer,
+            out,
+            state: State::Authorization { user: None },
+            failures: 0,
+            idle: None,
+        }
+    });
+}
+
+#[derive(Debug)]
+pub struct Pop3Session {
+    /// Store, authenticator and settings shared by all sessions.
+    context: Arc<Pop3Context>,
+    peer: SocketAddr,
+    /// Output, through the writer task that owns the socket's write half.
+    out: Outgoing,
+    state: State,
+    /// Failed logins on this connection (MaxFailedLogins).
+    failures: u64,
+    /// The pending idle time-out, restarted after every answer.
+    idle: Option<SpawnHandle>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Before login; `user` is the name given by USER.
+    Authorization {
+        user: Option<String>,
+    },
+    /// `AUTH PLAIN` was answered with `+ `: the next line is the client's response.
+    SaslPlain,
+    Transaction {
+        user: Username,
+        maildrop: Maildrop,
+    },
+    /// QUIT was answered, or the connection is going: input is ignored.
+    Closing,
+}
+
+/// What a command line leads to, decided before anything is awaited.
+enum Action {
+    Reply(Vec<u8>),
+    /// Answer, then close the connection.
+    ReplyAndClose(Vec<u8>),
+    Login {
+        name: String,
+        password: String,
+    },
+    /// RETR (`lines: None`) or TOP.
+    Send {
+        number: u32,
+        blob: BlobId,
+        size: u32,
+        lines: Option<u32>,
+    },
+    /// QUIT in TRANSACTION: commit the deletions (UPDATE state).
+    Commit,
+}
+
+type Work = ResponseActFuture<Pop3Session, ()>;
+
+impl Actor for Pop3Session {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(peer = %self.peer, "pop3 connection");
+        self.restart_idle_timer(ctx);
+        ctx.wait(self.reply(ok("mailhive POP3 server ready")));
+    }
+}
+
+impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
+    fn handle(&mut self, item: Result<Line, std::io::Error>, ctx: &mut Context<Self>) {
+        if matches!(self.state, State::Closing) {
+            return;
+        }
+        let action = match item {
+            Ok(Line::Complete(line)) => self.decide(&line),
+            Ok(Line::TooLong) => Action::Reply(err(None, "Command line too long")),
+            Err(e) => {
+                tracing::debug!(error = %e, "read failed");
+                ctx.stop();
+                return;
+            }
+        };
+        let work = self.perform(action);
+        ctx.wait(work.map(|(), act, ctx| act.restart_idle_timer(ctx)));
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl Pop3Session {
+    fn setting(&self, setting: Setting) -> u64 {
+        self.context.settings.get(setting).unwrap_or(0)
+    }
+
+    fn plaintext_allowed(&self) -> bool {
+        plaintext_allowed(self.context.plaintext_auth, &self.peer)
+    }
+
+    /// Closes the connection after the idle time-out of the current state, without
+    /// entering UPDATE.
+    fn restart_idle_timer(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.idle.take() {
+            ctx.cancel_future(handle);
+        }
+        let timeout = match self.state {
+            State::Transaction { .. } => self.setting(Setting::AuthenticatedConnectionTimeout),
+            _ => self.setting(Setting::PreAuthenticatedConnectionTimeout),
+        };
+        self.idle = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+            tracing::debug!(peer = %act.peer, "idle time-out");
+            act.state = State::Closing;
+            ctx.stop();
+        }));
+    }
+
+    fn reply(&self, bytes: Vec<u8>) -> Work {
+        let out = self.out.clone();
+        Box::pin(
+            async move { out.send(Bytes::from(bytes)).await.is_ok() }
+                .into_actor(self)
+                .map(|sent, act, ctx| {
+                    if !sent {
+                        act.state = State::Closing;
+                        ctx.stop();
+                    }
+                }),
+        )
+    }
+
+    fn reply_and_close(&mut self, bytes: Vec<u8>) -> Work {
+        self.state = State::Closing;
+        Box::pin(self.reply(bytes).map(|(), _, ctx| ctx.stop()))
+    }
+
+    fn capabilities(&self) -> Vec<u8> {
+        let mut caps = vec!["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"];
+        if matches!(self.state, State::Authorization { .. }) && self.plaintext_allowed() {
+            caps.extend(["USER", "SASL PLAIN"]);
+        }
+        caps.push("IMPLEMENTATION mailhive");
+        multiline("Capability list follows", caps)
+    }
+
+    /// Turns a command line into an action, updating what needs no waiting.
+    fn decide(&mut self, line: &[u8]) -> Action {
+        if matches!(self.state, State::SaslPlain) {
+            self.state = State::Authorization { user: None };
+            return self.sasl_response(line);
+        }
+        let command = match command::parse(line) {
+            Ok(command) => command,
+            Err(ParseError::Unknown) => return Action::Reply(err(None, "unknown command")),
+            Err(e) => return Action::Reply(err(None, &e.to_string())),
+        };
+        tracing::debug!(?command);
+        if matches!(command, Command::Capa) {
+            return Action::Reply(self.capabilities());
+        }
+        let plaintext = self.plaintext_allowed();
+        match &mut self.state {
+            State::Authorization { user } => match command {
+                Command::User(_) | Command::Pass(_) | Command::Auth { .. } if !plaintext => {
+                    Action::Reply(err(
+                        Some(Code::Auth),
+                        "Plaintext authentication is not allowed on this connection",
+                    ))
+                }
+                Command::User(name) => {
+                    *user = Some(name);
+                    Action::Reply(ok("send PASS"))
+                }
+                Command::Pass(password) => match user.take() {
+                    Some(name) => Action::Login { name, password },
+                    None => Action::Reply(err(None, "USER first")),
+                },
+                Command::Auth { mechanism, .. } if mechanism != "PLAIN" => {
+                    Action::Reply(err(None, "unsupported authentication mechanism"))
+                }
+                Command::Auth {
+                    initial: Some(response),
+                    ..
+                } => self.sasl_response(response.as_bytes()),
+                Command::Auth { initial: None, .. } => {
+                    self.state = State::SaslPlain;
+                    Action::Reply(b"+ \r\n".to_vec())
+                }
+                Command::Stls => Action::Reply(err(None, "TLS is not available on this server")),
+                Command::Quit => Action::ReplyAndClose(ok("mailhive POP3 server signing off")),
+                _ => Action::Reply(err(None, "command not valid before login")),
+            },
+            State::Transaction { maildrop, .. } => transaction(maildrop, command),
+            State::SaslPlain | State::Closing => {
+                Action::Reply(err(None, "command not valid in this state"))
+            }
+        }
+    }
+
+    fn sasl_response(&mut self, line: &[u8]) -> Action {
+        if line == b"*" {
+            return Action::Reply(err(None, "authentication cancelled"));
+        }
+        match sasl::decode_plain(line) {
+            Ok(c) if c.authorize_as.is_empty() || c.authorize_as.eq_ignore_ascii_case(&c.user) => {
+                Action::Login {
+                    name: c.user,
+                    password: c.password,
+                }
+            }
+            Ok(_) => Action::Reply(err(
+                Some(Code::Auth),
+                "acting as another user is not allowed",
+            )),
+            Err(e) => Action::Reply(err(None, &e.to_string())),
+        }
+    }
+
+    fn perform(&mut self, action: Action) -> Work {
+        match action {
+            Action::Reply(bytes) => self.reply(bytes),
+            Action::ReplyAndClose(bytes) => self.reply_and_close(bytes),
+            Action::Login { name, password } => self.login(name, password),
+            Action::Send {
+                number,
+                blob,
+                size,
+                lines,
+            } => self.send_message(number, blob, size, lines),
+            Action::Commit => self.commit(),
+        }
+    }
+
+    fn login(&mut self, name: String, password: String) -> Work {
+        let auth = self.context.auth.clone();
+        let store = self.context.store.clone();
+        let attempt = async move {
+            let Some(user) = auth.verify(&name, password).await? else {
+                return Ok(None);
+            };
+            actix_rt::task::spawn_blocking(move || {
+                Maildrop::load(&store, &user).map(|m| Some((user, m)))
+            })
+            .await
+            .map_err(|e| StoreError::Encode(format!("maildrop load did not finish: {e}")))?
+        };
+        Box::pin(
+            attempt
+                .into_actor(self)
+                .then(|result, act, _| act.after_login(result)),
+        )
+    }
+
+    fn after_login(
+        &mut self,
+        result: Result<Option<(Username, Option<Maildrop>)>, StoreError>,
+    ) -> Work {
+        match result {
+            Ok(Some((user, Some(maildrop)))) => {
+                let (count, octets) = maildrop.stat();
+                tracing::info!(%user, peer = %self.peer, "pop3 login");
+                let text = format!("{user}'s maildrop has {count} messages ({octets} octets)");
+                self.state = State::Transaction { user, maildrop };
+                self.reply(ok(&text))
+            }
+            Ok(Some((_, None))) => {
+                self.reply(err(Some(Code::SysPerm), "this account has no INBOX"))
+            }
+            Ok(None) => {
+                self.failures += 1;
+                tracing::info!(peer = %self.peer, failures = self.failures, "pop3 login failed");
+                if self.failures >= self.setting(Setting::MaxFailedLogins) {
+                    self.reply_and_close(err(Some(Code::Auth), "Too many failed login attempts"))
+                } else {
+                    self.reply(err(Some(Code::Auth), "Authentication failed"))
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "pop3 login failed on the store");
+                self.reply(err(
+                    Some(Code::SysTemp),
+                    "temporary server failure, try again later",
+                ))
+            }
+        }
+    }
+
+    /// RETR or TOP: the message read and sent piece by piece.
+    fn send_message(&mut self, number: u32, blob: BlobId, size: u32, lines: Option<u32>) -> Work {
+        let store = self.context.store.clone();
+        let out = self.out.clone();
+        let transfer = stream_message(store, out, blob, size, lines);
+        Box::pin(
+            transfer
+                .into_actor(self)
+                .then(move |outcome, act, ctx| match outcome {
+                    Transfer::Sent => {
+                        if lines.is_none() {
+                            if let State::Transaction { maildrop, .. } = &mut act.state {
+                                maildrop.mark_retrieved(number);
+                            }
+                        }
+                        Box::pin(actix::fut::ready(())) as Work
+                    }
+                    Transfer::Unreadable(e) => {
+                        tracing::error!(error = %e, "pop3 could not read a message");
+                        act.reply(err(Some(Code::SysTemp), "the message could not be read"))
+                    }
+                    Transfer::Broken => {
+                        act.state = State::Closing;
+                        ctx.stop();
+                        Box::pin(actix::fut::ready(())) as Work
+                    }
+                }),
+        )
+    }
+
+    /// QUIT in TRANSACTION: the UPDATE state. Deletions are durable before `+OK`.
+    fn commit(&mut self) -> Work {
+        let State::Transaction { user, maildrop } =
+            std::mem::replace(&mut self.state, State::Closing)
+        else {
+            return self.reply_and_close(ok("mailhive POP3 server signing off"));
+        };
+        let store = self.context.store.clone();
+        let (mailbox, deleted, seen) = (
+            maildrop.mailbox,
+            maildrop.deleted_uids(),
+            maildrop.retrieved_uids(),
+        );
+        let update = actix_rt::task::spawn_blocking(move || {
+            let removed = store.expunge(mailbox, ExpungeScope::Exactly(&deleted))?;
+            if !seen.is_empty() {
+                let mark = FlagChange::Add(Flags::new(SystemFlags::SEEN, []));
+                if let Err(e) = store.store_flags(mailbox, &seen, &mark) {
+                    tracing::warn!(error = %e, "pop3 could not mark retrieved messages seen");
+                }
+            }
+            Ok::<_, StoreError>(removed)
+        });
+        Box::pin(update.into_actor(self).then(move |result, act, _| {
+            let answer = match result {
+                Ok(Ok(Ok(removed))) => {
+                    tracing::info!(%user, deleted = removed.len(), "pop3 update");
+                    ok(&format!(
+                        "mailhive POP3 server signing off ({} messages deleted)",
+                        removed.len()
+                    ))
+                }
+                Ok(Ok(Err(refusal))) => err(
+                    Some(Code::SysPerm),
+                    &format!("some deleted messages not removed: {refusal}"),
+                ),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "pop3 update failed");
+                    err(Some(Code::SysTemp), "some deleted messages not removed")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pop3 update did not finish");
+                    err(Some(Code::SysTemp), "some deleted messages not removed")
+                }
+            };
+            act.reply_and_close(answer)
+        }))
+    }
+}
+
+/// The TRANSACTION-state commands.
+fn transaction(maildrop: &mut Maildrop, command: Command) -> Action {
+    let unusable = |u: Unusable| Action::Reply(err(None, u.text()));
+    match command {
+        Command::Stat => {
+            let (count, octets) = maildrop.stat();
+            Action::Reply(ok(&format!("{count} {octets}")))
+        }
+        Command::List(None) => {
+            let (count, octets) = maildrop.stat();
+            let lines = maildrop.live().map(|(n, e)| format!("{n} {}", e.size));
+            Action::Reply(multiline(
+                &format!("{count} messages ({octets} octets)"),
+                lines,
+            ))
+        }
+        Command::List(Some(n)) => match maildrop.get(n) {
+            Ok(e) => Action::Reply(ok(&format!("{n} {}", e.size))),
+            Err(u) => unusable(u),
+        },
+        Command::Uidl(None) => {
+            let lines: Vec<String> = maildrop
+                .live()
+                .map(|(n, e)| format!("{n} {}", maildrop.unique_id(e)))
+                .collect();
+            Action::Reply(multiline("unique-id listing follows", lines))
+        }
+        Command::Uidl(Some(n)) => match maildrop.get(n) {
+            Ok(e) => Action::Reply(ok(&format!("{n} {}", maildrop.unique_id(e)))),
+            Err(u) => unusable(u),
+        },
+        Command::Retr(number) => match maildrop.get(number) {
+            Ok(e) => Action::Send {
+                number,
+                blob: e.blob,
+                size: e.size,
+                lines: None,
+            },
+            Err(u) => unusable(u),
+        },
+        Command::Top { message, lines } => match maildrop.get(message) {
+            Ok(e) => Action::Send {
+                number: message,
+                blob: e.blob,
+                size: e.size,
+                lines: Some(lines),
+            },
+            Err(u) => unusable(u),
+        },
+        Command::Dele(n) => match maildrop.mark_deleted(n) {
+            Ok(()) => Action::Reply(ok(&format!("message {n} deleted"))),
+            Err(u) => unusable(u),
+        },
+        Command::Rset => {
+            maildrop.reset();
+            let (count, octets) = maildrop.stat();
+            Action::Reply(ok(&format!(
+                "maildrop has {count} messages ({octets} octets)"
+            )))
+        }
+        Command::Noop => Action::Reply(ok("")),
+        Command::Quit => Action::Commit,
+        _ => Action::Reply(err(None, "command not valid after login")),
+    }
+}
+
+/// How sending a message ended.
+enum Transfer {
+    Sent,
+    /// Nothing was sent: the message could not be read.
+    Unreadable(StoreError),
+    /// The answer was cut short (the connection or the store failed mid-way).
+    Broken,
+}
+
+/// Sends `+OK`, the message in wire form (dot-stuffed, cut for TOP) and the final `.`.
+async fn stream_message(
+    store: Arc<Store>,
+    out: Outgoing,
+    blob: BlobId,
+    size: u32,
+    lines: Option<u32>,
+) -> Transfer {
+    let read = |offset: u32| {
+        let store = store.clone();
+        async move {
+            actix_rt::task::spawn_blocking(move || {
+                store.read_body_range(blob, offset..offset.saturating_add(PIECE))
+            })
+            .await
+            .map_err(|e| StoreError::Encode(format!("read did not finish: {e}")))?
+        }
+    };
+    let mut piece = match read(0).await {
+        Ok(piece) => piece,
+        Err(e) => return Transfer::Unreadable(e),
+    };
+    let mut frame = match lines {
+        None => ok(&format!("{size} octets")),
+        Some(_) => ok("top of message follows"),
+    };
+    let mut encoder = WireEncoder::new(true);
+    let mut top = lines.map(TopCutter::new);
+    let mut offset = 0u32;
+    loop {
+        let last = piece.len() < PIECE as usize;
+        offset += piece.len() as u32;
+        let wanted = match top.as_mut() {
+            Some(cutter) => cutter.cut(&piece),
+            None => &piece,
+        };
+        encoder.push(wanted, &mut frame);
+        let done = last || top.as_ref().is_some_and(TopCutter::is_done);
+        if done {
+            encoder.finish(&mut frame);
+            frame.extend_from_slice(END);
+        }
+        if out
+            .send(Bytes::from(std::mem::take(&mut frame)))
+            .await
+            .is_err()
+        {
+            return Transfer::Broken;
+        }
+        if done {
+            return Transfer::Sent;
+        }
+        piece = match read(offset).await {
+            Ok(piece) => piece,
+            Err(e) => {
+                tracing::error!(error = %e, "pop3 message read failed mid-answer");
+                return Transfer::Broken;
+            }
+        };
+    }
+}

@@ -1,0 +1,146 @@
+//! Transcript tests: every file under `fixtures/transcripts/pop3/` is a conversation
+//! replayed against a real server over a socket.
+//!
+//! Format: a header of `user: NAME PASSWORD` and `mail: USER FIXTURE` lines (accounts
+//! and imports made before the server starts), then `C: line` (sent with CRLF;
+//! consecutive `C:` lines go out in one write, which exercises pipelining), `S: line`
+//! (one expected line; a token `abc$name` matches `abc` followed by anything, and the
+//! capture must be the same wherever `$name` appears again), `closed` (the server
+//! hangs up) and `reconnect` (a new connection). `#` starts a comment.
+
+use crate::harness::Env;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+#[test]
+fn pop3_transcripts() {
+    let dir = crate::harness::fixture("transcripts/pop3");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 7,
+        "transcripts missing from {}",
+        dir.display()
+    );
+    let failures: Vec<String> = files.iter().filter_map(|f| replay(f).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} transcript(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+struct Conversation {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    pending: Vec<u8>,
+}
+
+impl Conversation {
+    fn open(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        Ok(Conversation {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+            pending: Vec::new(),
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.writer.write_all(&std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
+
+    fn read_line(&mut self) -> std::io::Result<Option<String>> {
+        self.flush()?;
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+    }
+}
+
+/// Compares one server line with its expectation, capturing `$name` tokens.
+fn matches(expected: &str, actual: &str, captures: &mut HashMap<String, String>) -> bool {
+    let (want, got): (Vec<&str>, Vec<&str>) =
+        (expected.split(' ').collect(), actual.split(' ').collect());
+    want.len() == got.len()
+        && want.iter().zip(&got).all(|(w, g)| match w.split_once('$') {
+            None => w == g,
+            Some((prefix, name)) => {
+                let Some(value) = g.strip_prefix(prefix) else {
+                    return false;
+                };
+                captures
+                    .entry(name.to_owned())
+                    .or_insert_with(|| value.to_owned())
+                    == value
+            }
+        })
+}
+
+fn replay(path: &Path) -> Result<(), String> {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let env = Env::new();
+    let mut script = Vec::new();
+    for line in text.lines() {
+        if let Some(user) = line.strip_prefix("user: ") {
+            let (user, password) = user
+                .split_once(' ')
+                .ok_or(format!("{name}: bad user line"))?;
+            env.add_user(user, password);
+        } else if let Some(mail) = line.strip_prefix("mail: ") {
+            let (user, fixture) = mail
+                .split_once(' ')
+                .ok_or(format!("{name}: bad mail line"))?;
+            env.import(user, fixture);
+        } else if !line.starts_with('#') && !line.is_empty() {
+            script.push(line);
+        }
+    }
+    let server = env.serve(&[]);
+    let mut conversation =
+        Conversation::open(server.pop3).map_err(|e| format!("{name}: connect: {e}"))?;
+    let mut captures = HashMap::new();
+    for (step, line) in script.iter().enumerate() {
+        let fail = |what: String| format!("{name}, step {} ({line:?}): {what}", step + 1);
+        if let Some(client) = line.strip_prefix("C: ") {
+            conversation.pending.extend_from_slice(client.as_bytes());
+            conversation.pending.extend_from_slice(b"\r\n");
+        } else if let Some(expected) = line.strip_prefix("S:") {
+            let expected = expected.strip_prefix(' ').unwrap_or(expected);
+            let got = conversation.read_line().map_err(|e| fail(e.to_string()))?;
+            let got = got.ok_or_else(|| fail("the server closed the connection".into()))?;
+            let Some(got) = got.strip_suffix("\r\n") else {
+                return Err(fail(format!("line not ended by CRLF: {got:?}")));
+            };
+            if !matches(expected, got, &mut captures) {
+                return Err(fail(format!("expected {expected:?}\n     got {got:?}")));
+            }
+        } else if *line == "closed" {
+            match conversation.read_line() {
+                Ok(None) => {}
+                Ok(Some(more)) => return Err(fail(format!("expected the end, got {more:?}"))),
+                Err(e) => return Err(fail(format!("expected the end, got {e}"))),
+            }
+        } else if *line == "reconnect" {
+            conversation = Conversation::open(server.pop3).map_err(|e| fail(e.to_string()))?;
+        } else {
+            return Err(fail("not a transcript line".into()));
+        }
+    }
+    server.stop();
+    Ok(())
+}
