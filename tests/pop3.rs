@@ -283,3 +283,34 @@ fn a_dropped_connection_deletes_nothing() {
     server.stop();
     assert_eq!(inbox_uids(&env), [1, 2, 3]);
 }
+
+#[test]
+fn a_message_removed_by_another_session_is_refused_not_broken() {
+    let env = Env::new();
+    env.add_user("bob", "pw");
+    env.import("bob", "pop3.mbox");
+    let server = env.serve(&[]);
+    let mut first = Pop3::login(server.pop3, "bob", "pw");
+    let mut second = Pop3::login(server.pop3, "bob", "pw");
+    assert!(first.command("DELE 1").starts_with("+OK"));
+    assert!(first.command("QUIT").starts_with("+OK"));
+    // The second session's snapshot still numbers the message; reading it is refused.
+    assert_eq!(
+        second.command("RETR 1"),
+        "-ERR message was removed by another session\r\n"
+    );
+    assert_eq!(second.command("LIST 1"), "+OK 1 136\r\n");
+    assert!(second.command("RETR 2").starts_with("+OK 90 octets"));
+    let mut rest = String::new();
+    while rest != ".\r\n" {
+        rest = second.answer();
+    }
+    // Its own deletion of the removed message commits without error.
+    assert!(second.command("DELE 1").starts_with("+OK"));
+    assert_eq!(
+        second.command("QUIT"),
+        "+OK mailhive POP3 server signing off (0 messages deleted)\r\n"
+    );
+    drop(server);
+    assert_eq!(inbox_uids(&env), [2, 3]);
+}

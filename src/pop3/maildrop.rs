@@ -16,6 +16,16 @@ pub struct Entry {
     pub retrieved: bool,
 }
 
+/// What is needed to send one message.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRef {
+    pub mailbox: MailboxId,
+    pub uid: u32,
+    pub blob: BlobId,
+    /// Octets in wire form.
+    pub size: u32,
+}
+
 /// Why a message number cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unusable {
@@ -108,6 +118,15 @@ impl Maildrop {
     pub fn reset(&mut self) {
         for entry in &mut self.entries {
             entry.deleted = false;
+        }
+    }
+
+    pub fn reference(&self, entry: &Entry) -> MessageRef {
+        MessageRef {
+            mailbox: self.mailbox,
+            uid: entry.uid,
+            blob: entry.blob,
+            size: entry.size,
         }
     }
 

@@ -7,7 +7,7 @@
 //! TRANSACTION state enters UPDATE: a time-out, a dropped connection or a crash deletes
 //! nothing.
 
-use super::maildrop::{Maildrop, Unusable};
+use super::maildrop::{Maildrop, MessageRef, Unusable};
 use super::Pop3Context;
 use crate::auth::plaintext_allowed;
 use crate::config::Setting;
@@ -20,9 +20,7 @@ use mailhive_protocol::pop3::command::{self, Command, ParseError};
 use mailhive_protocol::pop3::response::{err, multiline, ok, Code, TopCutter, END};
 use mailhive_protocol::sasl;
 use mailhive_protocol::wire::WireEncoder;
-use mailhive_store::{
-    BlobId, ExpungeScope, FlagChange, Flags, Store, StoreError, SystemFlags, Username,
-};
+use mailhive_store::{ExpungeScope, FlagChange, Flags, Store, StoreError, SystemFlags, Username};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,8 +93,7 @@ enum Action {
     /// RETR (`lines: None`) or TOP.
     Send {
         number: u32,
-        blob: BlobId,
-        size: u32,
+        message: MessageRef,
         lines: Option<u32>,
     },
     /// QUIT in TRANSACTION: commit the deletions (UPDATE state).
@@ -272,10 +269,9 @@ impl Pop3Session {
             Action::Login { name, password } => self.login(name, password),
             Action::Send {
                 number,
-                blob,
-                size,
+                message,
                 lines,
-            } => self.send_message(number, blob, size, lines),
+            } => self.send_message(number, message, lines),
             Action::Commit => self.commit(),
         }
     }
@@ -335,10 +331,10 @@ impl Pop3Session {
     }
 
     /// RETR or TOP: the message read and sent piece by piece.
-    fn send_message(&mut self, number: u32, blob: BlobId, size: u32, lines: Option<u32>) -> Work {
+    fn send_message(&mut self, number: u32, message: MessageRef, lines: Option<u32>) -> Work {
         let store = self.context.store.clone();
         let out = self.out.clone();
-        let transfer = stream_message(store, out, blob, size, lines);
+        let transfer = stream_message(store, out, message, lines);
         Box::pin(
             transfer
                 .into_actor(self)
@@ -350,6 +346,9 @@ impl Pop3Session {
                             }
                         }
                         Box::pin(actix::fut::ready(())) as Work
+                    }
+                    Transfer::Gone => {
+                        act.reply(err(None, "message was removed by another session"))
                     }
                     Transfer::Unreadable(e) => {
                         tracing::error!(error = %e, "pop3 could not read a message");
@@ -448,8 +447,7 @@ fn transaction(maildrop: &mut Maildrop, command: Command) -> Action {
         Command::Retr(number) => match maildrop.get(number) {
             Ok(e) => Action::Send {
                 number,
-                blob: e.blob,
-                size: e.size,
+                message: maildrop.reference(e),
                 lines: None,
             },
             Err(u) => unusable(u),
@@ -457,8 +455,7 @@ fn transaction(maildrop: &mut Maildrop, command: Command) -> Action {
         Command::Top { message, lines } => match maildrop.get(message) {
             Ok(e) => Action::Send {
                 number: message,
-                blob: e.blob,
-                size: e.size,
+                message: maildrop.reference(e),
                 lines: Some(lines),
             },
             Err(u) => unusable(u),
@@ -483,6 +480,8 @@ fn transaction(maildrop: &mut Maildrop, command: Command) -> Action {
 /// How sending a message ended.
 enum Transfer {
     Sent,
+    /// Nothing was sent: another session removed the message since login.
+    Gone,
     /// Nothing was sent: the message could not be read.
     Unreadable(StoreError),
     /// The answer was cut short (the connection or the store failed mid-way).
@@ -493,10 +492,27 @@ enum Transfer {
 async fn stream_message(
     store: Arc<Store>,
     out: Outgoing,
-    blob: BlobId,
-    size: u32,
+    message: MessageRef,
     lines: Option<u32>,
 ) -> Transfer {
+    let MessageRef {
+        mailbox,
+        uid,
+        blob,
+        size,
+    } = message;
+    let still_there = {
+        let store = store.clone();
+        actix_rt::task::spawn_blocking(move || store.message(mailbox, uid)).await
+    };
+    match still_there {
+        Ok(Ok(Some(_))) => {}
+        Ok(Ok(None)) => return Transfer::Gone,
+        Ok(Err(e)) => return Transfer::Unreadable(e),
+        Err(e) => {
+            return Transfer::Unreadable(StoreError::Encode(format!("lookup did not finish: {e}")))
+        }
+    }
     let read = |offset: u32| {
         let store = store.clone();
         async move {
