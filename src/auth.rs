@@ -1,12 +1,28 @@
 //! Password logins shared by the protocol servers: where plaintext authentication is
-//! allowed, and argon2 verification off the actor threads, a bounded number at a time
-//! (each verification takes about 19 MiB and a few tens of milliseconds of one core).
+//! allowed, argon2 verification off the actor threads a bounded number at a time (each
+//! takes about 19 MiB and tens of milliseconds of a core), and a cache of verified logins.
+//!
+//! The cache lets a client that logs in again and again (a phone polling POP3, a client
+//! opening five IMAP connections) pay for argon2 once. An entry holds a keyed hash
+//! (BLAKE2b, keyed with a secret drawn at start-up) of the user name and password —
+//! never the password — and the account's stored hash at the time. A login hits only if
+//! both match, so a password change takes effect at once; failed logins are never
+//! cached; entries expire after [`CACHE_TTL`] and there are at most [`CACHE_ENTRIES`].
 
 use crate::config::PlaintextAuth;
+use blake2::digest::{consts::U32, Mac};
+use blake2::Blake2bMac;
 use mailhive_store::{Store, StoreError, Username};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+
+/// How long a verified login is remembered.
+pub const CACHE_TTL: Duration = Duration::from_secs(15 * 60);
+/// How many accounts the cache remembers at most.
+pub const CACHE_ENTRIES: usize = 100_000;
 
 /// Verifies credentials against the store.
 #[derive(Debug)]
@@ -14,15 +30,85 @@ pub struct Authenticator {
     store: Arc<Store>,
     /// Verifications allowed to run at once: one per core.
     permits: Semaphore,
+    cache: LoginCache,
+}
+
+#[derive(Debug)]
+struct LoginCache {
+    /// The key of the keyed hash; never leaves the process.
+    secret: [u8; 32],
+    entries: Mutex<HashMap<Username, CachedLogin>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedLogin {
+    /// Keyed hash of the user name and the password that was verified.
+    proof: [u8; 32],
+    /// The account's password hash when it was verified.
+    stored_hash: String,
+    expires: Instant,
+}
+
+impl LoginCache {
+    fn new() -> Result<Self, StoreError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| StoreError::PasswordHash(e.to_string()))?;
+        Ok(LoginCache {
+            secret,
+            entries: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn proof(&self, user: &Username, password: &str) -> [u8; 32] {
+        let mut mac =
+            <Blake2bMac<U32> as Mac>::new_from_slice(&self.secret).expect("a 32-byte key is valid");
+        mac.update(user.as_str().as_bytes());
+        mac.update(&[0]);
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Username, CachedLogin>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn hit(&self, user: &Username, proof: &[u8; 32], stored_hash: &str) -> bool {
+        self.lock().get(user).is_some_and(|entry| {
+            entry.expires > Instant::now()
+                && entry.proof == *proof
+                && entry.stored_hash == stored_hash
+        })
+    }
+
+    fn remember(&self, user: Username, proof: [u8; 32], stored_hash: String) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_ENTRIES {
+            entries.retain(|_, e| e.expires > now);
+        }
+        if entries.len() >= CACHE_ENTRIES {
+            return; // full of live entries: this login simply is not remembered
+        }
+        let expires = now + CACHE_TTL;
+        entries.insert(
+            user,
+            CachedLogin {
+                proof,
+                stored_hash,
+                expires,
+            },
+        );
+    }
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Result<Self, StoreError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Authenticator {
+        Ok(Authenticator {
             store,
             permits: Semaphore::new(cores),
-        }
+            cache: LoginCache::new()?,
+        })
     }
 
     /// The account, if `name` and `password` match one.
@@ -34,6 +120,17 @@ impl Authenticator {
         let Ok(user) = Username::parse(name) else {
             return Ok(None);
         };
+        let proof = self.cache.proof(&user, &password);
+        let store = self.store.clone();
+        let lookup = user.clone();
+        let stored_hash = actix_rt::task::spawn_blocking(move || store.password_hash(&lookup))
+            .await
+            .map_err(|e| StoreError::Encode(format!("account lookup did not finish: {e}")))??;
+        if let Some(hash) = &stored_hash {
+            if self.cache.hit(&user, &proof, hash) {
+                return Ok(Some(user));
+            }
+        }
         let Ok(_permit) = self.permits.acquire().await else {
             return Ok(None); // the semaphore is never closed
         };
@@ -43,7 +140,13 @@ impl Authenticator {
             actix_rt::task::spawn_blocking(move || store.verify_password(&candidate, &password))
                 .await
                 .map_err(|e| StoreError::Encode(format!("password check did not finish: {e}")))??;
-        Ok(verified.then_some(user))
+        if !verified {
+            return Ok(None);
+        }
+        if let Some(hash) = stored_hash {
+            self.cache.remember(user.clone(), proof, hash);
+        }
+        Ok(Some(user))
     }
 }
 
@@ -53,5 +156,42 @@ pub fn plaintext_allowed(policy: PlaintextAuth, peer: &SocketAddr) -> bool {
         PlaintextAuth::Always => true,
         PlaintextAuth::Loopback => peer.ip().is_loopback(),
         PlaintextAuth::Never => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(auth: &Authenticator, user: &str, password: &str) -> bool {
+        actix_rt::System::new()
+            .block_on(auth.verify(user, password.to_owned()))
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn cached_logins_follow_password_changes_and_never_cache_failures() {
+        let store = Arc::new(Store::temporary().unwrap());
+        let karen = Username::parse("karen").unwrap();
+        store.add_user(&karen, "first").unwrap().unwrap();
+        let auth = Authenticator::new(store.clone()).unwrap();
+        assert!(!login(&auth, "karen", "wrong"));
+        assert!(auth.cache.lock().is_empty(), "a failure is not cached");
+        assert!(login(&auth, "karen", "first"));
+        assert!(login(&auth, "KAREN", "first"), "a hit");
+        assert!(
+            !login(&auth, "karen", "wrong"),
+            "a wrong password never matches a cached entry"
+        );
+        store.set_password(&karen, "second").unwrap().unwrap();
+        assert!(
+            !login(&auth, "karen", "first"),
+            "the old password stops working at once"
+        );
+        assert!(login(&auth, "karen", "second"));
+        let entry = auth.cache.lock().get(&karen).cloned().unwrap();
+        assert_ne!(&entry.proof[..], b"second", "the cache holds a keyed hash");
+        assert!(!format!("{entry:?}").contains("second\""));
     }
 }

@@ -41,7 +41,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let admin_listener = admin::server::bind(&socket)
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
-        let auth = Arc::new(Authenticator::new(store.clone()));
+        let auth = Arc::new(Authenticator::new(store.clone())?);
         let pop3_context = Arc::new(Pop3Context {
             store: store.clone(),
             auth,

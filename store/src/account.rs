@@ -134,6 +134,13 @@ impl Store {
         Ok(self.engine().get(&key::account(user))?.is_some())
     }
 
+    /// The account's current password hash (PHC string), to notice password changes.
+    pub fn password_hash(&self, user: &Username) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .read::<AccountRecord>(&key::account(user))?
+            .map(|r| r.password_hash))
+    }
+
     /// True when `password` is the user's. Takes the same time for an unknown user.
     pub fn verify_password(&self, user: &Username, password: &str) -> Result<bool, StoreError> {
         match self.read::<AccountRecord>(&key::account(user))? {

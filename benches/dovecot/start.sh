@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts Dovecot (Debian's dovecot-pop3d / dovecot-imapd) on loopback with its own
+# configuration in WORKDIR: no system service and no change under /etc. It installs the
+# packages when they are missing.
+#
+#   benches/dovecot/start.sh WORKDIR POP3_PORT USER PASSWORD MAILDIR_SOURCE...
+#
+# MAILDIR_SOURCE: .eml files delivered into USER's maildir. Dovecot is configured as its
+# documentation advises for performance: login processes in high-performance mode
+# (service_count = 0, process_min_avail = cores) and an authentication cache. The
+# password is stored with DOVECOT_SCHEME: ARGON2ID (default, like mailhive; Dovecot then
+# hashes at every login) or PLAIN (Dovecot's fastest login). Stop it with stop.sh WORKDIR.
+set -euo pipefail
+work=$1 port=$2 user=$3 password=$4
+shift 4
+if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/pop3 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends dovecot-pop3d >/dev/null
+fi
+cores=$(nproc)
+mkdir -p "$work"/{run,state,home,mail}
+work=$(cd "$work" && pwd)
+scheme=${DOVECOT_SCHEME:-ARGON2ID}
+hash=$(doveadm pw -s "$scheme" -p "$password")
+printf '%s:%s\n' "$user" "$hash" > "$work/passwd"
+maildir="$work/mail/$user"
+mkdir -p "$maildir"/{new,cur,tmp}
+n=0
+for message in "$@"; do
+  n=$((n + 1))
+  cp "$message" "$maildir/new/1700000000.M${n}P1.bench"
+done
+# Mail processes run as Debian's "mail" user: Dovecot refuses root.
+chown -R mail:mail "$work/mail" "$work/home"
+chmod o+x "$work"
+cat > "$work/dovecot.conf" <<CONF
+protocols = pop3
+listen = 127.0.0.1
+base_dir = $work/run
+state_dir = $work/state
+log_path = $work/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+mail_location = maildir:$work/mail/%u
+pop3_uidl_format = %08Xu%08Xv
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+passdb {
+  driver = passwd-file
+  args = $work/passwd
+}
+userdb {
+  driver = static
+  args = uid=mail gid=mail home=$work/home/%u
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $port
+  }
+  service_count = 0
+  process_min_avail = $cores
+}
+service pop3 {
+  service_count = 100
+  process_min_avail = $cores
+}
+CONF
+dovecot -c "$work/dovecot.conf" </dev/null >/dev/null 2>>"$work/dovecot.log"
+for _ in $(seq 50); do
+  if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then exec 3<&-; exit 0; fi
+  sleep 0.1
+done
+echo "dovecot did not start; see $work/dovecot.log" >&2
+exit 1
