@@ -209,6 +209,27 @@ impl Drop for Server {
     }
 }
 
+/// The corpus messages (`fixtures/mail/*.eml`) with their file names, in mbox order.
+pub fn fixture_messages() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(fixture("mail"))
+        .expect("fixtures/mail")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&p).expect("fixture message"))
+        })
+        .collect()
+}
+
 /// A file under fixtures/.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

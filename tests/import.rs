@@ -1,25 +1,7 @@
 //! `mailhive import-mbox` on every fixture, checked against the original messages.
 
-use crate::harness::{fixture, Env};
+use crate::harness::{fixture, fixture_messages as originals, Env};
 use mailhive_store::{MailboxName, Store, SystemFlags, Username};
-
-fn originals() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(fixture("mail"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
 
 fn stored(store: &Store, user: &str, mailbox: &str) -> Vec<(Vec<u8>, mailhive_store::MessageInfo)> {
     let user = Username::parse(user).unwrap();

@@ -1,6 +1,6 @@
 //! POP3 with real clients (Python poplib, curl, fetchmail) and under SIGKILL.
 
-use crate::harness::{fixture, Env};
+use crate::harness::{fixture_messages, Env, Server};
 use mailhive_store::{MailboxName, Username};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,15 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// The corpus messages as the fixtures hold them, in mbox order.
+/// The corpus messages' bytes, in mbox order.
 fn originals() -> Vec<Vec<u8>> {
-    let mut files: Vec<_> = std::fs::read_dir(fixture("mail"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    fixture_messages().into_iter().map(|(_, raw)| raw).collect()
 }
 
 /// `raw` with every line ending made CRLF.
@@ -228,6 +222,15 @@ impl Pop3 {
     }
 }
 
+/// A server where bob's INBOX holds the three messages of `fixtures/pop3.mbox`.
+fn bob_with_three_messages() -> (Env, Server) {
+    let env = Env::new();
+    env.add_user("bob", "pw");
+    env.import("bob", "pop3.mbox");
+    let server = env.serve(&[]);
+    (env, server)
+}
+
 fn inbox_uids(env: &Env) -> Vec<u32> {
     let store = env.store();
     let inbox = store
@@ -239,10 +242,7 @@ fn inbox_uids(env: &Env) -> Vec<u32> {
 
 #[test]
 fn sigkill_between_dele_and_quit_deletes_nothing() {
-    let env = Env::new();
-    env.add_user("bob", "pw");
-    env.import("bob", "pop3.mbox");
-    let server = env.serve(&[]);
+    let (env, server) = bob_with_three_messages();
     let mut pop3 = Pop3::login(server.pop3, "bob", "pw");
     assert!(pop3.command("DELE 1").starts_with("+OK"));
     assert!(pop3.command("DELE 3").starts_with("+OK"));
@@ -252,10 +252,7 @@ fn sigkill_between_dele_and_quit_deletes_nothing() {
 
 #[test]
 fn quit_deletions_survive_sigkill_right_after_ok() {
-    let env = Env::new();
-    env.add_user("bob", "pw");
-    env.import("bob", "pop3.mbox");
-    let server = env.serve(&[]);
+    let (env, server) = bob_with_three_messages();
     let mut pop3 = Pop3::login(server.pop3, "bob", "pw");
     assert!(pop3.command("DELE 1").starts_with("+OK"));
     assert!(pop3.command("DELE 3").starts_with("+OK"));
@@ -270,10 +267,7 @@ fn quit_deletions_survive_sigkill_right_after_ok() {
 
 #[test]
 fn a_dropped_connection_deletes_nothing() {
-    let env = Env::new();
-    env.add_user("bob", "pw");
-    env.import("bob", "pop3.mbox");
-    let server = env.serve(&[]);
+    let (env, server) = bob_with_three_messages();
     let mut pop3 = Pop3::login(server.pop3, "bob", "pw");
     assert!(pop3.command("DELE 2").starts_with("+OK"));
     drop(pop3);
@@ -286,10 +280,7 @@ fn a_dropped_connection_deletes_nothing() {
 
 #[test]
 fn a_message_removed_by_another_session_is_refused_not_broken() {
-    let env = Env::new();
-    env.add_user("bob", "pw");
-    env.import("bob", "pop3.mbox");
-    let server = env.serve(&[]);
+    let (env, server) = bob_with_three_messages();
     let mut first = Pop3::login(server.pop3, "bob", "pw");
     let mut second = Pop3::login(server.pop3, "bob", "pw");
     assert!(first.command("DELE 1").starts_with("+OK"));
