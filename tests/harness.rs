@@ -17,11 +17,16 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
+        Env::with_pop3_settings("")
+    }
+
+    /// An environment whose `[pop3]` section also holds `settings` (TOML lines).
+    pub fn with_pop3_settings(settings: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
         let text = format!(
-            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n",
+            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n{settings}\n",
             data.display().to_string()
         );
         std::fs::write(&config, text).expect("config");
@@ -178,6 +183,17 @@ impl Server {
             .take()
             .map(|r| r.join().unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// The server's resident memory, in KiB (from /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc")
     }
 
     /// Kills the server with SIGKILL: no shutdown code runs.

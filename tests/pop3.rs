@@ -305,3 +305,75 @@ fn a_message_removed_by_another_session_is_refused_not_broken() {
     drop(server);
     assert_eq!(inbox_uids(&env), [2, 3]);
 }
+
+#[test]
+fn an_idle_connection_is_closed_without_update() {
+    let env = Env::with_pop3_settings(
+        "pre_authenticated_connection_timeout = 1\nauthenticated_connection_timeout = 1",
+    );
+    env.add_user("bob", "pw");
+    env.import("bob", "pop3.mbox");
+    let server = env.serve(&[]);
+    let mut idle = Pop3::login(server.pop3, "bob", "pw");
+    assert!(idle.command("DELE 1").starts_with("+OK"));
+    let started = std::time::Instant::now();
+    assert_eq!(idle.answer(), "", "the server closes the idle connection");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let mut silent = TcpStream::connect(server.pop3).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut silent, &mut bytes).unwrap();
+    assert!(
+        bytes.starts_with(b"+OK"),
+        "greeting, then closed before login"
+    );
+    drop(server);
+    assert_eq!(inbox_uids(&env), [1, 2, 3], "a time-out deletes nothing");
+}
+
+#[test]
+fn a_client_that_stops_reading_cannot_make_the_server_buffer_a_large_message() {
+    let env = Env::new();
+    env.add_user("bob", "pw");
+    let work = tempfile::tempdir().unwrap();
+    let mbox = work.path().join("big.mbox");
+    let mut raw = b"From x Mon Feb  2 10:00:00 2026\nSubject: big\n\n".to_vec();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    while raw.len() < 30 << 20 {
+        for _ in 0..75 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            raw.push(b'a' + (x % 26) as u8);
+        }
+        raw.push(b'\n');
+    }
+    std::fs::write(&mbox, &raw).unwrap();
+    env.ok(
+        &["import-mbox", "--user", "bob", mbox.to_str().unwrap()],
+        "",
+    );
+    let server = env.serve(&[]);
+    let mut pop3 = Pop3::login(server.pop3, "bob", "pw");
+    let before = server.rss_kib();
+    pop3.writer.write_all(b"RETR 1\r\n").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let stalled = server.rss_kib();
+    assert!(
+        stalled < before + 16 * 1024,
+        "RSS grew from {before} KiB to {stalled} KiB while the client read nothing"
+    );
+    let first = pop3.answer();
+    let size: usize = first.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut received = 0;
+    loop {
+        let line = pop3.answer();
+        if line == ".\r\n" {
+            break;
+        }
+        received += line.len();
+    }
+    assert_eq!(received, size, "LIST/RETR size matches the bytes sent");
+}
