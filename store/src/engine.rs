@@ -10,6 +10,10 @@ use crate::objects::ObjectDir;
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long opening waits for another holder of the database lock to let go.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// One key-value pair from a scan.
 pub type Entry = (Vec<u8>, Vec<u8>);
@@ -56,15 +60,29 @@ pub struct SledEngine {
 
 impl SledEngine {
     /// Opens (or creates) the sled database in `dir` (objects in `dir/objects`). Fails if
-    /// another process holds it.
+    /// another process holds it for longer than [`LOCK_WAIT`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
             // Durability comes from explicit flushes (group commit), not from a timer.
-            .flush_every_ms(None)
-            .open()
-            .map_err(StoreError::engine)?;
+            .flush_every_ms(None);
+        let deadline = Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                // sled's background I/O can hold the lock for a moment after a store of
+                // this process was dropped, or after a server stopped; sled reports it
+                // only as text.
+                Err(e)
+                    if e.to_string().contains("could not acquire lock")
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(StoreError::engine(e)),
+            }
+        };
         let objects = ObjectDir::open(&dir.join("objects"))?;
         Ok(SledEngine { db, objects })
     }
