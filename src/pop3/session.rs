@@ -501,18 +501,6 @@ async fn stream_message(
         blob,
         size,
     } = message;
-    let still_there = {
-        let store = store.clone();
-        actix_rt::task::spawn_blocking(move || store.message(mailbox, uid)).await
-    };
-    match still_there {
-        Ok(Ok(Some(_))) => {}
-        Ok(Ok(None)) => return Transfer::Gone,
-        Ok(Err(e)) => return Transfer::Unreadable(e),
-        Err(e) => {
-            return Transfer::Unreadable(StoreError::Encode(format!("lookup did not finish: {e}")))
-        }
-    }
     let read = |offset: u32| {
         let store = store.clone();
         async move {
@@ -523,9 +511,22 @@ async fn stream_message(
             .map_err(|e| StoreError::Encode(format!("read did not finish: {e}")))?
         }
     };
-    let mut piece = match read(0).await {
-        Ok(piece) => piece,
-        Err(e) => return Transfer::Unreadable(e),
+    // One trip to the blocking pool: is the message still there, and its first piece.
+    let first = {
+        let store = store.clone();
+        actix_rt::task::spawn_blocking(move || match store.message(mailbox, uid)? {
+            Some(_) => store.read_body_range(blob, 0..PIECE).map(Some),
+            None => Ok(None),
+        })
+        .await
+    };
+    let mut piece = match first {
+        Ok(Ok(Some(piece))) => piece,
+        Ok(Ok(None)) => return Transfer::Gone,
+        Ok(Err(e)) => return Transfer::Unreadable(e),
+        Err(e) => {
+            return Transfer::Unreadable(StoreError::Encode(format!("read did not finish: {e}")))
+        }
     };
     let mut frame = match lines {
         None => ok(&format!("{size} octets")),
