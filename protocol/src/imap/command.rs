@@ -1,0 +1,244 @@
+//! IMAP commands as the parser delivers them (RFC 3501 and the extensions mailhive
+//! implements). Mailbox names are already decoded from modified UTF-7; literal payloads
+//! are slices of the command's input, not copies.
+
+use super::sequence::SequenceSet;
+use bytes::Bytes;
+
+/// A tagged command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub tag: String,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Capability,
+    Noop,
+    Logout,
+    StartTls,
+    Authenticate {
+        mechanism: String,
+        /// SASL-IR initial response, still base64 (`=` for an empty one).
+        initial: Option<Vec<u8>>,
+    },
+    Login {
+        user: String,
+        password: String,
+    },
+    Select {
+        mailbox: String,
+        read_only: bool,
+    },
+    Create(String),
+    Delete(String),
+    Rename {
+        from: String,
+        to: String,
+    },
+    Subscribe(String),
+    Unsubscribe(String),
+    List {
+        reference: String,
+        patterns: Vec<String>,
+        /// LIST-EXTENDED selection `(SUBSCRIBED)`.
+        subscribed_only: bool,
+        /// `RETURN (SPECIAL-USE)` or selection `(SPECIAL-USE)`.
+        special_use: bool,
+        /// `RETURN (STATUS (...))` (RFC 5819).
+        status: Vec<StatusItem>,
+    },
+    Lsub {
+        reference: String,
+        pattern: String,
+    },
+    Status {
+        mailbox: String,
+        items: Vec<StatusItem>,
+    },
+    Append {
+        mailbox: String,
+        flags: Vec<Flag>,
+        date: Option<DateTime>,
+        message: Bytes,
+    },
+    Check,
+    Close,
+    Unselect,
+    Expunge {
+        /// UID EXPUNGE (RFC 4315): only these UIDs.
+        uids: Option<SequenceSet>,
+    },
+    Search {
+        uid: bool,
+        charset: Option<String>,
+        criteria: Vec<SearchKey>,
+    },
+    Fetch {
+        uid: bool,
+        set: SequenceSet,
+        items: Vec<FetchItem>,
+    },
+    Store {
+        uid: bool,
+        set: SequenceSet,
+        mode: StoreMode,
+        silent: bool,
+        flags: Vec<Flag>,
+    },
+    Copy {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: String,
+    },
+    Move {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: String,
+    },
+    Idle,
+    Namespace,
+    Enable(Vec<String>),
+    /// RFC 2971: the client's parameters, `None` for NIL.
+    Id(Option<Vec<(String, Option<String>)>>),
+}
+
+impl Command {
+    /// Commands that name messages by sequence number: while one runs, no untagged
+    /// EXPUNGE may be sent (RFC 3501 §7.4.1).
+    pub fn uses_sequence_numbers(&self) -> bool {
+        match self {
+            Command::Fetch { uid, .. }
+            | Command::Store { uid, .. }
+            | Command::Search { uid, .. }
+            | Command::Copy { uid, .. }
+            | Command::Move { uid, .. } => !uid,
+            _ => false,
+        }
+    }
+}
+
+/// A flag as written by the client: `\Seen` or a keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flag {
+    Seen,
+    Answered,
+    Flagged,
+    Deleted,
+    Draft,
+    /// `\Recent` may be named in SEARCH but never set.
+    Recent,
+    Keyword(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreMode {
+    Add,
+    Remove,
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusItem {
+    Messages,
+    Recent,
+    UidNext,
+    UidValidity,
+    Unseen,
+    Size,
+    HighestModSeq,
+}
+
+/// An APPEND date-time: `"17-Jul-1996 02:44:25 -0700"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    pub date: Date,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+    /// Offset from UTC in minutes.
+    pub zone_minutes: i16,
+}
+
+/// A calendar date as SEARCH and APPEND write it (`1-Feb-1994`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+/// What FETCH asks for; the macros ALL, FAST and FULL arrive expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchItem {
+    Envelope,
+    Flags,
+    InternalDate,
+    Rfc822,
+    Rfc822Header,
+    Rfc822Text,
+    Rfc822Size,
+    /// `BODY` without a section: the structure without extension data.
+    Body,
+    BodyStructure,
+    Uid,
+    ModSeq,
+    Section {
+        peek: bool,
+        section: Section,
+        /// `<offset.length>`
+        partial: Option<(u32, u32)>,
+    },
+}
+
+impl FetchItem {
+    /// Whether fetching this marks the message \Seen (RFC 3501 §6.4.5).
+    pub fn sets_seen(&self) -> bool {
+        matches!(
+            self,
+            FetchItem::Rfc822 | FetchItem::Rfc822Text | FetchItem::Section { peek: false, .. }
+        )
+    }
+}
+
+/// `BODY[1.2.HEADER.FIELDS (From To)]`: a part path and what of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Section {
+    pub part: Vec<u32>,
+    pub text: Option<SectionText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionText {
+    Header,
+    HeaderFields { not: bool, fields: Vec<String> },
+    Text,
+    Mime,
+}
+
+/// A SEARCH key (RFC 3501 §6.4.4); a list of keys means all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchKey {
+    All,
+    Flag(Flag),
+    NotFlag(Flag),
+    New,
+    Old,
+    Header(String, String),
+    Body(String),
+    Text(String),
+    Before(Date),
+    On(Date),
+    Since(Date),
+    SentBefore(Date),
+    SentOn(Date),
+    SentSince(Date),
+    Larger(u32),
+    Smaller(u32),
+    Uid(SequenceSet),
+    Sequence(SequenceSet),
+    Not(Box<SearchKey>),
+    Or(Box<SearchKey>, Box<SearchKey>),
+    And(Vec<SearchKey>),
+}

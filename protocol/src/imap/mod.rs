@@ -1,0 +1,14 @@
+//! IMAP4rev1 (RFC 3501) wire format, sans I/O.
+//!
+//! - [`framer`]: cutting input into whole commands (lines joined by literals), bounded.
+//! - [`parser`]: the command grammar, into [`command`] types.
+//! - [`sequence`]: sequence sets.
+//! - [`mutf7`]: modified UTF-7 mailbox names.
+//! - [`response`]: strings, mailbox names, flags and status lines on the way out.
+
+pub mod command;
+pub mod framer;
+pub mod mutf7;
+pub mod parser;
+pub mod response;
+pub mod sequence;

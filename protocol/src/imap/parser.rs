@@ -1,0 +1,1016 @@
+//! The IMAP command grammar (RFC 3501 §9 and the extensions' additions), parsed from one
+//! complete command as the [`super::framer`] delivers it. Hand-written recursive
+//! descent over a cursor: every rule takes bytes off the front or fails with a reason
+//! that the server sends back in its BAD answer. Nesting (SEARCH parentheses, NOT, OR)
+//! is bounded so that no input can exhaust the stack.
+
+use super::command::*;
+use super::mutf7;
+use super::sequence::SequenceSet;
+use bytes::Bytes;
+
+/// A command that does not follow the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ParseError {
+    /// The tag, when one could be read (the BAD answer is tagged with it).
+    pub tag: Option<String>,
+    pub reason: String,
+}
+
+/// How deep SEARCH keys may nest.
+const MAX_NESTING: usize = 64;
+
+type Parsed<T> = Result<T, String>;
+
+/// Parses one complete command (terminator included).
+pub fn parse(input: &Bytes) -> Result<Request, ParseError> {
+    let mut cursor = Cursor { input, pos: 0 };
+    let tag = cursor
+        .tag()
+        .map_err(|reason| ParseError { tag: None, reason })?;
+    let command = cursor
+        .sp()
+        .and_then(|()| cursor.command())
+        .and_then(|command| cursor.end().map(|()| command))
+        .map_err(|reason| ParseError {
+            tag: Some(tag.clone()),
+            reason,
+        })?;
+    Ok(Request { tag, command })
+}
+
+/// Whether `b` may appear in a tag (an ASTRING-CHAR other than `+`).
+pub fn is_tag_char(b: u8) -> bool {
+    is_astring_char(b) && b != b'+'
+}
+
+fn is_atom_char(b: u8) -> bool {
+    b > 0x20 && b < 0x7f && !b"(){%*\"\\]".contains(&b)
+}
+
+fn is_astring_char(b: u8) -> bool {
+    is_atom_char(b) || b == b']'
+}
+
+fn is_list_char(b: u8) -> bool {
+    is_astring_char(b) || b == b'%' || b == b'*'
+}
+
+struct Cursor<'a> {
+    input: &'a Bytes,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn rest(&self) -> &[u8] {
+        &self.input[self.pos..]
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let found = self.peek() == Some(b);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    fn expect(&mut self, b: u8) -> Parsed<()> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(format!("expected '{}'", b as char))
+        }
+    }
+
+    fn sp(&mut self) -> Parsed<()> {
+        if self.eat(b' ') {
+            Ok(())
+        } else if self.at_end() {
+            Err("missing arguments".into())
+        } else {
+            Err("expected a single space".into())
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        matches!(self.rest(), b"\r\n" | b"\n")
+    }
+
+    fn end(&mut self) -> Parsed<()> {
+        if self.at_end() {
+            self.pos = self.input.len();
+            Ok(())
+        } else if self.peek() == Some(0) || self.rest().contains(&0) {
+            Err("NUL byte in command".into())
+        } else {
+            Err("unexpected characters at the end of the command".into())
+        }
+    }
+
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> &[u8] {
+        let start = self.pos;
+        while self.peek().is_some_and(&keep) {
+            self.pos += 1;
+        }
+        &self.input[start..self.pos]
+    }
+
+    fn tag(&mut self) -> Parsed<String> {
+        let tag = self.take_while(is_tag_char);
+        if tag.is_empty() {
+            return Err("missing or invalid tag".into());
+        }
+        Ok(String::from_utf8_lossy(tag).into_owned())
+    }
+
+    /// An atom, upper-cased (command names, keywords of the grammar).
+    fn word(&mut self) -> Parsed<String> {
+        let word = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if word.is_empty() {
+            return Err("expected a keyword".into());
+        }
+        Ok(String::from_utf8_lossy(word).to_ascii_uppercase())
+    }
+
+    fn atom(&mut self) -> Parsed<String> {
+        let atom = self.take_while(is_atom_char);
+        if atom.is_empty() {
+            return Err("expected an atom".into());
+        }
+        Ok(String::from_utf8_lossy(atom).into_owned())
+    }
+
+    fn number(&mut self) -> Parsed<u32> {
+        let digits = self.take_while(|b| b.is_ascii_digit());
+        if digits.is_empty() || digits.len() > 10 {
+            return Err("expected a number".into());
+        }
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| "number out of range".into())
+    }
+
+    fn nz_number(&mut self) -> Parsed<u32> {
+        match self.number()? {
+            0 => Err("expected a non-zero number".into()),
+            n => Ok(n),
+        }
+    }
+
+    fn quoted(&mut self) -> Parsed<Vec<u8>> {
+        self.expect(b'"')?;
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None | Some(b'\r' | b'\n') => return Err("unterminated quoted string".into()),
+                Some(0) => return Err("NUL byte in quoted string".into()),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(c @ (b'"' | b'\\')) => out.push(c),
+                        _ => return Err("invalid escape in quoted string".into()),
+                    }
+                    self.pos += 1;
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// `{n}` or `{n+}`, CRLF, then n bytes (the framer has checked they are all here).
+    fn literal(&mut self, allow_nul: bool) -> Parsed<Bytes> {
+        self.expect(b'{')?;
+        let size = self.number()? as usize;
+        self.eat(b'+');
+        self.expect(b'}')?;
+        self.eat(b'\r');
+        self.expect(b'\n')?;
+        let end = self.pos + size;
+        if end > self.input.len() {
+            return Err("literal shorter than announced".into());
+        }
+        let bytes = self.input.slice(self.pos..end);
+        if !allow_nul && bytes.contains(&0) {
+            return Err("NUL byte in literal".into());
+        }
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn string(&mut self) -> Parsed<Bytes> {
+        match self.peek() {
+            Some(b'"') => self.quoted().map(Bytes::from),
+            Some(b'{') => self.literal(false),
+            _ => Err("expected a string".into()),
+        }
+    }
+
+    fn astring(&mut self) -> Parsed<Bytes> {
+        match self.peek() {
+            Some(b'"' | b'{') => self.string(),
+            _ => {
+                let start = self.pos;
+                if self.take_while(is_astring_char).is_empty() {
+                    return Err("expected a string or atom".into());
+                }
+                Ok(self.input.slice(start..self.pos))
+            }
+        }
+    }
+
+    fn text(&mut self) -> Parsed<String> {
+        let bytes = self.astring()?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| "string is not valid UTF-8".into())
+    }
+
+    fn nstring(&mut self) -> Parsed<Option<String>> {
+        if self.rest().len() >= 3 && self.rest()[..3].eq_ignore_ascii_case(b"NIL") {
+            self.pos += 3;
+            return Ok(None);
+        }
+        let bytes = self.string()?;
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| "string is not valid UTF-8".into())
+    }
+
+    fn mailbox(&mut self) -> Parsed<String> {
+        let raw = self.astring()?;
+        mutf7::decode(&raw).map_err(|e| e.to_string())
+    }
+
+    fn list_pattern(&mut self) -> Parsed<String> {
+        let raw = match self.peek() {
+            Some(b'"' | b'{') => self.string()?,
+            _ => {
+                let start = self.pos;
+                if self.take_while(is_list_char).is_empty() {
+                    return Err("expected a mailbox pattern".into());
+                }
+                self.input.slice(start..self.pos)
+            }
+        };
+        mutf7::decode(&raw).map_err(|e| e.to_string())
+    }
+
+    fn sequence_set(&mut self) -> Parsed<SequenceSet> {
+        let text = self.take_while(|b| b.is_ascii_digit() || b == b':' || b == b',' || b == b'*');
+        SequenceSet::parse(text).ok_or_else(|| "invalid sequence set".into())
+    }
+
+    /// `(a b c)` of items read by `item`, possibly empty when `allow_empty`.
+    fn list<T>(
+        &mut self,
+        allow_empty: bool,
+        mut item: impl FnMut(&mut Self) -> Parsed<T>,
+    ) -> Parsed<Vec<T>> {
+        self.expect(b'(')?;
+        let mut out = Vec::new();
+        if self.eat(b')') {
+            return if allow_empty {
+                Ok(out)
+            } else {
+                Err("empty list".into())
+            };
+        }
+        loop {
+            out.push(item(self)?);
+            if self.eat(b')') {
+                return Ok(out);
+            }
+            if !self.eat(b' ') {
+                return Err("expected ' ' or ')' in list".into());
+            }
+        }
+    }
+
+    fn flag(&mut self) -> Parsed<Flag> {
+        if self.eat(b'\\') {
+            let name = self.atom()?;
+            return match name.to_ascii_uppercase().as_str() {
+                "SEEN" => Ok(Flag::Seen),
+                "ANSWERED" => Ok(Flag::Answered),
+                "FLAGGED" => Ok(Flag::Flagged),
+                "DELETED" => Ok(Flag::Deleted),
+                "DRAFT" => Ok(Flag::Draft),
+                "RECENT" => Ok(Flag::Recent),
+                _ => Err(format!("unknown system flag \\{name}")),
+            };
+        }
+        self.atom().map(Flag::Keyword)
+    }
+
+    fn date(&mut self) -> Parsed<Date> {
+        let quoted = self.eat(b'"');
+        let day = self.number()?;
+        self.expect(b'-')?;
+        let month = self.month()?;
+        self.expect(b'-')?;
+        let year = self.number()?;
+        if quoted {
+            self.expect(b'"')?;
+        }
+        make_date(year, month, day)
+    }
+
+    fn month(&mut self) -> Parsed<u8> {
+        const MONTHS: [&[u8]; 12] = [
+            b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV",
+            b"DEC",
+        ];
+        let name = self.rest().get(..3).ok_or("expected a month")?;
+        let month = MONTHS
+            .iter()
+            .position(|m| m.eq_ignore_ascii_case(name))
+            .ok_or("expected a month name")?;
+        self.pos += 3;
+        Ok(month as u8 + 1)
+    }
+
+    fn date_time(&mut self) -> Parsed<DateTime> {
+        self.expect(b'"')?;
+        self.eat(b' ');
+        let day = self.number()?;
+        self.expect(b'-')?;
+        let month = self.month()?;
+        self.expect(b'-')?;
+        let year = self.number()?;
+        let date = make_date(year, month, day)?;
+        self.expect(b' ')?;
+        let two_digits = |cursor: &mut Self, max: u32| -> Parsed<u8> {
+            let digits = cursor.take_while(|b| b.is_ascii_digit());
+            let value = match digits {
+                [a, b] => u32::from(a - b'0') * 10 + u32::from(b - b'0'),
+                _ => return Err("expected two digits in the time".to_string()),
+            };
+            if value > max {
+                return Err("time out of range".into());
+            }
+            Ok(value as u8)
+        };
+        let hour = two_digits(self, 23)?;
+        self.expect(b':')?;
+        let minute = two_digits(self, 59)?;
+        self.expect(b':')?;
+        let second = two_digits(self, 60)?;
+        self.expect(b' ')?;
+        let sign = match self.peek() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => return Err("expected a time zone".into()),
+        };
+        self.pos += 1;
+        let zone = self.take_while(|b| b.is_ascii_digit());
+        let [h1, h2, m1, m2] = zone else {
+            return Err("expected a four-digit time zone".into());
+        };
+        let hours = i16::from((h1 - b'0') * 10 + (h2 - b'0'));
+        let minutes = i16::from((m1 - b'0') * 10 + (m2 - b'0'));
+        if minutes > 59 {
+            return Err("time zone out of range".into());
+        }
+        self.expect(b'"')?;
+        Ok(DateTime {
+            date,
+            hour,
+            minute,
+            second,
+            zone_minutes: sign * (hours * 60 + minutes),
+        })
+    }
+
+    fn command(&mut self) -> Parsed<Command> {
+        let name = self.word()?;
+        let command = match name.as_str() {
+            "CAPABILITY" => Command::Capability,
+            "NOOP" => Command::Noop,
+            "LOGOUT" => Command::Logout,
+            "STARTTLS" => Command::StartTls,
+            "CHECK" => Command::Check,
+            "CLOSE" => Command::Close,
+            "UNSELECT" => Command::Unselect,
+            "EXPUNGE" => Command::Expunge { uids: None },
+            "IDLE" => Command::Idle,
+            "NAMESPACE" => Command::Namespace,
+            "AUTHENTICATE" => {
+                self.sp()?;
+                let mechanism = self.atom()?.to_ascii_uppercase();
+                let initial = if self.eat(b' ') {
+                    let response = self.take_while(|b| {
+                        b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
+                    });
+                    if response.is_empty() {
+                        return Err("invalid initial response".into());
+                    }
+                    Some(response.to_vec())
+                } else {
+                    None
+                };
+                Command::Authenticate { mechanism, initial }
+            }
+            "LOGIN" => {
+                self.sp()?;
+                let user = self.text()?;
+                self.sp()?;
+                let password = self.text()?;
+                Command::Login { user, password }
+            }
+            "SELECT" | "EXAMINE" => {
+                self.sp()?;
+                Command::Select {
+                    mailbox: self.mailbox()?,
+                    read_only: name == "EXAMINE",
+                }
+            }
+            "CREATE" => {
+                self.sp()?;
+                Command::Create(self.mailbox()?)
+            }
+            "DELETE" => {
+                self.sp()?;
+                Command::Delete(self.mailbox()?)
+            }
+            "SUBSCRIBE" => {
+                self.sp()?;
+                Command::Subscribe(self.mailbox()?)
+            }
+            "UNSUBSCRIBE" => {
+                self.sp()?;
+                Command::Unsubscribe(self.mailbox()?)
+            }
+            "RENAME" => {
+                self.sp()?;
+                let from = self.mailbox()?;
+                self.sp()?;
+                let to = self.mailbox()?;
+                Command::Rename { from, to }
+            }
+            "LIST" => self.list_command()?,
+            "LSUB" => {
+                self.sp()?;
+                let reference = self.mailbox()?;
+                self.sp()?;
+                let pattern = self.list_pattern()?;
+                Command::Lsub { reference, pattern }
+            }
+            "STATUS" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                self.sp()?;
+                let items = self.list(false, Self::status_item)?;
+                Command::Status { mailbox, items }
+            }
+            "APPEND" => self.append()?,
+            "ENABLE" => {
+                let mut capabilities = Vec::new();
+                while self.eat(b' ') {
+                    capabilities.push(self.atom()?.to_ascii_uppercase());
+                }
+                if capabilities.is_empty() {
+                    return Err("ENABLE needs a capability".into());
+                }
+                Command::Enable(capabilities)
+            }
+            "ID" => {
+                self.sp()?;
+                if self.peek() == Some(b'(') {
+                    let pairs = self.list(true, |c| {
+                        let key = c.string()?;
+                        c.sp()?;
+                        let value = c.nstring()?;
+                        Ok((String::from_utf8_lossy(&key).into_owned(), value))
+                    })?;
+                    Command::Id(Some(pairs))
+                } else if self.nstring()?.is_none() {
+                    Command::Id(None)
+                } else {
+                    return Err("ID expects a list or NIL".into());
+                }
+            }
+            "UID" => {
+                self.sp()?;
+                let name = self.word()?;
+                self.message_command(&name, true)?
+            }
+            _ => self.message_command(&name, false)?,
+        };
+        Ok(command)
+    }
+
+    /// FETCH, STORE, SEARCH, COPY, MOVE and (with UID) EXPUNGE.
+    fn message_command(&mut self, name: &str, uid: bool) -> Parsed<Command> {
+        Ok(match name {
+            "FETCH" => {
+                self.sp()?;
+                let set = self.sequence_set()?;
+                self.sp()?;
+                Command::Fetch {
+                    uid,
+                    set,
+                    items: self.fetch_items()?,
+                }
+            }
+            "STORE" => {
+                self.sp()?;
+                let set = self.sequence_set()?;
+                self.sp()?;
+                let mode = if self.eat(b'+') {
+                    StoreMode::Add
+                } else if self.eat(b'-') {
+                    StoreMode::Remove
+                } else {
+                    StoreMode::Replace
+                };
+                let silent = match self.word()?.as_str() {
+                    "FLAGS" => false,
+                    "FLAGS.SILENT" => true,
+                    other => return Err(format!("unknown STORE item {other}")),
+                };
+                self.sp()?;
+                let flags = if self.peek() == Some(b'(') {
+                    self.list(true, Self::flag)?
+                } else {
+                    let mut flags = vec![self.flag()?];
+                    while self.eat(b' ') {
+                        flags.push(self.flag()?);
+                    }
+                    flags
+                };
+                if flags.contains(&Flag::Recent) {
+                    return Err("\\Recent cannot be stored".into());
+                }
+                Command::Store {
+                    uid,
+                    set,
+                    mode,
+                    silent,
+                    flags,
+                }
+            }
+            "SEARCH" => {
+                self.sp()?;
+                let mut charset = None;
+                if self.rest().len() >= 8 && self.rest()[..8].eq_ignore_ascii_case(b"CHARSET ") {
+                    self.pos += 8;
+                    charset = Some(self.text()?.to_ascii_uppercase());
+                    self.sp()?;
+                }
+                let mut criteria = vec![self.search_key(0)?];
+                while self.eat(b' ') {
+                    criteria.push(self.search_key(0)?);
+                }
+                Command::Search {
+                    uid,
+                    charset,
+                    criteria,
+                }
+            }
+            "COPY" | "MOVE" => {
+                self.sp()?;
+                let set = self.sequence_set()?;
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                if name == "COPY" {
+                    Command::Copy { uid, set, mailbox }
+                } else {
+                    Command::Move { uid, set, mailbox }
+                }
+            }
+            "EXPUNGE" if uid => {
+                self.sp()?;
+                Command::Expunge {
+                    uids: Some(self.sequence_set()?),
+                }
+            }
+            _ if uid => return Err(format!("unknown UID command {name}")),
+            _ => return Err(format!("unknown command {name}")),
+        })
+    }
+
+    fn list_command(&mut self) -> Parsed<Command> {
+        self.sp()?;
+        let (mut subscribed_only, mut special_use) = (false, false);
+        if self.peek() == Some(b'(') {
+            for option in self.list(true, Self::word)? {
+                match option.as_str() {
+                    "SUBSCRIBED" => subscribed_only = true,
+                    "SPECIAL-USE" => special_use = true,
+                    "REMOTE" | "RECURSIVEMATCH" => {}
+                    other => return Err(format!("unknown LIST selection option {other}")),
+                }
+            }
+            self.sp()?;
+        }
+        let reference = self.mailbox()?;
+        self.sp()?;
+        let patterns = if self.peek() == Some(b'(') {
+            self.list(false, Self::list_pattern)?
+        } else {
+            vec![self.list_pattern()?]
+        };
+        let mut status = Vec::new();
+        if self.eat(b' ') {
+            if self.word()? != "RETURN" {
+                return Err("expected RETURN".into());
+            }
+            self.sp()?;
+            self.expect(b'(')?;
+            while !self.eat(b')') {
+                match self.word()?.as_str() {
+                    "SPECIAL-USE" => special_use = true,
+                    "SUBSCRIBED" | "CHILDREN" => {}
+                    "STATUS" => {
+                        self.sp()?;
+                        status = self.list(false, Self::status_item)?;
+                    }
+                    other => return Err(format!("unknown LIST return option {other}")),
+                }
+                if self.peek() != Some(b')') {
+                    self.expect(b' ')?;
+                }
+            }
+        }
+        Ok(Command::List {
+            reference,
+            patterns,
+            subscribed_only,
+            special_use,
+            status,
+        })
+    }
+
+    fn status_item(&mut self) -> Parsed<StatusItem> {
+        Ok(match self.word()?.as_str() {
+            "MESSAGES" => StatusItem::Messages,
+            "RECENT" => StatusItem::Recent,
+            "UIDNEXT" => StatusItem::UidNext,
+            "UIDVALIDITY" => StatusItem::UidValidity,
+            "UNSEEN" => StatusItem::Unseen,
+            "SIZE" => StatusItem::Size,
+            "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
+            other => return Err(format!("unknown STATUS item {other}")),
+        })
+    }
+
+    fn append(&mut self) -> Parsed<Command> {
+        self.sp()?;
+        let mailbox = self.mailbox()?;
+        self.sp()?;
+        let mut flags = Vec::new();
+        if self.peek() == Some(b'(') {
+            flags = self.list(true, Self::flag)?;
+            if flags.contains(&Flag::Recent) {
+                return Err("\\Recent cannot be set".into());
+            }
+            self.sp()?;
+        }
+        let mut date = None;
+        if self.peek() == Some(b'"') {
+            date = Some(self.date_time()?);
+            self.sp()?;
+        }
+        let message = self.literal(true)?;
+        Ok(Command::Append {
+            mailbox,
+            flags,
+            date,
+            message,
+        })
+    }
+
+    fn fetch_items(&mut self) -> Parsed<Vec<FetchItem>> {
+        if self.peek() == Some(b'(') {
+            return self.list(false, Self::fetch_item);
+        }
+        let start = self.pos;
+        let name = self.word()?;
+        let macro_items = match name.as_str() {
+            "ALL" => vec![
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Rfc822Size,
+                FetchItem::Envelope,
+            ],
+            "FAST" => vec![
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Rfc822Size,
+            ],
+            "FULL" => vec![
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Rfc822Size,
+                FetchItem::Envelope,
+                FetchItem::Body,
+            ],
+            _ => {
+                self.pos = start;
+                return Ok(vec![self.fetch_item()?]);
+            }
+        };
+        Ok(macro_items)
+    }
+
+    fn fetch_item(&mut self) -> Parsed<FetchItem> {
+        let name = self.word()?;
+        Ok(match name.as_str() {
+            "ENVELOPE" => FetchItem::Envelope,
+            "FLAGS" => FetchItem::Flags,
+            "INTERNALDATE" => FetchItem::InternalDate,
+            "RFC822" => FetchItem::Rfc822,
+            "RFC822.HEADER" => FetchItem::Rfc822Header,
+            "RFC822.TEXT" => FetchItem::Rfc822Text,
+            "RFC822.SIZE" => FetchItem::Rfc822Size,
+            "BODYSTRUCTURE" => FetchItem::BodyStructure,
+            "UID" => FetchItem::Uid,
+            "MODSEQ" => FetchItem::ModSeq,
+            "BODY" if self.peek() != Some(b'[') => FetchItem::Body,
+            "BODY" | "BODY.PEEK" => {
+                let section = self.section()?;
+                let partial = if self.eat(b'<') {
+                    let offset = self.number()?;
+                    self.expect(b'.')?;
+                    let length = self.nz_number()?;
+                    self.expect(b'>')?;
+                    Some((offset, length))
+                } else {
+                    None
+                };
+                FetchItem::Section {
+                    peek: name == "BODY.PEEK",
+                    section,
+                    partial,
+                }
+            }
+            other => return Err(format!("unknown FETCH item {other}")),
+        })
+    }
+
+    fn section(&mut self) -> Parsed<Section> {
+        self.expect(b'[')?;
+        let mut section = Section::default();
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            section.part.push(self.nz_number()?);
+            if !self.eat(b'.') {
+                break;
+            }
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                section.text = Some(self.section_text(true)?);
+                break;
+            }
+        }
+        if section.part.is_empty() && self.peek() != Some(b']') {
+            section.text = Some(self.section_text(false)?);
+        }
+        self.expect(b']')?;
+        Ok(section)
+    }
+
+    fn section_text(&mut self, in_part: bool) -> Parsed<SectionText> {
+        let name = self.word()?;
+        Ok(match name.as_str() {
+            "HEADER" => SectionText::Header,
+            "TEXT" => SectionText::Text,
+            "MIME" if in_part => SectionText::Mime,
+            "HEADER.FIELDS" | "HEADER.FIELDS.NOT" => {
+                self.sp()?;
+                let fields = self.list(false, |c| {
+                    let name = c.astring()?;
+                    Ok(String::from_utf8_lossy(&name).into_owned())
+                })?;
+                SectionText::HeaderFields {
+                    not: name.ends_with(".NOT"),
+                    fields,
+                }
+            }
+            other => return Err(format!("unknown section {other}")),
+        })
+    }
+
+    fn search_key(&mut self, depth: usize) -> Parsed<SearchKey> {
+        if depth > MAX_NESTING {
+            return Err("search criteria nested too deeply".into());
+        }
+        match self.peek() {
+            Some(b'(') => {
+                let keys = self.list(false, |c| c.search_key(depth + 1))?;
+                return Ok(SearchKey::And(keys));
+            }
+            Some(b'0'..=b'9' | b'*') => return Ok(SearchKey::Sequence(self.sequence_set()?)),
+            _ => {}
+        }
+        let name = self.word()?;
+        let header = |c: &mut Self, field: &str| -> Parsed<SearchKey> {
+            c.sp()?;
+            Ok(SearchKey::Header(field.into(), c.text()?))
+        };
+        let date = |c: &mut Self| -> Parsed<Date> {
+            c.sp()?;
+            c.date()
+        };
+        Ok(match name.as_str() {
+            "ALL" => SearchKey::All,
+            "ANSWERED" => SearchKey::Flag(Flag::Answered),
+            "DELETED" => SearchKey::Flag(Flag::Deleted),
+            "DRAFT" => SearchKey::Flag(Flag::Draft),
+            "FLAGGED" => SearchKey::Flag(Flag::Flagged),
+            "RECENT" => SearchKey::Flag(Flag::Recent),
+            "SEEN" => SearchKey::Flag(Flag::Seen),
+            "UNANSWERED" => SearchKey::NotFlag(Flag::Answered),
+            "UNDELETED" => SearchKey::NotFlag(Flag::Deleted),
+            "UNDRAFT" => SearchKey::NotFlag(Flag::Draft),
+            "UNFLAGGED" => SearchKey::NotFlag(Flag::Flagged),
+            "UNSEEN" => SearchKey::NotFlag(Flag::Seen),
+            "NEW" => SearchKey::New,
+            "OLD" => SearchKey::Old,
+            "KEYWORD" | "UNKEYWORD" => {
+                self.sp()?;
+                let flag = Flag::Keyword(self.atom()?);
+                if name == "KEYWORD" {
+                    SearchKey::Flag(flag)
+                } else {
+                    SearchKey::NotFlag(flag)
+                }
+            }
+            "BCC" => header(self, "Bcc")?,
+            "CC" => header(self, "Cc")?,
+            "FROM" => header(self, "From")?,
+            "SUBJECT" => header(self, "Subject")?,
+            "TO" => header(self, "To")?,
+            "HEADER" => {
+                self.sp()?;
+                let field = self.text()?;
+                header(self, &field)?
+            }
+            "BODY" => {
+                self.sp()?;
+                SearchKey::Body(self.text()?)
+            }
+            "TEXT" => {
+                self.sp()?;
+                SearchKey::Text(self.text()?)
+            }
+            "BEFORE" => SearchKey::Before(date(self)?),
+            "ON" => SearchKey::On(date(self)?),
+            "SINCE" => SearchKey::Since(date(self)?),
+            "SENTBEFORE" => SearchKey::SentBefore(date(self)?),
+            "SENTON" => SearchKey::SentOn(date(self)?),
+            "SENTSINCE" => SearchKey::SentSince(date(self)?),
+            "LARGER" | "SMALLER" => {
+                self.sp()?;
+                let n = self.number()?;
+                if name == "LARGER" {
+                    SearchKey::Larger(n)
+                } else {
+                    SearchKey::Smaller(n)
+                }
+            }
+            "UID" => {
+                self.sp()?;
+                SearchKey::Uid(self.sequence_set()?)
+            }
+            "NOT" => {
+                self.sp()?;
+                SearchKey::Not(Box::new(self.search_key(depth + 1)?))
+            }
+            "OR" => {
+                self.sp()?;
+                let a = self.search_key(depth + 1)?;
+                self.sp()?;
+                let b = self.search_key(depth + 1)?;
+                SearchKey::Or(Box::new(a), Box::new(b))
+            }
+            other => return Err(format!("unknown search key {other}")),
+        })
+    }
+}
+
+fn make_date(year: u32, month: u8, day: u32) -> Parsed<Date> {
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=9999).contains(&year) || day == 0 || day > days {
+        return Err("invalid date".into());
+    }
+    Ok(Date {
+        year: year as u16,
+        month,
+        day: day as u8,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imap::sequence::Bound;
+
+    fn parsed(input: &str) -> Command {
+        match parse(&Bytes::copy_from_slice(input.as_bytes())) {
+            Ok(request) => request.command,
+            Err(e) => panic!("{input:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_forms_clients_send() {
+        assert_eq!(
+            parsed("a1 login {4+}\r\nj\"oe \"p\\\\w\"\r\n"),
+            Command::Login {
+                user: "j\"oe".into(),
+                password: "p\\w".into()
+            }
+        );
+        assert_eq!(
+            parsed("a UID fetch 1:* (FLAGS BODY.PEEK[1.2.HEADER.FIELDS (From \"To\")]<0.100>)\r\n"),
+            Command::Fetch {
+                uid: true,
+                set: SequenceSet(vec![(Bound::Number(1), Bound::Last)]),
+                items: vec![
+                    FetchItem::Flags,
+                    FetchItem::Section {
+                        peek: true,
+                        section: Section {
+                            part: vec![1, 2],
+                            text: Some(SectionText::HeaderFields {
+                                not: false,
+                                fields: vec!["From".into(), "To".into()]
+                            })
+                        },
+                        partial: Some((0, 100))
+                    }
+                ]
+            }
+        );
+        assert_eq!(
+            parsed("a STORE 2 -FLAGS.SILENT (\\Deleted $Junk)\n"),
+            Command::Store {
+                uid: false,
+                set: SequenceSet(vec![(Bound::Number(2), Bound::Number(2))]),
+                mode: StoreMode::Remove,
+                silent: true,
+                flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())]
+            }
+        );
+        assert_eq!(
+            parsed("s SEARCH CHARSET UTF-8 OR (FROM bob) NOT SEEN TEXT {5}\r\nkäse\r\n"),
+            Command::Search {
+                uid: false,
+                charset: Some("UTF-8".into()),
+                criteria: vec![
+                    SearchKey::Or(
+                        Box::new(SearchKey::And(vec![SearchKey::Header(
+                            "From".into(),
+                            "bob".into()
+                        )])),
+                        Box::new(SearchKey::Not(Box::new(SearchKey::Flag(Flag::Seen))))
+                    ),
+                    SearchKey::Text("käse".into())
+                ]
+            }
+        );
+        assert_eq!(
+            parsed("c CREATE \"Entw&APw-rfe\"\r\n"),
+            Command::Create("Entwürfe".into())
+        );
+        let Command::Append {
+            date,
+            flags,
+            message,
+            ..
+        } = parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
+        else {
+            panic!("not an APPEND")
+        };
+        assert_eq!(flags, vec![Flag::Seen]);
+        assert_eq!(&message[..], b"hi!");
+        let date = date.unwrap();
+        assert_eq!((date.date.day, date.hour, date.zone_minutes), (7, 13, -90));
+    }
+
+    #[test]
+    fn reports_the_tag_of_a_malformed_command() {
+        let err = parse(&Bytes::from_static(b"t9 FETCH 1:x FLAGS\r\n")).unwrap_err();
+        assert_eq!(err.tag.as_deref(), Some("t9"));
+        let err = parse(&Bytes::from_static(b"+x NOOP\r\n")).unwrap_err();
+        assert_eq!(err.tag, None);
+        let deep = format!("a SEARCH {}ALL{}\r\n", "(".repeat(100), ")".repeat(100));
+        assert!(parse(&Bytes::from(deep)).is_err());
+    }
+}
