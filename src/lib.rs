@@ -9,6 +9,8 @@
 //! - [`demo`]: the demo users and mail of `serve --demo`.
 //! - [`net`]: listeners, the bounded line codec and the backpressured writer.
 //! - [`auth`]: password logins shared by the protocols.
+//! - [`mailbox`]: the Mailbox actors that serialise changes and push them to sessions.
+//! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
 //! - [`serve`]: the server process.
 #![forbid(unsafe_code)]
@@ -19,7 +21,9 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod imap;
 pub mod import;
+pub mod mailbox;
 pub mod mbox;
 pub mod net;
 pub mod pop3;

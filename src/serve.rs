@@ -1,11 +1,14 @@
-//! `mailhive serve`: opens the store, prepares the demo if asked, starts the POP3
-//! listeners and the admin socket, and runs until SIGINT or SIGTERM. Every bound address
-//! is printed (`POP3 listening on ADDR`), so a port given as 0 can be found.
+//! `mailhive serve`: opens the store, prepares the demo if asked, starts the IMAP and
+//! POP3 listeners and the admin socket, and runs until SIGINT or SIGTERM. Every bound
+//! address is printed (`IMAP listening on ADDR`, `POP3 listening on ADDR`), so a port
+//! given as 0 can be found.
 
 use crate::admin;
 use crate::auth::Authenticator;
 use crate::config::{Config, Protocol};
 use crate::demo;
+use crate::imap::{self, ImapContext};
+use crate::mailbox::Registry;
 use crate::net::listener::{accept_loop, OnConnection, Workers};
 use crate::pop3::{self, Pop3Context};
 use anyhow::Context;
@@ -42,8 +45,24 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
         let auth = Arc::new(Authenticator::new(store.clone())?);
+        let registry = Registry::start(store.clone());
+        let imap_context = Arc::new(ImapContext {
+            registry: registry.clone(),
+            auth: auth.clone(),
+            settings: config.settings(Protocol::Imap).clone(),
+            plaintext_auth: config.plaintext_auth,
+        });
+        let on_imap: OnConnection =
+            Arc::new(move |stream, peer| imap::session::start(stream, peer, imap_context.clone()));
+        for addr in &config.imap_listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for IMAP on {addr}"))?;
+            println!("mailhive: IMAP listening on {}", listener.local_addr()?);
+            actix_rt::spawn(accept_loop(listener, workers.clone(), on_imap.clone()));
+        }
         let pop3_context = Arc::new(Pop3Context {
-            store: store.clone(),
+            registry: registry.clone(),
             auth,
             settings: config.settings(Protocol::Pop3).clone(),
             plaintext_auth: config.plaintext_auth,
@@ -62,15 +81,13 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config.store_path.display(),
             socket.display()
         );
-        println!("mailhive: IMAP and TLS are not implemented yet. Stop with Ctrl-C.");
+        println!("mailhive: TLS is not implemented yet. Stop with Ctrl-C.");
         if demo {
-            if let Some(addr) = config.pop3_listen.first() {
-                println!("try: curl pop3://{addr}/1 --user demo:demo");
-            }
+            print_demo_help(config);
         }
         tracing::info!(store = %config.store_path.display(), "serving");
         tokio::select! {
-            () = admin::server::run(admin_listener, store.clone()) => {}
+            () = admin::server::run(admin_listener, registry.clone()) => {}
             signal = shutdown_signal() => signal?,
         }
         workers.stop();
@@ -79,6 +96,22 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How to reach the demo accounts with curl and with a mail client.
+fn print_demo_help(config: &Config) {
+    if let Some(addr) = config.imap_listen.first() {
+        println!("try: curl 'imap://{addr}/INBOX;UID=1' --user demo:demo");
+        println!("     curl imap://{addr}/ --user demo:demo            (lists the mailboxes)");
+        println!(
+            "mail client: IMAP server {} port {}, no encryption, normal password, user demo, password demo",
+            addr.ip(),
+            addr.port()
+        );
+    }
+    if let Some(addr) = config.pop3_listen.first() {
+        println!("try: curl pop3://{addr}/1 --user demo:demo");
+    }
 }
 
 async fn shutdown_signal() -> anyhow::Result<()> {

@@ -17,16 +17,26 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        Env::with_pop3_settings("")
+        Env::with_settings("", "")
     }
 
     /// An environment whose `[pop3]` section also holds `settings` (TOML lines).
     pub fn with_pop3_settings(settings: &str) -> Env {
+        Env::with_settings(settings, "")
+    }
+
+    /// An environment whose `[imap]` section also holds `settings` (TOML lines).
+    pub fn with_imap_settings(settings: &str) -> Env {
+        Env::with_settings("", settings)
+    }
+
+    fn with_settings(pop3: &str, imap: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
         let text = format!(
-            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n{settings}\n",
+            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n{pop3}\n\
+             [imap]\nlisten = [\"127.0.0.1:0\"]\n{imap}\n",
             data.display().to_string()
         );
         std::fs::write(&config, text).expect("config");
@@ -138,8 +148,8 @@ impl Env {
             all
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut pop3 = None;
-        while pop3.is_none() {
+        let (mut pop3, mut imap) = (None, None);
+        while pop3.is_none() || imap.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -148,6 +158,9 @@ impl Env {
             };
             if let Some(addr) = line.strip_prefix("mailhive: POP3 listening on ") {
                 pop3 = Some(addr.parse().expect("POP3 address"));
+            }
+            if let Some(addr) = line.strip_prefix("mailhive: IMAP listening on ") {
+                imap = Some(addr.parse().expect("IMAP address"));
             }
         }
         let socket = self.data().join("admin.sock");
@@ -162,6 +175,7 @@ impl Env {
             child,
             reader: Some(reader),
             pop3: pop3.expect("POP3 address"),
+            imap: imap.expect("IMAP address"),
         }
     }
 }
@@ -173,6 +187,8 @@ pub struct Server {
     reader: Option<std::thread::JoinHandle<String>>,
     /// Where its POP3 listener is.
     pub pop3: SocketAddr,
+    /// Where its IMAP listener is.
+    pub imap: SocketAddr,
 }
 
 impl Server {

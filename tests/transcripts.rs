@@ -1,8 +1,10 @@
-//! Transcript tests: every file under `fixtures/transcripts/pop3/` is a conversation
-//! replayed against a real server over a socket.
+//! Transcript tests: every file under `fixtures/transcripts/pop3/` and
+//! `fixtures/transcripts/imap/` is a conversation replayed against a real server over a
+//! socket, on the listener of its directory's protocol.
 //!
 //! Format: a header of `user: NAME PASSWORD` and `mail: USER FIXTURE` lines (accounts
-//! and imports made before the server starts), then `C: line` (sent with CRLF;
+//! and imports made before the server starts) and `imap-setting: key = value` lines
+//! (added to the `[imap]` configuration), then `C: line` (sent with CRLF;
 //! consecutive `C:` lines go out in one write, which exercises pipelining), `S: line`
 //! (one expected line; a token `abc$name` matches `abc` followed by anything, and the
 //! capture must be the same wherever `$name` appears again), `closed` (the server
@@ -15,20 +17,38 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
+#[derive(Clone, Copy)]
+enum Protocol {
+    Pop3,
+    Imap,
+}
+
 #[test]
 fn pop3_transcripts() {
-    let dir = crate::harness::fixture("transcripts/pop3");
+    replay_directory("pop3", Protocol::Pop3, 7);
+}
+
+#[test]
+fn imap_transcripts() {
+    replay_directory("imap", Protocol::Imap, 7);
+}
+
+fn replay_directory(name: &str, protocol: Protocol, at_least: usize) {
+    let dir = crate::harness::fixture(&format!("transcripts/{name}"));
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
     assert!(
-        files.len() >= 7,
+        files.len() >= at_least,
         "transcripts missing from {}",
         dir.display()
     );
-    let failures: Vec<String> = files.iter().filter_map(|f| replay(f).err()).collect();
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| replay(f, protocol).err())
+        .collect();
     assert!(
         failures.is_empty(),
         "{} transcript(s) failed:\n\n{}",
@@ -90,12 +110,19 @@ fn matches(expected: &str, actual: &str, captures: &mut HashMap<String, String>)
         })
 }
 
-fn replay(path: &Path) -> Result<(), String> {
+fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    let env = Env::new();
+    let settings: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("imap-setting: "))
+        .collect();
+    let env = Env::with_imap_settings(&settings.join("\n"));
     let mut script = Vec::new();
     for line in text.lines() {
+        if line.starts_with("imap-setting: ") {
+            continue;
+        }
         if let Some(user) = line.strip_prefix("user: ") {
             let (user, password) = user
                 .split_once(' ')
@@ -111,8 +138,12 @@ fn replay(path: &Path) -> Result<(), String> {
         }
     }
     let server = env.serve(&[]);
+    let address = match protocol {
+        Protocol::Pop3 => server.pop3,
+        Protocol::Imap => server.imap,
+    };
     let mut conversation =
-        Conversation::open(server.pop3).map_err(|e| format!("{name}: connect: {e}"))?;
+        Conversation::open(address).map_err(|e| format!("{name}: connect: {e}"))?;
     let mut captures = HashMap::new();
     for (step, line) in script.iter().enumerate() {
         let fail = |what: String| format!("{name}, step {} ({line:?}): {what}", step + 1);
@@ -136,7 +167,7 @@ fn replay(path: &Path) -> Result<(), String> {
                 Err(e) => return Err(fail(format!("expected the end, got {e}"))),
             }
         } else if *line == "reconnect" {
-            conversation = Conversation::open(server.pop3).map_err(|e| fail(e.to_string()))?;
+            conversation = Conversation::open(address).map_err(|e| fail(e.to_string()))?;
         } else {
             return Err(fail("not a transcript line".into()));
         }

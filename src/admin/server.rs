@@ -4,8 +4,9 @@
 
 use super::wire::{decode, encode, frame_len, Request, Response, WireMessage};
 use super::{Admin, AdminError};
+use crate::mailbox::Registry;
 use mailhive_store::{
-    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, Store, SystemFlags, Username,
+    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username,
 };
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -31,18 +32,18 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
 }
 
 /// Serves admin connections until the task is dropped.
-pub async fn run(listener: UnixListener, store: Arc<Store>) {
+pub async fn run(listener: UnixListener, registry: Arc<Registry>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                actix_rt::spawn(serve_connection(stream, store.clone()));
+                actix_rt::spawn(serve_connection(stream, registry.clone()));
             }
             Err(e) => tracing::warn!(error = %e, "admin socket accept failed"),
         }
     }
 }
 
-async fn serve_connection(mut stream: UnixStream, store: Arc<Store>) {
+async fn serve_connection(mut stream: UnixStream, registry: Arc<Registry>) {
     loop {
         let mut header = [0u8; 4];
         if stream.read_exact(&mut header).await.is_err() {
@@ -55,8 +56,8 @@ async fn serve_connection(mut stream: UnixStream, store: Arc<Store>) {
                 return;
             }
         };
-        let store = store.clone();
-        let response = actix_rt::task::spawn_blocking(move || execute(store.as_ref(), request))
+        let registry = registry.clone();
+        let response = actix_rt::task::spawn_blocking(move || execute(&registry, request))
             .await
             .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")));
         let written = match encode(&response) {
@@ -101,8 +102,10 @@ fn new_message(m: &WireMessage) -> Result<NewMessage<'_>, AdminError> {
     })
 }
 
-/// Carries out one request on the store.
-fn execute(store: &Store, request: Request) -> Response {
+/// Carries out one request on the store; appended messages are announced to the
+/// sessions watching their mailbox.
+fn execute(registry: &Registry, request: Request) -> Response {
+    let store = registry.store().as_ref();
     let result = match request {
         Request::AddUser {
             user: name,
@@ -135,8 +138,15 @@ fn execute(store: &Store, request: Request) -> Response {
             .iter()
             .map(new_message)
             .collect::<Result<Vec<_>, _>>()
-            .and_then(|batch| Admin::append(store, MailboxId(id), &batch))
-            .map(|n| Response::Appended(n as u64)),
+            .and_then(|batch| {
+                let uids = store
+                    .append(MailboxId(id), &batch)?
+                    .map_err(|r| AdminError::Refused(format!("append: {r}")))?;
+                if let Some(&first) = uids.first() {
+                    registry.appended_elsewhere(MailboxId(id), first);
+                }
+                Ok(Response::Appended(uids.len() as u64))
+            }),
         Request::SetAcl {
             owner,
             mailbox: mb,

@@ -6,13 +6,14 @@ pub mod session;
 
 use crate::auth::Authenticator;
 use crate::config::{PlaintextAuth, ProtocolSettings};
-use mailhive_store::Store;
+use crate::mailbox::Registry;
 use std::sync::Arc;
 
 /// What every POP3 session shares.
 #[derive(Debug)]
 pub struct Pop3Context {
-    pub store: Arc<Store>,
+    /// The store, reached through the Mailbox actors for changes.
+    pub registry: Arc<Registry>,
     pub auth: Arc<Authenticator>,
     pub settings: ProtocolSettings,
     pub plaintext_auth: PlaintextAuth,

@@ -11,6 +11,7 @@ use super::maildrop::{Maildrop, MessageRef, Unusable};
 use super::Pop3Context;
 use crate::auth::plaintext_allowed;
 use crate::config::Setting;
+use crate::mailbox::{Change, MailboxError};
 use crate::net::codec::LineCodec;
 use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
 use actix::prelude::*;
@@ -20,7 +21,7 @@ use mailhive_protocol::pop3::command::{self, Command, ParseError};
 use mailhive_protocol::pop3::response::{err, multiline, ok, Code, TopCutter, END};
 use mailhive_protocol::sasl;
 use mailhive_protocol::wire::WireEncoder;
-use mailhive_store::{ExpungeScope, FlagChange, Flags, Store, StoreError, SystemFlags, Username};
+use mailhive_store::{FlagChange, Flags, Store, StoreError, SystemFlags, Username};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -278,7 +279,7 @@ impl Pop3Session {
 
     fn login(&mut self, name: String, password: String) -> Work {
         let auth = self.context.auth.clone();
-        let store = self.context.store.clone();
+        let store = self.context.registry.store().clone();
         let attempt = async move {
             let Some(user) = auth.verify(&name, password).await? else {
                 return Ok(None);
@@ -332,7 +333,7 @@ impl Pop3Session {
 
     /// RETR or TOP: the message read and sent piece by piece.
     fn send_message(&mut self, number: u32, message: MessageRef, lines: Option<u32>) -> Work {
-        let store = self.context.store.clone();
+        let store = self.context.registry.store().clone();
         let out = self.out.clone();
         let transfer = stream_message(store, out, message, lines);
         Box::pin(
@@ -370,41 +371,48 @@ impl Pop3Session {
         else {
             return self.reply_and_close(ok("mailhive POP3 server signing off"));
         };
-        let store = self.context.store.clone();
+        let registry = self.context.registry.clone();
         let (mailbox, deleted, seen) = (
             maildrop.mailbox,
             maildrop.deleted_uids(),
             maildrop.retrieved_uids(),
         );
-        let update = actix_rt::task::spawn_blocking(move || {
-            let removed = store.expunge(mailbox, ExpungeScope::Exactly(&deleted))?;
+        // Through the INBOX's Mailbox actor, so that IMAP sessions see the expunges.
+        let update = async move {
+            let expunge = Change::Expunge {
+                uids: Some(deleted),
+                only_deleted: false,
+            };
+            let removed = registry
+                .apply(mailbox, expunge)
+                .await?
+                .map(|done| done.expunged);
             if !seen.is_empty() {
-                let mark = FlagChange::Add(Flags::new(SystemFlags::SEEN, []));
-                if let Err(e) = store.store_flags(mailbox, &seen, &mark) {
+                let mark = Change::Flags {
+                    uids: seen,
+                    change: FlagChange::Add(Flags::new(SystemFlags::SEEN, [])),
+                };
+                if let Err(e) = registry.apply(mailbox, mark).await {
                     tracing::warn!(error = %e, "pop3 could not mark retrieved messages seen");
                 }
             }
-            Ok::<_, StoreError>(removed)
-        });
+            Ok::<_, MailboxError>(removed)
+        };
         Box::pin(update.into_actor(self).then(move |result, act, _| {
             let answer = match result {
-                Ok(Ok(Ok(removed))) => {
+                Ok(Ok(removed)) => {
                     tracing::info!(%user, deleted = removed.len(), "pop3 update");
                     ok(&format!(
                         "mailhive POP3 server signing off ({} messages deleted)",
                         removed.len()
                     ))
                 }
-                Ok(Ok(Err(refusal))) => err(
+                Ok(Err(refusal)) => err(
                     Some(Code::SysPerm),
                     &format!("some deleted messages not removed: {refusal}"),
                 ),
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "pop3 update failed");
-                    err(Some(Code::SysTemp), "some deleted messages not removed")
-                }
                 Err(e) => {
-                    tracing::error!(error = %e, "pop3 update did not finish");
+                    tracing::error!(error = %e, "pop3 update failed");
                     err(Some(Code::SysTemp), "some deleted messages not removed")
                 }
             };

@@ -150,6 +150,11 @@ impl Store {
         decode_summary(&k, &bytes)
     }
 
+    /// The decoded text of the body's text parts, for SEARCH BODY and TEXT.
+    pub fn body_text(&self, id: BlobId) -> Result<Vec<String>, StoreError> {
+        Ok(crate::mime::text_parts(&self.read_body(id)?))
+    }
+
     /// The whole body.
     pub fn read_body(&self, id: BlobId) -> Result<Vec<u8>, StoreError> {
         self.read_body_range(id, 0..u32::MAX)

@@ -113,7 +113,8 @@ fn count(mailbox: &mut MailboxRecord, message: &MessageRecord, sign: i64) {
     if !message.flags.is_seen() {
         mailbox.unseen = adjust(mailbox.unseen);
     }
-    let bytes = i64::try_from(mailbox.bytes).unwrap_or(i64::MAX) + sign * i64::from(message.size);
+    let bytes =
+        i64::try_from(mailbox.bytes).unwrap_or(i64::MAX) + sign * i64::from(message.wire_size);
     mailbox.bytes = bytes.max(0) as u64;
 }
 

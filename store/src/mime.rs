@@ -406,6 +406,25 @@ fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
     out.trim().to_owned()
 }
 
+/// The text of every text part of a message (nested messages included, to
+/// [`MAX_DEPTH`]), with transfer encodings and charsets decoded to UTF-8.
+pub fn text_parts(raw: &[u8]) -> Vec<String> {
+    fn collect(message: &Message<'_>, depth: usize, out: &mut Vec<String>) {
+        for part in &message.parts {
+            match &part.body {
+                PartType::Text(text) | PartType::Html(text) => out.push(text.to_string()),
+                PartType::Message(nested) if depth < MAX_DEPTH => collect(nested, depth + 1, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(message) = MessageParser::default().parse(raw) {
+        collect(&message, 0, &mut out);
+    }
+    out
+}
+
 /// The length of `raw` in wire form: every bare LF sent as CRLF, and a final CRLF added
 /// when the message does not end with a line break. Both protocols send that form, and
 /// announce this size (POP3 LIST and STAT, IMAP RFC822.SIZE).

@@ -128,7 +128,7 @@ pub struct MailboxRecord {
     pub messages: u32,
     /// Messages without \Seen.
     pub unseen: u32,
-    /// Sum of the messages' sizes.
+    /// Sum of the messages' sizes in wire form (STATUS SIZE).
     pub bytes: u64,
     pub special_use: Option<SpecialUse>,
     /// Keywords used in this mailbox (the FLAGS response), bounded by `MAX_KEYWORDS`.

@@ -147,7 +147,6 @@ pub enum StatusItem {
     UidValidity,
     Unseen,
     Size,
-    HighestModSeq,
 }
 
 /// An APPEND date-time: `"17-Jul-1996 02:44:25 -0700"`.
@@ -183,7 +182,6 @@ pub enum FetchItem {
     Body,
     BodyStructure,
     Uid,
-    ModSeq,
     Section {
         peek: bool,
         section: Section,

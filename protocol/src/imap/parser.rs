@@ -660,7 +660,6 @@ impl Cursor<'_> {
             "UIDVALIDITY" => StatusItem::UidValidity,
             "UNSEEN" => StatusItem::Unseen,
             "SIZE" => StatusItem::Size,
-            "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
             other => return Err(format!("unknown STATUS item {other}")),
         })
     }
@@ -736,7 +735,6 @@ impl Cursor<'_> {
             "RFC822.SIZE" => FetchItem::Rfc822Size,
             "BODYSTRUCTURE" => FetchItem::BodyStructure,
             "UID" => FetchItem::Uid,
-            "MODSEQ" => FetchItem::ModSeq,
             "BODY" if self.peek() != Some(b'[') => FetchItem::Body,
             "BODY" | "BODY.PEEK" => {
                 let section = self.section()?;

@@ -1,0 +1,507 @@
+//! FETCH, streamed with bounded memory: the blocking pool renders a batch of messages
+//! at a time (at most [`BATCH_BYTES`] of answer, or one message's start), and a body
+//! section larger than [`INLINE_SECTION`] is sent piece by piece from the store, each
+//! piece awaited through the bounded writer. A FETCH 1:* over 100,000 messages holds a
+//! batch, not the answer. Non-PEEK body fetches set \Seen first (through the Mailbox
+//! actor) and report the new flags.
+
+use super::section::{filter_fields, locate, section_name, Located};
+use super::session::{send_all, ImapSession, Work};
+use super::structure;
+use crate::mailbox::{blocking, Change, MailboxError};
+use crate::net::writer::Outgoing;
+use actix::prelude::*;
+use mailhive_protocol::imap::command::{FetchItem, Section};
+use mailhive_protocol::imap::response;
+use mailhive_protocol::imap::sequence::SequenceSet;
+use mailhive_protocol::wire::WireEncoder;
+use mailhive_store::{
+    BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, Store, StoreError, SystemFlags,
+};
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Answer bytes rendered per trip to the blocking pool.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Sections up to this many stored bytes are read whole; larger ones are streamed.
+const INLINE_SECTION: u32 = 1024 * 1024;
+/// Stored bytes read per piece of a streamed section.
+const PIECE: u32 = 128 * 1024;
+
+/// One message to answer for.
+#[derive(Debug)]
+struct Target {
+    seq: u32,
+    uid: u32,
+    flags: Flags,
+    /// \Seen was just set by this FETCH: FLAGS goes into the answer.
+    flags_changed: bool,
+}
+
+#[derive(Debug)]
+struct Job {
+    store: Arc<Store>,
+    mailbox: MailboxId,
+    items: Vec<FetchItem>,
+    targets: Vec<Target>,
+}
+
+/// A piece of the answer: bytes, or a section to stream from the store.
+#[derive(Debug)]
+enum Piece {
+    Bytes(Vec<u8>),
+    Stream(Stream),
+}
+
+/// `take` bytes of the wire form of `range`, after skipping `skip`.
+#[derive(Debug)]
+struct Stream {
+    blob: BlobId,
+    range: Range<u32>,
+    /// The range reaches the end of the message: its wire form ends with a line break.
+    to_end: bool,
+    skip: u64,
+    take: u64,
+}
+
+/// Why a FETCH answer stopped half-way; the connection cannot go on.
+#[derive(Debug, thiserror::Error)]
+enum Broken {
+    #[error("the client is gone")]
+    Disconnected,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ImapSession {
+    pub(super) fn fetch(
+        &mut self,
+        tag: String,
+        uid: bool,
+        set: SequenceSet,
+        mut items: Vec<FetchItem>,
+    ) -> Work {
+        let named = match self.messages_named(&tag, uid, &set) {
+            Ok(named) => named,
+            Err(work) => return work,
+        };
+        let Some(view) = &self.selected else {
+            return self.bad(&tag, "No mailbox selected");
+        };
+        if uid && !items.contains(&FetchItem::Uid) {
+            items.insert(0, FetchItem::Uid);
+        }
+        let mailbox = view.id();
+        let to_mark: Vec<u32> = if !view.read_only && items.iter().any(FetchItem::sets_seen) {
+            named
+                .iter()
+                .filter(|&&(seq, _)| view.flags(seq).is_some_and(|f| !f.is_seen()))
+                .map(|&(_, uid)| uid)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let registry = self.context.registry.clone();
+        let mark = async move {
+            if to_mark.is_empty() {
+                return Ok(Ok(Vec::new()));
+            }
+            let seen = FlagChange::Add(Flags::new(SystemFlags::SEEN, []));
+            let change = Change::Flags {
+                uids: to_mark,
+                change: seen,
+            };
+            Ok::<_, MailboxError>(
+                registry
+                    .apply(mailbox, change)
+                    .await?
+                    .map(|done| done.flags),
+            )
+        };
+        Box::pin(mark.into_actor(self).then(move |marked, act, _| {
+            let changed: Vec<MessageInfo> = match marked {
+                Ok(Ok(changed)) => changed,
+                Ok(Err(refusal)) => return act.refused(&tag, &refusal),
+                Err(e) => return act.failed(&tag, &e),
+            };
+            let Some(view) = act.selected.as_mut() else {
+                return act.bad(&tag, "No mailbox selected");
+            };
+            let mut changed_uids = HashSet::new();
+            for message in changed {
+                changed_uids.insert(message.uid);
+                view.set_flags(message.uid, message.flags, message.modseq);
+            }
+            let targets = named
+                .iter()
+                .filter_map(|&(seq, uid)| {
+                    Some(Target {
+                        seq,
+                        uid,
+                        flags: view.flags(seq)?.clone(),
+                        flags_changed: changed_uids.contains(&uid),
+                    })
+                })
+                .collect();
+            let job = Arc::new(Job {
+                store: act.store().clone(),
+                mailbox,
+                items,
+                targets,
+            });
+            let out = act.outgoing();
+            Box::pin(
+                stream_answer(job, out).into_actor(act).then(
+                    move |result, act, ctx| match result {
+                        Ok(()) => act.ok(&tag, "FETCH completed"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "fetch answer broken off; closing");
+                            ctx.stop();
+                            Box::pin(actix::fut::ready(())) as Work
+                        }
+                    },
+                ),
+            ) as Work
+        }))
+    }
+}
+
+async fn stream_answer(job: Arc<Job>, out: Outgoing) -> Result<(), Broken> {
+    let mut next = 0;
+    while next < job.targets.len() {
+        let batch_job = job.clone();
+        let (pieces, after) = blocking(move || render_batch(&batch_job, next)).await?;
+        for piece in pieces {
+            match piece {
+                Piece::Bytes(bytes) => {
+                    if !send_all(out.clone(), bytes).await {
+                        return Err(Broken::Disconnected);
+                    }
+                }
+                Piece::Stream(stream) => send_stream(&job.store, &out, stream).await?,
+            }
+        }
+        next = after;
+    }
+    Ok(())
+}
+
+/// Renders messages from `start` until the batch is full; returns the pieces and the
+/// index of the next message.
+fn render_batch(job: &Job, start: usize) -> Result<(Vec<Piece>, usize), StoreError> {
+    let mut pieces = Vec::new();
+    let mut current = Vec::new();
+    let mut next = start;
+    while next < job.targets.len() {
+        render_message(job, &job.targets[next], &mut current, &mut pieces)?;
+        next += 1;
+        if current.len() >= BATCH_BYTES || !pieces.is_empty() {
+            break;
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(Piece::Bytes(current));
+    }
+    Ok((pieces, next))
+}
+
+fn needs_record(item: &FetchItem) -> bool {
+    !matches!(item, FetchItem::Uid | FetchItem::Flags)
+}
+
+fn needs_summary(item: &FetchItem) -> bool {
+    match item {
+        FetchItem::Envelope
+        | FetchItem::Body
+        | FetchItem::BodyStructure
+        | FetchItem::Rfc822Header
+        | FetchItem::Rfc822Text => true,
+        FetchItem::Section { section, .. } => *section != Section::default(),
+        _ => false,
+    }
+}
+
+fn render_message(
+    job: &Job,
+    target: &Target,
+    current: &mut Vec<u8>,
+    pieces: &mut Vec<Piece>,
+) -> Result<(), StoreError> {
+    let record = if job.items.iter().any(needs_record) {
+        match job.store.message(job.mailbox, target.uid)? {
+            Some(record) => Some(record),
+            // Expunged by another session since this one last heard: nothing to say.
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
+    let summary = match &record {
+        Some(r) if job.items.iter().any(needs_summary) => Some(job.store.summary(r.blob)?),
+        _ => None,
+    };
+    current.extend_from_slice(format!("* {} FETCH (", target.seq).as_bytes());
+    let mut first = true;
+    let mut separator = |current: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            current.push(b' ');
+        }
+    };
+    let mut flags_sent = false;
+    for item in &job.items {
+        separator(current);
+        match (item, &record, &summary) {
+            (FetchItem::Uid, ..) => {
+                current.extend_from_slice(format!("UID {}", target.uid).as_bytes())
+            }
+            (FetchItem::Flags, ..) => {
+                flags_sent = true;
+                current.extend_from_slice(
+                    format!("FLAGS {}", super::view::render_flags(&target.flags)).as_bytes(),
+                );
+            }
+            (FetchItem::InternalDate, Some(r), _) => {
+                current.extend_from_slice(
+                    format!("INTERNALDATE \"{}\"", format_internal_date(r.internal_date))
+                        .as_bytes(),
+                );
+            }
+            (FetchItem::Rfc822Size, Some(r), _) => {
+                current.extend_from_slice(format!("RFC822.SIZE {}", r.wire_size).as_bytes());
+            }
+            (FetchItem::Envelope, _, Some(s)) => {
+                current.extend_from_slice(b"ENVELOPE ");
+                structure::envelope(current, &s.envelope);
+            }
+            (FetchItem::Body | FetchItem::BodyStructure, Some(r), Some(s)) => {
+                let extended = matches!(item, FetchItem::BodyStructure);
+                current.extend_from_slice(if extended {
+                    b"BODYSTRUCTURE "
+                } else {
+                    b"BODY "
+                });
+                // Sizes are of the wire form; only a message with bare LFs needs its
+                // bytes to count them.
+                let raw = if r.wire_size != r.size {
+                    Some(job.store.read_body(r.blob)?)
+                } else {
+                    None
+                };
+                let wire_len = |start: u32, end: u32| match &raw {
+                    Some(raw) => {
+                        wire_len(raw.get(start as usize..end as usize).unwrap_or_default())
+                    }
+                    None => u64::from(end.saturating_sub(start)),
+                };
+                structure::body(current, &s.body, extended, &wire_len);
+            }
+            (FetchItem::Rfc822, Some(r), _) => {
+                current.extend_from_slice(b"RFC822 ");
+                let whole = Located {
+                    range: 0..r.size,
+                    fields: None,
+                };
+                section_literal(&job.store, r, Some(whole), None, current, pieces)?;
+            }
+            (FetchItem::Rfc822Header | FetchItem::Rfc822Text, Some(r), Some(s)) => {
+                let (name, range) = if matches!(item, FetchItem::Rfc822Header) {
+                    ("RFC822.HEADER ", 0..s.body.body_start)
+                } else {
+                    ("RFC822.TEXT ", s.body.body_start..r.size)
+                };
+                current.extend_from_slice(name.as_bytes());
+                let located = Located {
+                    range,
+                    fields: None,
+                };
+                section_literal(&job.store, r, Some(located), None, current, pieces)?;
+            }
+            (
+                FetchItem::Section {
+                    section, partial, ..
+                },
+                Some(r),
+                summary,
+            ) => {
+                current.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
+                if let Some((offset, _)) = partial {
+                    current.extend_from_slice(format!("<{offset}>").as_bytes());
+                }
+                current.push(b' ');
+                let located = match summary {
+                    Some(s) => locate(s, section, r.size),
+                    None => Some(Located {
+                        range: 0..r.size,
+                        fields: None,
+                    }),
+                };
+                section_literal(&job.store, r, located, *partial, current, pieces)?;
+            }
+            // Every item above has what it needs: record and summary are loaded when
+            // any item asks for them.
+            _ => current.extend_from_slice(b"NIL"),
+        }
+    }
+    if target.flags_changed && !flags_sent {
+        separator(current);
+        current.extend_from_slice(
+            format!("FLAGS {}", super::view::render_flags(&target.flags)).as_bytes(),
+        );
+    }
+    current.extend_from_slice(b")\r\n");
+    Ok(())
+}
+
+/// `17-Jul-1996 02:44:25 -0700`
+pub fn format_internal_date(date: InternalDate) -> String {
+    let offset = chrono::FixedOffset::east_opt(i32::from(date.offset_minutes) * 60)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"));
+    match chrono::DateTime::from_timestamp(date.unix_seconds, 0) {
+        Some(utc) => utc
+            .with_timezone(&offset)
+            .format("%d-%b-%Y %H:%M:%S %z")
+            .to_string(),
+        None => "01-Jan-1970 00:00:00 +0000".to_owned(),
+    }
+}
+
+/// Length of `raw` in wire form (bare LF counted as CRLF).
+fn wire_len(raw: &[u8]) -> u64 {
+    let mut encoder_len = raw.len() as u64;
+    let mut previous = 0u8;
+    for &b in raw {
+        if b == b'\n' && previous != b'\r' {
+            encoder_len += 1;
+        }
+        previous = b;
+    }
+    encoder_len
+}
+
+/// The (skip, take) window of a `<offset.length>` partial over `total` bytes.
+fn window(total: u64, partial: Option<(u32, u32)>) -> (u64, u64) {
+    match partial {
+        None => (0, total),
+        Some((offset, length)) => {
+            let skip = u64::from(offset).min(total);
+            (skip, u64::from(length).min(total - skip))
+        }
+    }
+}
+
+/// Writes a section as a literal (or NIL when the message has no such part): inline
+/// when small, otherwise its literal header now and a [`Stream`] for the bytes.
+fn section_literal(
+    store: &Store,
+    record: &MessageInfo,
+    located: Option<Located>,
+    partial: Option<(u32, u32)>,
+    current: &mut Vec<u8>,
+    pieces: &mut Vec<Piece>,
+) -> Result<(), StoreError> {
+    let Some(Located { range, fields }) = located else {
+        current.extend_from_slice(b"NIL");
+        return Ok(());
+    };
+    let range = range.start.min(record.size)..range.end.min(record.size);
+    let to_end = range.end == record.size;
+    if range.len() as u32 <= INLINE_SECTION || fields.is_some() {
+        let raw = store.read_body_range(record.blob, range)?;
+        let wire = match fields {
+            Some((not, names)) => filter_fields(&raw, not, &names),
+            None => {
+                let mut wire = Vec::with_capacity(raw.len() + 2);
+                let mut encoder = WireEncoder::new(false);
+                encoder.push(&raw, &mut wire);
+                if to_end {
+                    encoder.finish(&mut wire);
+                }
+                wire
+            }
+        };
+        let (skip, take) = window(wire.len() as u64, partial);
+        let bytes = &wire[skip as usize..(skip + take) as usize];
+        response::literal_header(current, bytes.len());
+        current.extend_from_slice(bytes);
+        return Ok(());
+    }
+    let total = if range == (0..record.size) {
+        u64::from(record.wire_size)
+    } else {
+        wire_len_of_range(store, record.blob, &range, to_end)?
+    };
+    let (skip, take) = window(total, partial);
+    response::literal_header(current, take as usize);
+    pieces.push(Piece::Bytes(std::mem::take(current)));
+    pieces.push(Piece::Stream(Stream {
+        blob: record.blob,
+        range,
+        to_end,
+        skip,
+        take,
+    }));
+    Ok(())
+}
+
+/// The exact wire length of a range, through the same encoder that streams it.
+fn wire_len_of_range(
+    store: &Store,
+    blob: BlobId,
+    range: &Range<u32>,
+    to_end: bool,
+) -> Result<u64, StoreError> {
+    let mut encoder = WireEncoder::new(false);
+    let mut total = 0u64;
+    let mut offset = range.start;
+    let mut scratch = Vec::new();
+    while offset < range.end {
+        let end = offset.saturating_add(PIECE).min(range.end);
+        scratch.clear();
+        encoder.push(&store.read_body_range(blob, offset..end)?, &mut scratch);
+        total += scratch.len() as u64;
+        offset = end;
+    }
+    if to_end {
+        scratch.clear();
+        encoder.finish(&mut scratch);
+        total += scratch.len() as u64;
+    }
+    Ok(total)
+}
+
+async fn send_stream(store: &Arc<Store>, out: &Outgoing, stream: Stream) -> Result<(), Broken> {
+    let mut encoder = WireEncoder::new(false);
+    let mut offset = stream.range.start;
+    let mut position = 0u64;
+    let mut sent = 0u64;
+    while sent < stream.take {
+        if offset >= stream.range.end {
+            return Err(Broken::Store(StoreError::Encode(
+                "message shorter than its recorded size".into(),
+            )));
+        }
+        let end = offset.saturating_add(PIECE).min(stream.range.end);
+        let (reader, blob) = (store.clone(), stream.blob);
+        let raw = blocking(move || reader.read_body_range(blob, offset..end)).await?;
+        let mut wire = Vec::with_capacity(raw.len() + raw.len() / 16);
+        encoder.push(&raw, &mut wire);
+        if end == stream.range.end && stream.to_end {
+            encoder.finish(&mut wire);
+        }
+        offset = end;
+        let from = stream.skip.saturating_sub(position).min(wire.len() as u64) as usize;
+        position += wire.len() as u64;
+        let wanted = ((wire.len() - from) as u64).min(stream.take - sent) as usize;
+        if wanted == 0 {
+            continue;
+        }
+        sent += wanted as u64;
+        wire.truncate(from + wanted);
+        wire.drain(..from);
+        if !send_all(out.clone(), wire).await {
+            return Err(Broken::Disconnected);
+        }
+    }
+    Ok(())
+}

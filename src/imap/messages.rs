@@ -1,0 +1,363 @@
+//! Commands that change messages: APPEND, STORE, EXPUNGE (and UID EXPUNGE), COPY and
+//! MOVE. Each change goes through the Mailbox actor of the mailbox it changes, which
+//! answers once the change is on disk; the session then reports it itself, with the
+//! UIDPLUS codes (APPENDUID, COPYUID).
+
+use super::session::{ImapSession, Work};
+use super::view::render_flags;
+use crate::config::Setting;
+use crate::mailbox::{blocking, Change, Incoming};
+use actix::prelude::*;
+use bytes::Bytes;
+use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
+use mailhive_protocol::imap::response::{self, Status};
+use mailhive_protocol::imap::sequence::{compact, SequenceSet};
+use mailhive_store::{FlagChange, Flags, InternalDate, MailboxName, SystemFlags};
+
+/// The store's form of flags a client named.
+pub fn store_flags(flags: &[Flag]) -> Flags {
+    let mut out = Flags::default();
+    for flag in flags {
+        match flag {
+            Flag::Seen => out.system.insert(SystemFlags::SEEN),
+            Flag::Answered => out.system.insert(SystemFlags::ANSWERED),
+            Flag::Flagged => out.system.insert(SystemFlags::FLAGGED),
+            Flag::Deleted => out.system.insert(SystemFlags::DELETED),
+            Flag::Draft => out.system.insert(SystemFlags::DRAFT),
+            Flag::Recent => {}
+            Flag::Keyword(k) => out.add_keyword(k.clone()),
+        }
+    }
+    out
+}
+
+/// An APPEND date-time as the store keeps it.
+fn internal_date(date: &DateTime) -> Option<InternalDate> {
+    let day = chrono::NaiveDate::from_ymd_opt(
+        i32::from(date.date.year),
+        u32::from(date.date.month),
+        u32::from(date.date.day),
+    )?;
+    // A leap second is kept as the second before it.
+    let local = day.and_hms_opt(
+        u32::from(date.hour),
+        u32::from(date.minute),
+        u32::from(date.second.min(59)),
+    )?;
+    let unix_seconds = local.and_utc().timestamp() - i64::from(date.zone_minutes) * 60;
+    Some(InternalDate {
+        unix_seconds,
+        offset_minutes: date.zone_minutes,
+    })
+}
+
+impl ImapSession {
+    /// The selected messages a set names, or a BAD answer for sequence numbers that do
+    /// not exist (UIDs that do not exist are simply not there).
+    pub(super) fn messages_named(
+        &mut self,
+        tag: &str,
+        uid: bool,
+        set: &SequenceSet,
+    ) -> Result<Vec<(u32, u32)>, Work> {
+        let Some(view) = &self.selected else {
+            return Err(self.bad(tag, "No mailbox selected"));
+        };
+        let exists = view.exists();
+        if !uid && set.ranges(exists).any(|(_, high)| high > exists) {
+            return Err(self.bad(tag, "Invalid message sequence number"));
+        }
+        Ok(view.resolve(set, uid))
+    }
+
+    fn writable(&mut self, tag: &str) -> Result<mailhive_store::MailboxId, Work> {
+        match &self.selected {
+            Some(view) if !view.read_only => Ok(view.id()),
+            Some(_) => Err(self.no(tag, Some("READ-ONLY"), "The mailbox is open read-only")),
+            None => Err(self.bad(tag, "No mailbox selected")),
+        }
+    }
+
+    pub(super) fn append(
+        &mut self,
+        tag: String,
+        mailbox: String,
+        flags: Vec<Flag>,
+        date: Option<DateTime>,
+        message: Bytes,
+    ) -> Work {
+        let name = match MailboxName::parse(&mailbox) {
+            Ok(name) => name,
+            Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
+        };
+        if message.len() as u64 > self.setting(Setting::MaxMessageSize) {
+            return self.no(&tag, Some("TOOBIG"), "Message too large");
+        }
+        if message.is_empty() {
+            return self.no(&tag, Some("CANNOT"), "An empty message cannot be appended");
+        }
+        let internal_date = match date.as_ref().map(internal_date) {
+            None => InternalDate::now(),
+            Some(Some(date)) => date,
+            Some(None) => return self.bad(&tag, "Invalid date-time"),
+        };
+        let incoming = Incoming {
+            raw: message,
+            flags: store_flags(&flags),
+            internal_date,
+        };
+        let store = self.store().clone();
+        let user = self.user();
+        let registry = self.context.registry.clone();
+        let work = async move {
+            let Some(info) = blocking(move || store.mailbox(&user, &name)).await? else {
+                return Ok(None);
+            };
+            let done = registry
+                .apply(info.id, Change::Append(vec![incoming]))
+                .await?;
+            Ok::<_, crate::mailbox::MailboxError>(Some(done))
+        };
+        Box::pin(
+            work.into_actor(self)
+                .then(move |result, act, _| match result {
+                    Ok(Some(Ok(done))) => {
+                        let code = format!(
+                            "APPENDUID {} {}",
+                            done.uid_validity,
+                            compact(&done.appended)
+                        );
+                        act.finish(&tag, Status::Ok, Some(&code), "APPEND completed")
+                    }
+                    Ok(Some(Err(refusal))) => act.refused(&tag, &refusal),
+                    Ok(None) => act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
+                    Err(e) => act.failed(&tag, &e),
+                }),
+        )
+    }
+
+    pub(super) fn store_flags(
+        &mut self,
+        tag: String,
+        uid: bool,
+        set: SequenceSet,
+        mode: StoreMode,
+        silent: bool,
+        flags: Vec<Flag>,
+    ) -> Work {
+        let mailbox = match self.writable(&tag) {
+            Ok(id) => id,
+            Err(work) => return work,
+        };
+        let named = match self.messages_named(&tag, uid, &set) {
+            Ok(named) => named,
+            Err(work) => return work,
+        };
+        let flags = store_flags(&flags);
+        let change = match mode {
+            StoreMode::Add => FlagChange::Add(flags),
+            StoreMode::Remove => FlagChange::Remove(flags),
+            StoreMode::Replace => FlagChange::Replace(flags),
+        };
+        let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
+        let registry = self.context.registry.clone();
+        Box::pin(
+            async move {
+                registry
+                    .apply(mailbox, Change::Flags { uids, change })
+                    .await
+            }
+            .into_actor(self)
+            .then(move |result, act, _| match result {
+                Ok(Ok(done)) => {
+                    let mut out = Vec::new();
+                    if let Some(view) = act.selected.as_mut() {
+                        for message in done.flags {
+                            view.set_flags(message.uid, message.flags, message.modseq);
+                        }
+                        if !silent {
+                            for &(seq, uid_of) in &named {
+                                let Some(flags) = view.flags(seq) else {
+                                    continue;
+                                };
+                                let uid_item = if uid {
+                                    format!(" UID {uid_of}")
+                                } else {
+                                    String::new()
+                                };
+                                out.extend_from_slice(
+                                    format!(
+                                        "* {seq} FETCH (FLAGS {}{uid_item})\r\n",
+                                        render_flags(flags)
+                                    )
+                                    .as_bytes(),
+                                );
+                            }
+                        }
+                    }
+                    out.extend(act.announcements());
+                    out.extend(response::status(
+                        Some(&tag),
+                        Status::Ok,
+                        None,
+                        "STORE completed",
+                    ));
+                    act.send(out)
+                }
+                Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                Err(e) => act.failed(&tag, &e),
+            }),
+        )
+    }
+
+    pub(super) fn expunge(&mut self, tag: String, uids: Option<SequenceSet>) -> Work {
+        let mailbox = match self.writable(&tag) {
+            Ok(id) => id,
+            Err(work) => return work,
+        };
+        let only = match &uids {
+            Some(set) => match self.messages_named(&tag, true, set) {
+                Ok(named) => Some(named.into_iter().map(|(_, u)| u).collect()),
+                Err(work) => return work,
+            },
+            None => None,
+        };
+        let registry = self.context.registry.clone();
+        let change = Change::Expunge {
+            uids: only,
+            only_deleted: true,
+        };
+        Box::pin(
+            async move { registry.apply(mailbox, change).await }
+                .into_actor(self)
+                .then(move |result, act, _| match result {
+                    Ok(Ok(done)) => {
+                        let mut out = act.remove_expunged(&done.expunged);
+                        out.extend(act.announcements());
+                        out.extend(response::status(
+                            Some(&tag),
+                            Status::Ok,
+                            None,
+                            "EXPUNGE completed",
+                        ));
+                        act.send(out)
+                    }
+                    Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                    Err(e) => act.failed(&tag, &e),
+                }),
+        )
+    }
+
+    /// `* n EXPUNGE` for messages this session removed, in order.
+    fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(view) = self.selected.as_mut() {
+            for &uid in uids {
+                if let Some(line) = view.remove(uid) {
+                    out.extend_from_slice(line.as_bytes());
+                }
+            }
+        }
+        out
+    }
+
+    /// COPY or MOVE (and their UID forms).
+    pub(super) fn transfer(
+        &mut self,
+        tag: String,
+        uid: bool,
+        set: SequenceSet,
+        mailbox: String,
+        remove_source: bool,
+    ) -> Work {
+        let from = if remove_source {
+            match self.writable(&tag) {
+                Ok(id) => id,
+                Err(work) => return work,
+            }
+        } else {
+            match &self.selected {
+                Some(view) => view.id(),
+                None => return self.bad(&tag, "No mailbox selected"),
+            }
+        };
+        let named = match self.messages_named(&tag, uid, &set) {
+            Ok(named) => named,
+            Err(work) => return work,
+        };
+        let name = match MailboxName::parse(&mailbox) {
+            Ok(name) => name,
+            Err(reason) => return self.no(&tag, Some("TRYCREATE"), reason),
+        };
+        let verb = if remove_source { "MOVE" } else { "COPY" };
+        let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
+        let keep_metadata = self.context.settings.enabled(Setting::CopyKeepsMetadata);
+        let store = self.store().clone();
+        let user = self.user();
+        let registry = self.context.registry.clone();
+        let work = async move {
+            let Some(target) = blocking(move || store.mailbox(&user, &name)).await? else {
+                return Ok(None);
+            };
+            if remove_source && target.id == from {
+                return Ok(Some(None));
+            }
+            let change = Change::Transfer {
+                from,
+                uids,
+                keep_metadata,
+                remove_source,
+            };
+            let done = registry.apply(target.id, change).await?;
+            Ok::<_, crate::mailbox::MailboxError>(Some(Some(done)))
+        };
+        Box::pin(
+            work.into_actor(self)
+                .then(move |result, act, _| match result {
+                    Ok(Some(Some(Ok(done)))) => {
+                        let mut pairs = done.pairs;
+                        pairs.sort_unstable();
+                        let code = (!pairs.is_empty()).then(|| {
+                            let sources: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                            let targets: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+                            format!(
+                                "COPYUID {} {} {}",
+                                done.uid_validity,
+                                compact(&sources),
+                                compact(&targets)
+                            )
+                        });
+                        if !remove_source {
+                            return act.finish(&tag, Status::Ok, code.as_deref(), "COPY completed");
+                        }
+                        let mut out = Vec::new();
+                        if let Some(code) = &code {
+                            out.extend(response::status(None, Status::Ok, Some(code), "Moved"));
+                        }
+                        let moved: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                        out.extend(act.remove_expunged(&moved));
+                        out.extend(act.announcements());
+                        out.extend(response::status(
+                            Some(&tag),
+                            Status::Ok,
+                            None,
+                            "MOVE completed",
+                        ));
+                        act.send(out)
+                    }
+                    Ok(Some(Some(Err(refusal)))) => act.refused(&tag, &refusal),
+                    Ok(Some(None)) => act.no(
+                        &tag,
+                        Some("CANNOT"),
+                        "Messages cannot be moved into the mailbox they are in",
+                    ),
+                    Ok(None) => act.no(
+                        &tag,
+                        Some("TRYCREATE"),
+                        &format!("{verb} target does not exist"),
+                    ),
+                    Err(e) => act.failed(&tag, &e),
+                }),
+        )
+    }
+}

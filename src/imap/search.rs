@@ -1,0 +1,249 @@
+//! SEARCH (RFC 3501 §6.4.4) over the selected mailbox, on the blocking pool. Each
+//! message is loaded only as far as the keys need: flags and numbers come from the
+//! view, dates and sizes from the message record, header keys from the stored summary
+//! (decoded header values), BODY and TEXT from the decoded text parts. String matching
+//! is a case-insensitive substring test, as the RFC asks.
+
+use super::session::{ImapSession, Work};
+use crate::mailbox::blocking;
+use actix::prelude::*;
+use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
+use mailhive_protocol::imap::response::{self, Status};
+use mailhive_store::{
+    Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags,
+};
+use std::sync::Arc;
+
+/// One message being tested, with what has been loaded of it so far.
+struct Candidate<'a> {
+    store: &'a Store,
+    mailbox: MailboxId,
+    seq: u32,
+    uid: u32,
+    flags: &'a Flags,
+    record: Option<Option<MessageInfo>>,
+    summary: Option<MessageSummary>,
+    text: Option<Vec<String>>,
+}
+
+/// The highest sequence number and UID, for `*` in sets.
+struct Bounds {
+    last_seq: u32,
+    last_uid: u32,
+}
+
+impl Candidate<'_> {
+    fn record(&mut self) -> Result<Option<&MessageInfo>, StoreError> {
+        if self.record.is_none() {
+            self.record = Some(self.store.message(self.mailbox, self.uid)?);
+        }
+        Ok(self.record.as_ref().and_then(Option::as_ref))
+    }
+
+    fn summary(&mut self) -> Result<Option<&MessageSummary>, StoreError> {
+        if self.summary.is_none() {
+            let Some(blob) = self.record()?.map(|r| r.blob) else {
+                return Ok(None);
+            };
+            self.summary = Some(self.store.summary(blob)?);
+        }
+        Ok(self.summary.as_ref())
+    }
+
+    fn text(&mut self) -> Result<Option<&[String]>, StoreError> {
+        if self.text.is_none() {
+            let Some(blob) = self.record()?.map(|r| r.blob) else {
+                return Ok(None);
+            };
+            self.text = Some(self.store.body_text(blob)?);
+        }
+        Ok(self.text.as_deref())
+    }
+
+    fn has(&self, flag: &Flag) -> bool {
+        let system = |f| self.flags.system.contains(f);
+        match flag {
+            Flag::Seen => system(SystemFlags::SEEN),
+            Flag::Answered => system(SystemFlags::ANSWERED),
+            Flag::Flagged => system(SystemFlags::FLAGGED),
+            Flag::Deleted => system(SystemFlags::DELETED),
+            Flag::Draft => system(SystemFlags::DRAFT),
+            // \Recent is not kept: no message is recent.
+            Flag::Recent => false,
+            Flag::Keyword(k) => self
+                .flags
+                .keywords()
+                .iter()
+                .any(|have| have.eq_ignore_ascii_case(k)),
+        }
+    }
+
+    fn matches(&mut self, key: &SearchKey, bounds: &Bounds) -> Result<bool, StoreError> {
+        Ok(match key {
+            SearchKey::All => true,
+            SearchKey::Flag(flag) => self.has(flag),
+            SearchKey::NotFlag(flag) => !self.has(flag),
+            SearchKey::New => false,
+            SearchKey::Old => true,
+            SearchKey::Sequence(set) => set.contains(self.seq, bounds.last_seq),
+            SearchKey::Uid(set) => set.contains(self.uid, bounds.last_uid),
+            SearchKey::Not(inner) => !self.matches(inner, bounds)?,
+            SearchKey::Or(a, b) => self.matches(a, bounds)? || self.matches(b, bounds)?,
+            SearchKey::And(keys) => {
+                for key in keys {
+                    if !self.matches(key, bounds)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            SearchKey::Larger(n) => self.record()?.is_some_and(|r| r.wire_size > *n),
+            SearchKey::Smaller(n) => self.record()?.is_some_and(|r| r.wire_size < *n),
+            SearchKey::Before(date) | SearchKey::On(date) | SearchKey::Since(date) => {
+                let Some(day) = self.record()?.and_then(internal_day) else {
+                    return Ok(false);
+                };
+                compare(key, day, *date)
+            }
+            SearchKey::SentBefore(date) | SearchKey::SentOn(date) | SearchKey::SentSince(date) => {
+                let sent = self
+                    .summary()?
+                    .and_then(|s| s.envelope.date.as_deref().and_then(sent_day));
+                let Some(day) = sent else {
+                    return Ok(false);
+                };
+                compare(key, day, *date)
+            }
+            SearchKey::Header(name, value) => {
+                let needle = value.to_lowercase();
+                self.summary()?.is_some_and(|s| {
+                    s.headers.iter().any(|h| {
+                        h.name.eq_ignore_ascii_case(name)
+                            && h.value.to_lowercase().contains(&needle)
+                    })
+                })
+            }
+            SearchKey::Body(value) => contains_any(self.text()?.unwrap_or_default(), value),
+            SearchKey::Text(value) => {
+                let needle = value.to_lowercase();
+                let in_headers = self.summary()?.is_some_and(|s| {
+                    s.headers.iter().any(|h| {
+                        h.name.to_lowercase().contains(&needle)
+                            || h.value.to_lowercase().contains(&needle)
+                    })
+                });
+                in_headers || contains_any(self.text()?.unwrap_or_default(), value)
+            }
+        })
+    }
+}
+
+fn contains_any(texts: &[String], value: &str) -> bool {
+    let needle = value.to_lowercase();
+    texts.iter().any(|t| t.to_lowercase().contains(&needle))
+}
+
+/// BEFORE/ON/SINCE and their SENT forms compare dates only.
+fn compare(key: &SearchKey, day: Date, wanted: Date) -> bool {
+    match key {
+        SearchKey::Before(_) | SearchKey::SentBefore(_) => day < wanted,
+        SearchKey::On(_) | SearchKey::SentOn(_) => day == wanted,
+        _ => day >= wanted,
+    }
+}
+
+fn to_date(date: chrono::NaiveDate) -> Option<Date> {
+    use chrono::Datelike;
+    Some(Date {
+        year: u16::try_from(date.year()).ok()?,
+        month: date.month() as u8,
+        day: date.day() as u8,
+    })
+}
+
+/// The internal date's calendar day, in the zone it was given in.
+fn internal_day(record: &MessageInfo) -> Option<Date> {
+    let zone = chrono::FixedOffset::east_opt(i32::from(record.internal_date.offset_minutes) * 60)?;
+    let utc = chrono::DateTime::from_timestamp(record.internal_date.unix_seconds, 0)?;
+    to_date(utc.with_timezone(&zone).date_naive())
+}
+
+/// The Date header's calendar day, in the header's own zone.
+fn sent_day(header: &str) -> Option<Date> {
+    let parsed = chrono::DateTime::parse_from_rfc2822(header.trim()).ok()?;
+    to_date(parsed.date_naive())
+}
+
+impl ImapSession {
+    pub(super) fn search(
+        &mut self,
+        tag: String,
+        uid: bool,
+        charset: Option<String>,
+        criteria: Vec<SearchKey>,
+    ) -> Work {
+        if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
+            return self.no(
+                &tag,
+                Some("BADCHARSET (UTF-8 US-ASCII)"),
+                &format!("Unsupported charset {charset}"),
+            );
+        }
+        let Some(view) = &self.selected else {
+            return self.bad(&tag, "No mailbox selected");
+        };
+        let mailbox = view.id();
+        let messages: Vec<(u32, u32, Flags)> = (1..=view.exists())
+            .filter_map(|seq| Some((seq, view.uid(seq)?, view.flags(seq)?.clone())))
+            .collect();
+        let store: Arc<Store> = self.store().clone();
+        let key = SearchKey::And(criteria);
+        let run = move || {
+            let bounds = Bounds {
+                last_seq: messages.len() as u32,
+                last_uid: messages.last().map_or(0, |m| m.1),
+            };
+            let mut found = Vec::new();
+            for (seq, message_uid, flags) in &messages {
+                let mut candidate = Candidate {
+                    store: &store,
+                    mailbox,
+                    seq: *seq,
+                    uid: *message_uid,
+                    flags,
+                    record: None,
+                    summary: None,
+                    text: None,
+                };
+                if candidate.matches(&key, &bounds)? {
+                    found.push(if uid { *message_uid } else { *seq });
+                }
+            }
+            Ok(found)
+        };
+        Box::pin(
+            blocking(run)
+                .into_actor(self)
+                .then(move |result, act, _| match result {
+                    Ok(found) => {
+                        let mut line = String::from("* SEARCH");
+                        for n in found {
+                            line.push(' ');
+                            line.push_str(&n.to_string());
+                        }
+                        line.push_str("\r\n");
+                        let mut out = line.into_bytes();
+                        out.extend(act.announcements());
+                        out.extend(response::status(
+                            Some(&tag),
+                            Status::Ok,
+                            None,
+                            "SEARCH completed",
+                        ));
+                        act.send(out)
+                    }
+                    Err(e) => act.failed(&tag, &e),
+                }),
+        )
+    }
+}

@@ -1,0 +1,599 @@
+//! One actor per IMAP connection (RFC 3501 §3: not authenticated, authenticated,
+//! selected, logout).
+//!
+//! Input comes through the bounded [`CommandFramer`]; each command runs as a future
+//! under `ctx.wait`, so commands — pipelined or not — are answered strictly in order,
+//! and output goes through the connection's bounded writer. Changes that other sessions
+//! make to the selected mailbox arrive as [`Changes`] messages from its Mailbox actor
+//! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
+
+use super::view::View;
+use super::ImapContext;
+use crate::auth::plaintext_allowed;
+use crate::config::Setting;
+use crate::mailbox::Changes;
+use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
+use actix::prelude::*;
+use bytes::{Bytes, BytesMut};
+use mailhive_protocol::imap::command::{Command, Request};
+use mailhive_protocol::imap::framer::{CommandFramer, Frame};
+use mailhive_protocol::imap::parser;
+use mailhive_protocol::imap::response::{status, Status};
+use mailhive_protocol::sasl;
+use mailhive_store::{Refusal, StoreError, Username};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_util::codec::{Decoder, FramedRead};
+
+/// Numbers sessions for the Mailbox actors' watcher lists.
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// Starts a session for a new connection (on the worker arbiter that accepted it).
+pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>) {
+    let setting = |s: Setting| context.settings.get(s).unwrap_or(0);
+    // Keepalive probes find peers that vanished (a phone that lost its network) even
+    // when the session is quietly in IDLE.
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(setting(Setting::IdleKeepaliveInterval)))
+        .with_interval(Duration::from_secs(30));
+    if let Err(e) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
+        tracing::debug!(error = %e, "could not enable TCP keepalive");
+    }
+    let (read, write) = stream.into_split();
+    let stall = Duration::from_secs(setting(Setting::AuthenticatedConnectionTimeout));
+    let out = spawn_writer(write, stall);
+    let framer = CommandFramer::new(
+        setting(Setting::MaxCommandSize) as usize,
+        setting(Setting::MaxMessageSize) as usize,
+    );
+    ImapSession::create(move |ctx: &mut Context<ImapSession>| {
+        ctx.add_stream(FramedRead::new(read, FramerCodec(framer)));
+        ImapSession {
+            context,
+            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            peer,
+            out,
+            user: None,
+            selected: None,
+            mode: Mode::Commands,
+            failures: 0,
+            timer: None,
+            sequence_command: false,
+        }
+    });
+}
+
+/// The framer as a tokio-util decoder.
+struct FramerCodec(CommandFramer);
+
+impl Decoder for FramerCodec {
+    type Item = Frame;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
+        Ok(self.0.next_frame(buf))
+    }
+}
+
+#[derive(Debug)]
+pub struct ImapSession {
+    pub(super) context: Arc<ImapContext>,
+    /// This session's number among a mailbox's watchers.
+    pub(super) id: u64,
+    peer: SocketAddr,
+    out: Outgoing,
+    pub(super) user: Option<Username>,
+    pub(super) selected: Option<View>,
+    mode: Mode,
+    /// Failed logins on this connection (MaxFailedLogins).
+    failures: u64,
+    /// The idle time-out, or the keepalive interval during IDLE.
+    timer: Option<SpawnHandle>,
+    /// The running command uses sequence numbers: expunges wait (RFC 3501 §7.4.1).
+    sequence_command: bool,
+}
+
+/// What the next input line is.
+#[derive(Debug)]
+enum Mode {
+    Commands,
+    /// AUTHENTICATE PLAIN was answered with `+`: the line is the client's response.
+    SaslPlain {
+        tag: String,
+    },
+    /// In IDLE: the line should be DONE.
+    Idle {
+        tag: String,
+    },
+    /// LOGOUT was answered or the connection is going: input is ignored.
+    Closing,
+}
+
+/// A command's work; it ends by sending the command's tagged answer.
+pub type Work = ResponseActFuture<ImapSession, ()>;
+
+impl Actor for ImapSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(peer = %self.peer, "imap connection");
+        self.restart_timer(ctx);
+        let greeting = format!(
+            "* OK [CAPABILITY {}] mailhive IMAP4rev1 server ready\r\n",
+            self.capabilities()
+        );
+        ctx.wait(self.send(greeting.into_bytes()));
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        if let Some(view) = self.selected.take() {
+            self.context.registry.unwatch(view.id(), self.id);
+        }
+    }
+}
+
+impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
+    fn handle(&mut self, item: Result<Frame, std::io::Error>, ctx: &mut Context<Self>) {
+        if matches!(self.mode, Mode::Closing) {
+            return;
+        }
+        let work = match item {
+            Ok(Frame::Command(input)) => self.input(input, ctx),
+            Ok(Frame::Continue) => self.send(b"+ Ready for literal\r\n".to_vec()),
+            Ok(Frame::TooLong { tag }) => self.send(status(
+                tag.as_deref(),
+                Status::Bad,
+                Some("TOOBIG"),
+                "Command line too long",
+            )),
+            Ok(Frame::TooBig { tag }) => self.send(status(
+                tag.as_deref(),
+                Status::No,
+                Some("TOOBIG"),
+                "Message too large",
+            )),
+            Err(e) => {
+                tracing::debug!(error = %e, "read failed");
+                ctx.stop();
+                return;
+            }
+        };
+        ctx.wait(work.map(|(), act, ctx| act.restart_timer(ctx)));
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Changes> for ImapSession {
+    type Result = ();
+
+    fn handle(&mut self, changes: Changes, ctx: &mut Context<Self>) {
+        let Some(view) = self.selected.as_mut().filter(|v| v.id() == changes.mailbox) else {
+            return;
+        };
+        view.queue(changes);
+        if matches!(self.mode, Mode::Idle { .. }) {
+            let lines = view.announce(true);
+            if !lines.is_empty() {
+                ctx.wait(self.send(lines));
+            }
+        }
+    }
+}
+
+impl ImapSession {
+    pub(super) fn setting(&self, setting: Setting) -> u64 {
+        self.context.settings.get(setting).unwrap_or(0)
+    }
+
+    /// The logged-in user. Commands past dispatch's login check run only with one.
+    pub(super) fn user(&self) -> Username {
+        self.user
+            .clone()
+            .expect("commands that need a login run only after one")
+    }
+
+    pub(super) fn store(&self) -> &Arc<mailhive_store::Store> {
+        self.context.registry.store()
+    }
+
+    fn plaintext_allowed(&self) -> bool {
+        plaintext_allowed(self.context.plaintext_auth, &self.peer)
+    }
+
+    pub(super) fn capabilities(&self) -> String {
+        let mut caps = vec!["IMAP4rev1", "SASL-IR", "LITERAL+", "ENABLE", "ID"];
+        if self.context.settings.enabled(Setting::IdleEnabled) {
+            caps.push("IDLE");
+        }
+        caps.extend([
+            "NAMESPACE",
+            "UIDPLUS",
+            "MOVE",
+            "UNSELECT",
+            "CHILDREN",
+            "SPECIAL-USE",
+            "STATUS=SIZE",
+        ]);
+        let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
+        caps.push(format!(
+            "APPENDLIMIT={}",
+            self.setting(Setting::MaxMessageSize)
+        ));
+        if self.user.is_none() {
+            if self.plaintext_allowed() {
+                caps.push("AUTH=PLAIN".into());
+            } else {
+                caps.push("LOGINDISABLED".into());
+            }
+        }
+        caps.join(" ")
+    }
+
+    /// The idle time-out of the current state, or in IDLE the keepalive interval.
+    fn restart_timer(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        if matches!(self.mode, Mode::Idle { .. }) {
+            let every = Duration::from_secs(self.setting(Setting::IdleKeepaliveInterval));
+            self.timer = Some(ctx.run_interval(every, |act, ctx| {
+                ctx.wait(act.send(b"* OK Still here\r\n".to_vec()));
+            }));
+            return;
+        }
+        let timeout = if self.user.is_some() {
+            self.setting(Setting::AuthenticatedConnectionTimeout)
+        } else {
+            self.setting(Setting::PreAuthenticatedConnectionTimeout)
+        };
+        self.timer = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+            tracing::debug!(peer = %act.peer, "idle time-out");
+            ctx.wait(act.close(b"* BYE Autologout; idle for too long\r\n".to_vec()));
+        }));
+    }
+
+    /// Sends `bytes` in frames the writer accepts; a failed send ends the session.
+    pub(super) fn send(&self, bytes: Vec<u8>) -> Work {
+        let out = self.out.clone();
+        Box::pin(send_all(out, bytes).into_actor(self).map(|sent, act, ctx| {
+            if !sent {
+                act.mode = Mode::Closing;
+                ctx.stop();
+            }
+        }))
+    }
+
+    pub(super) fn outgoing(&self) -> Outgoing {
+        self.out.clone()
+    }
+
+    /// Sends `bytes`, then closes the connection.
+    fn close(&mut self, bytes: Vec<u8>) -> Work {
+        self.mode = Mode::Closing;
+        Box::pin(self.send(bytes).map(|(), _, ctx| ctx.stop()))
+    }
+
+    /// The untagged announcements due now, then the tagged answer.
+    pub(super) fn finish(
+        &mut self,
+        tag: &str,
+        result: Status,
+        code: Option<&str>,
+        text: &str,
+    ) -> Work {
+        let mut out = self.announcements();
+        out.extend(status(Some(tag), result, code, text));
+        self.send(out)
+    }
+
+    pub(super) fn ok(&mut self, tag: &str, text: &str) -> Work {
+        self.finish(tag, Status::Ok, None, text)
+    }
+
+    pub(super) fn no(&mut self, tag: &str, code: Option<&str>, text: &str) -> Work {
+        self.finish(tag, Status::No, code, text)
+    }
+
+    pub(super) fn bad(&mut self, tag: &str, text: &str) -> Work {
+        self.finish(tag, Status::Bad, None, text)
+    }
+
+    /// The tagged answer to a store refusal.
+    pub(super) fn refused(&mut self, tag: &str, refusal: &Refusal) -> Work {
+        let code = match refusal {
+            Refusal::NoSuchMailbox | Refusal::NoSuchUser => "NONEXISTENT",
+            Refusal::MailboxExists => "ALREADYEXISTS",
+            Refusal::HasChildren => "INUSE",
+            Refusal::TooManyKeywords { .. } | Refusal::UidsExhausted => "LIMIT",
+            Refusal::CannotDeleteInbox
+            | Refusal::RenameIntoItself
+            | Refusal::InvalidName(_)
+            | Refusal::UserExists => "CANNOT",
+        };
+        let text = refusal.to_string();
+        self.no(tag, Some(code), &text)
+    }
+
+    /// The tagged answer to a failure of the store.
+    pub(super) fn failed(&mut self, tag: &str, error: &dyn std::fmt::Display) -> Work {
+        tracing::error!(error = %error, peer = %self.peer, "imap command failed");
+        self.no(
+            tag,
+            Some("SERVERBUG"),
+            "Internal error; the change was not made",
+        )
+    }
+
+    /// Untagged lines for changes made elsewhere, as far as the running command allows.
+    pub(super) fn announcements(&mut self) -> Vec<u8> {
+        let expunges_allowed = !self.sequence_command;
+        self.selected
+            .as_mut()
+            .map(|view| view.announce(expunges_allowed))
+            .unwrap_or_default()
+    }
+
+    fn input(&mut self, input: Bytes, ctx: &mut Context<Self>) -> Work {
+        match std::mem::replace(&mut self.mode, Mode::Commands) {
+            Mode::SaslPlain { tag } => {
+                let line = input.strip_suffix(b"\n").unwrap_or(&input);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                self.sasl_response(&tag, line)
+            }
+            Mode::Idle { tag } => {
+                let done = input.trim_ascii().eq_ignore_ascii_case(b"DONE");
+                self.restart_timer(ctx);
+                if done {
+                    self.sequence_command = false;
+                    self.ok(&tag, "IDLE terminated")
+                } else {
+                    self.bad(&tag, "Expected DONE")
+                }
+            }
+            Mode::Closing => {
+                self.mode = Mode::Closing;
+                Box::pin(actix::fut::ready(()))
+            }
+            Mode::Commands => match parser::parse(&input) {
+                Ok(request) => self.dispatch(request, ctx),
+                Err(e) => {
+                    self.sequence_command = false;
+                    let answer = status(e.tag.as_deref(), Status::Bad, None, &e.reason);
+                    self.send(answer)
+                }
+            },
+        }
+    }
+
+    fn dispatch(&mut self, request: Request, ctx: &mut Context<Self>) -> Work {
+        let Request { tag, command } = request;
+        tracing::debug!(%tag, ?command);
+        self.sequence_command = command.uses_sequence_numbers();
+        let authenticated = self.user.is_some();
+        let selected = self.selected.is_some();
+        match command {
+            Command::Capability => {
+                let line = format!("* CAPABILITY {}\r\n", self.capabilities());
+                let mut work = line.into_bytes();
+                work.extend(status(Some(&tag), Status::Ok, None, "CAPABILITY completed"));
+                self.send(work)
+            }
+            Command::Noop => self.ok(&tag, "NOOP completed"),
+            Command::Logout => {
+                let mut out = b"* BYE mailhive IMAP4rev1 server logging out\r\n".to_vec();
+                out.extend(status(Some(&tag), Status::Ok, None, "LOGOUT completed"));
+                self.close(out)
+            }
+            Command::StartTls => self.no(&tag, None, "TLS is not available on this server"),
+            Command::Id(_) => {
+                let line = format!(
+                    "* ID (\"name\" \"mailhive\" \"version\" \"{}\")\r\n",
+                    env!("CARGO_PKG_VERSION")
+                );
+                let mut out = line.into_bytes();
+                out.extend(self.announcements());
+                out.extend(status(Some(&tag), Status::Ok, None, "ID completed"));
+                self.send(out)
+            }
+            Command::Login { .. } | Command::Authenticate { .. } if authenticated => {
+                self.bad(&tag, "Already logged in")
+            }
+            Command::Login { .. } | Command::Authenticate { .. } if !self.plaintext_allowed() => {
+                self.no(
+                    &tag,
+                    Some("PRIVACYREQUIRED"),
+                    "Plaintext authentication is not allowed on this connection",
+                )
+            }
+            Command::Login { user, password } => self.login(tag, user, password),
+            Command::Authenticate { mechanism, initial } => {
+                if mechanism != "PLAIN" {
+                    return self.no(&tag, Some("CANNOT"), "Unsupported authentication mechanism");
+                }
+                match initial {
+                    Some(response) => self.sasl_response(&tag, &response),
+                    None => {
+                        self.mode = Mode::SaslPlain { tag };
+                        self.send(b"+ \r\n".to_vec())
+                    }
+                }
+            }
+            _ if !authenticated => self.bad(&tag, "Log in first"),
+            Command::Namespace => {
+                let mut out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
+                out.extend(self.announcements());
+                out.extend(status(Some(&tag), Status::Ok, None, "NAMESPACE completed"));
+                self.send(out)
+            }
+            Command::Enable(_) => {
+                // None of the extensions that ENABLE switches on are offered.
+                let mut out = b"* ENABLED\r\n".to_vec();
+                out.extend(self.announcements());
+                out.extend(status(Some(&tag), Status::Ok, None, "ENABLE completed"));
+                self.send(out)
+            }
+            Command::Idle => {
+                if !self.context.settings.enabled(Setting::IdleEnabled) {
+                    return self.bad(&tag, "IDLE is not enabled on this server");
+                }
+                self.sequence_command = false;
+                let mut out = b"+ idling\r\n".to_vec();
+                out.extend(self.announcements());
+                self.mode = Mode::Idle { tag };
+                self.restart_timer(ctx);
+                self.send(out)
+            }
+            Command::Select { mailbox, read_only } => {
+                self.select(tag, mailbox, read_only, ctx.address().recipient())
+            }
+            Command::Create(name) => self.create_mailbox(tag, name),
+            Command::Delete(name) => self.delete_mailbox(tag, name),
+            Command::Rename { from, to } => self.rename_mailbox(tag, from, to),
+            Command::Subscribe(name) => self.subscribe(tag, name, true),
+            Command::Unsubscribe(name) => self.subscribe(tag, name, false),
+            Command::List {
+                reference,
+                patterns,
+                subscribed_only,
+                special_use,
+                status,
+            } => self.list(
+                tag,
+                super::mailboxes::ListRequest {
+                    reference,
+                    patterns,
+                    subscribed_only,
+                    special_use_only: special_use,
+                    status,
+                    lsub: false,
+                },
+            ),
+            Command::Lsub { reference, pattern } => self.list(
+                tag,
+                super::mailboxes::ListRequest {
+                    reference,
+                    patterns: vec![pattern],
+                    subscribed_only: true,
+                    special_use_only: false,
+                    status: Vec::new(),
+                    lsub: true,
+                },
+            ),
+            Command::Status { mailbox, items } => self.status(tag, mailbox, items),
+            Command::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => self.append(tag, mailbox, flags, date, message),
+            _ if !selected => self.bad(&tag, "No mailbox selected"),
+            Command::Check => self.ok(&tag, "CHECK completed"),
+            Command::Close => self.close_mailbox(tag, true),
+            Command::Unselect => self.close_mailbox(tag, false),
+            Command::Expunge { uids } => self.expunge(tag, uids),
+            Command::Search {
+                uid,
+                charset,
+                criteria,
+            } => self.search(tag, uid, charset, criteria),
+            Command::Fetch { uid, set, items } => self.fetch(tag, uid, set, items),
+            Command::Store {
+                uid,
+                set,
+                mode,
+                silent,
+                flags,
+            } => self.store_flags(tag, uid, set, mode, silent, flags),
+            Command::Copy { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, false),
+            Command::Move { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, true),
+        }
+    }
+
+    fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Work {
+        if line == b"*" {
+            return self.bad(tag, "Authentication cancelled");
+        }
+        match sasl::decode_plain(line) {
+            Ok(c) if c.authorize_as.is_empty() || c.authorize_as.eq_ignore_ascii_case(&c.user) => {
+                self.login(tag.to_owned(), c.user, c.password)
+            }
+            Ok(_) => self.no(
+                tag,
+                Some("AUTHORIZATIONFAILED"),
+                "Acting as another user is not allowed",
+            ),
+            Err(e) => self.bad(tag, &e.to_string()),
+        }
+    }
+
+    fn login(&mut self, tag: String, name: String, password: String) -> Work {
+        let auth = self.context.auth.clone();
+        Box::pin(
+            async move { auth.verify(&name, password).await }
+                .into_actor(self)
+                .then(move |result, act, ctx| act.after_login(&tag, result, ctx)),
+        )
+    }
+
+    fn after_login(
+        &mut self,
+        tag: &str,
+        result: Result<Option<Username>, StoreError>,
+        ctx: &mut Context<Self>,
+    ) -> Work {
+        match result {
+            Ok(Some(user)) => {
+                tracing::info!(%user, peer = %self.peer, "imap login");
+                self.user = Some(user);
+                self.restart_timer(ctx);
+                let text = format!("[CAPABILITY {}] Logged in", self.capabilities());
+                self.ok(tag, &text)
+            }
+            Ok(None) => {
+                self.failures += 1;
+                tracing::info!(peer = %self.peer, failures = self.failures, "imap login failed");
+                let mut out = status(
+                    Some(tag),
+                    Status::No,
+                    Some("AUTHENTICATIONFAILED"),
+                    "Authentication failed",
+                );
+                if self.failures >= self.setting(Setting::MaxFailedLogins) {
+                    out.extend_from_slice(b"* BYE Too many failed login attempts\r\n");
+                    self.close(out)
+                } else {
+                    self.send(out)
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "imap login failed on the store");
+                self.no(
+                    tag,
+                    Some("UNAVAILABLE"),
+                    "Temporary server failure, try again later",
+                )
+            }
+        }
+    }
+}
+
+/// Sends `bytes` in frames of at most [`MAX_FRAME`]; false if the connection is gone.
+pub async fn send_all(out: Outgoing, bytes: Vec<u8>) -> bool {
+    if bytes.len() <= MAX_FRAME {
+        return out.send(Bytes::from(bytes)).await.is_ok();
+    }
+    let mut bytes = Bytes::from(bytes);
+    while !bytes.is_empty() {
+        let piece = bytes.split_to(bytes.len().min(MAX_FRAME));
+        if out.send(piece).await.is_err() {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,475 @@
+//! Mailbox actors: one per mailbox in use, owned by the [`Registry`]. A Mailbox actor
+//! carries out every change to its mailbox one at a time (the store call runs on the
+//! blocking pool while the actor waits, so changes never interleave) and pushes what
+//! changed to every session that has the mailbox selected. Whoever changes a mailbox —
+//! an IMAP session, a POP3 QUIT, the admin socket — goes through its actor, so that
+//! nobody watching misses a change.
+//!
+//! A session starts watching with [`Watch`], which loads its snapshot inside the same
+//! serialised step: no change can fall between the snapshot and the first event. An
+//! actor with nobody watching stops after its last change.
+
+use actix::prelude::*;
+use mailhive_store::{
+    ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
+    Refusal, Store, StoreError,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+/// What changed in a mailbox, pushed to every watcher.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Changes {
+    pub mailbox: MailboxId,
+    /// New messages, ascending UIDs, with their flags and modseq.
+    pub appended: Vec<(u32, Flags, u64)>,
+    /// Messages whose flags changed, with the new flags and their modseq (later
+    /// changes have higher ones, so a stale report is recognised).
+    pub flags: Vec<(u32, Flags, u64)>,
+    /// Removed messages, ascending UIDs.
+    pub expunged: Vec<u32>,
+}
+
+impl Changes {
+    fn new(mailbox: MailboxId) -> Self {
+        Changes {
+            mailbox,
+            appended: Vec::new(),
+            flags: Vec::new(),
+            expunged: Vec::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.appended.is_empty() && self.flags.is_empty() && self.expunged.is_empty()
+    }
+}
+
+/// The messages of a mailbox when a session starts watching it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub uids: Vec<u32>,
+    pub flags: Vec<Flags>,
+    pub modseqs: Vec<u64>,
+}
+
+/// A message to append, owning its bytes.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub raw: bytes::Bytes,
+    pub flags: Flags,
+    pub internal_date: InternalDate,
+}
+
+/// The changes a Mailbox actor carries out.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Append(Vec<Incoming>),
+    Flags {
+        uids: Vec<u32>,
+        change: FlagChange,
+    },
+    /// `uids: None` expunges every \Deleted message; `only_deleted` false removes the
+    /// listed UIDs whatever their flags.
+    Expunge {
+        uids: Option<Vec<u32>>,
+        only_deleted: bool,
+    },
+    /// Copies (or moves) messages from another mailbox into this one.
+    Transfer {
+        from: MailboxId,
+        uids: Vec<u32>,
+        keep_metadata: bool,
+        remove_source: bool,
+    },
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Default)]
+pub struct Done {
+    /// New UIDs (append) or (source UID, new UID) pairs (transfer, in `pairs`).
+    pub appended: Vec<u32>,
+    pub pairs: Vec<(u32, u32)>,
+    pub flags: Vec<MessageInfo>,
+    pub expunged: Vec<u32>,
+    pub uid_validity: u32,
+}
+
+/// Carries out a change; the answer comes once it is on disk.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Outcome<Done>")]
+struct Apply(Change);
+
+/// Starts watching: the answer is the snapshot, and from then on every [`Changes`].
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Snapshot, StoreError>")]
+struct Watch {
+    watcher: u64,
+    recipient: Recipient<Changes>,
+}
+
+/// Stops watching.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Unwatch(u64);
+
+/// Messages were appended without the actor; announce them.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Refresh {
+    first_uid: u32,
+}
+
+/// A change made through another mailbox's actor (the source side of a MOVE).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Announce(Changes);
+
+/// Finds or starts the actor of a mailbox. The actors run on one arbiter of their own;
+/// their store work runs on the blocking pool.
+#[derive(Debug)]
+pub struct Registry {
+    store: Arc<Store>,
+    arbiter: actix_rt::ArbiterHandle,
+    actors: Mutex<HashMap<MailboxId, Addr<MailboxActor>>>,
+    me: Weak<Registry>,
+}
+
+/// Why a request to a mailbox actor got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the mailbox service is not running")]
+    Gone,
+}
+
+impl Registry {
+    /// Must be called inside a running actix system.
+    pub fn start(store: Arc<Store>) -> Arc<Registry> {
+        let arbiter = actix_rt::Arbiter::new().handle();
+        Arc::new_cyclic(|me| Registry {
+            store,
+            arbiter,
+            actors: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn actor(&self, mailbox: MailboxId) -> Addr<MailboxActor> {
+        let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(addr) = actors.get(&mailbox).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        let actor = MailboxActor {
+            id: mailbox,
+            store: self.store.clone(),
+            registry: self.me.clone(),
+            watchers: HashMap::new(),
+        };
+        let addr = MailboxActor::start_in_arbiter(&self.arbiter, |_| actor);
+        actors.insert(mailbox, addr.clone());
+        addr
+    }
+
+    fn forget(&self, mailbox: MailboxId, addr: &Addr<MailboxActor>) {
+        let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
+        if actors.get(&mailbox) == Some(addr) {
+            actors.remove(&mailbox);
+        }
+    }
+
+    /// Sends `message` to the mailbox's actor, starting one again if the last one
+    /// stopped in between.
+    async fn request<M>(&self, mailbox: MailboxId, message: M) -> Result<M::Result, MailboxError>
+    where
+        M: Message + Send + Clone + 'static,
+        M::Result: Send,
+        MailboxActor: Handler<M>,
+    {
+        for _ in 0..3 {
+            match self.actor(mailbox).send(message.clone()).await {
+                Ok(result) => return Ok(result),
+                Err(_) => continue,
+            }
+        }
+        Err(MailboxError::Gone)
+    }
+
+    /// Carries out a change through the mailbox's actor.
+    pub async fn apply(
+        &self,
+        mailbox: MailboxId,
+        change: Change,
+    ) -> Result<Result<Done, Refusal>, MailboxError> {
+        Ok(self.request(mailbox, Apply(change)).await??)
+    }
+
+    /// Starts watching a mailbox.
+    pub async fn watch(
+        &self,
+        mailbox: MailboxId,
+        watcher: u64,
+        recipient: Recipient<Changes>,
+    ) -> Result<Snapshot, MailboxError> {
+        Ok(self
+            .request(mailbox, Watch { watcher, recipient })
+            .await??)
+    }
+
+    /// Tells watchers about messages appended to `mailbox` without its actor (the admin
+    /// socket's import), from `first_uid` on. The actor reads them in its own turn, so
+    /// a message expunged in between is not announced.
+    pub fn appended_elsewhere(&self, mailbox: MailboxId, first_uid: u32) {
+        self.actor(mailbox).do_send(Refresh { first_uid });
+    }
+
+    pub fn unwatch(&self, mailbox: MailboxId, watcher: u64) {
+        self.actor(mailbox).do_send(Unwatch(watcher));
+    }
+}
+
+/// The actor of one mailbox.
+#[derive(Debug)]
+pub struct MailboxActor {
+    id: MailboxId,
+    store: Arc<Store>,
+    registry: Weak<Registry>,
+    watchers: HashMap<u64, Recipient<Changes>>,
+}
+
+impl Actor for MailboxActor {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.forget(self.id, &ctx.address());
+        }
+    }
+}
+
+impl MailboxActor {
+    fn publish(&mut self, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        self.watchers.retain(|_, r| r.connected());
+        for recipient in self.watchers.values() {
+            recipient.do_send(changes.clone());
+        }
+    }
+
+    fn stop_if_unwatched(&self, ctx: &mut Context<Self>) {
+        if self.watchers.is_empty() {
+            ctx.stop();
+        }
+    }
+}
+
+/// Runs a store call on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    actix_rt::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Encode(format!("store task did not finish: {e}")))?
+}
+
+impl Handler<Apply> for MailboxActor {
+    type Result = AtomicResponse<Self, Outcome<Done>>;
+
+    fn handle(&mut self, Apply(change): Apply, _: &mut Context<Self>) -> Self::Result {
+        let store = self.store.clone();
+        let id = self.id;
+        let work = blocking(move || carry_out(&store, id, change));
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, ctx| {
+            if let Ok(Ok((_, changes, source))) = &result {
+                act.publish(changes.clone());
+                if let Some((from, expunged)) = source {
+                    if let Some(registry) = act.registry.upgrade() {
+                        let mut changes = Changes::new(*from);
+                        changes.expunged = expunged.clone();
+                        registry.actor(*from).do_send(Announce(changes));
+                    }
+                }
+            }
+            act.stop_if_unwatched(ctx);
+            result.map(|r| r.map(|(done, _, _)| done))
+        })))
+    }
+}
+
+/// The store call behind a change, and what to publish about it.
+#[allow(clippy::type_complexity)]
+fn carry_out(
+    store: &Store,
+    id: MailboxId,
+    change: Change,
+) -> Result<Result<(Done, Changes, Option<(MailboxId, Vec<u32>)>), Refusal>, StoreError> {
+    let mut changes = Changes::new(id);
+    let mut done = Done::default();
+    let mut source = None;
+    match change {
+        Change::Append(messages) => {
+            let new: Vec<NewMessage<'_>> = messages
+                .iter()
+                .map(|m| NewMessage {
+                    raw: &m.raw,
+                    flags: m.flags.clone(),
+                    internal_date: m.internal_date,
+                })
+                .collect();
+            let uids = match store.append(id, &new)? {
+                Ok(uids) => uids,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            for message in store.messages(id, uids.first().copied().unwrap_or(1)..=u32::MAX) {
+                let message = message?;
+                changes
+                    .appended
+                    .push((message.uid, message.flags, message.modseq));
+            }
+            done.appended = uids;
+        }
+        Change::Flags { uids, change } => {
+            let changed = match store.store_flags(id, &uids, &change)? {
+                Ok(changed) => changed,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            changes.flags = changed
+                .iter()
+                .map(|m| (m.uid, m.flags.clone(), m.modseq))
+                .collect();
+            done.flags = changed;
+        }
+        Change::Expunge { uids, only_deleted } => {
+            let scope = match (&uids, only_deleted) {
+                (None, _) => ExpungeScope::AllDeleted,
+                (Some(uids), true) => ExpungeScope::DeletedAmong(uids),
+                (Some(uids), false) => ExpungeScope::Exactly(uids),
+            };
+            let removed = match store.expunge(id, scope)? {
+                Ok(removed) => removed,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            changes.expunged = removed.clone();
+            done.expunged = removed;
+        }
+        Change::Transfer {
+            from,
+            uids,
+            keep_metadata,
+            remove_source,
+        } => {
+            let result = if remove_source {
+                store.move_messages(from, &uids, id, keep_metadata)?
+            } else {
+                store.copy_messages(from, &uids, id, keep_metadata)?
+            };
+            let pairs = match result {
+                Ok(pairs) => pairs,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let new_uids: Vec<u32> = pairs.iter().map(|&(_, new)| new).collect();
+            for message in store.messages(id, new_uids.first().copied().unwrap_or(1)..=u32::MAX) {
+                let message = message?;
+                changes
+                    .appended
+                    .push((message.uid, message.flags, message.modseq));
+            }
+            if remove_source && from != id {
+                let mut moved: Vec<u32> = pairs.iter().map(|&(old, _)| old).collect();
+                moved.sort_unstable();
+                source = Some((from, moved));
+            }
+            done.appended = new_uids;
+            done.pairs = pairs;
+        }
+    }
+    if let Some(info) = store.mailbox_by_id(id)? {
+        done.uid_validity = info.uid_validity;
+    }
+    Ok(Ok((done, changes, source)))
+}
+
+impl Handler<Watch> for MailboxActor {
+    type Result = AtomicResponse<Self, Result<Snapshot, StoreError>>;
+
+    fn handle(&mut self, request: Watch, _: &mut Context<Self>) -> Self::Result {
+        let store = self.store.clone();
+        let id = self.id;
+        let load = blocking(move || {
+            let mut snapshot = Snapshot {
+                uids: Vec::new(),
+                flags: Vec::new(),
+                modseqs: Vec::new(),
+            };
+            for message in store.messages(id, 1..=u32::MAX) {
+                let message = message?;
+                snapshot.uids.push(message.uid);
+                snapshot.flags.push(message.flags);
+                snapshot.modseqs.push(message.modseq);
+            }
+            Ok(snapshot)
+        });
+        AtomicResponse::new(Box::pin(load.into_actor(self).map(
+            move |snapshot, act, ctx| {
+                if snapshot.is_ok() {
+                    act.watchers.insert(request.watcher, request.recipient);
+                } else {
+                    act.stop_if_unwatched(ctx);
+                }
+                snapshot
+            },
+        )))
+    }
+}
+
+impl Handler<Unwatch> for MailboxActor {
+    type Result = ();
+
+    fn handle(&mut self, Unwatch(watcher): Unwatch, ctx: &mut Context<Self>) {
+        self.watchers.remove(&watcher);
+        self.stop_if_unwatched(ctx);
+    }
+}
+
+impl Handler<Announce> for MailboxActor {
+    type Result = ();
+
+    fn handle(&mut self, Announce(changes): Announce, ctx: &mut Context<Self>) {
+        self.publish(changes);
+        self.stop_if_unwatched(ctx);
+    }
+}
+
+impl Handler<Refresh> for MailboxActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, Refresh { first_uid }: Refresh, _: &mut Context<Self>) -> Self::Result {
+        let store = self.store.clone();
+        let id = self.id;
+        let load = blocking(move || {
+            let mut changes = Changes::new(id);
+            for message in store.messages(id, first_uid..=u32::MAX) {
+                let message = message?;
+                changes
+                    .appended
+                    .push((message.uid, message.flags, message.modseq));
+            }
+            Ok(changes)
+        });
+        AtomicResponse::new(Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
+            match loaded {
+                Ok(changes) => act.publish(changes),
+                Err(e) => tracing::error!(error = %e, "could not read appended messages"),
+            }
+            act.stop_if_unwatched(ctx);
+        })))
+    }
+}
