@@ -86,7 +86,7 @@ pub enum Change {
 }
 
 /// What a change did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Done {
     /// New UIDs (append) or (source UID, new UID) pairs (transfer, in `pairs`).
     pub appended: Vec<u32>,
@@ -94,6 +94,8 @@ pub struct Done {
     pub flags: Vec<MessageInfo>,
     pub expunged: Vec<u32>,
     pub uid_validity: u32,
+    /// What watchers are told; the session that asked can apply it at once.
+    pub changes: Changes,
 }
 
 /// Carries out a change; the answer comes once it is on disk.
@@ -288,8 +290,8 @@ impl Handler<Apply> for MailboxActor {
         let id = self.id;
         let work = blocking(move || carry_out(&store, id, change));
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, ctx| {
-            if let Ok(Ok((_, changes, source))) = &result {
-                act.publish(changes.clone());
+            if let Ok(Ok((done, source))) = &result {
+                act.publish(done.changes.clone());
                 if let Some((from, expunged)) = source {
                     if let Some(registry) = act.registry.upgrade() {
                         let mut changes = Changes::new(*from);
@@ -299,7 +301,7 @@ impl Handler<Apply> for MailboxActor {
                 }
             }
             act.stop_if_unwatched(ctx);
-            result.map(|r| r.map(|(done, _, _)| done))
+            result.map(|r| r.map(|(done, _)| done))
         })))
     }
 }
@@ -310,9 +312,16 @@ fn carry_out(
     store: &Store,
     id: MailboxId,
     change: Change,
-) -> Result<Result<(Done, Changes, Option<(MailboxId, Vec<u32>)>), Refusal>, StoreError> {
+) -> Result<Result<(Done, Option<(MailboxId, Vec<u32>)>), Refusal>, StoreError> {
     let mut changes = Changes::new(id);
-    let mut done = Done::default();
+    let mut done = Done {
+        appended: Vec::new(),
+        pairs: Vec::new(),
+        flags: Vec::new(),
+        expunged: Vec::new(),
+        uid_validity: 0,
+        changes: Changes::new(id),
+    };
     let mut source = None;
     match change {
         Change::Append(messages) => {
@@ -394,7 +403,8 @@ fn carry_out(
     if let Some(info) = store.mailbox_by_id(id)? {
         done.uid_validity = info.uid_validity;
     }
-    Ok(Ok((done, changes, source)))
+    done.changes = changes;
+    Ok(Ok((done, source)))
 }
 
 impl Handler<Watch> for MailboxActor {

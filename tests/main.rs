@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_socket;
 mod cli;
+mod imap;
 mod import;
 mod pop3;
 mod transcripts;

@@ -122,6 +122,7 @@ impl ImapSession {
             work.into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok(Some(Ok(done))) => {
+                        act.learn(done.changes);
                         let code = format!(
                             "APPENDUID {} {}",
                             done.uid_validity,
@@ -248,6 +249,14 @@ impl ImapSession {
         )
     }
 
+    /// Queues changes this session made to the mailbox it has selected (if it is that
+    /// one), so that they are announced with its own answer.
+    fn learn(&mut self, changes: crate::mailbox::Changes) {
+        if let Some(view) = self.selected.as_mut().filter(|v| v.id() == changes.mailbox) {
+            view.queue(changes);
+        }
+    }
+
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -315,6 +324,7 @@ impl ImapSession {
             work.into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok(Some(Some(Ok(done)))) => {
+                        act.learn(done.changes);
                         let mut pairs = done.pairs;
                         pairs.sort_unstable();
                         let code = (!pairs.is_empty()).then(|| {

@@ -1,0 +1,463 @@
+//! IMAP with real clients (Python imaplib, curl), between concurrent sessions, with
+//! POP3 on the same INBOX, under SIGKILL, against malformed input, and with a FETCH
+//! far larger than what the server may hold.
+
+use crate::harness::{fixture_messages, Env, Server};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A minimal IMAP client that reads answers line by line, literals included.
+struct Imap {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    tags: u32,
+}
+
+impl Imap {
+    fn connect(addr: SocketAddr) -> Imap {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut client = Imap {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+            tags: 0,
+        };
+        let greeting = client.line();
+        assert!(greeting.starts_with("* OK "), "{greeting}");
+        client
+    }
+
+    fn login(addr: SocketAddr, user: &str, password: &str) -> Imap {
+        let mut client = Imap::connect(addr);
+        let (_, done) = client.run(&format!("LOGIN {user} {password}"));
+        assert!(done.contains(" OK "), "{done}");
+        client
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// One response line, with any literal it announces appended.
+    fn line(&mut self) -> String {
+        let mut all = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = self.reader.read_until(b'\n', &mut line).expect("read");
+            assert!(n > 0, "the server closed the connection");
+            let size = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| l.trim_end().strip_suffix('}'))
+                .and_then(|l| l.rsplit_once('{'))
+                .and_then(|(_, n)| n.parse::<usize>().ok());
+            all.extend_from_slice(&line);
+            let Some(size) = size else { break };
+            let mut literal = vec![0; size];
+            self.reader.read_exact(&mut literal).expect("literal");
+            all.extend_from_slice(&literal);
+        }
+        String::from_utf8_lossy(&all).trim_end().to_owned()
+    }
+
+    /// Sends a command; returns the untagged lines and the tagged one.
+    fn run(&mut self, command: &str) -> (Vec<String>, String) {
+        self.tags += 1;
+        let tag = format!("t{}", self.tags);
+        self.send(format!("{tag} {command}\r\n").as_bytes());
+        self.answer(&tag)
+    }
+
+    /// Reads up to the line tagged `tag`: the untagged lines before it, and it.
+    fn answer(&mut self, tag: &str) -> (Vec<String>, String) {
+        let mut untagged = Vec::new();
+        loop {
+            let line = self.line();
+            if line.starts_with(&format!("{tag} ")) {
+                return (untagged, line);
+            }
+            untagged.push(line);
+        }
+    }
+
+    fn ok(&mut self, command: &str) -> Vec<String> {
+        let (untagged, done) = self.run(command);
+        assert!(done.contains(" OK "), "{command}: {done}");
+        untagged
+    }
+}
+
+fn crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn served_with(user: &str, mbox: Option<&str>) -> (Env, Server) {
+    let env = Env::new();
+    env.add_user(user, "pw");
+    if let Some(mbox) = mbox {
+        env.import(user, mbox);
+    }
+    let server = env.serve(&[]);
+    (env, server)
+}
+
+#[test]
+fn imaplib_session_over_every_fixture() {
+    let (env, server) = served_with("ann", None);
+    let out = env.dir.path().join("fetched");
+    std::fs::create_dir(&out).unwrap();
+    let fixtures: Vec<String> = {
+        let dir = crate::harness::fixture("mail");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        names.sort();
+        names.iter().map(|p| p.display().to_string()).collect()
+    };
+    let script = crate::harness::fixture("../tests/clients/imap_session.py");
+    let run = Command::new("python3")
+        .arg(&script)
+        .args(["127.0.0.1", &server.imap.port().to_string(), "ann", "pw"])
+        .arg(&out)
+        .args(&fixtures)
+        .output()
+        .expect("python3");
+    assert!(
+        run.status.success(),
+        "imaplib session failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (n, (name, raw)) in fixture_messages().iter().enumerate() {
+        let fetched = std::fs::read(out.join(format!("{:04}.eml", n + 1))).unwrap();
+        assert!(
+            fetched == crlf(raw),
+            "{name}: BODY[] differs from what was appended"
+        );
+        let structure =
+            std::fs::read_to_string(out.join(format!("{:04}.structure", n + 1))).unwrap();
+        assert!(
+            structure.contains("ENVELOPE (") && structure.contains("BODYSTRUCTURE ("),
+            "{name}: {structure}"
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn curl_lists_and_fetches_messages_byte_exact() {
+    let (_env, server) = served_with("ben", Some("corpus.mbox"));
+    for (n, (name, raw)) in fixture_messages().iter().enumerate() {
+        let url = format!("imap://{}/INBOX;UID={}", server.imap, n + 1);
+        let run = Command::new("curl")
+            .args(["-s", "--max-time", "20", "--user", "ben:pw", &url])
+            .output()
+            .expect("curl");
+        assert!(run.status.success(), "curl {url}: {:?}", run.status);
+        assert!(run.stdout == crlf(raw), "{name} differs over curl");
+    }
+    let list = Command::new("curl")
+        .args(["-s", "--max-time", "20", "--user", "ben:pw"])
+        .arg(format!("imap://{}/", server.imap))
+        .output()
+        .expect("curl");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.contains("\"INBOX\"") && list.contains("\\Sent"),
+        "{list}"
+    );
+    server.stop();
+}
+
+#[test]
+fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
+    let (_env, server) = served_with("cid", Some("pop3.mbox"));
+    let mut a = Imap::login(server.imap, "cid", "pw");
+    let mut b = Imap::login(server.imap, "cid", "pw");
+    a.ok("SELECT INBOX");
+    b.ok("SELECT INBOX");
+    // B changes flags, expunges and appends; A learns at its next command.
+    b.ok("STORE 1 +FLAGS (\\Flagged)");
+    b.ok("STORE 2 +FLAGS (\\Deleted)");
+    b.ok("EXPUNGE");
+    b.send(b"t99 APPEND INBOX {20+}\r\nSubject: new\r\n\r\nhi\r\n\r\n");
+    assert!(b.answer("t99").1.starts_with("t99 OK [APPENDUID "));
+    // EXISTS counts the appended message before the expunge is announced.
+    let seen = a.ok("NOOP");
+    for expected in [
+        "* 1 FETCH (UID 1 FLAGS (\\Flagged))",
+        "* 4 EXISTS",
+        "* 2 EXPUNGE",
+    ] {
+        assert!(
+            seen.iter().any(|l| l == expected),
+            "{expected} missing: {seen:?}"
+        );
+    }
+    // No EXPUNGE while A runs a command that uses sequence numbers.
+    b.ok("STORE 1 +FLAGS (\\Deleted)");
+    b.ok("EXPUNGE");
+    let during_fetch = a.ok("FETCH 1:* UID");
+    assert!(
+        !during_fetch.iter().any(|l| l.ends_with("EXPUNGE")),
+        "{during_fetch:?}"
+    );
+    let after = a.ok("NOOP");
+    assert_eq!(after, vec!["* 1 EXPUNGE".to_owned()]);
+    // IDLE: B's append reaches A without A asking.
+    a.send(b"i1 IDLE\r\n");
+    assert_eq!(a.line(), "+ idling");
+    let start = Instant::now();
+    b.send(b"t98 APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n\r\n");
+    assert!(b.answer("t98").1.starts_with("t98 OK"));
+    assert_eq!(a.line(), "* 3 EXISTS");
+    let waited = start.elapsed();
+    assert!(
+        waited < Duration::from_secs(1),
+        "IDLE woke after {waited:?}"
+    );
+    b.ok("STORE 3 +FLAGS (\\Seen)");
+    assert_eq!(a.line(), "* 3 FETCH (UID 5 FLAGS (\\Seen))");
+    a.send(b"DONE\r\n");
+    assert_eq!(a.line(), "i1 OK IDLE terminated");
+    server.stop();
+}
+
+#[test]
+fn idle_sends_keepalives_at_the_configured_interval() {
+    let env = Env::with_imap_settings("idle_keepalive_interval = 10");
+    env.add_user("dee", "pw");
+    let server = env.serve(&[]);
+    let mut client = Imap::login(server.imap, "dee", "pw");
+    client.ok("SELECT INBOX");
+    client.send(b"i1 IDLE\r\n");
+    assert_eq!(client.line(), "+ idling");
+    let start = Instant::now();
+    assert_eq!(client.line(), "* OK Still here");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(15),
+        "{waited:?}"
+    );
+    client.send(b"DONE\r\n");
+    assert_eq!(client.line(), "i1 OK IDLE terminated");
+    server.stop();
+}
+
+#[test]
+fn pop3_deletions_reach_imap_as_expunges() {
+    let (_env, server) = served_with("eve", Some("pop3.mbox"));
+    let mut imap = Imap::login(server.imap, "eve", "pw");
+    imap.ok("SELECT INBOX");
+    imap.send(b"i1 IDLE\r\n");
+    assert_eq!(imap.line(), "+ idling");
+    let mut pop3 = TcpStream::connect(server.pop3).unwrap();
+    pop3.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    pop3.write_all(b"USER eve\r\nPASS pw\r\nDELE 2\r\nQUIT\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    pop3.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("(1 messages deleted)"), "{answer}");
+    assert_eq!(imap.line(), "* 2 EXPUNGE");
+    imap.send(b"DONE\r\n");
+    assert_eq!(imap.line(), "i1 OK IDLE terminated");
+    let uids = imap.ok("FETCH 1:* UID");
+    assert_eq!(uids, vec!["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"]);
+    server.stop();
+}
+
+#[test]
+fn acknowledged_appends_and_flags_survive_sigkill() {
+    let (env, server) = served_with("fay", None);
+    let mut client = Imap::login(server.imap, "fay", "pw");
+    client.ok("SELECT INBOX");
+    for n in 0..20 {
+        let message = format!("Subject: m{n}\r\n\r\nbody {n}\r\n");
+        client
+            .send(format!("a{n} APPEND INBOX {{{}+}}\r\n{message}\r\n", message.len()).as_bytes());
+        let (_, done) = client.answer(&format!("a{n}"));
+        assert!(done.starts_with(&format!("a{n} OK")), "{done}");
+    }
+    client.ok("STORE 1:10 +FLAGS (\\Answered)");
+    client.ok("STORE 11 +FLAGS (\\Deleted)");
+    client.ok("EXPUNGE");
+    server.kill();
+    let store = env.store();
+    let fay = mailhive_store::Username::parse("fay").unwrap();
+    let inbox = store
+        .mailbox(&fay, &mailhive_store::MailboxName::inbox())
+        .unwrap()
+        .unwrap();
+    let messages: Vec<_> = store
+        .messages(inbox.id, 1..=u32::MAX)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(messages.len(), 19);
+    let answered = messages
+        .iter()
+        .filter(|m| {
+            m.flags
+                .system
+                .contains(mailhive_store::SystemFlags::ANSWERED)
+        })
+        .count();
+    assert_eq!(answered, 10);
+}
+
+#[test]
+fn malformed_commands_answer_bad_and_the_connection_goes_on() {
+    let (_env, server) = served_with("gus", Some("pop3.mbox"));
+    let mut client = Imap::login(server.imap, "gus", "pw");
+    client.ok("SELECT INBOX");
+    let table: &[&[u8]] = &[
+        b"\r\n",
+        b" NOOP\r\n",
+        b"+tag NOOP\r\n",
+        b"(t1) NOOP\r\n",
+        b"t1\r\n",
+        b"t1 \r\n",
+        b"t1  NOOP\r\n",
+        b"t1 FROB\r\n",
+        b"t1 NOOP extra\r\n",
+        b"t1 NO\x00OP\r\n",
+        b"t1 FETCH\r\n",
+        b"t1 FETCH 1\r\n",
+        b"t1 FETCH 0 FLAGS\r\n",
+        b"t1 FETCH 1:x FLAGS\r\n",
+        b"t1 FETCH 1,,2 FLAGS\r\n",
+        b"t1 FETCH 1: FLAGS\r\n",
+        b"t1 FETCH 99999999999 FLAGS\r\n",
+        b"t1 FETCH 1 (FLAGS\r\n",
+        b"t1 FETCH 1 FLAGS)\r\n",
+        b"t1 FETCH 1 (FLAGS UID))\r\n",
+        b"t1 FETCH 1 BODY[1.HEADER.FIELDS ()]\r\n",
+        b"t1 FETCH 1 BODY[0]\r\n",
+        b"t1 FETCH 1 BODY[MIME]\r\n",
+        b"t1 FETCH 1 BODY[]<5>\r\n",
+        b"t1 FETCH 1 BODY[]<1.0>\r\n",
+        b"t1 FETCH 1 FROB\r\n",
+        b"t1 FETCH 9 FLAGS\r\n",
+        b"t1 STORE 1 FLAGS (\\Bogus)\r\n",
+        b"t1 STORE 1 +FLAGS (\\Recent)\r\n",
+        b"t1 STORE 1 FLAGS.LOUD (\\Seen)\r\n",
+        b"t1 SEARCH\r\n",
+        b"t1 SEARCH FROB\r\n",
+        b"t1 SEARCH (SEEN\r\n",
+        b"t1 SEARCH OR SEEN\r\n",
+        b"t1 SEARCH SINCE 31-Feb-2024\r\n",
+        b"t1 SEARCH SINCE 1-Foo-2024\r\n",
+        b"t1 SEARCH LARGER x\r\n",
+        b"t1 SEARCH HEADER\r\n",
+        b"t1 SELECT \"unterminated\r\n",
+        b"t1 SELECT \"bad\\escape\"\r\n",
+        b"t1 CREATE &Jjo\r\n",
+        b"t1 CREATE \"&AGE-\"\r\n",
+        b"t1 CREATE \"caf\xc3\xa9\"\r\n",
+        b"t1 LOGIN {3+}\r\nab\r\n",
+        b"t1 UID FROB 1\r\n",
+        b"t1 UID EXPUNGE\r\n",
+        b"t1 STATUS INBOX (FROB)\r\n",
+        b"t1 STATUS INBOX ()\r\n",
+        b"t1 APPEND INBOX (\\Seen) \"32-Jan-2024 00:00:00 +0000\" {3+}\r\nabc\r\n",
+        b"t1 APPEND INBOX \"01-Jan-2024 25:00:00 +0000\" {3+}\r\nabc\r\n",
+        b"t1 LIST (FROB) \"\" *\r\n",
+        b"t1 ID (\"name\")\r\n",
+        b"t1 ENABLE\r\n",
+        b"t1 COPY 1\r\n",
+    ];
+    assert!(table.len() >= 40);
+    for input in table {
+        client.send(input);
+        let answer = client.line();
+        let tag_ok = answer.starts_with("t1 BAD ") || answer.starts_with("* BAD ");
+        assert!(
+            tag_ok,
+            "{:?} was answered {answer:?}",
+            String::from_utf8_lossy(input)
+        );
+        // Still working, and still in the selected state.
+        let (_, done) = client.run("NOOP");
+        assert!(
+            done.contains(" OK "),
+            "after {:?}: {done}",
+            String::from_utf8_lossy(input)
+        );
+    }
+    let uids = client.ok("FETCH 1:* UID");
+    assert_eq!(uids.len(), 3);
+    server.stop();
+}
+
+#[test]
+fn a_fetch_of_20000_messages_streams_with_bounded_memory() {
+    let env = Env::new();
+    env.add_user("hal", "pw");
+    {
+        let store = env.store();
+        let hal = mailhive_store::Username::parse("hal").unwrap();
+        let inbox = store
+            .mailbox(&hal, &mailhive_store::MailboxName::inbox())
+            .unwrap()
+            .unwrap()
+            .id;
+        let filler = "All work and no play makes a dull message.\r\n".repeat(90);
+        let bodies: Vec<String> = (0..20_000)
+            .map(|n| format!("Subject: message {n}\r\nMessage-ID: <{n}@test>\r\n\r\n{filler}"))
+            .collect();
+        for chunk in bodies.chunks(1000) {
+            let batch: Vec<mailhive_store::NewMessage<'_>> = chunk
+                .iter()
+                .map(|raw| mailhive_store::NewMessage {
+                    raw: raw.as_bytes(),
+                    flags: mailhive_store::Flags::default(),
+                    internal_date: mailhive_store::InternalDate::now(),
+                })
+                .collect();
+            store.append(inbox, &batch).unwrap().unwrap();
+        }
+    }
+    let server = env.serve(&[]);
+    let mut client = Imap::login(server.imap, "hal", "pw");
+    client.ok("SELECT INBOX");
+    let before = server.rss_kib();
+    // About 80 MB of answer: the server may hold a batch of it, not the answer.
+    client.send(b"f1 FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])\r\n");
+    let mut peak = before;
+    let mut messages = 0;
+    let mut total = 0usize;
+    loop {
+        let line = client.line();
+        if line.starts_with("f1 ") {
+            assert!(line.starts_with("f1 OK"), "{line}");
+            break;
+        }
+        messages += 1;
+        total += line.len();
+        if messages % 500 == 0 {
+            peak = peak.max(server.rss_kib());
+            // A slow reader: the server must wait, not buffer.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert_eq!(messages, 20_000);
+    assert!(total > 80_000_000, "{total}");
+    let grown = peak.saturating_sub(before);
+    assert!(
+        grown < 40 * 1024,
+        "RSS grew by {grown} KiB during the FETCH"
+    );
+    server.stop();
+}
