@@ -2,7 +2,7 @@
 //! POP3 on the same INBOX, under SIGKILL, against malformed input, and with a FETCH
 //! far larger than what the server may hold.
 
-use crate::harness::{fixture_messages, Env, Server};
+use crate::harness::{crlf, fixture_messages, Env, Server};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
@@ -88,17 +88,6 @@ impl Imap {
         assert!(done.contains(" OK "), "{command}: {done}");
         untagged
     }
-}
-
-fn crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 fn served_with(user: &str, mbox: Option<&str>) -> (Env, Server) {

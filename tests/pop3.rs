@@ -1,6 +1,6 @@
 //! POP3 with real clients (Python poplib, curl, fetchmail) and under SIGKILL.
 
-use crate::harness::{fixture_messages, Env, Server};
+use crate::harness::{crlf, fixture_messages, Env, Server};
 use mailhive_store::{MailboxName, Username};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,18 +11,6 @@ use std::time::Duration;
 /// The corpus messages' bytes, in mbox order.
 fn originals() -> Vec<Vec<u8>> {
     fixture_messages().into_iter().map(|(_, raw)| raw).collect()
-}
-
-/// `raw` with every line ending made CRLF.
-fn crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 /// `raw` with every line ending made LF.
