@@ -54,13 +54,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         });
         let on_imap: OnConnection =
             Arc::new(move |stream, peer| imap::session::start(stream, peer, imap_context.clone()));
-        for addr in &config.imap_listen {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen for IMAP on {addr}"))?;
-            println!("mailhive: IMAP listening on {}", listener.local_addr()?);
-            actix_rt::spawn(accept_loop(listener, workers.clone(), on_imap.clone()));
-        }
+        listen("IMAP", &config.imap_listen, &workers, &on_imap).await?;
         let pop3_context = Arc::new(Pop3Context {
             registry: registry.clone(),
             auth,
@@ -69,13 +63,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         });
         let on_pop3: OnConnection =
             Arc::new(move |stream, peer| pop3::session::start(stream, peer, pop3_context.clone()));
-        for addr in &config.pop3_listen {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen for POP3 on {addr}"))?;
-            println!("mailhive: POP3 listening on {}", listener.local_addr()?);
-            actix_rt::spawn(accept_loop(listener, workers.clone(), on_pop3.clone()));
-        }
+        listen("POP3", &config.pop3_listen, &workers, &on_pop3).await?;
         println!(
             "mailhive: store {} open; admin socket {}",
             config.store_path.display(),
@@ -95,6 +83,30 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     })?;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Binds every address of one protocol, says where it listens, and starts accepting.
+async fn listen(
+    protocol: &str,
+    addresses: &[std::net::SocketAddr],
+    workers: &Arc<Workers>,
+    on_connection: &OnConnection,
+) -> anyhow::Result<()> {
+    for addr in addresses {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for {protocol} on {addr}"))?;
+        println!(
+            "mailhive: {protocol} listening on {}",
+            listener.local_addr()?
+        );
+        actix_rt::spawn(accept_loop(
+            listener,
+            workers.clone(),
+            on_connection.clone(),
+        ));
+    }
     Ok(())
 }
 

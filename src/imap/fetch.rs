@@ -16,7 +16,8 @@ use mailhive_protocol::imap::response;
 use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_protocol::wire::WireEncoder;
 use mailhive_store::{
-    BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, Store, StoreError, SystemFlags,
+    crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, Store, StoreError,
+    SystemFlags,
 };
 use std::collections::HashSet;
 use std::ops::Range;
@@ -290,7 +291,7 @@ fn render_message(
                 };
                 let wire_len = |start: u32, end: u32| match &raw {
                     Some(raw) => {
-                        wire_len(raw.get(start as usize..end as usize).unwrap_or_default())
+                        crlf_len(raw.get(start as usize..end as usize).unwrap_or_default())
                     }
                     None => u64::from(end.saturating_sub(start)),
                 };
@@ -364,19 +365,6 @@ pub fn format_internal_date(date: InternalDate) -> String {
             .to_string(),
         None => "01-Jan-1970 00:00:00 +0000".to_owned(),
     }
-}
-
-/// Length of `raw` in wire form (bare LF counted as CRLF).
-fn wire_len(raw: &[u8]) -> u64 {
-    let mut encoder_len = raw.len() as u64;
-    let mut previous = 0u8;
-    for &b in raw {
-        if b == b'\n' && previous != b'\r' {
-            encoder_len += 1;
-        }
-        previous = b;
-    }
-    encoder_len
 }
 
 /// The (skip, take) window of a `<offset.length>` partial over `total` bytes.

@@ -197,15 +197,8 @@ impl ImapSession {
                 .into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok(Some(info)) => {
-                        let mut out = status_line(&info, &items);
-                        out.extend(act.announcements());
-                        out.extend(response::status(
-                            Some(&tag),
-                            Status::Ok,
-                            None,
-                            "STATUS completed",
-                        ));
-                        act.send(out)
+                        let out = status_line(&info, &items);
+                        act.ok_with(out, &tag, "STATUS completed")
                     }
                     Ok(None) => act.no(&tag, Some("NONEXISTENT"), "No such mailbox"),
                     Err(e) => act.failed(&tag, &e),
@@ -220,11 +213,7 @@ impl ImapSession {
             blocking(move || list_lines(&store, &user, &request))
                 .into_actor(self)
                 .then(move |result, act, _| match result {
-                    Ok((mut out, done)) => {
-                        out.extend(act.announcements());
-                        out.extend(response::status(Some(&tag), Status::Ok, None, done));
-                        act.send(out)
-                    }
+                    Ok((out, done)) => act.ok_with(out, &tag, done),
                     Err(e) => act.failed(&tag, &e),
                 }),
         )

@@ -196,14 +196,7 @@ impl ImapSession {
                             }
                         }
                     }
-                    out.extend(act.announcements());
-                    out.extend(response::status(
-                        Some(&tag),
-                        Status::Ok,
-                        None,
-                        "STORE completed",
-                    ));
-                    act.send(out)
+                    act.ok_with(out, &tag, "STORE completed")
                 }
                 Ok(Err(refusal)) => act.refused(&tag, &refusal),
                 Err(e) => act.failed(&tag, &e),
@@ -233,15 +226,8 @@ impl ImapSession {
                 .into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok(Ok(done)) => {
-                        let mut out = act.remove_expunged(&done.expunged);
-                        out.extend(act.announcements());
-                        out.extend(response::status(
-                            Some(&tag),
-                            Status::Ok,
-                            None,
-                            "EXPUNGE completed",
-                        ));
-                        act.send(out)
+                        let out = act.remove_expunged(&done.expunged);
+                        act.ok_with(out, &tag, "EXPUNGE completed")
                     }
                     Ok(Err(refusal)) => act.refused(&tag, &refusal),
                     Err(e) => act.failed(&tag, &e),
@@ -346,14 +332,7 @@ impl ImapSession {
                         }
                         let moved: Vec<u32> = pairs.iter().map(|p| p.0).collect();
                         out.extend(act.remove_expunged(&moved));
-                        out.extend(act.announcements());
-                        out.extend(response::status(
-                            Some(&tag),
-                            Status::Ok,
-                            None,
-                            "MOVE completed",
-                        ));
-                        act.send(out)
+                        act.ok_with(out, &tag, "MOVE completed")
                     }
                     Ok(Some(Some(Err(refusal)))) => act.refused(&tag, &refusal),
                     Ok(Some(None)) => act.no(

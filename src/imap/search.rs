@@ -8,7 +8,6 @@ use super::session::{ImapSession, Work};
 use crate::mailbox::blocking;
 use actix::prelude::*;
 use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
-use mailhive_protocol::imap::response::{self, Status};
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags,
 };
@@ -232,15 +231,8 @@ impl ImapSession {
                             line.push_str(&n.to_string());
                         }
                         line.push_str("\r\n");
-                        let mut out = line.into_bytes();
-                        out.extend(act.announcements());
-                        out.extend(response::status(
-                            Some(&tag),
-                            Status::Ok,
-                            None,
-                            "SEARCH completed",
-                        ));
-                        act.send(out)
+                        let out = line.into_bytes();
+                        act.ok_with(out, &tag, "SEARCH completed")
                     }
                     Err(e) => act.failed(&tag, &e),
                 }),

@@ -287,9 +287,27 @@ impl ImapSession {
         code: Option<&str>,
         text: &str,
     ) -> Work {
-        let mut out = self.announcements();
-        out.extend(status(Some(tag), result, code, text));
-        self.send(out)
+        self.respond(Vec::new(), tag, result, code, text)
+    }
+
+    /// `lines` (the command's own untagged answer), the announcements due now, then
+    /// the tagged answer.
+    fn respond(
+        &mut self,
+        mut lines: Vec<u8>,
+        tag: &str,
+        result: Status,
+        code: Option<&str>,
+        text: &str,
+    ) -> Work {
+        lines.extend(self.announcements());
+        lines.extend(status(Some(tag), result, code, text));
+        self.send(lines)
+    }
+
+    /// `lines`, the announcements due now, then `TAG OK text`.
+    pub(super) fn ok_with(&mut self, lines: Vec<u8>, tag: &str, text: &str) -> Work {
+        self.respond(lines, tag, Status::Ok, None, text)
     }
 
     pub(super) fn ok(&mut self, tag: &str, text: &str) -> Work {
@@ -380,9 +398,7 @@ impl ImapSession {
         match command {
             Command::Capability => {
                 let line = format!("* CAPABILITY {}\r\n", self.capabilities());
-                let mut work = line.into_bytes();
-                work.extend(status(Some(&tag), Status::Ok, None, "CAPABILITY completed"));
-                self.send(work)
+                self.ok_with(line.into_bytes(), &tag, "CAPABILITY completed")
             }
             Command::Noop => self.ok(&tag, "NOOP completed"),
             Command::Logout => {
@@ -396,10 +412,8 @@ impl ImapSession {
                     "* ID (\"name\" \"mailhive\" \"version\" \"{}\")\r\n",
                     env!("CARGO_PKG_VERSION")
                 );
-                let mut out = line.into_bytes();
-                out.extend(self.announcements());
-                out.extend(status(Some(&tag), Status::Ok, None, "ID completed"));
-                self.send(out)
+                let out = line.into_bytes();
+                self.ok_with(out, &tag, "ID completed")
             }
             Command::Login { .. } | Command::Authenticate { .. } if authenticated => {
                 self.bad(&tag, "Already logged in")
@@ -426,17 +440,13 @@ impl ImapSession {
             }
             _ if !authenticated => self.bad(&tag, "Log in first"),
             Command::Namespace => {
-                let mut out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
-                out.extend(self.announcements());
-                out.extend(status(Some(&tag), Status::Ok, None, "NAMESPACE completed"));
-                self.send(out)
+                let out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
+                self.ok_with(out, &tag, "NAMESPACE completed")
             }
             Command::Enable(_) => {
                 // None of the extensions that ENABLE switches on are offered.
-                let mut out = b"* ENABLED\r\n".to_vec();
-                out.extend(self.announcements());
-                out.extend(status(Some(&tag), Status::Ok, None, "ENABLE completed"));
-                self.send(out)
+                let out = b"* ENABLED\r\n".to_vec();
+                self.ok_with(out, &tag, "ENABLE completed")
             }
             Command::Idle => {
                 if !self.context.settings.enabled(Setting::IdleEnabled) {

@@ -39,7 +39,7 @@ pub mod types;
 pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
 pub use message::{ExpungeScope, FlagChange, MessageInfo, NewMessage};
-pub use mime::{wire_size, Envelope, HeaderField, MessageSummary, MimePart, PartKind};
+pub use mime::{crlf_len, wire_size, Envelope, HeaderField, MessageSummary, MimePart, PartKind};
 pub use store::Store;
 pub use types::{
     BlobId, Flags, InternalDate, MailboxId, MailboxName, Rights, SpecialUse, SystemFlags, Username,

@@ -429,6 +429,17 @@ pub fn text_parts(raw: &[u8]) -> Vec<String> {
 /// when the message does not end with a line break. Both protocols send that form, and
 /// announce this size (POP3 LIST and STAT, IMAP RFC822.SIZE).
 pub fn wire_size(raw: &[u8]) -> u64 {
+    let final_break = if raw.last().is_some_and(|&b| b != b'\n') {
+        2
+    } else {
+        0
+    };
+    crlf_len(raw) + final_break
+}
+
+/// The length of `raw` with every bare LF counted as CRLF (a part of a message in wire
+/// form, without the final line break [`wire_size`] adds to a whole message).
+pub fn crlf_len(raw: &[u8]) -> u64 {
     let mut size = raw.len() as u64;
     let mut previous = 0u8;
     for &b in raw {
@@ -436,9 +447,6 @@ pub fn wire_size(raw: &[u8]) -> u64 {
             size += 1;
         }
         previous = b;
-    }
-    if raw.last().is_some_and(|&b| b != b'\n') {
-        size += 2;
     }
     size
 }
