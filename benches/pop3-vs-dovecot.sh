@@ -38,7 +38,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 # Dovecot, with the same ten messages, once per password scheme
 for scheme in ARGON2ID PLAIN; do
   rm -rf "$work/dovecot"
-  DOVECOT_SCHEME=$scheme benches/dovecot/start.sh "$work/dovecot" "$DOVECOT_PORT" bench bench fixtures/mail/*.eml
+  DOVECOT_SCHEME=$scheme DOVECOT_POP3_PORT=$DOVECOT_PORT benches/dovecot/start.sh "$work/dovecot" bench bench fixtures/mail/*.eml
   load "dovecot-$scheme" "$DOVECOT_PORT" || { tail -20 "$work/dovecot/dovecot.log" >&2; exit 1; }
   benches/dovecot/stop.sh "$work/dovecot"
 done

@@ -145,6 +145,168 @@ fn imaplib_session_over_every_fixture() {
     server.stop();
 }
 
+/// ENVELOPE, BODYSTRUCTURE, BODY and RFC822.SIZE of every fixture are what Dovecot
+/// answers for the same message (`fixtures/mail/*.dovecot`, recorded once with
+/// `fixtures/record_dovecot_oracles.py`), byte for byte but for one deliberate
+/// difference: Dovecot sends a header value that was folded as a literal, mailhive as a
+/// quoted string (the same string; see [`literals_as_quoted`]).
+#[test]
+fn envelope_and_bodystructure_match_dovecot() {
+    let (_env, server) = served_with("ora", None);
+    let mut client = Imap::login(server.imap, "ora", "pw");
+    client.ok("SELECT INBOX");
+    let mut differences = Vec::new();
+    for (n, (name, raw)) in fixture_messages().iter().enumerate() {
+        let message = crlf(raw);
+        client.send(format!("a{n} APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes());
+        client.send(&message);
+        client.send(b"\r\n");
+        let (_, done) = client.answer(&format!("a{n}"));
+        assert!(done.contains(" OK "), "{name}: {done}");
+        let mut answer = String::new();
+        for item in ["ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE"] {
+            let untagged = client.ok(&format!("FETCH {} ({item})", n + 1));
+            for line in untagged.iter().filter(|l| l.contains(" FETCH (")) {
+                answer.push_str(&line.replace("\r\n", "\n"));
+                answer.push('\n');
+            }
+        }
+        let oracle_path = crate::harness::fixture("mail").join(name.replace(".eml", ".dovecot"));
+        let oracle = std::fs::read_to_string(&oracle_path).expect("oracle file");
+        let oracle = literals_as_quoted(&oracle);
+        if answer != oracle {
+            differences.push(format!("{name}:\n  dovecot: {oracle}  mailhive: {answer}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    server.stop();
+}
+
+/// `text` with every literal (`{N}` and a line break, then N bytes without line breaks,
+/// quotes or backslashes) written as the quoted string it stands for.
+fn literals_as_quoted(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some((digits, after)) = rest[open + 1..].split_once("}\n") else {
+            break;
+        };
+        let Ok(len) = digits.parse::<usize>() else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        let content = &after[..len];
+        assert!(
+            !content.contains(['\n', '"', '\\']),
+            "a literal that has no quoted form: {content:?}"
+        );
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("\"{content}\""));
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// mbsync (isync) mirrors the account into a local maildir, then pushes a flag set
+/// locally and a message written locally; a third run has nothing left to do.
+#[test]
+fn mbsync_mirrors_the_account_both_ways() {
+    let (env, server) = served_with("mia", Some("corpus.mbox"));
+    let local = env.dir.path().join("local");
+    std::fs::create_dir(&local).unwrap();
+    let rc = env.dir.path().join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount t\nHost 127.0.0.1\nPort {port}\nUser mia\nPass pw\nSSLType None\nAuthMechs LOGIN\n\n\
+             IMAPStore remote\nAccount t\n\nMaildirStore local\nPath {dir}/\nInbox {dir}/INBOX\nSubFolders Verbatim\n\n\
+             Channel c\nFar :remote:\nNear :local:\nPatterns *\nCreate Near\nSync All\nSyncState *\n",
+            port = server.imap.port(),
+            dir = local.display()
+        ),
+    )
+    .unwrap();
+    let sync = || {
+        let run = Command::new("mbsync")
+            .arg("-c")
+            .arg(&rc)
+            .arg("c")
+            .output()
+            .expect("mbsync (Debian package isync)");
+        let said = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(run.status.success(), "mbsync failed: {said}");
+        said
+    };
+    sync();
+    let inbox = local.join("INBOX");
+    let files = |dir: &str| -> Vec<std::path::PathBuf> {
+        let mut names: Vec<_> = std::fs::read_dir(inbox.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        names
+    };
+    let pulled = [files("new"), files("cur")].concat();
+    assert_eq!(pulled.len(), 10, "{pulled:?}");
+    // mbsync writes maildir files with LF line endings and adds its own X-TUID header.
+    let lf = |raw: &[u8]| String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    let mut bodies: Vec<String> = pulled
+        .iter()
+        .map(|p| {
+            let text = lf(&std::fs::read(p).unwrap());
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            lines.retain(|l| !l.starts_with("X-TUID: "));
+            lines.concat()
+        })
+        .collect();
+    let mut originals: Vec<String> = fixture_messages()
+        .into_iter()
+        .map(|(_, raw)| lf(&raw))
+        .collect();
+    bodies.sort();
+    originals.sort();
+    assert!(bodies == originals, "the mirrored messages differ");
+    for dir in ["Sent", "Drafts", "Trash", "Junk", "Archive"] {
+        assert!(local.join(dir).is_dir(), "{dir} was not mirrored");
+    }
+
+    // Mark UID 1 as seen locally (maildir flag S) and write a new message locally.
+    let first = files("new")
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(",U=1:"))
+        .expect("UID 1 in new/");
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::rename(&first, inbox.join("cur").join(format!("{name}S"))).unwrap();
+    let written = b"From: mia@example.org\r\nSubject: written offline\r\n\r\nhello\r\n";
+    std::fs::write(inbox.join("new").join("1700000000.local.host"), written).unwrap();
+    // mbsync skips maildir entries changed within the last second.
+    std::thread::sleep(Duration::from_millis(1100));
+    sync();
+
+    let mut client = Imap::login(server.imap, "mia", "pw");
+    let untagged = client.ok("SELECT INBOX");
+    assert!(untagged.iter().any(|l| l == "* 11 EXISTS"), "{untagged:?}");
+    let flags = client.ok("UID FETCH 1 (FLAGS)");
+    assert!(flags[0].contains("\\Seen"), "{flags:?}");
+    let fetched = client.ok("FETCH 11 (BODY.PEEK[])");
+    assert!(
+        fetched[0].contains("Subject: written offline"),
+        "{fetched:?}"
+    );
+    drop(client);
+    std::thread::sleep(Duration::from_millis(1100));
+    let said = sync();
+    let client_total = Imap::login(server.imap, "mia", "pw").ok("STATUS INBOX (MESSAGES)");
+    assert!(
+        client_total[0].ends_with("(MESSAGES 11)"),
+        "{client_total:?} {said}"
+    );
+    server.stop();
+}
+
 #[test]
 fn curl_lists_and_fetches_messages_byte_exact() {
     let (_env, server) = served_with("ben", Some("corpus.mbox"));

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Starts Dovecot (Debian's dovecot-pop3d / dovecot-imapd) on loopback with its own
+# Starts Dovecot (Debian's dovecot-imapd / dovecot-pop3d) on loopback with its own
 # configuration in WORKDIR: no system service and no change under /etc. It installs the
 # packages when they are missing.
 #
-#   benches/dovecot/start.sh WORKDIR POP3_PORT USER PASSWORD MAILDIR_SOURCE...
+#   DOVECOT_IMAP_PORT=N DOVECOT_POP3_PORT=M benches/dovecot/start.sh WORKDIR USER PASSWORD [MESSAGE...]
 #
-# MAILDIR_SOURCE: .eml files delivered into USER's maildir. Dovecot is configured as its
-# documentation advises for performance: login processes in high-performance mode
-# (service_count = 0, process_min_avail = cores) and an authentication cache. The
-# password is stored with DOVECOT_SCHEME: ARGON2ID (default, like mailhive; Dovecot then
-# hashes at every login) or PLAIN (Dovecot's fastest login). Stop it with stop.sh WORKDIR.
+# Each protocol whose port is set is served. MESSAGE: .eml files delivered into USER's
+# maildir INBOX. Dovecot is configured as its documentation advises for performance:
+# login processes in high-performance mode (service_count = 0, process_min_avail =
+# cores), mail processes reused, and an authentication cache. The password is stored
+# with DOVECOT_SCHEME: ARGON2ID (default, like mailhive; Dovecot then hashes at every
+# login) or PLAIN (Dovecot's fastest login). Stop it with stop.sh WORKDIR.
 set -euo pipefail
-work=$1 port=$2 user=$3 password=$4
-shift 4
-if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/pop3 ]; then
+work=$1 user=$2 password=$3
+shift 3
+imap_port=${DOVECOT_IMAP_PORT:-} pop3_port=${DOVECOT_POP3_PORT:-}
+if [ -z "$imap_port" ] && [ -z "$pop3_port" ]; then
+  echo "set DOVECOT_IMAP_PORT and/or DOVECOT_POP3_PORT" >&2
+  exit 2
+fi
+if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/pop3 ] || [ ! -x /usr/lib/dovecot/imap ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends dovecot-pop3d >/dev/null
+  apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null
 fi
 cores=$(nproc)
 mkdir -p "$work"/{run,state,home,mail}
@@ -34,8 +40,30 @@ done
 # Mail processes run as Debian's "mail" user: Dovecot refuses root.
 chown -R mail:mail "$work/mail" "$work/home"
 chmod o+x "$work"
+
+protocols=()
+services=""
+for proto in imap pop3; do
+  port_var=${proto}_port
+  port=${!port_var}
+  [ -n "$port" ] || continue
+  protocols+=("$proto")
+  services+="
+service $proto-login {
+  inet_listener $proto {
+    address = 127.0.0.1
+    port = $port
+  }
+  service_count = 0
+  process_min_avail = $cores
+}
+service $proto {
+  service_count = 100
+  process_min_avail = $cores
+}"
+done
 cat > "$work/dovecot.conf" <<CONF
-protocols = pop3
+protocols = ${protocols[*]}
 listen = 127.0.0.1
 base_dir = $work/run
 state_dir = $work/state
@@ -56,23 +84,14 @@ userdb {
   driver = static
   args = uid=mail gid=mail home=$work/home/%u
 }
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = $port
-  }
-  service_count = 0
-  process_min_avail = $cores
-}
-service pop3 {
-  service_count = 100
-  process_min_avail = $cores
-}
+$services
 CONF
 dovecot -c "$work/dovecot.conf" </dev/null >/dev/null 2>>"$work/dovecot.log"
-for _ in $(seq 50); do
-  if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then exec 3<&-; exit 0; fi
-  sleep 0.1
+for port in $imap_port $pop3_port; do
+  for _ in $(seq 50); do
+    if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then exec 3<&-; continue 2; fi
+    sleep 0.1
+  done
+  echo "dovecot did not start on port $port; see $work/dovecot.log" >&2
+  exit 1
 done
-echo "dovecot did not start; see $work/dovecot.log" >&2
-exit 1

@@ -117,7 +117,8 @@ impl MessageSummary {
     /// A message without a usable header block: one text/plain part.
     fn opaque(raw: &[u8]) -> MessageSummary {
         let mut body = MimePart::leaf("text", "plain", 0, 0, raw.len() as u32);
-        body.lines = count_lines(raw);
+        body.params = vec![us_ascii()];
+        body.lines = count_lines(raw, true);
         MessageSummary {
             envelope: Envelope::default(),
             body,
@@ -251,6 +252,7 @@ impl Walk<'_> {
             .raw
             .get(body_start as usize..body_end as usize)
             .unwrap_or_default();
+        let lines = count_lines(body, body_end as usize >= self.raw.len());
         out.kind = match &part.body {
             PartType::Multipart(children) if !children.is_empty() => {
                 let digest = media_subtype == "digest";
@@ -273,23 +275,25 @@ impl Walk<'_> {
                     && !nested.parts.is_empty()
                     && self.parts_left > 0 =>
             {
-                out.lines = count_lines(body);
+                out.lines = lines;
                 let root = &nested.parts[0];
                 let inner = self.part(nested, root, depth + 1, None);
                 PartKind::Message(Box::new(envelope(self.raw, &root.headers)), Box::new(inner))
             }
             _ => {
                 if out.media_type == "text" {
-                    out.lines = count_lines(body);
+                    out.lines = lines;
                 }
                 PartKind::Single
             }
         };
         if let (PartKind::Single, "multipart") = (&out.kind, out.media_type.as_str()) {
-            // A multipart without a usable boundary is served as text, as mail-parser reads it.
-            out.media_type = "text".to_owned();
-            out.media_subtype = "plain".to_owned();
-            out.lines = count_lines(body);
+            // A multipart whose boundary never occurs is all preamble: it holds one empty
+            // part of the default type (BODYSTRUCTURE needs at least one), as in Dovecot.
+            let mut empty = MimePart::leaf("text", "plain", body_end, body_end, body_end);
+            empty.params = vec![us_ascii()];
+            out.lines = 0;
+            out.kind = PartKind::Multipart(vec![empty]);
         }
         out
     }
@@ -305,7 +309,7 @@ fn content_type(
         (HeaderName::ContentType, HeaderValue::ContentType(ct)) => Some(ct),
         _ => None,
     });
-    match declared {
+    let (media_type, media_subtype, mut params) = match declared {
         Some(ct) => (
             ct.c_type.to_ascii_lowercase(),
             ct.c_subtype
@@ -315,12 +319,18 @@ fn content_type(
             attributes(ct),
         ),
         None if in_digest => ("message".into(), "rfc822".into(), Vec::new()),
-        None => (
-            "text".into(),
-            "plain".into(),
-            vec![("charset".into(), "us-ascii".into())],
-        ),
+        None => ("text".into(), "plain".into(), Vec::new()),
+    };
+    // RFC 2045 §5.2: text without a charset is US-ASCII; said explicitly, as Dovecot does.
+    if media_type == "text" && !params.iter().any(|(name, _)| name == "charset") {
+        params.push(us_ascii());
     }
+    (media_type, media_subtype, params)
+}
+
+/// The charset parameter of text that names none (RFC 2045 §5.2).
+fn us_ascii() -> (String, String) {
+    ("charset".into(), "us-ascii".into())
 }
 
 fn attributes(ct: &mail_parser::ContentType<'_>) -> Vec<(String, String)> {
@@ -451,9 +461,13 @@ pub fn crlf_len(raw: &[u8]) -> u64 {
     size
 }
 
-fn count_lines(body: &[u8]) -> u32 {
+/// The line count of BODYSTRUCTURE: the line breaks of the part in wire form, as
+/// Dovecot counts them. The line break before a boundary belongs to the boundary
+/// (RFC 2046 §5.1.1), so a part's last line counts only at the end of the message, where
+/// the wire form adds a final line break when it is missing.
+fn count_lines(body: &[u8], at_message_end: bool) -> u32 {
     let newlines = body.iter().filter(|&&b| b == b'\n').count();
-    let unterminated = usize::from(body.last().is_some_and(|&b| b != b'\n'));
+    let unterminated = usize::from(at_message_end && body.last().is_some_and(|&b| b != b'\n'));
     (newlines + unterminated) as u32
 }
 
@@ -560,5 +574,26 @@ mod tests {
         let s = MessageSummary::parse(b"");
         assert!(s.unparsed);
         assert_eq!(s.body.media_type, "text");
+    }
+
+    #[test]
+    fn a_multipart_without_its_boundary_holds_one_empty_text_part() {
+        let raw = b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n\
+            Content-Type: multipart/alternative; boundary=YY\r\n\r\nno YY here\r\n\
+            --XX\r\nContent-Type: text/plain\r\n\r\none\r\ntwo\r\n--XX--\r\n";
+        let s = MessageSummary::parse(raw);
+        let PartKind::Multipart(kids) = &s.body.kind else {
+            panic!("not multipart: {:?}", s.body)
+        };
+        let PartKind::Multipart(inner) = &kids[0].kind else {
+            panic!("the broken multipart is still a multipart: {:?}", kids[0])
+        };
+        assert_eq!(kids[0].media_subtype, "alternative");
+        assert_eq!(inner.len(), 1);
+        assert_eq!(inner[0].body_start, inner[0].body_end);
+        assert_eq!(inner[0].params, [us_ascii()]);
+        // The line break before the boundary is the boundary's: one line, not two.
+        assert_eq!(kids[1].lines, 1);
+        assert_eq!(kids[1].params, [us_ascii()], "text names its charset");
     }
 }
