@@ -1,9 +1,11 @@
 //! The command line (SPEC §2) and what each command does.
 
 use crate::admin;
-use crate::config::{self, Config, Protocol, Setting};
+use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
 use crate::import::{import, MboxSource};
+use crate::limiter::{Counts, ProtocolCounts};
 use crate::mbox::Format;
+use crate::settings::Change;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
@@ -46,6 +48,56 @@ pub enum Command {
         format: Format,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Show or change the per-protocol settings; a running server applies changes at once.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// What the running server counts now: connections, logins, FETCH and SEARCH slots.
+    Status,
+}
+
+/// The protocol whose settings a command is about.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ProtocolArg {
+    Imap,
+    Pop3,
+}
+
+impl From<ProtocolArg> for Protocol {
+    fn from(arg: ProtocolArg) -> Protocol {
+        match arg {
+            ProtocolArg::Imap => Protocol::Imap,
+            ProtocolArg::Pop3 => Protocol::Pop3,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every setting of the protocol: `Name : value (source)`.
+    Show {
+        #[arg(value_enum)]
+        protocol: ProtocolArg,
+    },
+    /// Sets values, given as `--max-connections 5` (or `--max-connections=5`).
+    Set {
+        #[arg(value_enum)]
+        protocol: ProtocolArg,
+        #[arg(
+            required = true,
+            num_args = 1..,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "--NAME VALUE"
+        )]
+        values: Vec<String>,
+    },
+    /// Drops persisted values, back to the configuration or the default.
+    Reset {
+        #[arg(value_enum)]
+        protocol: ProtocolArg,
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
     },
 }
 
@@ -129,7 +181,119 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{summary} into {user}/{mailbox}");
             Ok(())
         }
+        Command::Settings(command) => settings_command(&config, command),
+        Command::Status => {
+            print!("{}", status_text(&admin::connect(&config)?.status()?));
+            Ok(())
+        }
     }
+}
+
+/// `Name : value (source)`, one setting a line, as `settings show` prints them.
+fn settings_text(settings: &ProtocolSettings, only: Option<&[Setting]>) -> String {
+    settings
+        .entries()
+        .filter(|(setting, ..)| only.is_none_or(|only| only.contains(setting)))
+        .map(|(setting, value, source)| {
+            format!(
+                "{} : {} ({})\n",
+                setting.name(),
+                setting.display(value),
+                source.name()
+            )
+        })
+        .collect()
+}
+
+fn settings_command(config: &Config, command: SettingsCommand) -> anyhow::Result<()> {
+    let admin = admin::connect(config)?;
+    match command {
+        SettingsCommand::Show { protocol } => {
+            let settings = admin.settings(config.settings(protocol.into()))?;
+            print!("{}", settings_text(&settings, None));
+        }
+        SettingsCommand::Set { protocol, values } => {
+            let protocol = Protocol::from(protocol);
+            let values = parse_assignments(protocol, &values)?;
+            let changed: Vec<Setting> = values.iter().map(|&(s, _)| s).collect();
+            let settings =
+                admin.change_settings(config.settings(protocol), &Change::Set(values))?;
+            print!("{}", settings_text(&settings, Some(&changed)));
+        }
+        SettingsCommand::Reset { protocol, names } => {
+            let protocol = Protocol::from(protocol);
+            let settings = names
+                .iter()
+                .map(|name| setting_of(protocol, name))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let after = admin
+                .change_settings(config.settings(protocol), &Change::Reset(settings.clone()))?;
+            print!("{}", settings_text(&after, Some(&settings)));
+        }
+    }
+    Ok(())
+}
+
+/// The setting called `name` (display name, config key or flag) of `protocol`.
+fn setting_of(protocol: Protocol, name: &str) -> anyhow::Result<Setting> {
+    let setting = Setting::find(name).ok_or_else(|| anyhow::anyhow!("{name}: no such setting"))?;
+    if setting.spec(protocol).is_none() {
+        bail!("{} is not a {} setting", setting.name(), protocol.key());
+    }
+    Ok(setting)
+}
+
+/// `--NAME VALUE` and `--NAME=VALUE` pairs, every value checked against its range; all
+/// problems are reported together, and nothing is set if there is one.
+fn parse_assignments(protocol: Protocol, args: &[String]) -> anyhow::Result<Vec<(Setting, u64)>> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let Some(flag) = arg.strip_prefix("--") else {
+            errors.push(format!("{arg:?}: expected --NAME VALUE"));
+            continue;
+        };
+        let (name, text) = match flag.split_once('=') {
+            Some((name, text)) => (name, Some(text.to_owned())),
+            None => (flag, args.next().cloned()),
+        };
+        let Some(text) = text else {
+            errors.push(format!("--{name} needs a value"));
+            continue;
+        };
+        let checked = setting_of(protocol, name)
+            .map_err(|e| e.to_string())
+            .and_then(|setting| Ok((setting, config::parse_value(protocol, setting, &text)?)));
+        match checked {
+            Ok(value) => values.push(value),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("nothing changed: {}", errors.join("; "));
+    }
+    Ok(values)
+}
+
+/// `mailhive status`: one line per protocol, one for the slots.
+fn status_text(counts: &Counts) -> String {
+    let protocol = |name: &str, c: &ProtocolCounts| {
+        format!(
+            "{name}: {} connections from {} addresses, {} logins of {} users; \
+             failed logins counting against {} addresses and {} accounts\n",
+            c.connections, c.addresses, c.logins, c.users, c.failing_addresses, c.failing_users
+        )
+    };
+    format!(
+        "{}{}slots: {} FETCHes running, {} queued; {} SEARCHes running, {} queued\n",
+        protocol("imap", &counts.imap),
+        protocol("pop3", &counts.pop3),
+        counts.fetches_running,
+        counts.fetches_queued,
+        counts.searches_running,
+        counts.searches_queued
+    )
 }
 
 fn max_message_size(config: &Config) -> usize {

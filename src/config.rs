@@ -5,7 +5,9 @@
 //! The per-protocol settings of SPEC §3 are a table ([`Setting`]): each has a display
 //! name, a config key, a kind and, per protocol, a default and a range — or no entry,
 //! when the setting is not that protocol's. The settings commands and the limiter read
-//! the same table.
+//! the same table. Every value remembers where it came from ([`Source`]), for
+//! `settings show`; values persisted by `settings set` are laid on top by
+//! [`crate::settings`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +31,10 @@ impl Protocol {
             Protocol::Imap => "imap",
             Protocol::Pop3 => "pop3",
         }
+    }
+
+    pub fn from_key(key: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.key() == key)
     }
 }
 
@@ -128,13 +134,81 @@ settings! {
         imap: spec(1, 1, 1_000), pop3: None;
     SearchQueueTimeout, "SearchQueueTimeout", "search_queue_timeout", Seconds,
         imap: spec(30, 1, 3_600), pop3: None;
+    // Beyond Exchange and VPOP3: failed logins counted across connections, per address
+    // and per account, within LoginFailureWindow (see crate::limiter::failures). 20 per
+    // address leaves room for an office behind NAT with a few mistyped passwords.
+    MaxLoginFailuresFromSingleIp, "MaxLoginFailuresFromSingleIP", "max_login_failures_from_single_ip", Number,
+        imap: spec(20, 1, 100_000), pop3: spec(20, 1, 100_000);
+    MaxLoginFailuresPerUser, "MaxLoginFailuresPerUser", "max_login_failures_per_user", Number,
+        imap: spec(10, 1, 100_000), pop3: spec(10, 1, 100_000);
+    LoginFailureWindow, "LoginFailureWindow", "login_failure_window", Seconds,
+        imap: spec(900, 10, 86_400), pop3: spec(900, 10, 86_400);
+    // Dovecot's auth_failure_delay is 2 s too.
+    LoginFailureDelay, "LoginFailureDelay", "login_failure_delay", Seconds,
+        imap: spec(2, 0, 60), pop3: spec(2, 0, 60);
+    LoginCooldown, "LoginCooldown", "login_cooldown", Seconds,
+        imap: spec(600, 10, 86_400), pop3: spec(600, 10, 86_400);
 }
 
-/// One protocol's settings, validated: every setting of that protocol has a value.
+/// Where a setting's value comes from (`settings show`), later layers winning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Default,
+    /// The TOML file.
+    Config,
+    /// A `MAILHIVE__…` environment variable.
+    Env,
+    /// Persisted by `settings set`.
+    Set,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [Source::Default, Source::Config, Source::Env, Source::Set];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Default => "default",
+            Source::Config => "config",
+            Source::Env => "env",
+            Source::Set => "set",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl Setting {
+    /// The CLI flag, without its dashes (`max-connections`).
+    pub fn flag(self) -> String {
+        self.key().replace('_', "-")
+    }
+
+    /// Finds a setting by display name (any case), config key or CLI flag.
+    pub fn find(name: &str) -> Option<Setting> {
+        let name = name.trim_start_matches("--");
+        Setting::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name().eq_ignore_ascii_case(name) || s.key() == name || s.flag() == name)
+    }
+
+    /// `value` as shown and as accepted back: a number, or true / false.
+    pub fn display(self, value: u64) -> String {
+        match self.kind() {
+            Kind::Switch => (value == 1).to_string(),
+            Kind::Number | Kind::Seconds => value.to_string(),
+        }
+    }
+}
+
+/// One protocol's settings, validated: every setting of that protocol has a value, and
+/// each value its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtocolSettings {
     pub protocol: Protocol,
-    values: BTreeMap<Setting, u64>,
+    values: BTreeMap<Setting, (u64, Source)>,
 }
 
 impl ProtocolSettings {
@@ -142,7 +216,10 @@ impl ProtocolSettings {
     pub fn defaults(protocol: Protocol) -> Self {
         let values = Setting::ALL
             .iter()
-            .filter_map(|&s| s.spec(protocol).map(|spec| (s, spec.default)))
+            .filter_map(|&s| {
+                s.spec(protocol)
+                    .map(|spec| (s, (spec.default, Source::Default)))
+            })
             .collect();
         ProtocolSettings { protocol, values }
     }
@@ -150,7 +227,21 @@ impl ProtocolSettings {
     /// The value of `setting` (0/1 for switches, seconds for durations), or `None` when
     /// the setting is not this protocol's.
     pub fn get(&self, setting: Setting) -> Option<u64> {
-        self.values.get(&setting).copied()
+        self.values.get(&setting).map(|&(value, _)| value)
+    }
+
+    /// Every setting of this protocol with its value and source, in table order.
+    pub fn entries(&self) -> impl Iterator<Item = (Setting, u64, Source)> + '_ {
+        self.values
+            .iter()
+            .map(|(&setting, &(value, source))| (setting, value, source))
+    }
+
+    /// Lays a value that is already checked (see [`parse_value`]) over the current one.
+    pub fn put(&mut self, setting: Setting, value: u64, source: Source) {
+        if self.values.contains_key(&setting) {
+            self.values.insert(setting, (value, source));
+        }
     }
 
     pub fn duration(&self, setting: Setting) -> Option<Duration> {
@@ -162,18 +253,16 @@ impl ProtocolSettings {
     }
 
     /// Sets `setting` from its text form after checking kind and range.
-    pub fn set(&mut self, setting: Setting, text: &str) -> Result<(), String> {
+    pub fn set(&mut self, setting: Setting, text: &str, source: Source) -> Result<(), String> {
         let value = parse_value(self.protocol, setting, text)?;
-        self.values.insert(setting, value);
+        self.values.insert(setting, (value, source));
         Ok(())
     }
 }
 
 /// Parses and range-checks a value given as text (config, environment, CLI).
 pub fn parse_value(protocol: Protocol, setting: Setting, text: &str) -> Result<u64, String> {
-    let spec = setting
-        .spec(protocol)
-        .ok_or_else(|| format!("{} is not a {} setting", setting.name(), protocol.key()))?;
+    spec_of(protocol, setting)?;
     let text = text.trim();
     let value = match setting.kind() {
         Kind::Switch => match text.to_ascii_lowercase().as_str() {
@@ -191,15 +280,28 @@ pub fn parse_value(protocol: Protocol, setting: Setting, text: &str) -> Result<u
             .map_err(|_| format!("{} takes a whole number, not {text:?}", setting.name()))?,
         Kind::Seconds => parse_seconds(text).map_err(|e| format!("{}: {e}", setting.name()))?,
     };
+    check_range(protocol, setting, value)
+}
+
+/// `value` if it is within `setting`'s range for `protocol`; the error names the range.
+pub fn check_range(protocol: Protocol, setting: Setting, value: u64) -> Result<u64, String> {
+    let spec = spec_of(protocol, setting)?;
     if value < spec.min || value > spec.max {
         return Err(format!(
-            "{} = {text} is out of range: it must be between {} and {}",
+            "{} = {} is out of range: it must be between {} and {}",
             setting.name(),
+            setting.display(value),
             spec.min,
             spec.max
         ));
     }
     Ok(value)
+}
+
+fn spec_of(protocol: Protocol, setting: Setting) -> Result<Spec, String> {
+    setting
+        .spec(protocol)
+        .ok_or_else(|| format!("{} is not a {} setting", setting.name(), protocol.key()))
 }
 
 /// Integer seconds, or a number with a unit: `90s`, `30m`, `5h`.
@@ -293,18 +395,32 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
     for key in LIST_KEYS {
         env = env.with_list_parse_key(key);
     }
-    let merged = builder
-        .add_source(env)
-        .build()
-        .map_err(|e| ConfigError(vec![e.to_string()]))?;
-    let table = merged
-        .try_deserialize::<BTreeMap<String, config::Value>>()
-        .map_err(|e| ConfigError(vec![e.to_string()]))?;
-    validate(table)
+    let tables = |builder: config::ConfigBuilder<config::builder::DefaultState>| {
+        builder
+            .build()
+            .and_then(|merged| merged.try_deserialize::<BTreeMap<String, config::Value>>())
+            .map_err(|e| ConfigError(vec![e.to_string()]))
+    };
+    let from_env = tables(config::Config::builder().add_source(env.clone()))?;
+    let merged = tables(builder.add_source(env))?;
+    validate(merged, &setting_keys(from_env))
 }
 
-/// Builds a [`Config`] from the merged sections, collecting every error.
-fn validate(mut sections: BTreeMap<String, config::Value>) -> Result<Config, ConfigError> {
+/// The `section.key` names of the settings given in `sections`.
+fn setting_keys(sections: BTreeMap<String, config::Value>) -> Vec<String> {
+    sections
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.into_table().ok()?)))
+        .flat_map(|(name, table)| table.into_keys().map(move |key| format!("{name}.{key}")))
+        .collect()
+}
+
+/// Builds a [`Config`] from the merged sections, collecting every error; the settings
+/// named in `from_env` came from the environment.
+fn validate(
+    mut sections: BTreeMap<String, config::Value>,
+    from_env: &[String],
+) -> Result<Config, ConfigError> {
     let mut errors = Vec::new();
     let mut section = |name: &str| -> BTreeMap<String, config::Value> {
         match sections.remove(name).map(|v| v.into_table()) {
@@ -366,8 +482,8 @@ fn validate(mut sections: BTreeMap<String, config::Value>) -> Result<Config, Con
             errors.push(format!("unknown key {name}.{key}"));
         }
     }
-    let imap = protocol_settings(Protocol::Imap, imap, &mut errors);
-    let pop3 = protocol_settings(Protocol::Pop3, pop3, &mut errors);
+    let imap = protocol_settings(Protocol::Imap, imap, from_env, &mut errors);
+    let pop3 = protocol_settings(Protocol::Pop3, pop3, from_env, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
     }
@@ -434,6 +550,7 @@ fn take_addrs(
 fn protocol_settings(
     protocol: Protocol,
     table: BTreeMap<String, config::Value>,
+    from_env: &[String],
     errors: &mut Vec<String>,
 ) -> ProtocolSettings {
     let mut settings = ProtocolSettings::defaults(protocol);
@@ -449,8 +566,14 @@ fn protocol_settings(
                 continue;
             }
         };
-        if let Err(e) = settings.set(setting, &text) {
-            errors.push(format!("{}.{key}: {e}", protocol.key()));
+        let name = format!("{}.{key}", protocol.key());
+        let source = if from_env.contains(&name) {
+            Source::Env
+        } else {
+            Source::Config
+        };
+        if let Err(e) = settings.set(setting, &text, source) {
+            errors.push(format!("{name}: {e}"));
         }
     }
     settings
@@ -465,7 +588,10 @@ mod tests {
             .add_source(config::File::from_str(text, config::FileFormat::Toml))
             .build()
             .unwrap();
-        validate(merged.try_deserialize().unwrap())
+        validate(
+            merged.try_deserialize().unwrap(),
+            &["imap.idle_enabled".into()],
+        )
     }
 
     #[test]
@@ -503,6 +629,29 @@ mod tests {
         );
         assert!(!c.imap.enabled(Setting::IdleEnabled));
         assert_eq!(c.pop3_listen.len(), 2);
+        let source = |s: Setting| c.imap.entries().find(|e| e.0 == s).unwrap().2;
+        assert_eq!(source(Setting::MaxConnections), Source::Config);
+        assert_eq!(source(Setting::IdleEnabled), Source::Env);
+        assert_eq!(source(Setting::MaxCommandSize), Source::Default);
+    }
+
+    #[test]
+    fn settings_are_found_by_name_key_or_flag() {
+        for name in [
+            "MaxConnectionsFromSingleIP",
+            "maxconnectionsfromsingleip",
+            "max_connections_from_single_ip",
+            "max-connections-from-single-ip",
+            "--max-connections-from-single-ip",
+        ] {
+            assert_eq!(
+                Setting::find(name),
+                Some(Setting::MaxConnectionsFromSingleIp)
+            );
+        }
+        assert_eq!(Setting::find("MaxBogus"), None);
+        assert_eq!(Setting::IdleEnabled.display(0), "false");
+        assert_eq!(Setting::FetchQueueTimeout.display(40), "40");
     }
 
     #[test]

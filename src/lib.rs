@@ -3,16 +3,20 @@
 //!
 //! # Layout
 //! - [`config`]: the layered, validated configuration and the settings table.
+//! - [`settings`]: the settings a running server works with, changed without restart.
 //! - [`cli`]: the commands of SPEC §2.
 //! - [`admin`]: administrative operations, on the store or through the admin socket.
 //! - [`mbox`] and [`import`]: reading mbox files and importing them.
 //! - [`demo`]: the demo users and mail of `serve --demo`.
 //! - [`net`]: listeners, the bounded line codec and the backpressured writer.
-//! - [`auth`]: password logins shared by the protocols.
+//! - [`auth`]: password checks and the verified-login cache.
+//! - [`limiter`]: the Limiter actor — connection counts, FETCH/SEARCH slots, failed logins.
+//! - [`login`]: logging in, the same for both protocols.
 //! - [`mailbox`]: the Mailbox actors that serialise changes and push them to sessions.
 //! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
 //! - [`serve`]: the server process.
+//! - [`testing`]: hooks for the integration tests, in debug builds only.
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
@@ -23,8 +27,12 @@ pub mod config;
 pub mod demo;
 pub mod imap;
 pub mod import;
+pub mod limiter;
+pub mod login;
 pub mod mailbox;
 pub mod mbox;
 pub mod net;
 pub mod pop3;
 pub mod serve;
+pub mod settings;
+pub mod testing;

@@ -8,12 +8,18 @@ use crate::auth::Authenticator;
 use crate::config::{Config, Protocol};
 use crate::demo;
 use crate::imap::{self, ImapContext};
+use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
+use crate::login::Gate;
 use crate::mailbox::Registry;
-use crate::net::listener::{accept_loop, OnConnection, Workers};
+use crate::net::listener::{accept_loop, refuse, OnConnection, Workers};
 use crate::pop3::{self, Pop3Context};
+use crate::settings::Published;
+use actix::Addr;
 use anyhow::Context;
 use mailhive_store::Store;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::net::TcpStream;
 
 pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.store_path).with_context(|| {
@@ -44,25 +50,43 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let admin_listener = admin::server::bind(&socket)
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
-        let auth = Arc::new(Authenticator::new(store.clone())?);
+        let published = Arc::new(Published::new(config, &store)?);
+        let limiter = Limiter::start(Protocol::ALL.map(|p| published.live(p)));
+        let gate = Gate {
+            limiter: limiter.clone(),
+            auth: Arc::new(Authenticator::new(store.clone())?),
+        };
         let registry = Registry::start(store.clone());
         let imap_context = Arc::new(ImapContext {
             registry: registry.clone(),
-            auth: auth.clone(),
-            settings: config.settings(Protocol::Imap).clone(),
+            gate: gate.clone(),
+            settings: published.live(Protocol::Imap),
             plaintext_auth: config.plaintext_auth,
+            searches: Default::default(),
         });
-        let on_imap: OnConnection =
-            Arc::new(move |stream, peer| imap::session::start(stream, peer, imap_context.clone()));
+        let on_imap = admitting(
+            &limiter,
+            Protocol::Imap,
+            imap::refusal,
+            move |stream, peer, permit| {
+                imap::session::start(stream, peer, imap_context.clone(), permit)
+            },
+        );
         listen("IMAP", &config.imap_listen, &workers, &on_imap).await?;
         let pop3_context = Arc::new(Pop3Context {
             registry: registry.clone(),
-            auth,
-            settings: config.settings(Protocol::Pop3).clone(),
+            gate,
+            settings: published.live(Protocol::Pop3),
             plaintext_auth: config.plaintext_auth,
         });
-        let on_pop3: OnConnection =
-            Arc::new(move |stream, peer| pop3::session::start(stream, peer, pop3_context.clone()));
+        let on_pop3 = admitting(
+            &limiter,
+            Protocol::Pop3,
+            pop3::refusal,
+            move |stream, peer, permit| {
+                pop3::session::start(stream, peer, pop3_context.clone(), permit)
+            },
+        );
         listen("POP3", &config.pop3_listen, &workers, &on_pop3).await?;
         println!(
             "mailhive: store {} open; admin socket {}",
@@ -74,8 +98,13 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             print_demo_help(config);
         }
         tracing::info!(store = %config.store_path.display(), "serving");
+        let admin_state = Arc::new(admin::server::AdminState {
+            registry: registry.clone(),
+            published,
+            limiter,
+        });
         tokio::select! {
-            () = admin::server::run(admin_listener, registry.clone()) => {}
+            () = admin::server::run(admin_listener, admin_state) => {}
             signal = shutdown_signal() => signal?,
         }
         workers.stop();
@@ -84,6 +113,30 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&socket);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What to do with each connection of `protocol`: ask the Limiter to admit it, then
+/// `start` its session; a refused connection is told `refusal`'s text and closed.
+fn admitting(
+    limiter: &Addr<Limiter>,
+    protocol: Protocol,
+    refusal: fn(ConnectionRefusal) -> &'static str,
+    start: impl Fn(TcpStream, SocketAddr, Permit) + Send + Sync + 'static,
+) -> OnConnection {
+    let limiter = limiter.clone();
+    let start = Arc::new(start);
+    Arc::new(move |stream, peer| {
+        let (limiter, start) = (limiter.clone(), start.clone());
+        actix_rt::spawn(async move {
+            match limiter::admit(&limiter, protocol, peer.ip()).await {
+                Ok(permit) => start(stream, peer, permit),
+                Err(refused) => {
+                    tracing::info!(%peer, ?refused, protocol = protocol.key(), "connection refused");
+                    refuse(stream, refusal(refused)).await;
+                }
+            }
+        });
+    })
 }
 
 /// Binds every address of one protocol, says where it listens, and starts accepting.

@@ -1,8 +1,13 @@
 //! The admin socket's client side: a blocking Unix-socket connection that implements
 //! [`Admin`] by sending one request and reading one response at a time.
 
-use super::wire::{decode, encode, frame_len, Request, Response, WireMessage};
+use super::wire::{
+    change_to_wire, decode, encode, frame_len, settings_from_wire, Request, Response, WireMessage,
+};
 use super::{Admin, AdminError};
+use crate::config::ProtocolSettings;
+use crate::limiter::Counts;
+use crate::settings::Change;
 use mailhive_store::{MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username};
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -47,6 +52,10 @@ impl AdminClient {
 }
 
 fn unexpected(response: Response) -> AdminError {
+    // Settings lists are long; say what kind of answer came, not all of it.
+    if let Response::Settings(entries) = &response {
+        return AdminError::Protocol(format!("unexpected settings list of {}", entries.len()));
+    }
     AdminError::Protocol(format!("unexpected answer {response:?}"))
 }
 
@@ -132,5 +141,49 @@ impl Admin for AdminClient {
             grantee: grantee.to_string(),
             rights: rights.to_string(),
         })
+    }
+
+    fn settings(&self, local: &ProtocolSettings) -> Result<ProtocolSettings, AdminError> {
+        let request = Request::Settings {
+            protocol: local.protocol.key().into(),
+        };
+        self.expect_settings(local, &request)
+    }
+
+    fn change_settings(
+        &self,
+        local: &ProtocolSettings,
+        change: &Change,
+    ) -> Result<ProtocolSettings, AdminError> {
+        let (set, reset) = change_to_wire(change);
+        let request = Request::ChangeSettings {
+            protocol: local.protocol.key().into(),
+            set,
+            reset,
+        };
+        self.expect_settings(local, &request)
+    }
+
+    fn status(&self) -> Result<Counts, AdminError> {
+        match self.call(&Request::Status)? {
+            Response::Status(counts) => Ok(counts),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+impl AdminClient {
+    /// Sends a request answered with the server's settings of `local.protocol`.
+    fn expect_settings(
+        &self,
+        local: &ProtocolSettings,
+        request: &Request,
+    ) -> Result<ProtocolSettings, AdminError> {
+        match self.call(request)? {
+            Response::Settings(entries) => {
+                settings_from_wire(local.protocol, &entries).map_err(AdminError::Protocol)
+            }
+            other => Err(unexpected(other)),
+        }
     }
 }

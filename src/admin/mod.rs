@@ -1,4 +1,5 @@
-//! Administrative operations (accounts, import, sharing) behind one trait, [`Admin`],
+//! Administrative operations (accounts, import, sharing, settings, status) behind one
+//! trait, [`Admin`],
 //! with two ways to reach the store: directly (the store implements it) when no server
 //! runs, or through the running server's local admin socket ([`client::AdminClient`]),
 //! because sled lets one process at a time open a store. [`connect`] picks the right one.
@@ -7,7 +8,9 @@ pub mod client;
 pub mod server;
 mod wire;
 
-use crate::config::Config;
+use crate::config::{Config, ProtocolSettings};
+use crate::limiter::Counts;
+use crate::settings::{self, Change};
 use mailhive_store::{
     MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
 };
@@ -48,6 +51,18 @@ pub trait Admin {
         grantee: &Username,
         rights: Rights,
     ) -> Result<(), AdminError>;
+    /// The settings of `local.protocol`: a running server's own, or else `local` (this
+    /// process's configuration of the protocol) with the persisted values on top.
+    fn settings(&self, local: &ProtocolSettings) -> Result<ProtocolSettings, AdminError>;
+    /// Checks and persists `change`, and returns the settings after it; a running
+    /// server applies it at once.
+    fn change_settings(
+        &self,
+        local: &ProtocolSettings,
+        change: &Change,
+    ) -> Result<ProtocolSettings, AdminError>;
+    /// What the running server's Limiter counts now.
+    fn status(&self) -> Result<Counts, AdminError>;
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
@@ -101,6 +116,24 @@ impl Admin for Store {
             .mailbox(owner, mailbox)?
             .ok_or_else(|| refused(format!("{owner}/{mailbox}"), Refusal::NoSuchMailbox))?;
         Store::set_acl(self, info.id, grantee.as_str(), rights)?.map_err(|r| refused(mailbox, r))
+    }
+
+    fn settings(&self, local: &ProtocolSettings) -> Result<ProtocolSettings, AdminError> {
+        Ok(settings::effective(local, self)?)
+    }
+
+    fn change_settings(
+        &self,
+        local: &ProtocolSettings,
+        change: &Change,
+    ) -> Result<ProtocolSettings, AdminError> {
+        settings::persist(self, local.protocol, change)?
+            .map_err(|refused| AdminError::Refused(refused.0))?;
+        Ok(settings::effective(local, self)?)
+    }
+
+    fn status(&self) -> Result<Counts, AdminError> {
+        Err(AdminError::Refused("no server is running".into()))
     }
 }
 

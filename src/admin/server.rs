@@ -1,10 +1,18 @@
 //! The admin socket's server side, run by `mailhive serve`: a Unix socket in the data
 //! directory (mode 0600: only the server's own user may administer it). Each request is
-//! carried out on a blocking thread against the server's store, through [`Admin`].
+//! carried out on a blocking thread against the server's store, through [`Admin`];
+//! settings changes are published to the running sessions at once, and `status` asks
+//! the Limiter.
 
-use super::wire::{decode, encode, frame_len, Request, Response, WireMessage};
+use super::wire::{
+    change_from_wire, decode, encode, frame_len, protocol, settings_to_wire, Request, Response,
+    WireMessage,
+};
 use super::{Admin, AdminError};
+use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
+use crate::settings::Published;
+use actix::Addr;
 use mailhive_store::{
     Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username,
 };
@@ -31,19 +39,28 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
     Ok(listener)
 }
 
+/// What the admin socket works on.
+#[derive(Debug)]
+pub struct AdminState {
+    pub registry: Arc<Registry>,
+    /// The settings the sessions read, changed by `settings set` and `reset`.
+    pub published: Arc<Published>,
+    pub limiter: Addr<Limiter>,
+}
+
 /// Serves admin connections until the task is dropped.
-pub async fn run(listener: UnixListener, registry: Arc<Registry>) {
+pub async fn run(listener: UnixListener, state: Arc<AdminState>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                actix_rt::spawn(serve_connection(stream, registry.clone()));
+                actix_rt::spawn(serve_connection(stream, state.clone()));
             }
             Err(e) => tracing::warn!(error = %e, "admin socket accept failed"),
         }
     }
 }
 
-async fn serve_connection(mut stream: UnixStream, registry: Arc<Registry>) {
+async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
     loop {
         let mut header = [0u8; 4];
         if stream.read_exact(&mut header).await.is_err() {
@@ -56,10 +73,18 @@ async fn serve_connection(mut stream: UnixStream, registry: Arc<Registry>) {
                 return;
             }
         };
-        let registry = registry.clone();
-        let response = actix_rt::task::spawn_blocking(move || execute(&registry, request))
-            .await
-            .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")));
+        let response = match request {
+            Request::Status => match state.limiter.send(Snapshot).await {
+                Ok(counts) => Response::Status(counts),
+                Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
+            },
+            request => {
+                let state = state.clone();
+                actix_rt::task::spawn_blocking(move || execute(&state, request))
+                    .await
+                    .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")))
+            }
+        };
         let written = match encode(&response) {
             Ok(frame) => stream.write_all(&frame).await,
             Err(e) => Err(e),
@@ -104,7 +129,8 @@ fn new_message(m: &WireMessage) -> Result<NewMessage<'_>, AdminError> {
 
 /// Carries out one request on the store; appended messages are announced to the
 /// sessions watching their mailbox.
-fn execute(registry: &Registry, request: Request) -> Response {
+fn execute(state: &AdminState, request: Request) -> Response {
+    let registry = &state.registry;
     let store = registry.store().as_ref();
     let result = match request {
         Request::AddUser {
@@ -164,6 +190,25 @@ fn execute(registry: &Registry, request: Request) -> Response {
             )
         })()
         .map(|()| Response::Done),
+        Request::Settings { protocol: name } => protocol(&name)
+            .map_err(AdminError::Refused)
+            .map(|p| Response::Settings(settings_to_wire(&state.published.current(p)))),
+        Request::ChangeSettings {
+            protocol: name,
+            set,
+            reset,
+        } => (|| {
+            let protocol = protocol(&name).map_err(AdminError::Refused)?;
+            let change = change_from_wire(&set, &reset).map_err(AdminError::Refused)?;
+            let changed = state
+                .published
+                .change(store, protocol, &change)?
+                .map_err(|refused| AdminError::Refused(refused.0))?;
+            Ok(Response::Settings(settings_to_wire(&changed)))
+        })(),
+        Request::Status => Err(AdminError::Protocol(
+            "status is answered by the Limiter".into(),
+        )),
     };
     match result {
         Ok(response) => response,

@@ -1,6 +1,9 @@
 //! The admin socket's wire format: each frame is a 4-byte big-endian length and a
 //! postcard-encoded [`Request`] or [`Response`]. Frames are bounded by [`MAX_FRAME`].
 
+use crate::config::{Protocol, ProtocolSettings, Setting, Source};
+use crate::limiter::Counts;
+use crate::settings::Change;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::io;
@@ -46,6 +49,17 @@ pub enum Request {
         grantee: String,
         rights: String,
     },
+    /// The running server's settings of a protocol.
+    Settings {
+        protocol: String,
+    },
+    /// Persist `set` (config keys and values) or forget `reset` (config keys).
+    ChangeSettings {
+        protocol: String,
+        set: Vec<(String, u64)>,
+        reset: Vec<String>,
+    },
+    Status,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,10 +68,74 @@ pub enum Response {
     Users(Vec<String>),
     Mailbox(u64),
     Appended(u64),
+    /// Every setting of a protocol: config key, value, source name.
+    Settings(Vec<(String, u64, String)>),
+    Status(Counts),
     /// Declined; the text is shown to the administrator.
     Refused(String),
     /// The server failed; the text is shown to the administrator.
     Failed(String),
+}
+
+/// A protocol named on the wire.
+pub fn protocol(key: &str) -> Result<Protocol, String> {
+    Protocol::from_key(key).ok_or_else(|| format!("{key:?} is not a protocol"))
+}
+
+/// Settings as [`Response::Settings`] carries them.
+pub fn settings_to_wire(settings: &ProtocolSettings) -> Vec<(String, u64, String)> {
+    settings
+        .entries()
+        .map(|(setting, value, source)| (setting.key().to_owned(), value, source.name().into()))
+        .collect()
+}
+
+pub fn settings_from_wire(
+    protocol: Protocol,
+    entries: &[(String, u64, String)],
+) -> Result<ProtocolSettings, String> {
+    let mut settings = ProtocolSettings::defaults(protocol);
+    for (key, value, source) in entries {
+        let setting = Setting::find(key).ok_or_else(|| format!("unknown setting {key}"))?;
+        let source = Source::from_name(source).ok_or_else(|| format!("unknown source {source}"))?;
+        settings.put(setting, *value, source);
+    }
+    Ok(settings)
+}
+
+/// A change as [`Request::ChangeSettings`] carries it: values to set, keys to reset.
+pub fn change_to_wire(change: &Change) -> (Vec<(String, u64)>, Vec<String>) {
+    match change {
+        Change::Set(values) => (
+            values
+                .iter()
+                .map(|&(setting, value)| (setting.key().to_owned(), value))
+                .collect(),
+            Vec::new(),
+        ),
+        Change::Reset(settings) => (
+            Vec::new(),
+            settings.iter().map(|s| s.key().to_owned()).collect(),
+        ),
+    }
+}
+
+pub fn change_from_wire(set: &[(String, u64)], reset: &[String]) -> Result<Change, String> {
+    let find = |key: &str| Setting::find(key).ok_or_else(|| format!("unknown setting {key}"));
+    if reset.is_empty() {
+        let values = set
+            .iter()
+            .map(|(key, value)| Ok((find(key)?, *value)))
+            .collect::<Result<_, String>>()?;
+        Ok(Change::Set(values))
+    } else {
+        Ok(Change::Reset(
+            reset
+                .iter()
+                .map(|key| find(key))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
 }
 
 pub fn encode<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {

@@ -1,4 +1,4 @@
-//! FETCH, streamed with bounded memory: the blocking pool renders a batch of messages
+//! FETCH (run holding a FETCH slot, see [`super::slots`]), streamed with bounded memory: the blocking pool renders a batch of messages
 //! at a time (at most [`BATCH_BYTES`] of answer, or one message's start), and a body
 //! section larger than [`INLINE_SECTION`] is sent piece by piece from the store, each
 //! piece awaited through the bounded writer. A FETCH 1:* over 100,000 messages holds a
@@ -22,6 +22,7 @@ use mailhive_store::{
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Answer bytes rendered per trip to the blocking pool.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -152,25 +153,40 @@ impl ImapSession {
                 targets,
             });
             let out = act.outgoing();
+            let gone = act.gone.clone();
             Box::pin(
-                stream_answer(job, out).into_actor(act).then(
-                    move |result, act, ctx| match result {
+                stream_answer(job, out, gone)
+                    .into_actor(act)
+                    .then(move |result, act, ctx| match result {
                         Ok(()) => act.ok(&tag, "FETCH completed"),
                         Err(e) => {
                             tracing::warn!(error = %e, "fetch answer broken off; closing");
                             ctx.stop();
                             Box::pin(actix::fut::ready(())) as Work
                         }
-                    },
-                ),
+                    }),
             ) as Work
         }))
     }
 }
 
-async fn stream_answer(job: Arc<Job>, out: Outgoing) -> Result<(), Broken> {
+/// Sends the answer batch by batch; stops when the client has gone.
+async fn stream_answer(
+    job: Arc<Job>,
+    out: Outgoing,
+    gone: CancellationToken,
+) -> Result<(), Broken> {
+    if let Some(delay) = crate::testing::work_delay() {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = gone.cancelled() => return Err(Broken::Disconnected),
+        }
+    }
     let mut next = 0;
     while next < job.targets.len() {
+        if gone.is_cancelled() {
+            return Err(Broken::Disconnected);
+        }
         let batch_job = job.clone();
         let (pieces, after) = blocking(move || render_batch(&batch_job, next)).await?;
         for piece in pieces {

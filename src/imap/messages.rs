@@ -286,7 +286,7 @@ impl ImapSession {
         };
         let verb = if remove_source { "MOVE" } else { "COPY" };
         let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
-        let keep_metadata = self.context.settings.enabled(Setting::CopyKeepsMetadata);
+        let keep_metadata = self.enabled(Setting::CopyKeepsMetadata);
         let store = self.store().clone();
         let user = self.user();
         let registry = self.context.registry.clone();

@@ -8,7 +8,8 @@
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE.
-//! - [`search`]: the SEARCH command.
+//! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
+//! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod fetch;
 pub mod mailboxes;
@@ -16,19 +17,37 @@ pub mod messages;
 pub mod search;
 pub mod section;
 pub mod session;
+pub mod shared_search;
+mod slots;
 pub mod structure;
 pub mod view;
 
-use crate::auth::Authenticator;
-use crate::config::{PlaintextAuth, ProtocolSettings};
+use crate::config::PlaintextAuth;
+use crate::limiter::ConnectionRefusal;
+use crate::login::Gate;
 use crate::mailbox::Registry;
+use crate::settings::Live;
+use shared_search::SharedSearches;
 use std::sync::Arc;
 
 /// What every IMAP session shares.
 #[derive(Debug)]
 pub struct ImapContext {
     pub registry: Arc<Registry>,
-    pub auth: Arc<Authenticator>,
-    pub settings: ProtocolSettings,
+    /// Logins, and the Limiter behind them.
+    pub gate: Gate,
+    /// The IMAP settings, as they are now.
+    pub settings: Live,
     pub plaintext_auth: PlaintextAuth,
+    pub searches: Arc<SharedSearches>,
+}
+
+/// What a refused connection is told before it is closed (SPEC §4).
+pub fn refusal(refusal: ConnectionRefusal) -> &'static str {
+    match refusal {
+        ConnectionRefusal::Server => "* BYE [UNAVAILABLE] Too many connections to this server\r\n",
+        ConnectionRefusal::Address => {
+            "* BYE [UNAVAILABLE] Too many connections from this address!\r\n"
+        }
+    }
 }

@@ -1,17 +1,22 @@
-//! SEARCH (RFC 3501 §6.4.4) over the selected mailbox, on the blocking pool. Each
+//! SEARCH (RFC 3501 §6.4.4) over the selected mailbox, on the blocking pool, holding a
+//! SEARCH slot of the Limiter; identical searches share one execution
+//! ([`super::shared_search`]), which stops when no client waits for it any more. Each
 //! message is loaded only as far as the keys need: flags and numbers come from the
 //! view, dates and sizes from the message record, header keys from the stored summary
 //! (decoded header values), BODY and TEXT from the decoded text parts. String matching
 //! is a case-insensitive substring test, as the RFC asks.
 
 use super::session::{ImapSession, Work};
-use crate::mailbox::blocking;
+use super::shared_search::{Found, Interest, SearchFailed, SearchId};
+use super::slots::busy_text;
+use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags,
 };
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// One message being tested, with what has been loaded of it so far.
 struct Candidate<'a> {
@@ -173,6 +178,66 @@ fn sent_day(header: &str) -> Option<Date> {
     to_date(parsed.date_naive())
 }
 
+/// How a search for one session ended.
+enum Ended {
+    Found(Found),
+    /// No SEARCH slot came free in time.
+    Busy,
+    /// The client went away.
+    Gone,
+    Failed(SearchFailed),
+}
+
+/// Waits for a shared search's outcome, unless the client goes first.
+async fn outcome(interest: Interest, gone: &CancellationToken) -> Ended {
+    tokio::select! {
+        outcome = interest.outcome() => match outcome {
+            Ok(found) => Ended::Found(found),
+            Err(failed) => Ended::Failed(failed),
+        },
+        () = gone.cancelled() => Ended::Gone,
+    }
+}
+
+/// Tests every message of `messages` (sequence number, UID, flags) against `key`,
+/// stopping early when `cancel` is cancelled.
+fn run(
+    store: &Store,
+    mailbox: MailboxId,
+    key: &SearchKey,
+    messages: &[(u32, u32, Flags)],
+    cancel: &CancellationToken,
+) -> Result<Found, SearchFailed> {
+    crate::testing::delay_blocking(|| cancel.is_cancelled());
+    let bounds = Bounds {
+        last_seq: messages.len() as u32,
+        last_uid: messages.last().map_or(0, |m| m.1),
+    };
+    let mut found = Vec::new();
+    for (seq, uid, flags) in messages {
+        if cancel.is_cancelled() {
+            return Err(SearchFailed::Cancelled);
+        }
+        let mut candidate = Candidate {
+            store,
+            mailbox,
+            seq: *seq,
+            uid: *uid,
+            flags,
+            record: None,
+            summary: None,
+            text: None,
+        };
+        let matched = candidate
+            .matches(key, &bounds)
+            .map_err(|e| SearchFailed::Store(e.to_string()))?;
+        if matched {
+            found.push((*seq, *uid));
+        }
+    }
+    Ok(Arc::new(found))
+}
+
 impl ImapSession {
     pub(super) fn search(
         &mut self,
@@ -191,50 +256,61 @@ impl ImapSession {
         let Some(view) = &self.selected else {
             return self.bad(&tag, "No mailbox selected");
         };
-        let mailbox = view.id();
+        let key = SearchKey::And(criteria);
+        let id = SearchId {
+            user: self.user(),
+            mailbox: view.id(),
+            criteria: format!("{key:?}"),
+            view: view.fingerprint(),
+        };
         let messages: Vec<(u32, u32, Flags)> = (1..=view.exists())
             .filter_map(|seq| Some((seq, view.uid(seq)?, view.flags(seq)?.clone())))
             .collect();
         let store: Arc<Store> = self.store().clone();
-        let key = SearchKey::And(criteria);
-        let run = move || {
-            let bounds = Bounds {
-                last_seq: messages.len() as u32,
-                last_uid: messages.last().map_or(0, |m| m.1),
-            };
-            let mut found = Vec::new();
-            for (seq, message_uid, flags) in &messages {
-                let mut candidate = Candidate {
-                    store: &store,
-                    mailbox,
-                    seq: *seq,
-                    uid: *message_uid,
-                    flags,
-                    record: None,
-                    summary: None,
-                    text: None,
-                };
-                if candidate.matches(&key, &bounds)? {
-                    found.push(if uid { *message_uid } else { *seq });
-                }
+        let searches = self.context.searches.clone();
+        let gone = self.gone.clone();
+        let slot = self.wait_for_slot(SlotKind::Search);
+        let find = async move {
+            // A search that runs already needs no slot of its own.
+            if let Some(interest) = searches.join(&id) {
+                return outcome(interest, &gone).await;
             }
-            Ok(found)
+            let permit = match slot.await {
+                Ok(permit) => permit,
+                Err(NoSlot::Busy) => return Ended::Busy,
+                Err(NoSlot::Gone) => return Ended::Gone,
+            };
+            let mailbox = id.mailbox;
+            let (interest, runner) = searches.join_or_begin(id);
+            if let Some(runner) = runner {
+                // The work holds the slot: it is given back when the work stops, not
+                // when a waiting client leaves.
+                actix_rt::task::spawn_blocking(move || {
+                    let _slot = permit;
+                    let found = run(&store, mailbox, &key, &messages, &runner.cancel);
+                    runner.finish(found);
+                });
+            }
+            outcome(interest, &gone).await
         };
         Box::pin(
-            blocking(run)
-                .into_actor(self)
-                .then(move |result, act, _| match result {
-                    Ok(found) => {
+            find.into_actor(self)
+                .then(move |ended, act, ctx| match ended {
+                    Ended::Found(found) => {
                         let mut line = String::from("* SEARCH");
-                        for n in found {
+                        for &(seq, message_uid) in found.iter() {
                             line.push(' ');
-                            line.push_str(&n.to_string());
+                            line.push_str(&(if uid { message_uid } else { seq }).to_string());
                         }
                         line.push_str("\r\n");
-                        let out = line.into_bytes();
-                        act.ok_with(out, &tag, "SEARCH completed")
+                        act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
                     }
-                    Err(e) => act.failed(&tag, &e),
+                    Ended::Busy => act.no(&tag, Some("LIMIT"), busy_text(SlotKind::Search)),
+                    Ended::Failed(SearchFailed::Store(e)) => act.failed(&tag, &e),
+                    Ended::Gone | Ended::Failed(SearchFailed::Cancelled) => {
+                        ctx.stop();
+                        Box::pin(actix::fut::ready(())) as Work
+                    }
                 }),
         )
     }

@@ -10,9 +10,14 @@
 use super::view::View;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
-use crate::config::Setting;
+use crate::config::{Protocol, Setting};
+use crate::limiter::Permit;
+use crate::limiter::SlotKind;
+use crate::login::{LoggedIn, NotLoggedIn};
 use crate::mailbox::Changes;
+use crate::net::reader::spawn_reader;
 use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
+use crate::settings::Live;
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
 use mailhive_protocol::imap::command::{Command, Request};
@@ -20,20 +25,23 @@ use mailhive_protocol::imap::framer::{CommandFramer, Frame};
 use mailhive_protocol::imap::parser;
 use mailhive_protocol::imap::response::{status, Status};
 use mailhive_protocol::sasl;
-use mailhive_store::{Refusal, StoreError, Username};
+use mailhive_store::{Refusal, Username};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_util::codec::{Decoder, FramedRead};
+use tokio_util::sync::CancellationToken;
 
 /// Numbers sessions for the Mailbox actors' watcher lists.
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// Starts a session for a new connection (on the worker arbiter that accepted it).
-pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>) {
-    let setting = |s: Setting| context.settings.get(s).unwrap_or(0);
+/// Starts a session for a new connection (on the worker arbiter that accepted it), which
+/// the Limiter admitted with `connection`.
+pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>, connection: Permit) {
+    let settings = context.settings.borrow().clone();
+    let setting = |s: Setting| settings.get(s).unwrap_or(0);
     // Keepalive probes find peers that vanished (a phone that lost its network) even
     // when the session is quietly in IDLE.
     let keepalive = socket2::TcpKeepalive::new()
@@ -45,18 +53,19 @@ pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>) {
     let (read, write) = stream.into_split();
     let stall = Duration::from_secs(setting(Setting::AuthenticatedConnectionTimeout));
     let out = spawn_writer(write, stall);
-    let framer = CommandFramer::new(
-        setting(Setting::MaxCommandSize) as usize,
-        setting(Setting::MaxMessageSize) as usize,
-    );
+    let incoming = spawn_reader(read);
+    let gone = incoming.gone();
+    let codec = FramerCodec::new(context.settings.clone());
     ImapSession::create(move |ctx: &mut Context<ImapSession>| {
-        ctx.add_stream(FramedRead::new(read, FramerCodec(framer)));
+        ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
         ImapSession {
             context,
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             peer,
             out,
-            user: None,
+            gone,
+            _connection: connection,
+            login: None,
             selected: None,
             mode: Mode::Commands,
             failures: 0,
@@ -66,15 +75,44 @@ pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>) {
     });
 }
 
-/// The framer as a tokio-util decoder.
-struct FramerCodec(CommandFramer);
+/// The framer as a tokio-util decoder, with the limits of the current settings.
+struct FramerCodec {
+    framer: CommandFramer,
+    settings: Live,
+}
+
+/// MaxCommandSize and MaxMessageSize.
+fn limits(settings: &Live) -> (usize, usize) {
+    let settings = settings.borrow();
+    let limit = |s| settings.get(s).unwrap_or(0) as usize;
+    (
+        limit(Setting::MaxCommandSize),
+        limit(Setting::MaxMessageSize),
+    )
+}
+
+impl FramerCodec {
+    fn new(mut settings: Live) -> Self {
+        settings.mark_unchanged();
+        let (line, literal) = limits(&settings);
+        FramerCodec {
+            framer: CommandFramer::new(line, literal),
+            settings,
+        }
+    }
+}
 
 impl Decoder for FramerCodec {
     type Item = Frame;
     type Error = std::io::Error;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
-        Ok(self.0.next_frame(buf))
+        if self.settings.has_changed().unwrap_or(false) {
+            self.settings.mark_unchanged();
+            let (line, literal) = limits(&self.settings);
+            self.framer.set_limits(line, literal);
+        }
+        Ok(self.framer.next_frame(buf))
     }
 }
 
@@ -85,7 +123,12 @@ pub struct ImapSession {
     pub(super) id: u64,
     peer: SocketAddr,
     out: Outgoing,
-    pub(super) user: Option<Username>,
+    /// Cancelled when the client has gone: queued and running work stops.
+    pub(super) gone: CancellationToken,
+    /// This connection's place under MaxConnections and MaxConnectionsFromSingleIP.
+    _connection: Permit,
+    /// The logged-in user, and the login's place under MaxConnectionsPerUser.
+    login: Option<(Username, Permit)>,
     pub(super) selected: Option<View>,
     mode: Mode,
     /// Failed logins on this connection (MaxFailedLogins).
@@ -188,13 +231,18 @@ impl Handler<Changes> for ImapSession {
 
 impl ImapSession {
     pub(super) fn setting(&self, setting: Setting) -> u64 {
-        self.context.settings.get(setting).unwrap_or(0)
+        self.context.settings.borrow().get(setting).unwrap_or(0)
+    }
+
+    pub(super) fn enabled(&self, setting: Setting) -> bool {
+        self.context.settings.borrow().enabled(setting)
     }
 
     /// The logged-in user. Commands past dispatch's login check run only with one.
     pub(super) fn user(&self) -> Username {
-        self.user
-            .clone()
+        self.login
+            .as_ref()
+            .map(|(user, _)| user.clone())
             .expect("commands that need a login run only after one")
     }
 
@@ -208,7 +256,7 @@ impl ImapSession {
 
     pub(super) fn capabilities(&self) -> String {
         let mut caps = vec!["IMAP4rev1", "SASL-IR", "LITERAL+", "ENABLE", "ID"];
-        if self.context.settings.enabled(Setting::IdleEnabled) {
+        if self.enabled(Setting::IdleEnabled) {
             caps.push("IDLE");
         }
         caps.extend([
@@ -225,7 +273,7 @@ impl ImapSession {
             "APPENDLIMIT={}",
             self.setting(Setting::MaxMessageSize)
         ));
-        if self.user.is_none() {
+        if self.login.is_none() {
             if self.plaintext_allowed() {
                 caps.push("AUTH=PLAIN".into());
             } else {
@@ -247,7 +295,7 @@ impl ImapSession {
             }));
             return;
         }
-        let timeout = if self.user.is_some() {
+        let timeout = if self.login.is_some() {
             self.setting(Setting::AuthenticatedConnectionTimeout)
         } else {
             self.setting(Setting::PreAuthenticatedConnectionTimeout)
@@ -378,6 +426,9 @@ impl ImapSession {
                 self.mode = Mode::Closing;
                 Box::pin(actix::fut::ready(()))
             }
+            Mode::Commands if crate::testing::panic_command() && is_xpanic(&input) => {
+                panic!("XPANIC: a handler panic injected by a test")
+            }
             Mode::Commands => match parser::parse(&input) {
                 Ok(request) => self.dispatch(request, ctx),
                 Err(e) => {
@@ -393,7 +444,7 @@ impl ImapSession {
         let Request { tag, command } = request;
         tracing::debug!(%tag, ?command);
         self.sequence_command = command.uses_sequence_numbers();
-        let authenticated = self.user.is_some();
+        let authenticated = self.login.is_some();
         let selected = self.selected.is_some();
         match command {
             Command::Capability => {
@@ -449,7 +500,7 @@ impl ImapSession {
                 self.ok_with(out, &tag, "ENABLE completed")
             }
             Command::Idle => {
-                if !self.context.settings.enabled(Setting::IdleEnabled) {
+                if !self.enabled(Setting::IdleEnabled) {
                     return self.bad(&tag, "IDLE is not enabled on this server");
                 }
                 self.sequence_command = false;
@@ -512,7 +563,11 @@ impl ImapSession {
                 charset,
                 criteria,
             } => self.search(tag, uid, charset, criteria),
-            Command::Fetch { uid, set, items } => self.fetch(tag, uid, set, items),
+            Command::Fetch { uid, set, items } => {
+                self.with_slot(SlotKind::Fetch, tag, move |act, tag| {
+                    act.fetch(tag, uid, set, items)
+                })
+            }
             Command::Store {
                 uid,
                 set,
@@ -543,45 +598,41 @@ impl ImapSession {
     }
 
     fn login(&mut self, tag: String, name: String, password: String) -> Work {
-        let auth = self.context.auth.clone();
+        let gate = self.context.gate.clone();
+        let ip = self.peer.ip();
         Box::pin(
-            async move { auth.verify(&name, password).await }
+            async move { gate.log_in(Protocol::Imap, ip, name, password).await }
                 .into_actor(self)
-                .then(move |result, act, ctx| act.after_login(&tag, result, ctx)),
+                .then(move |outcome, act, ctx| act.after_login(&tag, outcome, ctx)),
         )
     }
 
     fn after_login(
         &mut self,
         tag: &str,
-        result: Result<Option<Username>, StoreError>,
+        outcome: Result<LoggedIn, NotLoggedIn>,
         ctx: &mut Context<Self>,
     ) -> Work {
-        match result {
-            Ok(Some(user)) => {
+        match outcome {
+            Ok((user, permit)) => {
                 tracing::info!(%user, peer = %self.peer, "imap login");
-                self.user = Some(user);
+                self.login = Some((user, permit));
                 self.restart_timer(ctx);
                 let text = format!("[CAPABILITY {}] Logged in", self.capabilities());
                 self.ok(tag, &text)
             }
-            Ok(None) => {
-                self.failures += 1;
-                tracing::info!(peer = %self.peer, failures = self.failures, "imap login failed");
-                let mut out = status(
-                    Some(tag),
-                    Status::No,
-                    Some("AUTHENTICATIONFAILED"),
-                    "Authentication failed",
-                );
-                if self.failures >= self.setting(Setting::MaxFailedLogins) {
-                    out.extend_from_slice(b"* BYE Too many failed login attempts\r\n");
-                    self.close(out)
-                } else {
-                    self.send(out)
-                }
+            Err(NotLoggedIn::TooManyLogins) => {
+                self.no(tag, Some("LIMIT"), "Too many logins for this user")
             }
-            Err(e) => {
+            Err(NotLoggedIn::Failed) => {
+                self.failed_login(tag, "AUTHENTICATIONFAILED", "Authentication failed")
+            }
+            Err(NotLoggedIn::CoolingDown) => self.failed_login(
+                tag,
+                "UNAVAILABLE",
+                "Too many failed logins; try again later",
+            ),
+            Err(NotLoggedIn::Unavailable(e)) => {
                 tracing::error!(error = %e, "imap login failed on the store");
                 self.no(
                     tag,
@@ -591,6 +642,27 @@ impl ImapSession {
             }
         }
     }
+
+    /// Answers a failed login; the MaxFailedLogins-th closes the connection.
+    fn failed_login(&mut self, tag: &str, code: &str, text: &str) -> Work {
+        self.failures += 1;
+        tracing::info!(peer = %self.peer, failures = self.failures, "imap login failed");
+        let mut out = status(Some(tag), Status::No, Some(code), text);
+        if self.failures >= self.setting(Setting::MaxFailedLogins) {
+            out.extend_from_slice(b"* BYE Too many failed login attempts\r\n");
+            self.close(out)
+        } else {
+            self.send(out)
+        }
+    }
+}
+
+/// `TAG XPANIC`, the command the panic test hook answers (see [`crate::testing`]).
+fn is_xpanic(input: &[u8]) -> bool {
+    let mut words = input.trim_ascii().split(|&b| b == b' ');
+    words
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"XPANIC"))
 }
 
 /// Sends `bytes` in frames of at most [`MAX_FRAME`]; false if the connection is gone.

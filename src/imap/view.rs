@@ -47,6 +47,16 @@ impl View {
         self.info.id
     }
 
+    /// A fingerprint of what this view holds (its messages and their flag versions):
+    /// two views with the same one answer a SEARCH alike.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.uids.hash(&mut hasher);
+        self.modseqs.hash(&mut hasher);
+        hasher.finish()
+    }
+
     pub fn exists(&self) -> u32 {
         self.uids.len() as u32
     }

@@ -40,6 +40,24 @@ impl Workers {
     }
 }
 
+/// How long a refused client gets to read why.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Tells a refused client `text`, then closes the connection.
+pub async fn refuse(mut stream: tokio::net::TcpStream, text: &str) {
+    use tokio::io::AsyncWriteExt;
+    let said = async {
+        stream.write_all(text.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    if let Err(e) = tokio::time::timeout(REFUSAL_TIMEOUT, said)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+    {
+        tracing::debug!(error = %e, "could not tell a refused client why");
+    }
+}
+
 /// What to do with a new connection, on the worker arbiter that takes it.
 pub type OnConnection = Arc<dyn Fn(tokio::net::TcpStream, SocketAddr) + Send + Sync>;
 

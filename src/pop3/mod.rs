@@ -4,9 +4,11 @@
 pub mod maildrop;
 pub mod session;
 
-use crate::auth::Authenticator;
-use crate::config::{PlaintextAuth, ProtocolSettings};
+use crate::config::PlaintextAuth;
+use crate::limiter::ConnectionRefusal;
+use crate::login::Gate;
 use crate::mailbox::Registry;
+use crate::settings::Live;
 use std::sync::Arc;
 
 /// What every POP3 session shares.
@@ -14,7 +16,17 @@ use std::sync::Arc;
 pub struct Pop3Context {
     /// The store, reached through the Mailbox actors for changes.
     pub registry: Arc<Registry>,
-    pub auth: Arc<Authenticator>,
-    pub settings: ProtocolSettings,
+    /// Logins, and the Limiter behind them.
+    pub gate: Gate,
+    /// The POP3 settings, as they are now.
+    pub settings: Live,
     pub plaintext_auth: PlaintextAuth,
+}
+
+/// What a refused connection is told before it is closed (SPEC §4).
+pub fn refusal(refusal: ConnectionRefusal) -> &'static str {
+    match refusal {
+        ConnectionRefusal::Server => "-ERR [SYS/TEMP] Too many connections to this server\r\n",
+        ConnectionRefusal::Address => "-ERR [SYS/TEMP] Too many connections from this address!\r\n",
+    }
 }

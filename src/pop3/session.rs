@@ -10,9 +10,12 @@
 use super::maildrop::{Maildrop, MessageRef, Unusable};
 use super::Pop3Context;
 use crate::auth::plaintext_allowed;
-use crate::config::Setting;
+use crate::config::{Protocol, Setting};
+use crate::limiter::Permit;
+use crate::login::NotLoggedIn;
 use crate::mailbox::{Change, MailboxError};
 use crate::net::codec::LineCodec;
+use crate::net::reader::spawn_reader;
 use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
 use actix::prelude::*;
 use bytes::Bytes;
@@ -32,19 +35,25 @@ use tokio_util::codec::FramedRead;
 /// dot-stuffing) a piece at most doubles, staying within the writer's frame size.
 const PIECE: u32 = (MAX_FRAME / 2) as u32;
 
-/// Starts a session for a new connection (on the worker arbiter that accepted it).
-pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<Pop3Context>) {
+/// Starts a session for a new connection (on the worker arbiter that accepted it), which
+/// the Limiter admitted with `connection`.
+pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<Pop3Context>, connection: Permit) {
     let (read, write) = stream.into_split();
-    let setting = |s: Setting| context.settings.get(s).unwrap_or(0);
-    let stall = Duration::from_secs(setting(Setting::AuthenticatedConnectionTimeout));
+    let stall = context
+        .settings
+        .borrow()
+        .duration(Setting::AuthenticatedConnectionTimeout)
+        .unwrap_or_default();
     let out = spawn_writer(write, stall);
-    let max_line = setting(Setting::MaxCommandSize) as usize;
+    let incoming = spawn_reader(read);
+    let codec = LineCodec::new(context.settings.clone());
     Pop3Session::create(move |ctx| {
-        ctx.add_stream(FramedRead::new(read, LineCodec::new(max_line)));
+        ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
         Pop3Session {
             context,
             peer,
             out,
+            _connection: connection,
             state: State::Authorization { user: None },
             failures: 0,
             idle: None,
@@ -59,6 +68,8 @@ pub struct Pop3Session {
     peer: SocketAddr,
     /// Output, through the writer task that owns the socket's write half.
     out: Outgoing,
+    /// This connection's place under MaxConnections and MaxConnectionsFromSingleIP.
+    _connection: Permit,
     state: State,
     /// Failed logins on this connection (MaxFailedLogins).
     failures: u64,
@@ -69,17 +80,26 @@ pub struct Pop3Session {
 #[derive(Debug)]
 enum State {
     /// Before login; `user` is the name given by USER.
-    Authorization {
-        user: Option<String>,
-    },
+    Authorization { user: Option<String> },
     /// `AUTH PLAIN` was answered with `+ `: the next line is the client's response.
     SaslPlain,
     Transaction {
         user: Username,
         maildrop: Maildrop,
+        /// This login's place under MaxConnectionsPerUser.
+        login: Permit,
     },
     /// QUIT was answered, or the connection is going: input is ignored.
     Closing,
+}
+
+/// Where a login attempt got to.
+enum Entry {
+    /// Logged in, with the maildrop as it is now.
+    In(Username, Maildrop, Permit),
+    /// Logged in, but the account has no INBOX.
+    NoInbox,
+    NotIn(NotLoggedIn),
 }
 
 /// What a command line leads to, decided before anything is awaited.
@@ -138,7 +158,7 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
 
 impl Pop3Session {
     fn setting(&self, setting: Setting) -> u64 {
-        self.context.settings.get(setting).unwrap_or(0)
+        self.context.settings.borrow().get(setting).unwrap_or(0)
     }
 
     fn plaintext_allowed(&self) -> bool {
@@ -278,56 +298,73 @@ impl Pop3Session {
     }
 
     fn login(&mut self, name: String, password: String) -> Work {
-        let auth = self.context.auth.clone();
+        let gate = self.context.gate.clone();
         let store = self.context.registry.store().clone();
+        let ip = self.peer.ip();
         let attempt = async move {
-            let Some(user) = auth.verify(&name, password).await? else {
-                return Ok(None);
+            let (user, permit) = match gate.log_in(Protocol::Pop3, ip, name, password).await {
+                Ok(logged_in) => logged_in,
+                Err(why) => return Entry::NotIn(why),
             };
-            actix_rt::task::spawn_blocking(move || {
-                Maildrop::load(&store, &user).map(|m| Some((user, m)))
-            })
-            .await
-            .map_err(|e| StoreError::Encode(format!("maildrop load did not finish: {e}")))?
+            let lookup = user.clone();
+            let loaded = actix_rt::task::spawn_blocking(move || Maildrop::load(&store, &lookup))
+                .await
+                .map_err(|e| StoreError::Encode(format!("maildrop load did not finish: {e}")));
+            match loaded.and_then(|loaded| loaded) {
+                Ok(Some(maildrop)) => Entry::In(user, maildrop, permit),
+                Ok(None) => Entry::NoInbox,
+                Err(e) => Entry::NotIn(NotLoggedIn::Unavailable(e)),
+            }
         };
         Box::pin(
             attempt
                 .into_actor(self)
-                .then(|result, act, _| act.after_login(result)),
+                .then(|entry, act, _| act.after_login(entry)),
         )
     }
 
-    fn after_login(
-        &mut self,
-        result: Result<Option<(Username, Option<Maildrop>)>, StoreError>,
-    ) -> Work {
-        match result {
-            Ok(Some((user, Some(maildrop)))) => {
+    fn after_login(&mut self, entry: Entry) -> Work {
+        match entry {
+            Entry::In(user, maildrop, login) => {
                 let (count, octets) = maildrop.stat();
                 tracing::info!(%user, peer = %self.peer, "pop3 login");
                 let text = format!("{user}'s maildrop has {count} messages ({octets} octets)");
-                self.state = State::Transaction { user, maildrop };
+                self.state = State::Transaction {
+                    user,
+                    maildrop,
+                    login,
+                };
                 self.reply(ok(&text))
             }
-            Ok(Some((_, None))) => {
-                self.reply(err(Some(Code::SysPerm), "this account has no INBOX"))
+            Entry::NoInbox => self.reply(err(Some(Code::SysPerm), "this account has no INBOX")),
+            Entry::NotIn(NotLoggedIn::TooManyLogins) => {
+                self.reply(err(Some(Code::InUse), "Too many logins for this user"))
             }
-            Ok(None) => {
-                self.failures += 1;
-                tracing::info!(peer = %self.peer, failures = self.failures, "pop3 login failed");
-                if self.failures >= self.setting(Setting::MaxFailedLogins) {
-                    self.reply_and_close(err(Some(Code::Auth), "Too many failed login attempts"))
-                } else {
-                    self.reply(err(Some(Code::Auth), "Authentication failed"))
-                }
+            Entry::NotIn(NotLoggedIn::Failed) => {
+                self.failed_login(Code::Auth, "Authentication failed")
             }
-            Err(e) => {
+            Entry::NotIn(NotLoggedIn::CoolingDown) => {
+                self.failed_login(Code::SysTemp, "Too many failed logins; try again later")
+            }
+            Entry::NotIn(NotLoggedIn::Unavailable(e)) => {
                 tracing::error!(error = %e, "pop3 login failed on the store");
                 self.reply(err(
                     Some(Code::SysTemp),
                     "temporary server failure, try again later",
                 ))
             }
+        }
+    }
+
+    /// Answers a failed login; the MaxFailedLogins-th closes the connection with SPEC
+    /// §4's text instead of the usual one.
+    fn failed_login(&mut self, code: Code, text: &str) -> Work {
+        self.failures += 1;
+        tracing::info!(peer = %self.peer, failures = self.failures, "pop3 login failed");
+        if self.failures >= self.setting(Setting::MaxFailedLogins) {
+            self.reply_and_close(err(Some(Code::Auth), "Too many failed login attempts"))
+        } else {
+            self.reply(err(Some(code), text))
         }
     }
 
@@ -366,8 +403,11 @@ impl Pop3Session {
 
     /// QUIT in TRANSACTION: the UPDATE state. Deletions are durable before `+OK`.
     fn commit(&mut self) -> Work {
-        let State::Transaction { user, maildrop } =
-            std::mem::replace(&mut self.state, State::Closing)
+        let State::Transaction {
+            user,
+            maildrop,
+            login,
+        } = std::mem::replace(&mut self.state, State::Closing)
         else {
             return self.reply_and_close(ok("mailhive POP3 server signing off"));
         };
@@ -399,6 +439,8 @@ impl Pop3Session {
             Ok::<_, MailboxError>(removed)
         };
         Box::pin(update.into_actor(self).then(move |result, act, _| {
+            // The login counts until UPDATE is over.
+            drop(login);
             let answer = match result {
                 Ok(Ok(removed)) => {
                     tracing::info!(%user, deleted = removed.len(), "pop3 update");

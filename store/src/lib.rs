@@ -10,6 +10,7 @@
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
 //! - [`mime`]: the parse done once at append (envelope, body structure, header text).
 //! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
+//! - [`settings`]: administrator settings persisted by `settings set`.
 //!
 //! # Invariants
 //! - A mutating call returns only after its change is on disk.
@@ -32,6 +33,7 @@ mod message;
 pub mod mime;
 mod objects;
 pub mod schema;
+mod settings;
 mod store;
 mod tx;
 pub mod types;

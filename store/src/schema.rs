@@ -17,6 +17,7 @@
 //! | `B` | blob id (u64) | [`BlobRecord`] |
 //! | `P` | blob id (u64) | compressed [`MessageSummary`] |
 //! | `D` | blob id (u64), chunk number (u32) | compressed body chunk (inline bodies) |
+//! | `O` | scope, 0, setting name | `u64`: a setting persisted by `settings set` |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -42,6 +43,7 @@ pub mod key {
     pub const BLOB: u8 = b'B';
     pub const SUMMARY: u8 = b'P';
     pub const CHUNK: u8 = b'D';
+    pub const SETTING: u8 = b'O';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -92,6 +94,11 @@ pub mod key {
     }
     pub fn chunk(id: BlobId, n: u32) -> Vec<u8> {
         with(CHUNK, &[&id.0.to_be_bytes(), &n.to_be_bytes()])
+    }
+    /// All settings of `scope` (with `name == None`) or one of them.
+    pub fn setting(scope: &str, name: Option<&str>) -> Vec<u8> {
+        let name = name.unwrap_or_default();
+        with(SETTING, &[scope.as_bytes(), &[0], name.as_bytes()])
     }
 
     /// The UID at the end of a message key.
