@@ -1,9 +1,12 @@
 //! Helpers shared by the integration tests: a scratch data directory with its config
 //! file, running the binary, and starting / stopping a server.
 
+use mailhive::admin::client::AdminClient;
+use mailhive::admin::Admin;
+use mailhive::limiter::Counts;
 use mailhive_store::Store;
 use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -30,7 +33,8 @@ impl Env {
         Env::with_settings("", settings)
     }
 
-    fn with_settings(pop3: &str, imap: &str) -> Env {
+    /// An environment whose `[pop3]` and `[imap]` sections also hold these settings.
+    pub fn with_settings(pop3: &str, imap: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
@@ -128,10 +132,17 @@ impl Env {
 
     /// Starts `serve` with `args` and waits until it listens and its admin socket answers.
     pub fn serve(&self, args: &[&str]) -> Server {
+        self.serve_with_env(args, &[])
+    }
+
+    /// [`Env::serve`] with environment variables for the server (the test hooks of
+    /// `mailhive::testing`, `MAILHIVE__…` settings).
+    pub fn serve_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Server {
         let log_path = self.dir.path().join("server.log");
         let log = std::fs::File::create(&log_path).expect("server log");
         let mut child = self
             .command(&[&["serve"], args].concat())
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -176,6 +187,7 @@ impl Env {
             reader: Some(reader),
             pop3: pop3.expect("POP3 address"),
             imap: imap.expect("IMAP address"),
+            admin_socket: socket,
         }
     }
 }
@@ -189,6 +201,7 @@ pub struct Server {
     pub pop3: SocketAddr,
     /// Where its IMAP listener is.
     pub imap: SocketAddr,
+    admin_socket: PathBuf,
 }
 
 impl Server {
@@ -199,6 +212,27 @@ impl Server {
             .take()
             .map(|r| r.join().unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// What the server's Limiter counts now.
+    pub fn counts(&self) -> Counts {
+        AdminClient::connect(&self.admin_socket)
+            .expect("admin socket")
+            .status()
+            .expect("status")
+    }
+
+    /// Waits up to ten seconds for the Limiter's counts to satisfy `done`; returns the
+    /// last counts read.
+    pub fn counts_until(&self, done: impl Fn(&Counts) -> bool) -> Counts {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let counts = self.counts();
+            if done(&counts) || Instant::now() > deadline {
+                return counts;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The server's resident memory, in KiB (from /proc).
@@ -279,4 +313,107 @@ pub fn crlf(raw: &[u8]) -> Vec<u8> {
         out.push(b);
     }
     out
+}
+
+/// A client for either protocol that speaks in CRLF lines.
+pub struct LineClient {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    tags: u32,
+}
+
+impl LineClient {
+    pub fn connect(addr: SocketAddr) -> LineClient {
+        LineClient::over(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Connects from another loopback address (`127.0.0.2`…), for per-address limits.
+    pub fn connect_from(from: &str, addr: SocketAddr) -> LineClient {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let local: SocketAddr = format!("{from}:0").parse().expect("loopback address");
+        socket.bind(&local.into()).expect("bind");
+        socket.connect(&addr.into()).expect("connect");
+        LineClient::over(socket.into())
+    }
+
+    fn over(stream: TcpStream) -> LineClient {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        LineClient {
+            reader: BufReader::new(stream.try_clone().expect("clone")),
+            writer: stream,
+            tags: 0,
+        }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        self.send_bytes(format!("{line}\r\n").as_bytes());
+    }
+
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// The next line without its CRLF; `None` when the server closed the connection.
+    pub fn line(&mut self) -> Option<String> {
+        let mut line = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(String::from_utf8_lossy(&line).trim_end().to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+
+    /// Reads a line and asserts it is `want`.
+    pub fn expect(&mut self, want: &str) {
+        assert_eq!(self.line().as_deref(), Some(want));
+    }
+
+    /// Reads a line and asserts it starts with `prefix`; returns it.
+    pub fn expect_prefix(&mut self, prefix: &str) -> String {
+        let line = self.line().expect("a line, not the end");
+        assert!(
+            line.starts_with(prefix),
+            "{line:?} does not start with {prefix:?}"
+        );
+        line
+    }
+
+    /// Asserts that the server closes the connection without saying more.
+    pub fn expect_closed(&mut self) {
+        assert_eq!(self.line(), None, "the connection should be closed");
+    }
+
+    /// Sends an IMAP command with a fresh tag; returns the untagged lines and the
+    /// tagged one.
+    pub fn imap(&mut self, command: &str) -> (Vec<String>, String) {
+        self.tags += 1;
+        let tag = format!("c{}", self.tags);
+        self.send(&format!("{tag} {command}"));
+        let mut untagged = Vec::new();
+        loop {
+            let line = self.line().expect("an answer, not the end");
+            if line.starts_with(&format!("{tag} ")) {
+                return (untagged, line);
+            }
+            untagged.push(line);
+        }
+    }
+
+    /// The tagged answer to `command`, without its tag.
+    pub fn imap_status(&mut self, command: &str) -> String {
+        let (_, done) = self.imap(command);
+        done.split_once(' ')
+            .map(|(_, rest)| rest.to_owned())
+            .unwrap_or(done)
+    }
+
+    /// Aborts the connection with a TCP reset instead of a close.
+    pub fn reset(self) {
+        let socket = socket2::SockRef::from(&self.writer);
+        socket.set_linger(Some(Duration::ZERO)).expect("linger");
+    }
 }

@@ -6,5 +6,6 @@ mod admin_socket;
 mod cli;
 mod imap;
 mod import;
+mod limits;
 mod pop3;
 mod transcripts;

@@ -181,8 +181,6 @@ fn sent_day(header: &str) -> Option<Date> {
 /// How a search for one session ended.
 enum Ended {
     Found(Found),
-    /// No SEARCH slot came free in time.
-    Busy,
     /// The client went away.
     Gone,
     Failed(SearchFailed),
@@ -267,32 +265,28 @@ impl ImapSession {
             .filter_map(|seq| Some((seq, view.uid(seq)?, view.flags(seq)?.clone())))
             .collect();
         let store: Arc<Store> = self.store().clone();
-        let searches = self.context.searches.clone();
-        let gone = self.gone.clone();
-        let slot = self.wait_for_slot(SlotKind::Search);
-        let find = async move {
-            // A search that runs already needs no slot of its own.
-            if let Some(interest) = searches.join(&id) {
-                return outcome(interest, &gone).await;
-            }
-            let permit = match slot.await {
-                Ok(permit) => permit,
-                Err(NoSlot::Busy) => return Ended::Busy,
-                Err(NoSlot::Gone) => return Ended::Gone,
-            };
-            let mailbox = id.mailbox;
-            let (interest, runner) = searches.join_or_begin(id);
-            if let Some(runner) = runner {
-                // The work holds the slot: it is given back when the work stops, not
-                // when a waiting client leaves.
+        let (interest, runner) = self.context.searches.join_or_begin(id);
+        if let Some(runner) = runner {
+            // The search waits for its slot and runs on its own, for every session
+            // interested in it; it stops when none is left.
+            let slot = self.wait_for_slot(SlotKind::Search, runner.cancel.clone());
+            let mailbox = view.id();
+            actix_rt::spawn(async move {
+                let permit = match slot.await {
+                    Ok(permit) => permit,
+                    Err(NoSlot::Busy) => return runner.finish(Err(SearchFailed::Busy)),
+                    Err(NoSlot::Gone) => return runner.finish(Err(SearchFailed::Cancelled)),
+                };
                 actix_rt::task::spawn_blocking(move || {
+                    // The work holds the slot until it stops.
                     let _slot = permit;
                     let found = run(&store, mailbox, &key, &messages, &runner.cancel);
                     runner.finish(found);
                 });
-            }
-            outcome(interest, &gone).await
-        };
+            });
+        }
+        let gone = self.gone.clone();
+        let find = async move { outcome(interest, &gone).await };
         Box::pin(
             find.into_actor(self)
                 .then(move |ended, act, ctx| match ended {
@@ -305,7 +299,9 @@ impl ImapSession {
                         line.push_str("\r\n");
                         act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
                     }
-                    Ended::Busy => act.no(&tag, Some("LIMIT"), busy_text(SlotKind::Search)),
+                    Ended::Failed(SearchFailed::Busy) => {
+                        act.no(&tag, Some("LIMIT"), busy_text(SlotKind::Search))
+                    }
                     Ended::Failed(SearchFailed::Store(e)) => act.failed(&tag, &e),
                     Ended::Gone | Ended::Failed(SearchFailed::Cancelled) => {
                         ctx.stop();

@@ -33,6 +33,8 @@ pub type Found = Arc<Vec<(u32, u32)>>;
 pub enum SearchFailed {
     #[error("the search was cancelled")]
     Cancelled,
+    #[error("no search slot came free in time")]
+    Busy,
     #[error("{0}")]
     Store(String),
 }

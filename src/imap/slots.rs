@@ -10,6 +10,7 @@ use crate::limiter::{acquire_slot, NoSlot, Permit, SlotKind};
 use actix::prelude::*;
 use std::future::Future;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The tagged NO of a command that found no slot in time (SPEC §4).
 pub(super) fn busy_text(kind: SlotKind) -> &'static str {
@@ -20,10 +21,11 @@ pub(super) fn busy_text(kind: SlotKind) -> &'static str {
 }
 
 impl ImapSession {
-    /// Waits for a `kind` slot of the logged-in user.
+    /// Waits for a `kind` slot of the logged-in user, until `cancel` is cancelled.
     pub(super) fn wait_for_slot(
         &self,
         kind: SlotKind,
+        cancel: CancellationToken,
     ) -> impl Future<Output = Result<Permit, NoSlot>> + 'static {
         let limiter = self.context.gate.limiter.clone();
         let user = self.user();
@@ -31,8 +33,7 @@ impl ImapSession {
             SlotKind::Fetch => Setting::FetchQueueTimeout,
             SlotKind::Search => Setting::SearchQueueTimeout,
         }));
-        let gone = self.gone.clone();
-        async move { acquire_slot(&limiter, kind, user, timeout, &gone).await }
+        async move { acquire_slot(&limiter, kind, user, timeout, &cancel).await }
     }
 
     /// Runs `work` holding a `kind` slot, given back when the work ends.
@@ -43,7 +44,7 @@ impl ImapSession {
         work: impl FnOnce(&mut Self, String) -> Work + 'static,
     ) -> Work {
         Box::pin(
-            self.wait_for_slot(kind)
+            self.wait_for_slot(kind, self.gone.clone())
                 .into_actor(self)
                 .then(move |slot, act, ctx| match slot {
                     Ok(permit) => Box::pin(work(act, tag).map(move |(), _, _| drop(permit))),
