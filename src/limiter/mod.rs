@@ -25,7 +25,7 @@ use actix::prelude::*;
 use failures::{Failures, Policy};
 use mailhive_store::Username;
 use serde::{Deserialize, Serialize};
-use slots::{Slots, Waiter};
+use slots::{Freed, Slots};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -83,9 +83,10 @@ impl Limiter {
         self.settings[index(protocol)].borrow().clone()
     }
 
-    fn serve_queue(&mut self, limiter: Addr<Limiter>) {
+    /// Serves the waiters that `freed` slots may let in.
+    fn serve_queue(&mut self, freed: Freed<'_>, limiter: Addr<Limiter>) {
         let settings = self.settings(Protocol::Imap);
-        self.slots.serve_queue(&settings, |kind, user| {
+        self.slots.serve(freed, &settings, |kind, user| {
             Permit::new(
                 limiter.clone(),
                 Grant::Slot {
@@ -115,7 +116,7 @@ impl Actor for Limiter {
 
 impl StreamHandler<SettingsChanged> for Limiter {
     fn handle(&mut self, _: SettingsChanged, ctx: &mut Context<Self>) {
-        self.serve_queue(ctx.address());
+        self.serve_queue(Freed::Any, ctx.address());
     }
 
     fn finished(&mut self, _: &mut Context<Self>) {
@@ -230,15 +231,12 @@ impl Handler<Acquire> for Limiter {
             return MessageResult(Acquired::Now(Permit::new(ctx.address(), grant)));
         }
         let (reply, receiver) = oneshot::channel();
-        let waiter = Waiter {
-            kind: acquire.kind,
-            user: acquire.user,
-            reply,
-        };
-        MessageResult(match self.slots.enqueue(waiter) {
-            Ok(()) => Acquired::Queued(receiver),
-            Err(_) => Acquired::Full,
-        })
+        MessageResult(
+            match self.slots.enqueue(acquire.kind, acquire.user, reply) {
+                Ok(()) => Acquired::Queued(receiver),
+                Err(_) => Acquired::Full,
+            },
+        )
     }
 }
 
@@ -256,8 +254,9 @@ impl Handler<Release> for Limiter {
                 decrement(&mut self.connections[index(protocol)].per_user, &user);
             }
             Grant::Slot { kind, user } => {
-                self.slots.give_back(kind, &user);
-                self.serve_queue(ctx.address());
+                let settings = self.settings(Protocol::Imap);
+                let freed = self.slots.give_back(kind, &user, &settings);
+                self.serve_queue(freed, ctx.address());
             }
         }
     }

@@ -1,8 +1,12 @@
 //! FETCH and SEARCH slots — MaxConcurrentFetchesPerUser, MaxConcurrentFetchesPerServer,
 //! MaxConcurrentSearchesPerUser — and the first-come-first-served queue of commands
-//! waiting for one. A waiter is served as soon as a slot it fits in is free, before any
-//! later waiter; a waiter whose client went away (its receiver dropped) is passed over
-//! and forgotten.
+//! waiting for one.
+//!
+//! Waiters queue per kind and user, each with a ticket that says when it came: a freed
+//! slot goes to the earliest waiter it fits, so the queue is fair across users, and the
+//! common case — a user's slot freed, the server not full — looks at that user's queue
+//! only. A waiter whose client went away (its receiver dropped) is passed over and
+//! forgotten.
 
 use super::permit::Permit;
 use crate::config::{ProtocolSettings, Setting};
@@ -17,127 +21,208 @@ pub enum SlotKind {
     Search,
 }
 
+impl SlotKind {
+    fn index(self) -> usize {
+        match self {
+            SlotKind::Fetch => 0,
+            SlotKind::Search => 1,
+        }
+    }
+}
+
 /// Waiters queued at most; past that, a command is refused at once as if it had waited.
 pub const MAX_WAITERS: usize = 10_000;
 
-/// A command waiting for a slot.
+/// A command waiting for a slot: where its permit goes. Closed when the client went
+/// away or gave up.
+type Reply = oneshot::Sender<Permit>;
+
 #[derive(Debug)]
-pub struct Waiter {
-    pub kind: SlotKind,
-    pub user: Username,
-    /// Where the permit goes; closed when the client went away or gave up.
-    pub reply: oneshot::Sender<Permit>,
+struct Waiter {
+    /// Order of arrival.
+    ticket: u64,
+    reply: Reply,
+}
+
+/// Which queues a freed slot may serve.
+#[derive(Debug, Clone, Copy)]
+pub enum Freed<'a> {
+    /// One user's slot of one kind: only that queue can move.
+    One(SlotKind, &'a Username),
+    /// Any queue (a server-wide slot was freed, or the limits changed).
+    Any,
 }
 
 #[derive(Debug, Default)]
 pub struct Slots {
-    /// Running commands per kind and user.
-    running: HashMap<(SlotKind, Username), u64>,
-    /// Running FETCHes of all users.
-    fetches: u64,
-    searches: u64,
-    queue: VecDeque<Waiter>,
+    /// Running commands per user, by kind.
+    running: HashMap<Username, [u64; 2]>,
+    /// Running commands of all users, by kind.
+    totals: [u64; 2],
+    queues: HashMap<(SlotKind, Username), VecDeque<Waiter>>,
+    /// Waiters in all queues (some may have left and not been swept yet).
+    waiting: usize,
+    next_ticket: u64,
+}
+
+fn limit(settings: &ProtocolSettings, setting: Setting) -> u64 {
+    settings.get(setting).unwrap_or(u64::MAX)
 }
 
 impl Slots {
     /// Whether a `kind` command of `user` may start now under `settings` (IMAP's).
     pub fn fits(&self, kind: SlotKind, user: &Username, settings: &ProtocolSettings) -> bool {
-        let limit = |setting| settings.get(setting).unwrap_or(u64::MAX);
-        let mine = self
-            .running
-            .get(&(kind, user.clone()))
-            .copied()
-            .unwrap_or(0);
+        let mine = self.running.get(user).map_or(0, |r| r[kind.index()]);
         match kind {
             SlotKind::Fetch => {
-                mine < limit(Setting::MaxConcurrentFetchesPerUser)
-                    && self.fetches < limit(Setting::MaxConcurrentFetchesPerServer)
+                mine < limit(settings, Setting::MaxConcurrentFetchesPerUser)
+                    && self.totals[0] < limit(settings, Setting::MaxConcurrentFetchesPerServer)
             }
-            SlotKind::Search => mine < limit(Setting::MaxConcurrentSearchesPerUser),
+            SlotKind::Search => mine < limit(settings, Setting::MaxConcurrentSearchesPerUser),
         }
     }
 
     pub fn take(&mut self, kind: SlotKind, user: &Username) {
-        *self.running.entry((kind, user.clone())).or_insert(0) += 1;
-        *self.total(kind) += 1;
-    }
-
-    pub fn give_back(&mut self, kind: SlotKind, user: &Username) {
-        let key = (kind, user.clone());
-        if let Some(count) = self.running.get_mut(&key) {
-            *count -= 1;
-            if *count == 0 {
-                self.running.remove(&key);
+        match self.running.get_mut(user) {
+            Some(running) => running[kind.index()] += 1,
+            None => {
+                let mut running = [0; 2];
+                running[kind.index()] = 1;
+                self.running.insert(user.clone(), running);
             }
-            let total = self.total(kind);
-            *total = total.saturating_sub(1);
+        }
+        self.totals[kind.index()] += 1;
+    }
+
+    /// Gives a slot back; says which queues may move now.
+    pub fn give_back<'u>(
+        &mut self,
+        kind: SlotKind,
+        user: &'u Username,
+        settings: &ProtocolSettings,
+    ) -> Freed<'u> {
+        let Some(running) = self.running.get_mut(user) else {
+            return Freed::One(kind, user);
+        };
+        running[kind.index()] = running[kind.index()].saturating_sub(1);
+        if running == &[0, 0] {
+            self.running.remove(user);
+        }
+        let server_was_full = kind == SlotKind::Fetch
+            && self.totals[0] >= limit(settings, Setting::MaxConcurrentFetchesPerServer);
+        self.totals[kind.index()] = self.totals[kind.index()].saturating_sub(1);
+        if server_was_full {
+            Freed::Any
+        } else {
+            Freed::One(kind, user)
         }
     }
 
-    fn total(&mut self, kind: SlotKind) -> &mut u64 {
-        match kind {
-            SlotKind::Fetch => &mut self.fetches,
-            SlotKind::Search => &mut self.searches,
+    /// Queues a command of `user`; gives `reply` back when the queue is full.
+    pub fn enqueue(&mut self, kind: SlotKind, user: Username, reply: Reply) -> Result<(), Reply> {
+        if self.waiting >= MAX_WAITERS {
+            self.sweep();
+            if self.waiting >= MAX_WAITERS {
+                return Err(reply);
+            }
         }
-    }
-
-    /// Queues `waiter` behind the others; gives it back when the queue is full.
-    pub fn enqueue(&mut self, waiter: Waiter) -> Result<(), Waiter> {
-        self.queue.retain(|w| !w.reply.is_closed());
-        if self.queue.len() >= MAX_WAITERS {
-            return Err(waiter);
-        }
-        self.queue.push_back(waiter);
+        self.next_ticket += 1;
+        let waiter = Waiter {
+            ticket: self.next_ticket,
+            reply,
+        };
+        self.queues
+            .entry((kind, user))
+            .or_default()
+            .push_back(waiter);
+        self.waiting += 1;
         Ok(())
     }
 
-    /// Serves, in queue order, every waiter that fits now; `permit` makes the permit of
-    /// a slot just taken. Waiters whose client has gone are dropped.
-    pub fn serve_queue(
+    /// Forgets every waiter whose client has gone.
+    fn sweep(&mut self) {
+        for queue in self.queues.values_mut() {
+            queue.retain(|w| !w.reply.is_closed());
+        }
+        self.queues.retain(|_, queue| !queue.is_empty());
+        self.waiting = self.queues.values().map(VecDeque::len).sum();
+    }
+
+    /// The ticket of the first waiter of `key` still there, dropping those who left.
+    fn head(&mut self, key: &(SlotKind, Username)) -> Option<u64> {
+        let queue = self.queues.get_mut(key)?;
+        while queue.front().is_some_and(|w| w.reply.is_closed()) {
+            queue.pop_front();
+            self.waiting -= 1;
+        }
+        match queue.front() {
+            Some(waiter) => Some(waiter.ticket),
+            None => {
+                self.queues.remove(key);
+                None
+            }
+        }
+    }
+
+    /// Serves, earliest first, every waiter of the `freed` queues that fits now;
+    /// `permit` makes the permit of a slot just taken.
+    pub fn serve(
         &mut self,
+        freed: Freed<'_>,
         settings: &ProtocolSettings,
         mut permit: impl FnMut(SlotKind, &Username) -> Permit,
     ) {
-        let mut again = true;
-        while again {
-            again = false;
-            let mut kept = VecDeque::with_capacity(self.queue.len());
-            while let Some(waiter) = self.queue.pop_front() {
-                if waiter.reply.is_closed() {
+        let mut candidates: Vec<(SlotKind, Username)> = match freed {
+            Freed::One(kind, user) => vec![(kind, user.clone())],
+            Freed::Any => self.queues.keys().cloned().collect(),
+        };
+        loop {
+            let mut earliest: Option<(u64, usize)> = None;
+            let mut i = 0;
+            while i < candidates.len() {
+                let key = &candidates[i];
+                let Some(ticket) = self.head(key) else {
+                    candidates.swap_remove(i);
                     continue;
+                };
+                if self.fits(key.0, &key.1, settings) && earliest.is_none_or(|(t, _)| ticket < t) {
+                    earliest = Some((ticket, i));
                 }
-                if !self.fits(waiter.kind, &waiter.user, settings) {
-                    kept.push_back(waiter);
-                    continue;
-                }
-                self.take(waiter.kind, &waiter.user);
-                let granted = permit(waiter.kind, &waiter.user);
-                if let Err(unwanted) = waiter.reply.send(granted) {
-                    // The client left between the check and the send: the slot is free
-                    // again, and a waiter passed over above may fit now.
-                    if unwanted.into_grant().is_some() {
-                        self.give_back(waiter.kind, &waiter.user);
-                        again = true;
-                    }
+                i += 1;
+            }
+            let Some((_, i)) = earliest else { return };
+            let (kind, user) = candidates[i].clone();
+            let Some(waiter) = self
+                .queues
+                .get_mut(&(kind, user.clone()))
+                .and_then(VecDeque::pop_front)
+            else {
+                return;
+            };
+            self.waiting -= 1;
+            self.take(kind, &user);
+            if let Err(unwanted) = waiter.reply.send(permit(kind, &user)) {
+                // The client left between the check and the send: the slot is free
+                // again for the next waiter.
+                if unwanted.into_grant().is_some() {
+                    self.give_back(kind, &user, settings);
                 }
             }
-            self.queue = kept;
         }
     }
 
     /// Running commands of `kind`, all users.
     pub fn running(&self, kind: SlotKind) -> u64 {
-        match kind {
-            SlotKind::Fetch => self.fetches,
-            SlotKind::Search => self.searches,
-        }
+        self.totals[kind.index()]
     }
 
     /// Waiters of `kind` whose client is still there.
     pub fn queued(&self, kind: SlotKind) -> usize {
-        self.queue
+        self.queues
             .iter()
-            .filter(|w| w.kind == kind && !w.reply.is_closed())
+            .filter(|((k, _), _)| *k == kind)
+            .flat_map(|(_, queue)| queue)
+            .filter(|w| !w.reply.is_closed())
             .count()
     }
 }
