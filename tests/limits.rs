@@ -639,3 +639,24 @@ fn huge_lines_and_literals_do_not_grow_the_server() {
     }
     server.stop();
 }
+
+/// AuthenticatedConnectionTimeout ends an idle session with SPEC §4's text, but a
+/// session in IDLE is not idle: it stays while its peer is there.
+#[test]
+fn the_idle_time_out_spares_a_session_in_idle() {
+    let env = Env::with_imap_settings("authenticated_connection_timeout = 1");
+    env.add_user("ann", "pw");
+    let server = env.serve(&[]);
+    let mut quiet = IMAP.greeted(LineClient::connect(server.imap));
+    assert!(IMAP.log_in(&mut quiet, "ann", "pw").starts_with("OK "));
+    let mut idling = selected_sessions(&server, 1).remove(0);
+    idling.send("i IDLE");
+    idling.expect("+ idling");
+    quiet.expect("* BYE Autologout; idle for too long");
+    quiet.expect_closed();
+    std::thread::sleep(Duration::from_millis(1500));
+    idling.send("DONE");
+    idling.expect("i OK IDLE terminated");
+    assert_eq!(idling.imap_status("NOOP"), "OK NOOP completed");
+    server.stop();
+}
