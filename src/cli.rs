@@ -54,6 +54,16 @@ pub enum Command {
     Settings(SettingsCommand),
     /// What the running server counts now: connections, logins, FETCH and SEARCH slots.
     Status,
+    /// TLS certificate commands.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Makes the running server read its certificate and key again (new handshakes use
+    /// them; open connections go on). SIGHUP does the same.
+    Reload,
 }
 
 /// The protocol whose settings a command is about.
@@ -184,6 +194,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Settings(command) => settings_command(&config, command),
         Command::Status => {
             print!("{}", status_text(&admin::connect(&config)?.status()?));
+            Ok(())
+        }
+        Command::Tls(TlsCommand::Reload) => {
+            admin::connect(&config)?.reload_tls()?;
+            println!("TLS certificate reloaded");
             Ok(())
         }
     }

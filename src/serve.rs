@@ -1,10 +1,12 @@
 //! `mailhive serve`: opens the store, prepares the demo if asked, starts the IMAP and
-//! POP3 listeners and the admin socket, and runs until SIGINT or SIGTERM. Every bound
-//! address is printed (`IMAP listening on ADDR`, `POP3 listening on ADDR`), so a port
-//! given as 0 can be found.
+//! POP3 listeners (plain and implicit TLS) and the admin socket, and runs until SIGINT
+//! or SIGTERM; SIGHUP reloads the TLS certificate. Every bound address is printed
+//! (`IMAP listening on ADDR`, `IMAPS listening on ADDR`, `POP3 …`, `POP3S …`), so a
+//! port given as 0 can be found.
 
 use crate::admin;
 use crate::auth::Authenticator;
+use crate::config::Setting;
 use crate::config::{Config, Protocol};
 use crate::demo;
 use crate::imap::{self, ImapContext};
@@ -12,14 +14,16 @@ use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
 use crate::login::Gate;
 use crate::mailbox::Registry;
 use crate::net::listener::{accept_loop, refuse, OnConnection, Workers};
+use crate::net::stream::Stream;
+use crate::net::tls::Tls;
 use crate::pop3::{self, Pop3Context};
-use crate::settings::Published;
+use crate::settings::{Live, Published};
 use actix::Addr;
 use anyhow::Context;
 use mailhive_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpStream;
+use std::time::Duration;
 
 pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.store_path).with_context(|| {
@@ -57,43 +61,64 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             auth: Arc::new(Authenticator::new(store.clone())?),
         };
         let registry = Registry::start(store.clone());
+        let tls = Arc::new(load_tls(config)?);
         let imap_context = Arc::new(ImapContext {
             registry: registry.clone(),
             gate: gate.clone(),
             settings: published.live(Protocol::Imap),
             plaintext_auth: config.plaintext_auth,
+            tls: tls.clone(),
             searches: Default::default(),
         });
-        let on_imap = admitting(
-            &limiter,
-            Protocol::Imap,
-            imap::refusal,
-            move |stream, peer, permit| {
+        let imap = Arc::new(Entry {
+            limiter: limiter.clone(),
+            protocol: Protocol::Imap,
+            refusal: imap::refusal,
+            settings: published.live(Protocol::Imap),
+            start: Box::new(move |stream, peer, permit| {
                 imap::session::start(stream, peer, imap_context.clone(), permit)
-            },
-        );
-        listen("IMAP", &config.imap_listen, &workers, &on_imap).await?;
+            }),
+        });
+        listen(
+            "IMAP",
+            &config.imap_listen,
+            &workers,
+            &imap.on_connection(None),
+        )
+        .await?;
+        let on_imaps = imap.on_connection(Some(tls.clone()));
+        listen("IMAPS", &config.imap_tls_listen, &workers, &on_imaps).await?;
         let pop3_context = Arc::new(Pop3Context {
             registry: registry.clone(),
             gate,
             settings: published.live(Protocol::Pop3),
             plaintext_auth: config.plaintext_auth,
+            tls: tls.clone(),
         });
-        let on_pop3 = admitting(
-            &limiter,
-            Protocol::Pop3,
-            pop3::refusal,
-            move |stream, peer, permit| {
+        let pop3 = Arc::new(Entry {
+            limiter: limiter.clone(),
+            protocol: Protocol::Pop3,
+            refusal: pop3::refusal,
+            settings: published.live(Protocol::Pop3),
+            start: Box::new(move |stream, peer, permit| {
                 pop3::session::start(stream, peer, pop3_context.clone(), permit)
-            },
-        );
-        listen("POP3", &config.pop3_listen, &workers, &on_pop3).await?;
+            }),
+        });
+        listen(
+            "POP3",
+            &config.pop3_listen,
+            &workers,
+            &pop3.on_connection(None),
+        )
+        .await?;
+        let on_pop3s = pop3.on_connection(Some(tls.clone()));
+        listen("POP3S", &config.pop3_tls_listen, &workers, &on_pop3s).await?;
         println!(
             "mailhive: store {} open; admin socket {}",
             config.store_path.display(),
             socket.display()
         );
-        println!("mailhive: TLS is not implemented yet. Stop with Ctrl-C.");
+        println!("mailhive: serving. Stop with Ctrl-C; reload the TLS certificate with SIGHUP.");
         if demo {
             print_demo_help(config);
         }
@@ -102,9 +127,11 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             registry: registry.clone(),
             published,
             limiter,
+            tls: tls.clone(),
         });
         tokio::select! {
             () = admin::server::run(admin_listener, admin_state) => {}
+            reloads = reload_on_hangup(&tls) => reloads?,
             signal = shutdown_signal() => signal?,
         }
         workers.stop();
@@ -115,28 +142,80 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What to do with each connection of `protocol`: ask the Limiter to admit it, then
-/// `start` its session; a refused connection is told `refusal`'s text and closed.
-fn admitting(
-    limiter: &Addr<Limiter>,
-    protocol: Protocol,
-    refusal: fn(ConnectionRefusal) -> &'static str,
-    start: impl Fn(TcpStream, SocketAddr, Permit) + Send + Sync + 'static,
-) -> OnConnection {
-    let limiter = limiter.clone();
-    let start = Arc::new(start);
-    Arc::new(move |stream, peer| {
-        let (limiter, start) = (limiter.clone(), start.clone());
-        actix_rt::spawn(async move {
-            match limiter::admit(&limiter, protocol, peer.ip()).await {
-                Ok(permit) => start(stream, peer, permit),
-                Err(refused) => {
-                    tracing::info!(%peer, ?refused, protocol = protocol.key(), "connection refused");
-                    refuse(stream, refusal(refused)).await;
-                }
+/// The configured certificate, or the generated one in the data directory.
+fn load_tls(config: &Config) -> anyhow::Result<Tls> {
+    let files = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
+    let tls = Tls::load(files, &config.store_path).context("cannot set up TLS")?;
+    Ok(tls)
+}
+
+/// Reloads the TLS certificate at every SIGHUP; returns only if signals fail.
+async fn reload_on_hangup(tls: &Tls) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup())?;
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, "TLS certificate not reloaded; the old one stays")
             }
-        });
-    })
+        }
+    }
+    Ok(())
+}
+
+/// How one protocol's connections get in.
+struct Entry {
+    limiter: Addr<Limiter>,
+    protocol: Protocol,
+    /// What a refused connection is told.
+    refusal: fn(ConnectionRefusal) -> &'static str,
+    settings: Live,
+    /// Starts a session on an admitted connection.
+    start: Box<dyn Fn(Stream, SocketAddr, Permit) + Send + Sync>,
+}
+
+impl Entry {
+    /// What to do with each connection of a listener: ask the Limiter to admit it, make
+    /// the TLS handshake first on an implicit-TLS listener (`tls`; within
+    /// PreAuthenticatedConnectionTimeout), then start its session — or tell a refused
+    /// connection why (over TLS where it came with TLS) and close it.
+    fn on_connection(self: &Arc<Self>, tls: Option<Arc<Tls>>) -> OnConnection {
+        let entry = self.clone();
+        Arc::new(move |tcp, peer| {
+            let (entry, tls) = (entry.clone(), tls.clone());
+            actix_rt::spawn(async move {
+                let admitted = limiter::admit(&entry.limiter, entry.protocol, peer.ip()).await;
+                let stream = match tls {
+                    None => Stream::Plain(tcp),
+                    Some(tls) => {
+                        let seconds = entry
+                            .settings
+                            .borrow()
+                            .get(Setting::PreAuthenticatedConnectionTimeout);
+                        match tls
+                            .accept(tcp, Duration::from_secs(seconds.unwrap_or(60)))
+                            .await
+                        {
+                            Ok(stream) => Stream::Tls(Box::new(stream)),
+                            Err(e) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                        }
+                    }
+                };
+                match admitted {
+                    Ok(permit) => (entry.start)(stream, peer, permit),
+                    Err(refused) => {
+                        let protocol = entry.protocol.key();
+                        tracing::info!(%peer, ?refused, protocol, "connection refused");
+                        refuse(stream, (entry.refusal)(refused)).await;
+                    }
+                }
+            });
+        })
+    }
 }
 
 /// Binds every address of one protocol, says where it listens, and starts accepting.
@@ -169,8 +248,15 @@ fn print_demo_help(config: &Config) {
         println!("try: curl 'imap://{addr}/INBOX;UID=1' --user demo:demo");
         println!("     curl imap://{addr}/ --user demo:demo            (lists the mailboxes)");
         println!(
-            "mail client: IMAP server {} port {}, no encryption, normal password, user demo, password demo",
+            "mail client: IMAP server {} port {} with STARTTLS, normal password, user demo, password demo",
             addr.ip(),
+            addr.port()
+        );
+    }
+    if let Some(addr) = config.imap_tls_listen.first() {
+        println!("     curl --insecure 'imaps://{addr}/INBOX;UID=1' --user demo:demo");
+        println!(
+            "     or port {} with SSL/TLS; the certificate is self-signed: accept it once",
             addr.port()
         );
     }

@@ -35,12 +35,23 @@ impl Env {
 
     /// An environment whose `[pop3]` and `[imap]` sections also hold these settings.
     pub fn with_settings(pop3: &str, imap: &str) -> Env {
+        Env::with_sections(pop3, imap, "")
+    }
+
+    /// An environment with this `[tls]` section.
+    pub fn with_tls(tls: &str) -> Env {
+        Env::with_sections("", "", tls)
+    }
+
+    fn with_sections(pop3: &str, imap: &str, tls: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
         let text = format!(
-            "[store]\npath = {:?}\n[pop3]\nlisten = [\"127.0.0.1:0\"]\n{pop3}\n\
-             [imap]\nlisten = [\"127.0.0.1:0\"]\n{imap}\n",
+            "[store]\npath = {:?}\n\
+             [pop3]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{pop3}\n\
+             [imap]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{imap}\n\
+             [tls]\n{tls}\n",
             data.display().to_string()
         );
         std::fs::write(&config, text).expect("config");
@@ -159,8 +170,8 @@ impl Env {
             all
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut pop3, mut imap) = (None, None);
-        while pop3.is_none() || imap.is_none() {
+        let (mut pop3, mut imap, mut pop3s, mut imaps) = (None, None, None, None);
+        while pop3.is_none() || imap.is_none() || pop3s.is_none() || imaps.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -172,6 +183,12 @@ impl Env {
             }
             if let Some(addr) = line.strip_prefix("mailhive: IMAP listening on ") {
                 imap = Some(addr.parse().expect("IMAP address"));
+            }
+            if let Some(addr) = line.strip_prefix("mailhive: POP3S listening on ") {
+                pop3s = Some(addr.parse().expect("POP3S address"));
+            }
+            if let Some(addr) = line.strip_prefix("mailhive: IMAPS listening on ") {
+                imaps = Some(addr.parse().expect("IMAPS address"));
             }
         }
         let socket = self.data().join("admin.sock");
@@ -187,6 +204,8 @@ impl Env {
             reader: Some(reader),
             pop3: pop3.expect("POP3 address"),
             imap: imap.expect("IMAP address"),
+            pop3s: pop3s.expect("POP3S address"),
+            imaps: imaps.expect("IMAPS address"),
             admin_socket: socket,
         }
     }
@@ -201,6 +220,9 @@ pub struct Server {
     pub pop3: SocketAddr,
     /// Where its IMAP listener is.
     pub imap: SocketAddr,
+    /// Where its implicit-TLS listeners are.
+    pub pop3s: SocketAddr,
+    pub imaps: SocketAddr,
     admin_socket: PathBuf,
 }
 
@@ -244,6 +266,15 @@ impl Server {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS in /proc")
+    }
+
+    /// Sends the server a signal (`HUP`, …).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name} failed");
     }
 
     /// Kills the server with SIGKILL: no shutdown code runs.

@@ -8,4 +8,5 @@ mod imap;
 mod import;
 mod limits;
 mod pop3;
+mod tls;
 mod transcripts;

@@ -5,7 +5,9 @@
 #
 #   DOVECOT_IMAP_PORT=N DOVECOT_POP3_PORT=M benches/dovecot/start.sh WORKDIR USER PASSWORD [MESSAGE...]
 #
-# Each protocol whose port is set is served. MESSAGE: .eml files delivered into USER's
+# Each protocol whose port is set is served; DOVECOT_IMAPS_PORT adds implicit TLS for
+# IMAP, with a self-signed ECDSA P-256 certificate made here (mailhive generates the
+# same kind). MESSAGE: .eml files delivered into USER's
 # maildir INBOX. Dovecot is configured as its documentation advises for performance:
 # login processes in high-performance mode (service_count = 0, process_min_avail =
 # cores), mail processes reused, and an authentication cache. The password is stored
@@ -14,9 +16,9 @@
 set -euo pipefail
 work=$1 user=$2 password=$3
 shift 3
-imap_port=${DOVECOT_IMAP_PORT:-} pop3_port=${DOVECOT_POP3_PORT:-}
-if [ -z "$imap_port" ] && [ -z "$pop3_port" ]; then
-  echo "set DOVECOT_IMAP_PORT and/or DOVECOT_POP3_PORT" >&2
+imap_port=${DOVECOT_IMAP_PORT:-} pop3_port=${DOVECOT_POP3_PORT:-} imaps_port=${DOVECOT_IMAPS_PORT:-}
+if [ -z "$imap_port$pop3_port$imaps_port" ]; then
+  echo "set DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT and/or DOVECOT_POP3_PORT" >&2
   exit 2
 fi
 if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/pop3 ] || [ ! -x /usr/lib/dovecot/imap ]; then
@@ -41,19 +43,38 @@ done
 chown -R mail:mail "$work/mail" "$work/home"
 chmod o+x "$work"
 
+ssl=no
+if [ -n "$imaps_port" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  chmod 644 "$work/key.pem"
+  ssl="yes
+ssl_cert = <$work/cert.pem
+ssl_key = <$work/key.pem"
+fi
+
 protocols=()
 services=""
 for proto in imap pop3; do
   port_var=${proto}_port
   port=${!port_var}
-  [ -n "$port" ] || continue
+  tls_listener=""
+  if [ "$proto" = imap ] && [ -n "$imaps_port" ]; then
+    tls_listener="
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $imaps_port
+    ssl = yes
+  }"
+  fi
+  [ -n "$port$tls_listener" ] || continue
   protocols+=("$proto")
   services+="
 service $proto-login {
   inet_listener $proto {
     address = 127.0.0.1
-    port = $port
-  }
+    port = ${port:-0}
+  }$tls_listener
   service_count = 0
   process_min_avail = $cores
 }
@@ -68,7 +89,7 @@ listen = 127.0.0.1
 base_dir = $work/run
 state_dir = $work/state
 log_path = $work/dovecot.log
-ssl = no
+ssl = $ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain
 first_valid_uid = 1
@@ -87,7 +108,7 @@ userdb {
 $services
 CONF
 dovecot -c "$work/dovecot.conf" </dev/null >/dev/null 2>>"$work/dovecot.log"
-for port in $imap_port $pop3_port; do
+for port in $imap_port $imaps_port $pop3_port; do
   for _ in $(seq 50); do
     if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then exec 3<&-; continue 2; fi
     sleep 0.1

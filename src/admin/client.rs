@@ -164,6 +164,10 @@ impl Admin for AdminClient {
         self.expect_settings(local, &request)
     }
 
+    fn reload_tls(&self) -> Result<(), AdminError> {
+        self.expect_done(&Request::ReloadTls)
+    }
+
     fn status(&self) -> Result<Counts, AdminError> {
         match self.call(&Request::Status)? {
             Response::Status(counts) => Ok(counts),

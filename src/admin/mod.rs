@@ -63,6 +63,8 @@ pub trait Admin {
     ) -> Result<ProtocolSettings, AdminError>;
     /// What the running server's Limiter counts now.
     fn status(&self) -> Result<Counts, AdminError>;
+    /// Makes the running server read its TLS certificate and key again.
+    fn reload_tls(&self) -> Result<(), AdminError>;
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
@@ -134,6 +136,12 @@ impl Admin for Store {
 
     fn status(&self) -> Result<Counts, AdminError> {
         Err(AdminError::Refused("no server is running".into()))
+    }
+
+    fn reload_tls(&self) -> Result<(), AdminError> {
+        Err(AdminError::Refused(
+            "no server is running; it reads the certificate when it starts".into(),
+        ))
     }
 }
 

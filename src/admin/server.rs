@@ -11,6 +11,7 @@ use super::wire::{
 use super::{Admin, AdminError};
 use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
+use crate::net::tls::Tls;
 use crate::settings::Published;
 use actix::Addr;
 use mailhive_store::{
@@ -46,6 +47,8 @@ pub struct AdminState {
     /// The settings the sessions read, changed by `settings set` and `reset`.
     pub published: Arc<Published>,
     pub limiter: Addr<Limiter>,
+    /// The certificate `tls reload` reads again.
+    pub tls: Arc<Tls>,
 }
 
 /// Serves admin connections until the task is dropped.
@@ -206,6 +209,11 @@ fn execute(state: &AdminState, request: Request) -> Response {
                 .map_err(|refused| AdminError::Refused(refused.0))?;
             Ok(Response::Settings(settings_to_wire(&changed)))
         })(),
+        Request::ReloadTls => state
+            .tls
+            .reload()
+            .map(|()| Response::Done)
+            .map_err(|e| AdminError::Refused(format!("TLS certificate not reloaded: {e}"))),
         Request::Status => Err(AdminError::Protocol(
             "status is answered by the Limiter".into(),
         )),

@@ -60,6 +60,8 @@ pub enum Request {
         reset: Vec<String>,
     },
     Status,
+    /// Read the TLS certificate and key again.
+    ReloadTls,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

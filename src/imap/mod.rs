@@ -26,6 +26,7 @@ use crate::config::PlaintextAuth;
 use crate::limiter::ConnectionRefusal;
 use crate::login::Gate;
 use crate::mailbox::Registry;
+use crate::net::tls::Tls;
 use crate::settings::Live;
 use shared_search::SharedSearches;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct ImapContext {
     /// The IMAP settings, as they are now.
     pub settings: Live,
     pub plaintext_auth: PlaintextAuth,
+    /// STARTTLS.
+    pub tls: Arc<Tls>,
     pub searches: Arc<SharedSearches>,
 }
 

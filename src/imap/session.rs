@@ -15,8 +15,9 @@ use crate::limiter::Permit;
 use crate::limiter::SlotKind;
 use crate::login::{LoggedIn, NotLoggedIn};
 use crate::mailbox::Changes;
-use crate::net::reader::spawn_reader;
-use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
+use crate::net::connection::{self, Handover};
+use crate::net::stream::Stream;
+use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use crate::settings::Live;
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
@@ -30,7 +31,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio_util::codec::{Decoder, FramedRead};
 use tokio_util::sync::CancellationToken;
 
@@ -39,31 +39,29 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 /// Starts a session for a new connection (on the worker arbiter that accepted it), which
 /// the Limiter admitted with `connection`.
-pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>, connection: Permit) {
-    let settings = context.settings.borrow().clone();
-    let setting = |s: Setting| settings.get(s).unwrap_or(0);
+pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connection: Permit) {
     // Keepalive probes find peers that vanished (a phone that lost its network) even
     // when the session is quietly in IDLE.
+    let interval = context
+        .settings
+        .borrow()
+        .get(Setting::IdleKeepaliveInterval);
     let keepalive = socket2::TcpKeepalive::new()
-        .with_time(Duration::from_secs(setting(Setting::IdleKeepaliveInterval)))
+        .with_time(Duration::from_secs(interval.unwrap_or(120)))
         .with_interval(Duration::from_secs(30));
-    if let Err(e) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
+    if let Err(e) = socket2::SockRef::from(stream.tcp()).set_tcp_keepalive(&keepalive) {
         tracing::debug!(error = %e, "could not enable TCP keepalive");
     }
-    let (read, write) = stream.into_split();
-    let stall = Duration::from_secs(setting(Setting::AuthenticatedConnectionTimeout));
-    let out = spawn_writer(write, stall);
-    let incoming = spawn_reader(read);
-    let gone = incoming.gone();
-    let codec = FramerCodec::new(context.settings.clone());
     ImapSession::create(move |ctx: &mut Context<ImapSession>| {
-        ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
-        ImapSession {
+        let mut session = ImapSession {
             context,
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             peer,
-            out,
-            gone,
+            out: writer::closed(),
+            handover: None,
+            input: SpawnHandle::default(),
+            gone: CancellationToken::new(),
+            tls: false,
             _connection: connection,
             login: None,
             selected: None,
@@ -71,7 +69,9 @@ pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<ImapContext>, con
             failures: 0,
             timer: None,
             sequence_command: false,
-        }
+        };
+        session.attach(stream, ctx);
+        session
     });
 }
 
@@ -123,8 +123,14 @@ pub struct ImapSession {
     pub(super) id: u64,
     peer: SocketAddr,
     out: Outgoing,
+    /// Takes the connection back from its reader and writer, for STARTTLS.
+    handover: Option<Handover>,
+    /// The stream of commands read from the connection.
+    input: SpawnHandle,
     /// Cancelled when the client has gone: queued and running work stops.
     pub(super) gone: CancellationToken,
+    /// The connection is TLS.
+    tls: bool,
     /// This connection's place under MaxConnections and MaxConnectionsFromSingleIP.
     _connection: Permit,
     /// The logged-in user, and the login's place under MaxConnectionsPerUser.
@@ -250,12 +256,70 @@ impl ImapSession {
         self.context.registry.store()
     }
 
+    /// Whether LOGIN and AUTHENTICATE PLAIN may run: over TLS, or where the
+    /// `plaintext_auth` policy allows them without.
     fn plaintext_allowed(&self) -> bool {
-        plaintext_allowed(self.context.plaintext_auth, &self.peer)
+        self.tls || plaintext_allowed(self.context.plaintext_auth, &self.peer)
+    }
+
+    /// Reads and writes `stream` from now on.
+    fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
+        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
+        let (out, incoming, handover) = connection::open(stream, stall);
+        self.gone = incoming.gone();
+        self.tls = handover.tls;
+        self.out = out;
+        self.handover = Some(handover);
+        let codec = FramerCodec::new(self.context.settings.clone());
+        self.input = ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
+    }
+
+    /// STARTTLS (RFC 3501 §6.2.1): answers, stops reading — whatever the client sent
+    /// after the command is dropped, never read inside TLS — then takes the connection
+    /// back and makes the TLS handshake on it.
+    fn start_tls(&mut self, tag: &str, ctx: &mut Context<Self>) -> Work {
+        if self.tls {
+            return self.bad(tag, "TLS is active already");
+        }
+        let Some(handover) = self.handover.take() else {
+            return self.bad(tag, "TLS is being negotiated");
+        };
+        let answer = status(Some(tag), Status::Ok, None, "Begin TLS negotiation now");
+        let out = std::mem::replace(&mut self.out, writer::closed());
+        ctx.cancel_future(self.input);
+        let tls = self.context.tls.clone();
+        let timeout = Duration::from_secs(self.setting(Setting::PreAuthenticatedConnectionTimeout));
+        let upgrade = async move {
+            if !send_all(out.clone(), answer).await {
+                return None;
+            }
+            let tcp = handover.take_back(out).await?.into_plain()?;
+            match tls.accept(tcp, timeout).await {
+                Ok(stream) => Some(Stream::Tls(Box::new(stream))),
+                Err(e) => {
+                    tracing::debug!(error = %e, "STARTTLS handshake failed");
+                    None
+                }
+            }
+        };
+        Box::pin(
+            upgrade
+                .into_actor(self)
+                .map(|stream, act, ctx| match stream {
+                    Some(stream) => act.attach(stream, ctx),
+                    None => {
+                        act.mode = Mode::Closing;
+                        ctx.stop();
+                    }
+                }),
+        )
     }
 
     pub(super) fn capabilities(&self) -> String {
         let mut caps = vec!["IMAP4rev1", "SASL-IR", "LITERAL+", "ENABLE", "ID"];
+        if self.login.is_none() && !self.tls {
+            caps.push("STARTTLS");
+        }
         if self.enabled(Setting::IdleEnabled) {
             caps.push("IDLE");
         }
@@ -457,7 +521,8 @@ impl ImapSession {
                 out.extend(status(Some(&tag), Status::Ok, None, "LOGOUT completed"));
                 self.close(out)
             }
-            Command::StartTls => self.no(&tag, None, "TLS is not available on this server"),
+            Command::StartTls if authenticated => self.bad(&tag, "Already logged in"),
+            Command::StartTls => self.start_tls(&tag, ctx),
             Command::Id(_) => {
                 let line = format!(
                     "* ID (\"name\" \"mailhive\" \"version\" \"{}\")\r\n",

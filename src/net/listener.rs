@@ -44,7 +44,7 @@ impl Workers {
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Tells a refused client `text`, then closes the connection.
-pub async fn refuse(mut stream: tokio::net::TcpStream, text: &str) {
+pub async fn refuse(mut stream: impl tokio::io::AsyncWrite + Unpin, text: &str) {
     use tokio::io::AsyncWriteExt;
     let said = async {
         stream.write_all(text.as_bytes()).await?;

@@ -6,6 +6,8 @@
 //!
 //! [`Incoming::into_reader`] turns the chunks back into an `AsyncRead` for the session's
 //! codec; [`Incoming::gone`] is cancelled when the peer closes or the connection fails.
+//! When the session drops its [`Incoming`], the task ends and hands the read half back
+//! (for STARTTLS): whatever it had read ahead is dropped with the channel.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
@@ -14,6 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::io::StreamReader;
 use tokio_util::sync::CancellationToken;
 
@@ -29,32 +32,39 @@ pub struct Incoming {
     gone: CancellationToken,
 }
 
-/// Starts the reader task on the current arbiter. It ends when the peer closes, when
-/// reading fails, or when the [`Incoming`] (or the reader made of it) is dropped.
-pub fn spawn_reader(mut read: impl AsyncRead + Unpin + 'static) -> Incoming {
+/// Starts the reader task on the current arbiter. It ends when the peer closes or
+/// reading fails (cancelling [`Incoming::gone`]), or when the [`Incoming`] (or the
+/// reader made of it) is dropped: then it returns the read half.
+pub fn spawn_reader<R: AsyncRead + Unpin + 'static>(
+    mut read: R,
+) -> (Incoming, JoinHandle<Option<R>>) {
     let (sender, chunks) = mpsc::channel(AHEAD);
     let gone = CancellationToken::new();
     let gone_when_done = gone.clone();
-    actix_rt::spawn(async move {
+    let task = actix_rt::spawn(async move {
         loop {
             let mut buf = BytesMut::with_capacity(CHUNK);
-            let read = tokio::select! {
-                read = read.read_buf(&mut buf) => read,
-                () = sender.closed() => break,
+            let read_now = tokio::select! {
+                read_now = read.read_buf(&mut buf) => read_now,
+                () = sender.closed() => return Some(read),
             };
-            let chunk = match read {
+            let chunk = match read_now {
                 Ok(0) => break,
                 Ok(_) => Ok(buf.freeze()),
                 Err(e) => Err(e),
             };
             let failed = chunk.is_err();
-            if sender.send(chunk).await.is_err() || failed {
+            if sender.send(chunk).await.is_err() {
+                return Some(read);
+            }
+            if failed {
                 break;
             }
         }
         gone_when_done.cancel();
+        None
     });
-    Incoming { chunks, gone }
+    (Incoming { chunks, gone }, task)
 }
 
 impl Incoming {

@@ -8,6 +8,7 @@ use crate::config::PlaintextAuth;
 use crate::limiter::ConnectionRefusal;
 use crate::login::Gate;
 use crate::mailbox::Registry;
+use crate::net::tls::Tls;
 use crate::settings::Live;
 use std::sync::Arc;
 
@@ -21,6 +22,8 @@ pub struct Pop3Context {
     /// The POP3 settings, as they are now.
     pub settings: Live,
     pub plaintext_auth: PlaintextAuth,
+    /// STLS.
+    pub tls: Arc<Tls>,
 }
 
 /// What a refused connection is told before it is closed (SPEC §4).

@@ -15,8 +15,9 @@ use crate::limiter::Permit;
 use crate::login::NotLoggedIn;
 use crate::mailbox::{Change, MailboxError};
 use crate::net::codec::LineCodec;
-use crate::net::reader::spawn_reader;
-use crate::net::writer::{spawn_writer, Outgoing, MAX_FRAME};
+use crate::net::connection::{self, Handover};
+use crate::net::stream::Stream;
+use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::line::Line;
@@ -28,7 +29,6 @@ use mailhive_store::{FlagChange, Flags, Store, StoreError, SystemFlags, Username
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
 
 /// Raw bytes read from the store per piece of a RETR or TOP answer; encoded (CRLF,
@@ -37,27 +37,22 @@ const PIECE: u32 = (MAX_FRAME / 2) as u32;
 
 /// Starts a session for a new connection (on the worker arbiter that accepted it), which
 /// the Limiter admitted with `connection`.
-pub fn start(stream: TcpStream, peer: SocketAddr, context: Arc<Pop3Context>, connection: Permit) {
-    let (read, write) = stream.into_split();
-    let stall = context
-        .settings
-        .borrow()
-        .duration(Setting::AuthenticatedConnectionTimeout)
-        .unwrap_or_default();
-    let out = spawn_writer(write, stall);
-    let incoming = spawn_reader(read);
-    let codec = LineCodec::new(context.settings.clone());
+pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connection: Permit) {
     Pop3Session::create(move |ctx| {
-        ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
-        Pop3Session {
+        let mut session = Pop3Session {
             context,
             peer,
-            out,
+            out: writer::closed(),
+            handover: None,
+            input: SpawnHandle::default(),
+            tls: false,
             _connection: connection,
             state: State::Authorization { user: None },
             failures: 0,
             idle: None,
-        }
+        };
+        session.attach(stream, ctx);
+        session
     });
 }
 
@@ -68,6 +63,12 @@ pub struct Pop3Session {
     peer: SocketAddr,
     /// Output, through the writer task that owns the socket's write half.
     out: Outgoing,
+    /// Takes the connection back from its reader and writer, for STLS.
+    handover: Option<Handover>,
+    /// The stream of command lines read from the connection.
+    input: SpawnHandle,
+    /// The connection is TLS.
+    tls: bool,
     /// This connection's place under MaxConnections and MaxConnectionsFromSingleIP.
     _connection: Permit,
     state: State,
@@ -119,6 +120,8 @@ enum Action {
     },
     /// QUIT in TRANSACTION: commit the deletions (UPDATE state).
     Commit,
+    /// STLS: answer, then start TLS.
+    StartTls,
 }
 
 type Work = ResponseActFuture<Pop3Session, ()>;
@@ -147,7 +150,7 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
                 return;
             }
         };
-        let work = self.perform(action);
+        let work = self.perform(action, ctx);
         ctx.wait(work.map(|(), act, ctx| act.restart_idle_timer(ctx)));
     }
 
@@ -161,8 +164,57 @@ impl Pop3Session {
         self.context.settings.borrow().get(setting).unwrap_or(0)
     }
 
+    /// Whether USER/PASS and AUTH PLAIN may run: over TLS, or where the
+    /// `plaintext_auth` policy allows them without.
     fn plaintext_allowed(&self) -> bool {
-        plaintext_allowed(self.context.plaintext_auth, &self.peer)
+        self.tls || plaintext_allowed(self.context.plaintext_auth, &self.peer)
+    }
+
+    /// Reads and writes `stream` from now on.
+    fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
+        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
+        let (out, incoming, handover) = connection::open(stream, stall);
+        self.tls = handover.tls;
+        self.out = out;
+        self.handover = Some(handover);
+        let codec = LineCodec::new(self.context.settings.clone());
+        self.input = ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
+    }
+
+    /// STLS (RFC 2595 §4): answers, stops reading — whatever the client sent after the
+    /// command is dropped, never read inside TLS — then takes the connection back and
+    /// makes the TLS handshake on it.
+    fn start_tls(&mut self, ctx: &mut Context<Self>) -> Work {
+        let Some(handover) = self.handover.take() else {
+            return self.reply(err(None, "TLS is being negotiated"));
+        };
+        let out = std::mem::replace(&mut self.out, writer::closed());
+        ctx.cancel_future(self.input);
+        let tls = self.context.tls.clone();
+        let timeout = Duration::from_secs(self.setting(Setting::PreAuthenticatedConnectionTimeout));
+        let upgrade = async move {
+            let answer = Bytes::from(ok("Begin TLS negotiation"));
+            out.send(answer).await.ok()?;
+            let tcp = handover.take_back(out).await?.into_plain()?;
+            match tls.accept(tcp, timeout).await {
+                Ok(stream) => Some(Stream::Tls(Box::new(stream))),
+                Err(e) => {
+                    tracing::debug!(error = %e, "STLS handshake failed");
+                    None
+                }
+            }
+        };
+        Box::pin(
+            upgrade
+                .into_actor(self)
+                .map(|stream, act, ctx| match stream {
+                    Some(stream) => act.attach(stream, ctx),
+                    None => {
+                        act.state = State::Closing;
+                        ctx.stop();
+                    }
+                }),
+        )
     }
 
     /// Closes the connection after the idle time-out of the current state, without
@@ -203,6 +255,9 @@ impl Pop3Session {
 
     fn capabilities(&self) -> Vec<u8> {
         let mut caps = vec!["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"];
+        if matches!(self.state, State::Authorization { .. }) && !self.tls {
+            caps.push("STLS");
+        }
         if matches!(self.state, State::Authorization { .. }) && self.plaintext_allowed() {
             caps.extend(["USER", "SASL PLAIN"]);
         }
@@ -226,6 +281,7 @@ impl Pop3Session {
             return Action::Reply(self.capabilities());
         }
         let plaintext = self.plaintext_allowed();
+        let tls = self.tls;
         match &mut self.state {
             State::Authorization { user } => match command {
                 Command::User(_) | Command::Pass(_) | Command::Auth { .. } if !plaintext => {
@@ -253,7 +309,8 @@ impl Pop3Session {
                     self.state = State::SaslPlain;
                     Action::Reply(b"+ \r\n".to_vec())
                 }
-                Command::Stls => Action::Reply(err(None, "TLS is not available on this server")),
+                Command::Stls if tls => Action::Reply(err(None, "TLS is active already")),
+                Command::Stls => Action::StartTls,
                 Command::Quit => Action::ReplyAndClose(ok("mailhive POP3 server signing off")),
                 _ => Action::Reply(err(None, "command not valid before login")),
             },
@@ -283,7 +340,7 @@ impl Pop3Session {
         }
     }
 
-    fn perform(&mut self, action: Action) -> Work {
+    fn perform(&mut self, action: Action, ctx: &mut Context<Self>) -> Work {
         match action {
             Action::Reply(bytes) => self.reply(bytes),
             Action::ReplyAndClose(bytes) => self.reply_and_close(bytes),
@@ -294,6 +351,7 @@ impl Pop3Session {
                 lines,
             } => self.send_message(number, message, lines),
             Action::Commit => self.commit(),
+            Action::StartTls => self.start_tls(ctx),
         }
     }
 

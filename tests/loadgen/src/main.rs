@@ -5,6 +5,9 @@
 //!
 //! Workloads:
 //! - `pop3`: full POP3 sessions — USER, PASS, STAT, UIDL, RETR of every message, QUIT.
+//! - `imaps-handshake`: TLS handshakes on an implicit-TLS IMAP port, each followed by
+//!   the greeting, then a close. The certificate's signature is checked, its chain is
+//!   not (the servers' certificates are self-signed).
 //!
 //! Prints one line per run, then the median and the spread, then a machine-readable line
 //! `RESULT workload=… server=… median=… min=… max=… unit=…`.
@@ -13,6 +16,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -20,6 +24,7 @@ use tokio::net::TcpStream;
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Workload {
     Pop3,
+    ImapsHandshake,
 }
 
 #[derive(Debug, Parser)]
@@ -126,18 +131,87 @@ async fn pop3_session(args: &Args) -> anyhow::Result<u64> {
     Ok(bytes)
 }
 
+/// Accepts any certificate chain, but checks the handshake's signatures, so that the
+/// client does the work a real one does.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// One TLS handshake and the IMAP greeting that follows it.
+async fn imaps_handshake(args: &Args, tls: &tokio_rustls::TlsConnector) -> anyhow::Result<u64> {
+    let tcp = TcpStream::connect(args.addr).await.context("connect")?;
+    tcp.set_nodelay(true)?;
+    let name = rustls::pki_types::ServerName::try_from("localhost")?;
+    let stream = tls.connect(name, tcp).await.context("handshake")?;
+    let mut reader = BufReader::new(stream);
+    let mut greeting = String::new();
+    reader.read_line(&mut greeting).await?;
+    if !greeting.starts_with("* OK") {
+        bail!("greeting: {greeting}");
+    }
+    Ok(0)
+}
+
 /// Runs the workload with every client for `args.seconds`; returns sessions per second.
 async fn run_once(args: Rc<Args>) -> anyhow::Result<f64> {
+    let tls = Rc::new(tls_connector()?);
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let clients: Vec<_> = (0..args.clients)
         .map(|_| {
-            let args = args.clone();
+            let (args, tls) = (args.clone(), tls.clone());
             tokio::task::spawn_local(async move {
                 let mut sessions = 0u64;
                 while Instant::now() < deadline {
                     match args.workload {
                         Workload::Pop3 => pop3_session(&args).await?,
+                        Workload::ImapsHandshake => imaps_handshake(&args, &tls).await?,
                     };
                     sessions += 1;
                 }

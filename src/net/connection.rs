@@ -1,0 +1,52 @@
+//! A session's connection: the reader and writer tasks over one [`Stream`], and taking
+//! the stream back from them to start TLS on it (STARTTLS, STLS).
+
+use super::reader::{spawn_reader, Incoming};
+use super::stream::Stream;
+use super::writer::{spawn_writer, Outgoing};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{ReadHalf, WriteHalf};
+use tokio::task::JoinHandle;
+
+/// The tasks that own a connection's halves, to take them back.
+#[derive(Debug)]
+pub struct Handover {
+    reader: JoinHandle<Option<ReadHalf<Stream>>>,
+    writer: JoinHandle<Option<WriteHalf<Stream>>>,
+    /// Tells the writer to hand its half back instead of closing the connection.
+    keep_open: Arc<AtomicBool>,
+    /// Whether the stream is TLS already.
+    pub tls: bool,
+}
+
+/// Starts the reader and writer tasks of `stream` on the current arbiter. A peer that
+/// takes no output for `stall` is disconnected.
+pub fn open(stream: Stream, stall: Duration) -> (Outgoing, Incoming, Handover) {
+    let tls = stream.is_tls();
+    let (read, write) = tokio::io::split(stream);
+    let keep_open = Arc::new(AtomicBool::new(false));
+    let (out, writer) = spawn_writer(write, stall, keep_open.clone());
+    let (incoming, reader) = spawn_reader(read);
+    let handover = Handover {
+        reader,
+        writer,
+        keep_open,
+        tls,
+    };
+    (out, incoming, handover)
+}
+
+impl Handover {
+    /// The stream back, once its output is written: `out` must be the last sender of
+    /// this connection, and the session must have dropped its [`Incoming`] already.
+    /// Bytes the reader had read ahead are dropped. `None` when the connection broke.
+    pub async fn take_back(self, out: Outgoing) -> Option<Stream> {
+        self.keep_open.store(true, Ordering::Release);
+        drop(out);
+        let write = self.writer.await.ok()??;
+        let read = self.reader.await.ok()??;
+        Some(read.unsplit(write))
+    }
+}
