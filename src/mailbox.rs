@@ -8,11 +8,15 @@
 //! A session starts watching with [`Watch`], which loads its snapshot inside the same
 //! serialised step: no change can fall between the snapshot and the first event. An
 //! actor with nobody watching stops after its last change.
+//!
+//! Changes carry the user who makes them: on a mailbox shared with that user, their
+//! \Seen is their own (`mailhive_store::seen`), and what the actor publishes to every
+//! watcher are the shared flags.
 
 use actix::prelude::*;
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
-    Refusal, Store, StoreError,
+    Refusal, Store, StoreError, Username,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -65,10 +69,14 @@ pub struct Incoming {
 /// The changes a Mailbox actor carries out.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Append(Vec<Incoming>),
+    Append {
+        messages: Vec<Incoming>,
+        user: Username,
+    },
     Flags {
         uids: Vec<u32>,
         change: FlagChange,
+        user: Username,
     },
     /// `uids: None` expunges every \Deleted message; `only_deleted` false removes the
     /// listed UIDs whatever their flags.
@@ -82,6 +90,7 @@ pub enum Change {
         uids: Vec<u32>,
         keep_metadata: bool,
         remove_source: bool,
+        user: Username,
     },
 }
 
@@ -91,6 +100,7 @@ pub struct Done {
     /// New UIDs (append) or (source UID, new UID) pairs (transfer, in `pairs`).
     pub appended: Vec<u32>,
     pub pairs: Vec<(u32, u32)>,
+    /// Messages whose flags changed, as the user who changed them sees them.
     pub flags: Vec<MessageInfo>,
     pub expunged: Vec<u32>,
     pub uid_validity: u32,
@@ -103,12 +113,14 @@ pub struct Done {
 #[rtype(result = "Outcome<Done>")]
 struct Apply(Change);
 
-/// Starts watching: the answer is the snapshot, and from then on every [`Changes`].
+/// Starts watching: the answer is the snapshot (with `user`'s own \Seen), and from then
+/// on every [`Changes`].
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<Snapshot, StoreError>")]
 struct Watch {
     watcher: u64,
     recipient: Recipient<Changes>,
+    user: Username,
 }
 
 /// Stops watching.
@@ -212,16 +224,20 @@ impl Registry {
         Ok(self.request(mailbox, Apply(change)).await??)
     }
 
-    /// Starts watching a mailbox.
+    /// Starts watching a mailbox, as `user`.
     pub async fn watch(
         &self,
         mailbox: MailboxId,
         watcher: u64,
         recipient: Recipient<Changes>,
+        user: Username,
     ) -> Result<Snapshot, MailboxError> {
-        Ok(self
-            .request(mailbox, Watch { watcher, recipient })
-            .await??)
+        let watch = Watch {
+            watcher,
+            recipient,
+            user,
+        };
+        Ok(self.request(mailbox, watch).await??)
     }
 
     /// Tells watchers about messages appended to `mailbox` without its actor (the admin
@@ -323,13 +339,18 @@ fn carry_out(
         changes: Changes::new(id),
     };
     let mut source = None;
+    let Some(owner) = store.mailbox_by_id(id)?.map(|info| info.owner) else {
+        return Ok(Err(Refusal::NoSuchMailbox));
+    };
     match change {
-        Change::Append(messages) => {
+        Change::Append { messages, user } => {
+            // A sharer's \Seen goes to their own set, once the messages have UIDs.
+            let private = user != owner;
             let new: Vec<NewMessage<'_>> = messages
                 .iter()
                 .map(|m| NewMessage {
                     raw: &m.raw,
-                    flags: m.flags.clone(),
+                    flags: m.flags.clone().with_seen(m.flags.is_seen() && !private),
                     internal_date: m.internal_date,
                 })
                 .collect();
@@ -337,6 +358,17 @@ fn carry_out(
                 Ok(uids) => uids,
                 Err(refusal) => return Ok(Err(refusal)),
             };
+            let seen: Vec<u32> = uids
+                .iter()
+                .zip(&messages)
+                .filter(|(_, m)| private && m.flags.is_seen())
+                .map(|(&uid, _)| uid)
+                .collect();
+            if !seen.is_empty() {
+                if let Err(refusal) = store.set_seen_by(id, &user, &seen, true)? {
+                    return Ok(Err(refusal));
+                }
+            }
             for message in store.messages(id, uids.first().copied().unwrap_or(1)..=u32::MAX) {
                 let message = message?;
                 changes
@@ -345,7 +377,7 @@ fn carry_out(
             }
             done.appended = uids;
         }
-        Change::Flags { uids, change } => {
+        Change::Flags { uids, change, user } if user == owner => {
             let changed = match store.store_flags(id, &uids, &change)? {
                 Ok(changed) => changed,
                 Err(refusal) => return Ok(Err(refusal)),
@@ -355,6 +387,30 @@ fn carry_out(
                 .map(|m| (m.uid, m.flags.clone(), m.modseq))
                 .collect();
             done.flags = changed;
+        }
+        Change::Flags { uids, change, user } => {
+            // Someone the mailbox is shared with: the shared flags on the messages,
+            // \Seen in their own set.
+            let changed = match store.store_flags(id, &uids, &change.shared_part())? {
+                Ok(changed) => changed,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if let Some(seen) = change.seen_part() {
+                if let Err(refusal) = store.set_seen_by(id, &user, &uids, seen)? {
+                    return Ok(Err(refusal));
+                }
+            }
+            changes.flags = changed
+                .iter()
+                .map(|m| (m.uid, m.flags.clone(), m.modseq))
+                .collect();
+            let seen = store.seen_by(id, &user)?;
+            for &uid in &uids {
+                if let Some(mut message) = store.message(id, uid)? {
+                    message.flags = message.flags.with_seen(seen.contains(uid));
+                    done.flags.push(message);
+                }
+            }
         }
         Change::Expunge { uids, only_deleted } => {
             let scope = match (&uids, only_deleted) {
@@ -374,11 +430,12 @@ fn carry_out(
             uids,
             keep_metadata,
             remove_source,
+            user,
         } => {
             let result = if remove_source {
-                store.move_messages(from, &uids, id, keep_metadata)?
+                store.move_messages(from, &uids, id, keep_metadata, &user)?
             } else {
-                store.copy_messages(from, &uids, id, keep_metadata)?
+                store.copy_messages(from, &uids, id, keep_metadata, &user)?
             };
             let pairs = match result {
                 Ok(pairs) => pairs,
@@ -413,16 +470,26 @@ impl Handler<Watch> for MailboxActor {
     fn handle(&mut self, request: Watch, _: &mut Context<Self>) -> Self::Result {
         let store = self.store.clone();
         let id = self.id;
+        let user = request.user.clone();
         let load = blocking(move || {
             let mut snapshot = Snapshot {
                 uids: Vec::new(),
                 flags: Vec::new(),
                 modseqs: Vec::new(),
             };
+            let owner = store.mailbox_by_id(id)?.map(|info| info.owner);
+            let own_seen = match owner {
+                Some(owner) if owner != user => Some(store.seen_by(id, &user)?),
+                _ => None,
+            };
             for message in store.messages(id, 1..=u32::MAX) {
                 let message = message?;
+                let flags = match &own_seen {
+                    Some(seen) => message.flags.with_seen(seen.contains(message.uid)),
+                    None => message.flags,
+                };
                 snapshot.uids.push(message.uid);
-                snapshot.flags.push(message.flags);
+                snapshot.flags.push(flags);
                 snapshot.modseqs.push(message.modseq);
             }
             Ok(snapshot)

@@ -95,7 +95,9 @@ impl ImapSession {
             items.insert(0, FetchItem::Uid);
         }
         let mailbox = view.id();
-        let to_mark: Vec<u32> = if !view.read_only && items.iter().any(FetchItem::sets_seen) {
+        // Without the `s` right \Seen is not kept (RFC 4314 §4): the fetch only reads.
+        let may_mark = !view.read_only && view.rights.contains('s');
+        let to_mark: Vec<u32> = if may_mark && items.iter().any(FetchItem::sets_seen) {
             named
                 .iter()
                 .filter(|&&(seq, _)| view.flags(seq).is_some_and(|f| !f.is_seen()))
@@ -105,6 +107,7 @@ impl ImapSession {
             Vec::new()
         };
         let registry = self.context.registry.clone();
+        let user = self.user();
         let mark = async move {
             if to_mark.is_empty() {
                 return Ok(Ok(Vec::new()));
@@ -113,6 +116,7 @@ impl ImapSession {
             let change = Change::Flags {
                 uids: to_mark,
                 change: seen,
+                user,
             };
             Ok::<_, MailboxError>(
                 registry

@@ -1,14 +1,24 @@
 //! Commands on mailboxes: SELECT/EXAMINE, CLOSE/UNSELECT, CREATE, DELETE, RENAME,
 //! SUBSCRIBE/UNSUBSCRIBE, LIST/LSUB (with the SPECIAL-USE and CHILDREN attributes and
-//! LIST-STATUS returns) and STATUS, over the user's personal namespace.
+//! LIST-STATUS returns) and STATUS, over the user's own namespace and the mailboxes
+//! other users share with them (`#users/…`, see [`super::namespace`]), each checking
+//! the rights it needs (RFC 4314 §4).
+//!
+//! Choices where the RFCs leave room: shared mailboxes are always subscribed (SUBSCRIBE
+//! and UNSUBSCRIBE of one succeed and change nothing), cannot be renamed, and are
+//! created in only under a parent with the `k` right (the new mailbox gets the parent's
+//! rights); virtual parents are `\Noselect`, or with FakeInaccessibleMailboxes empty
+//! read-only mailboxes.
 
+use super::namespace::{self, Located, Name};
 use super::session::{ImapSession, Work};
 use super::view::View;
+use crate::config::Setting;
 use crate::mailbox::{blocking, Change, Changes};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::StatusItem;
 use mailhive_protocol::imap::response::{self, Status};
-use mailhive_store::{MailboxInfo, MailboxName, Outcome, Store, StoreError, Username};
+use mailhive_store::{MailboxId, MailboxInfo, MailboxName, Store, StoreError, Username};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -23,145 +33,303 @@ pub struct ListRequest {
     pub lsub: bool,
 }
 
+/// What a mailbox name stands for, for the user who gave it.
+#[derive(Debug)]
+pub(super) enum Found {
+    Mailbox(Located),
+    /// A virtual parent the user may see (its name).
+    Virtual(String),
+    /// Nothing the user may see: answered as a mailbox that does not exist.
+    Nothing,
+}
+
+/// Finds what `name` stands for `user` (on the blocking pool).
+pub(super) fn find(store: &Store, user: &Username, name: Name) -> Result<Found, StoreError> {
+    let display = match name {
+        Name::Mailbox { owner, name } => {
+            if let Some(located) = namespace::locate(store, user, &owner, &name)? {
+                return Ok(Found::Mailbox(located));
+            }
+            if &owner == user {
+                return Ok(Found::Nothing);
+            }
+            namespace::display(&owner, &name, user)
+        }
+        Name::Shared(display) => display,
+    };
+    let shared = namespace::shared(store, user)?;
+    Ok(if namespace::virtual_parents(&shared).contains(&display) {
+        Found::Virtual(display)
+    } else {
+        Found::Nothing
+    })
+}
+
+/// A virtual parent as a mailbox: no messages, no id of a real one.
+fn virtual_info(owner: &Username) -> MailboxInfo {
+    MailboxInfo {
+        id: MailboxId(0),
+        owner: owner.clone(),
+        name: MailboxName::inbox(),
+        uid_validity: 1,
+        uid_next: 1,
+        highest_modseq: 1,
+        messages: 0,
+        unseen: 0,
+        bytes: 0,
+        special_use: None,
+        keywords: Vec::new(),
+        acl: Vec::new(),
+    }
+}
+
+/// The \Seen count `user` has in `mailbox`: their own on a mailbox shared with them.
+fn unseen_for(store: &Store, mailbox: &Located, user: &Username) -> Result<u32, StoreError> {
+    if !mailbox.shared {
+        return Ok(mailbox.info.unseen);
+    }
+    let seen = store.seen_by(mailbox.info.id, user)?.len();
+    Ok(u64::from(mailbox.info.messages).saturating_sub(seen) as u32)
+}
+
+const NO_SUCH_MAILBOX: &str = "No such mailbox";
+const NOT_SELECTABLE: &str = "Not a selectable mailbox";
+pub(super) const PERMISSION_DENIED: &str = "Permission denied";
+
 impl ImapSession {
-    /// Runs a mailbox-level store operation on the blocking pool and answers OK, or NO
-    /// with the refusal.
-    fn mailbox_change(
+    /// Reads a mailbox name in both namespaces; `None` when it is not a name.
+    pub(super) fn name(&self, text: &str) -> Result<Name, &'static str> {
+        namespace::parse(text, &self.user())
+    }
+
+    /// Finds what `name` stands for, then continues with `then` on the session.
+    pub(super) fn with_found(
         &mut self,
         tag: String,
-        done: &'static str,
-        operation: impl FnOnce(&Store, &Username) -> Outcome<()> + Send + 'static,
+        name: Name,
+        then: impl FnOnce(&mut Self, String, Found) -> Work + 'static,
     ) -> Work {
         let store = self.store().clone();
         let user = self.user();
         Box::pin(
-            blocking(move || operation(&store, &user))
+            blocking(move || find(&store, &user, name))
                 .into_actor(self)
-                .then(move |result, act, _| match result {
-                    Ok(Ok(())) => act.ok(&tag, done),
-                    Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                .then(move |found, act, _| match found {
+                    Ok(found) => then(act, tag, found),
                     Err(e) => act.failed(&tag, &e),
                 }),
         )
     }
 
-    pub(super) fn create_mailbox(&mut self, tag: String, name: String) -> Work {
+    /// Runs a store operation on the blocking pool and answers OK, or NO with the
+    /// refusal.
+    fn mailbox_change(
+        &mut self,
+        tag: String,
+        done: &'static str,
+        operation: impl FnOnce(&Store) -> mailhive_store::Outcome<()> + Send + 'static,
+    ) -> Work {
+        let store = self.store().clone();
+        Box::pin(blocking(move || operation(&store)).into_actor(self).then(
+            move |result, act, _| match result {
+                Ok(Ok(())) => act.ok(&tag, done),
+                Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                Err(e) => act.failed(&tag, &e),
+            },
+        ))
+    }
+
+    pub(super) fn create_mailbox(&mut self, tag: String, text: String) -> Work {
         // A trailing delimiter only says the client means to create children later.
-        let name = match MailboxName::parse(name.trim_end_matches('/')) {
-            Ok(name) => name,
+        let (owner, name) = match self.name(text.trim_end_matches('/')) {
+            Ok(Name::Mailbox { owner, name }) => (owner, name),
+            Ok(Name::Shared(_)) => return self.no(&tag, Some("CANNOT"), "Cannot create that"),
             Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
         };
-        self.mailbox_change(tag, "CREATE completed", move |store, user| {
-            Ok(store.create_mailbox(user, &name, None)?.map(|_| ()))
+        if owner == self.user() {
+            return self.mailbox_change(tag, "CREATE completed", move |store| {
+                Ok(store.create_mailbox(&owner, &name, None)?.map(|_| ()))
+            });
+        }
+        // In a shared mailbox: the parent's `k` right, and the parent's rights for the
+        // new mailbox.
+        let Some(parent) = name.ancestors().pop() else {
+            return self.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
+        };
+        let parent = Name::Mailbox {
+            owner: owner.clone(),
+            name: parent,
+        };
+        self.with_found(tag, parent, move |act, tag, found| match found {
+            Found::Mailbox(parent) if parent.rights.contains('k') => {
+                act.mailbox_change(tag, "CREATE completed", move |store| {
+                    let id = match store.create_mailbox(&owner, &name, None)? {
+                        Ok(id) => id,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
+                    for (grantee, rights) in &parent.info.acl {
+                        if let Err(refusal) = store.set_acl(id, grantee, *rights)? {
+                            return Ok(Err(refusal));
+                        }
+                    }
+                    Ok(Ok(()))
+                })
+            }
+            Found::Mailbox(_) => act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
+            _ => act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
         })
     }
 
-    pub(super) fn delete_mailbox(&mut self, tag: String, name: String) -> Work {
-        let name = match MailboxName::parse(&name) {
+    pub(super) fn delete_mailbox(&mut self, tag: String, text: String) -> Work {
+        let name = match self.name(&text) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
-        if self.selected.as_ref().is_some_and(|v| v.info.name == name) {
-            return self.no(
-                &tag,
-                Some("INUSE"),
-                "Cannot delete the selected mailbox; close it first",
-            );
-        }
-        self.mailbox_change(tag, "DELETE completed", move |store, user| {
-            store.delete_mailbox(user, &name)
+        self.with_found(tag, name, |act, tag, found| {
+            let located = match found {
+                Found::Mailbox(located) => located,
+                Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
+                Found::Nothing => return act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
+            };
+            if !located.rights.contains('x') {
+                return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
+            }
+            if act
+                .selected
+                .as_ref()
+                .is_some_and(|v| v.id() == located.info.id)
+            {
+                return act.no(
+                    &tag,
+                    Some("INUSE"),
+                    "Cannot delete the selected mailbox; close it first",
+                );
+            }
+            let (owner, name) = (located.info.owner, located.info.name);
+            act.mailbox_change(tag, "DELETE completed", move |store| {
+                store.delete_mailbox(&owner, &name)
+            })
         })
     }
 
     pub(super) fn rename_mailbox(&mut self, tag: String, from: String, to: String) -> Work {
-        let (from, to) = match (MailboxName::parse(&from), MailboxName::parse(&to)) {
-            (Ok(from), Ok(to)) => (from, to),
+        let user = self.user();
+        let own = |name| match name {
+            Ok(Name::Mailbox { owner, name }) if owner == user => Ok(Some(name)),
+            Ok(_) => Ok(None),
+            Err(reason) => Err(reason),
+        };
+        let (from, to) = match (own(self.name(&from)), own(self.name(&to))) {
+            (Ok(Some(from)), Ok(Some(to))) => (from, to),
             (Err(reason), _) => return self.no(&tag, Some("NONEXISTENT"), reason),
             (_, Err(reason)) => return self.no(&tag, Some("CANNOT"), reason),
+            _ => return self.no(&tag, Some("CANNOT"), "Shared mailboxes cannot be renamed"),
         };
-        self.mailbox_change(tag, "RENAME completed", move |store, user| {
-            store.rename_mailbox(user, &from, &to)
+        self.mailbox_change(tag, "RENAME completed", move |store| {
+            store.rename_mailbox(&user, &from, &to)
         })
     }
 
-    pub(super) fn subscribe(&mut self, tag: String, name: String, subscribe: bool) -> Work {
-        let name = match MailboxName::parse(&name) {
-            Ok(name) => name,
-            Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
-        };
-        if subscribe {
-            self.mailbox_change(tag, "SUBSCRIBE completed", move |store, user| {
-                store.subscribe(user, &name)
-            })
+    pub(super) fn subscribe(&mut self, tag: String, text: String, subscribe: bool) -> Work {
+        let user = self.user();
+        let done = if subscribe {
+            "SUBSCRIBE completed"
         } else {
-            self.mailbox_change(tag, "UNSUBSCRIBE completed", move |store, user| {
-                store.unsubscribe(user, &name)
-            })
+            "UNSUBSCRIBE completed"
+        };
+        match self.name(&text) {
+            Ok(Name::Mailbox { owner, name }) if owner == user => {
+                self.mailbox_change(tag, done, move |store| {
+                    if subscribe {
+                        store.subscribe(&user, &name)
+                    } else {
+                        store.unsubscribe(&user, &name)
+                    }
+                })
+            }
+            // Shared mailboxes are always subscribed.
+            Ok(name) => self.with_found(tag, name, move |act, tag, found| match found {
+                Found::Nothing => act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
+                _ => act.ok(&tag, done),
+            }),
+            Err(reason) => self.no(&tag, Some("CANNOT"), reason),
         }
+    }
+
+    /// Stops watching the selected mailbox.
+    pub(super) fn deselect(&mut self) -> Option<View> {
+        let view = self.selected.take()?;
+        if view.watched {
+            self.context.registry.unwatch(view.id(), self.id);
+        }
+        Some(view)
     }
 
     pub(super) fn select(
         &mut self,
         tag: String,
-        name: String,
-        read_only: bool,
+        text: String,
+        examine: bool,
         recipient: Recipient<Changes>,
     ) -> Work {
-        if let Some(view) = self.selected.take() {
-            self.context.registry.unwatch(view.id(), self.id);
-        }
-        let name = match MailboxName::parse(&name) {
+        self.deselect();
+        let name = match self.name(&text) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
-        let store = self.store().clone();
-        let user = self.user();
-        let registry = self.context.registry.clone();
-        let watcher = self.id;
-        let open = async move {
-            let Some(info) = blocking(move || store.mailbox(&user, &name)).await? else {
-                return Ok(None);
+        self.with_found(tag, name, move |act, tag, found| {
+            let located = match found {
+                Found::Mailbox(located) if located.rights.contains('r') => located,
+                Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
+                Found::Virtual(display) if act.enabled(Setting::FakeInaccessibleMailboxes) => {
+                    let view = View::empty(virtual_info(&act.user()), display);
+                    return act.selected_answer(tag, view, true);
+                }
+                Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
+                Found::Nothing => return act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
             };
-            let snapshot = registry.watch(info.id, watcher, recipient).await?;
-            Ok::<_, crate::mailbox::MailboxError>(Some(View::new(info, read_only, snapshot)))
-        };
-        Box::pin(
-            open.into_actor(self)
-                .then(move |result, act, _| match result {
-                    Ok(Some(view)) => {
-                        let out = selected_lines(&view);
-                        let code = if view.read_only {
-                            "READ-ONLY"
-                        } else {
-                            "READ-WRITE"
-                        };
-                        act.selected = Some(view);
-                        let mut answer = out;
-                        answer.extend(response::status(
-                            Some(&tag),
-                            Status::Ok,
-                            Some(code),
-                            if read_only {
-                                "EXAMINE completed"
-                            } else {
-                                "SELECT completed"
-                            },
-                        ));
-                        act.send(answer)
-                    }
-                    Ok(None) => act.no(&tag, Some("NONEXISTENT"), "No such mailbox"),
-                    Err(e) => act.failed(&tag, &e),
-                }),
-        )
+            // Read-write only for a user who may change something in it.
+            let read_only = examine || !located.rights.any_of("swte");
+            let registry = act.context.registry.clone();
+            let (watcher, user) = (act.id, act.user());
+            let open = async move {
+                let snapshot = registry
+                    .watch(located.info.id, watcher, recipient, user)
+                    .await?;
+                Ok::<_, crate::mailbox::MailboxError>(View::new(located, read_only, snapshot))
+            };
+            Box::pin(open.into_actor(act).then(move |view, act, _| match view {
+                Ok(view) => act.selected_answer(tag, view, examine),
+                Err(e) => act.failed(&tag, &e),
+            }))
+        })
     }
 
-    /// CLOSE (`expunge` true: removes \Deleted messages first, silently) or UNSELECT.
+    /// Makes `view` the selected mailbox and answers SELECT or EXAMINE.
+    fn selected_answer(&mut self, tag: String, view: View, examine: bool) -> Work {
+        let mut answer = selected_lines(&view);
+        let code = if view.read_only {
+            "READ-ONLY"
+        } else {
+            "READ-WRITE"
+        };
+        self.selected = Some(view);
+        let done = if examine {
+            "EXAMINE completed"
+        } else {
+            "SELECT completed"
+        };
+        answer.extend(response::status(Some(&tag), Status::Ok, Some(code), done));
+        self.send(answer)
+    }
+
+    /// CLOSE (`expunge` true: removes \Deleted messages first, silently, where the user
+    /// may expunge) or UNSELECT.
     pub(super) fn close_mailbox(&mut self, tag: String, expunge: bool) -> Work {
-        let Some(view) = self.selected.take() else {
+        let Some(view) = self.deselect() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        self.context.registry.unwatch(view.id(), self.id);
-        if !expunge || view.read_only {
+        if !expunge || view.read_only || !view.rights.contains('e') {
             let text = if expunge {
                 "CLOSE completed"
             } else {
@@ -185,22 +353,35 @@ impl ImapSession {
         )
     }
 
-    pub(super) fn status(&mut self, tag: String, name: String, items: Vec<StatusItem>) -> Work {
-        let name = match MailboxName::parse(&name) {
+    pub(super) fn status(&mut self, tag: String, text: String, items: Vec<StatusItem>) -> Work {
+        let name = match self.name(&text) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
+        let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
         let store = self.store().clone();
         let user = self.user();
+        let answer =
+            move || -> Result<Result<Vec<u8>, (&'static str, &'static str)>, StoreError> {
+                Ok(match find(&store, &user, name)? {
+                    Found::Mailbox(located) if located.rights.contains('r') => {
+                        let unseen = unseen_for(&store, &located, &user)?;
+                        Ok(status_line(&located.display, &located.info, unseen, &items))
+                    }
+                    Found::Mailbox(_) => Err(("NOPERM", PERMISSION_DENIED)),
+                    Found::Virtual(display) if fake => {
+                        Ok(status_line(&display, &virtual_info(&user), 0, &items))
+                    }
+                    Found::Virtual(_) => Err(("CANNOT", NOT_SELECTABLE)),
+                    Found::Nothing => Err(("NONEXISTENT", NO_SUCH_MAILBOX)),
+                })
+            };
         Box::pin(
-            blocking(move || store.mailbox(&user, &name))
+            blocking(answer)
                 .into_actor(self)
                 .then(move |result, act, _| match result {
-                    Ok(Some(info)) => {
-                        let out = status_line(&info, &items);
-                        act.ok_with(out, &tag, "STATUS completed")
-                    }
-                    Ok(None) => act.no(&tag, Some("NONEXISTENT"), "No such mailbox"),
+                    Ok(Ok(line)) => act.ok_with(line, &tag, "STATUS completed"),
+                    Ok(Err((code, text))) => act.no(&tag, Some(code), text),
                     Err(e) => act.failed(&tag, &e),
                 }),
         )
@@ -209,8 +390,9 @@ impl ImapSession {
     pub(super) fn list(&mut self, tag: String, request: ListRequest) -> Work {
         let store = self.store().clone();
         let user = self.user();
+        let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
         Box::pin(
-            blocking(move || list_lines(&store, &user, &request))
+            blocking(move || list_lines(&store, &user, &request, fake))
                 .into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok((out, done)) => act.ok_with(out, &tag, done),
@@ -245,9 +427,9 @@ fn selected_lines(view: &View) -> Vec<u8> {
 }
 
 /// `* STATUS name (MESSAGES n ...)`
-fn status_line(info: &MailboxInfo, items: &[StatusItem]) -> Vec<u8> {
+fn status_line(display: &str, info: &MailboxInfo, unseen: u32, items: &[StatusItem]) -> Vec<u8> {
     let mut out = b"* STATUS ".to_vec();
-    response::mailbox(&mut out, info.name.as_str());
+    response::mailbox(&mut out, display);
     let values: Vec<String> = items
         .iter()
         .map(|item| match item {
@@ -256,7 +438,7 @@ fn status_line(info: &MailboxInfo, items: &[StatusItem]) -> Vec<u8> {
             StatusItem::Recent => "RECENT 0".to_owned(),
             StatusItem::UidNext => format!("UIDNEXT {}", info.uid_next),
             StatusItem::UidValidity => format!("UIDVALIDITY {}", info.uid_validity),
-            StatusItem::Unseen => format!("UNSEEN {}", info.unseen),
+            StatusItem::Unseen => format!("UNSEEN {unseen}"),
             StatusItem::Size => format!("SIZE {}", info.bytes),
         })
         .collect();
@@ -264,11 +446,20 @@ fn status_line(info: &MailboxInfo, items: &[StatusItem]) -> Vec<u8> {
     out
 }
 
+/// One name LIST may answer with.
+struct Entry {
+    display: String,
+    /// `None` for a virtual parent.
+    mailbox: Option<Located>,
+    subscribed: bool,
+}
+
 /// The LIST or LSUB lines, and the tagged text.
 fn list_lines(
     store: &Arc<Store>,
     user: &Username,
     request: &ListRequest,
+    fake: bool,
 ) -> Result<(Vec<u8>, &'static str), StoreError> {
     let done = if request.lsub {
         "LSUB completed"
@@ -282,56 +473,113 @@ fn list_lines(
         out.extend_from_slice(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
         return Ok((out, done));
     }
-    let mailboxes = store.mailboxes(user)?;
     let subscribed: BTreeSet<String> = store
         .subscriptions(user)?
         .into_iter()
         .map(|n| n.as_str().to_owned())
         .collect();
-    let names: BTreeSet<&str> = mailboxes.iter().map(|m| m.name.as_str()).collect();
-    let mut listed: Vec<&MailboxInfo> = Vec::new();
-    for info in &mailboxes {
-        let name = info.name.as_str();
-        let matched = request
-            .patterns
-            .iter()
-            .any(|p| matches(&format!("{}{p}", request.reference), name));
-        if !matched
-            || (request.subscribed_only && !subscribed.contains(name))
-            || (request.special_use_only && info.special_use.is_none())
-        {
-            continue;
-        }
-        listed.push(info);
+    let mut entries: Vec<Entry> = store
+        .mailboxes(user)?
+        .into_iter()
+        .map(|info| Entry {
+            display: info.name.to_string(),
+            subscribed: subscribed.contains(info.name.as_str()),
+            mailbox: Some(Located {
+                display: info.name.to_string(),
+                rights: mailhive_store::Rights::all(),
+                shared: false,
+                info,
+            }),
+        })
+        .collect();
+    let shared = namespace::shared(store, user)?;
+    for parent in namespace::virtual_parents(&shared) {
+        entries.push(Entry {
+            display: parent,
+            mailbox: None,
+            subscribed: true,
+        });
     }
+    entries.extend(shared.into_iter().map(|located| Entry {
+        display: located.display.clone(),
+        mailbox: Some(located),
+        subscribed: true,
+    }));
+    let names: BTreeSet<&str> = entries.iter().map(|e| e.display.as_str()).collect();
+    let mut listed: Vec<&Entry> = entries
+        .iter()
+        .filter(|entry| {
+            request
+                .patterns
+                .iter()
+                .any(|p| matches(&format!("{}{p}", request.reference), &entry.display))
+                && (!request.subscribed_only || entry.subscribed)
+                && (!request.special_use_only || entry.special_use().is_some())
+        })
+        .collect();
     // INBOX first, then by name.
-    listed.sort_by_key(|m| (!m.name.is_inbox(), m.name.as_str().to_owned()));
-    for info in listed {
-        let name = info.name.as_str();
-        let prefix = format!("{name}/");
+    listed.sort_by_key(|e| (e.display != "INBOX", e.display.clone()));
+    for entry in listed {
+        let prefix = format!("{}/", entry.display);
         let has_children = names
             .range(prefix.as_str()..)
             .next()
             .is_some_and(|n| n.starts_with(&prefix));
-        let mut attributes = vec![if has_children {
+        let mut attributes = Vec::new();
+        if entry.mailbox.is_none() && !fake {
+            attributes.push("\\Noselect");
+        }
+        attributes.push(if has_children {
             "\\HasChildren"
         } else {
             "\\HasNoChildren"
-        }];
-        if let Some(special) = info.special_use {
+        });
+        if let Some(special) = entry.special_use() {
             attributes.push(special.attribute());
         }
         if request.subscribed_only && !request.lsub {
             attributes.push("\\Subscribed");
         }
         out.extend_from_slice(format!("* {word} ({}) \"/\" ", attributes.join(" ")).as_bytes());
-        response::mailbox(&mut out, name);
+        response::mailbox(&mut out, &entry.display);
         out.extend_from_slice(b"\r\n");
-        if !request.status.is_empty() {
-            out.extend(status_line(info, &request.status));
+        if request.status.is_empty() {
+            continue;
+        }
+        match &entry.mailbox {
+            Some(located) if located.rights.contains('r') => {
+                let unseen = unseen_for(store, located, user)?;
+                out.extend(status_line(
+                    &entry.display,
+                    &located.info,
+                    unseen,
+                    &request.status,
+                ));
+            }
+            Some(_) => {}
+            None if fake => {
+                out.extend(status_line(
+                    &entry.display,
+                    &virtual_info(user),
+                    0,
+                    &request.status,
+                ));
+            }
+            None => {}
         }
     }
     Ok((out, done))
+}
+
+impl Entry {
+    /// The special use of the user's own mailbox (not shown for shared ones: another
+    /// user's Sent is not the user's).
+    fn special_use(&self) -> Option<mailhive_store::SpecialUse> {
+        self.mailbox
+            .as_ref()
+            .filter(|m| !m.shared)
+            .and_then(|m| m.info.special_use)
+    }
 }
 
 /// LIST pattern matching: `*` matches anything, `%` anything but the delimiter; a

@@ -2,17 +2,24 @@
 //! MOVE. Each change goes through the Mailbox actor of the mailbox it changes, which
 //! answers once the change is on disk; the session then reports it itself, with the
 //! UIDPLUS codes (APPENDUID, COPYUID).
+//!
+//! Rights (RFC 4314 §4): APPEND, COPY and MOVE need `i` on the target, and APPEND keeps
+//! only the flags the user may set (`s` for \Seen, `t` for \Deleted, `w` for the
+//! others); STORE needs the right of every flag it names (a replacing STORE all three);
+//! EXPUNGE needs `e`, and MOVE `t` and `e` on its source. A missing right is answered
+//! `NO [NOPERM]`.
 
+use super::mailboxes::{Found, PERMISSION_DENIED};
 use super::session::{ImapSession, Work};
 use super::view::render_flags;
 use crate::config::Setting;
-use crate::mailbox::{blocking, Change, Incoming};
+use crate::mailbox::{Change, Incoming};
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
-use mailhive_store::{FlagChange, Flags, InternalDate, MailboxName, SystemFlags};
+use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags};
 
 /// The store's form of flags a client named.
 pub fn store_flags(flags: &[Flag]) -> Flags {
@@ -29,6 +36,45 @@ pub fn store_flags(flags: &[Flag]) -> Flags {
         }
     }
     out
+}
+
+/// The rights STORE needs to change `flags`: `s` for \Seen, `t` for \Deleted, `w` for
+/// the others; a replacing STORE changes every kind.
+fn rights_needed(flags: &Flags, replace: bool) -> String {
+    let mut needed = String::new();
+    if replace || flags.is_seen() {
+        needed.push('s');
+    }
+    if replace || flags.system.contains(SystemFlags::DELETED) {
+        needed.push('t');
+    }
+    let others = flags
+        .system
+        .difference(SystemFlags::SEEN.union(SystemFlags::DELETED));
+    if replace || others != SystemFlags::empty() || !flags.keywords().is_empty() {
+        needed.push('w');
+    }
+    needed
+}
+
+/// `flags` without those `rights` do not allow to set (what APPEND keeps).
+fn allowed_flags(flags: Flags, rights: Rights) -> Flags {
+    let mut system = flags.system;
+    let mut keywords = flags.keywords().to_vec();
+    if !rights.contains('s') {
+        system = system.difference(SystemFlags::SEEN);
+    }
+    if !rights.contains('t') {
+        system = system.difference(SystemFlags::DELETED);
+    }
+    if !rights.contains('w') {
+        let others = SystemFlags::ANSWERED
+            .union(SystemFlags::FLAGGED)
+            .union(SystemFlags::DRAFT);
+        system = system.difference(others);
+        keywords.clear();
+    }
+    Flags::new(system, keywords)
 }
 
 /// An APPEND date-time as the store keeps it.
@@ -70,10 +116,14 @@ impl ImapSession {
         Ok(view.resolve(set, uid))
     }
 
-    fn writable(&mut self, tag: &str) -> Result<mailhive_store::MailboxId, Work> {
+    /// The selected mailbox, if it is open read-write and the user holds `rights`.
+    fn writable(&mut self, tag: &str, rights: &str) -> Result<mailhive_store::MailboxId, Work> {
         match &self.selected {
-            Some(view) if !view.read_only => Ok(view.id()),
-            Some(_) => Err(self.no(tag, Some("READ-ONLY"), "The mailbox is open read-only")),
+            Some(view) if view.read_only => {
+                Err(self.no(tag, Some("READ-ONLY"), "The mailbox is open read-only"))
+            }
+            Some(view) if rights.chars().all(|r| view.rights.contains(r)) => Ok(view.id()),
+            Some(_) => Err(self.no(tag, Some("NOPERM"), PERMISSION_DENIED)),
             None => Err(self.bad(tag, "No mailbox selected")),
         }
     }
@@ -86,7 +136,7 @@ impl ImapSession {
         date: Option<DateTime>,
         message: Bytes,
     ) -> Work {
-        let name = match MailboxName::parse(&mailbox) {
+        let name = match self.name(&mailbox) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
         };
@@ -101,40 +151,42 @@ impl ImapSession {
             Some(Some(date)) => date,
             Some(None) => return self.bad(&tag, "Invalid date-time"),
         };
-        let incoming = Incoming {
-            raw: message,
-            flags: store_flags(&flags),
-            internal_date,
-        };
-        let store = self.store().clone();
-        let user = self.user();
-        let registry = self.context.registry.clone();
-        let work = async move {
-            let Some(info) = blocking(move || store.mailbox(&user, &name)).await? else {
-                return Ok(None);
+        let flags = store_flags(&flags);
+        self.with_found(tag, name, move |act, tag, found| {
+            let target = match found {
+                Found::Mailbox(target) if target.rights.contains('i') => target,
+                Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
+                // What a mailbox that does not exist answers, for one the user may not see too.
+                _ => return act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
             };
-            let done = registry
-                .apply(info.id, Change::Append(vec![incoming]))
-                .await?;
-            Ok::<_, crate::mailbox::MailboxError>(Some(done))
-        };
-        Box::pin(
-            work.into_actor(self)
-                .then(move |result, act, _| match result {
-                    Ok(Some(Ok(done))) => {
-                        act.learn(done.changes);
-                        let code = format!(
-                            "APPENDUID {} {}",
-                            done.uid_validity,
-                            compact(&done.appended)
-                        );
-                        act.finish(&tag, Status::Ok, Some(&code), "APPEND completed")
-                    }
-                    Ok(Some(Err(refusal))) => act.refused(&tag, &refusal),
-                    Ok(None) => act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
-                    Err(e) => act.failed(&tag, &e),
-                }),
-        )
+            let incoming = Incoming {
+                raw: message,
+                flags: allowed_flags(flags, target.rights),
+                internal_date,
+            };
+            let change = Change::Append {
+                messages: vec![incoming],
+                user: act.user(),
+            };
+            let registry = act.context.registry.clone();
+            let work = async move { registry.apply(target.info.id, change).await };
+            Box::pin(
+                work.into_actor(act)
+                    .then(move |result, act, _| match result {
+                        Ok(Ok(done)) => {
+                            act.learn(done.changes);
+                            let code = format!(
+                                "APPENDUID {} {}",
+                                done.uid_validity,
+                                compact(&done.appended)
+                            );
+                            act.finish(&tag, Status::Ok, Some(&code), "APPEND completed")
+                        }
+                        Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                        Err(e) => act.failed(&tag, &e),
+                    }),
+            )
+        })
     }
 
     pub(super) fn store_flags(
@@ -146,7 +198,9 @@ impl ImapSession {
         silent: bool,
         flags: Vec<Flag>,
     ) -> Work {
-        let mailbox = match self.writable(&tag) {
+        let flags = store_flags(&flags);
+        let needed = rights_needed(&flags, mode == StoreMode::Replace);
+        let mailbox = match self.writable(&tag, &needed) {
             Ok(id) => id,
             Err(work) => return work,
         };
@@ -154,7 +208,6 @@ impl ImapSession {
             Ok(named) => named,
             Err(work) => return work,
         };
-        let flags = store_flags(&flags);
         let change = match mode {
             StoreMode::Add => FlagChange::Add(flags),
             StoreMode::Remove => FlagChange::Remove(flags),
@@ -162,10 +215,11 @@ impl ImapSession {
         };
         let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
         let registry = self.context.registry.clone();
+        let user = self.user();
         Box::pin(
             async move {
                 registry
-                    .apply(mailbox, Change::Flags { uids, change })
+                    .apply(mailbox, Change::Flags { uids, change, user })
                     .await
             }
             .into_actor(self)
@@ -205,7 +259,7 @@ impl ImapSession {
     }
 
     pub(super) fn expunge(&mut self, tag: String, uids: Option<SequenceSet>) -> Work {
-        let mailbox = match self.writable(&tag) {
+        let mailbox = match self.writable(&tag, "e") {
             Ok(id) => id,
             Err(work) => return work,
         };
@@ -266,7 +320,7 @@ impl ImapSession {
         remove_source: bool,
     ) -> Work {
         let from = if remove_source {
-            match self.writable(&tag) {
+            match self.writable(&tag, "te") {
                 Ok(id) => id,
                 Err(work) => return work,
             }
@@ -280,73 +334,75 @@ impl ImapSession {
             Ok(named) => named,
             Err(work) => return work,
         };
-        let name = match MailboxName::parse(&mailbox) {
+        let name = match self.name(&mailbox) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("TRYCREATE"), reason),
         };
         let verb = if remove_source { "MOVE" } else { "COPY" };
         let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
         let keep_metadata = self.enabled(Setting::CopyKeepsMetadata);
-        let store = self.store().clone();
-        let user = self.user();
-        let registry = self.context.registry.clone();
-        let work = async move {
-            let Some(target) = blocking(move || store.mailbox(&user, &name)).await? else {
-                return Ok(None);
+        self.with_found(tag, name, move |act, tag, found| {
+            let target = match found {
+                Found::Mailbox(target) if target.rights.contains('i') => target.info.id,
+                Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
+                _ => {
+                    let text = format!("{verb} target does not exist");
+                    return act.no(&tag, Some("TRYCREATE"), &text);
+                }
             };
-            if remove_source && target.id == from {
-                return Ok(Some(None));
+            if remove_source && target == from {
+                return act.no(
+                    &tag,
+                    Some("CANNOT"),
+                    "Messages cannot be moved into the mailbox they are in",
+                );
             }
             let change = Change::Transfer {
                 from,
                 uids,
                 keep_metadata,
                 remove_source,
+                user: act.user(),
             };
-            let done = registry.apply(target.id, change).await?;
-            Ok::<_, crate::mailbox::MailboxError>(Some(Some(done)))
-        };
-        Box::pin(
-            work.into_actor(self)
-                .then(move |result, act, _| match result {
-                    Ok(Some(Some(Ok(done)))) => {
-                        act.learn(done.changes);
-                        let mut pairs = done.pairs;
-                        pairs.sort_unstable();
-                        let code = (!pairs.is_empty()).then(|| {
-                            let sources: Vec<u32> = pairs.iter().map(|p| p.0).collect();
-                            let targets: Vec<u32> = pairs.iter().map(|p| p.1).collect();
-                            format!(
-                                "COPYUID {} {} {}",
-                                done.uid_validity,
-                                compact(&sources),
-                                compact(&targets)
-                            )
-                        });
-                        if !remove_source {
-                            return act.finish(&tag, Status::Ok, code.as_deref(), "COPY completed");
+            let registry = act.context.registry.clone();
+            let work = async move { registry.apply(target, change).await };
+            Box::pin(
+                work.into_actor(act)
+                    .then(move |result, act, _| match result {
+                        Ok(Ok(done)) => {
+                            act.learn(done.changes);
+                            let mut pairs = done.pairs;
+                            pairs.sort_unstable();
+                            let code = (!pairs.is_empty()).then(|| {
+                                let sources: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                                let targets: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+                                format!(
+                                    "COPYUID {} {} {}",
+                                    done.uid_validity,
+                                    compact(&sources),
+                                    compact(&targets)
+                                )
+                            });
+                            if !remove_source {
+                                return act.finish(
+                                    &tag,
+                                    Status::Ok,
+                                    code.as_deref(),
+                                    "COPY completed",
+                                );
+                            }
+                            let mut out = Vec::new();
+                            if let Some(code) = &code {
+                                out.extend(response::status(None, Status::Ok, Some(code), "Moved"));
+                            }
+                            let moved: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                            out.extend(act.remove_expunged(&moved));
+                            act.ok_with(out, &tag, "MOVE completed")
                         }
-                        let mut out = Vec::new();
-                        if let Some(code) = &code {
-                            out.extend(response::status(None, Status::Ok, Some(code), "Moved"));
-                        }
-                        let moved: Vec<u32> = pairs.iter().map(|p| p.0).collect();
-                        out.extend(act.remove_expunged(&moved));
-                        act.ok_with(out, &tag, "MOVE completed")
-                    }
-                    Ok(Some(Some(Err(refusal)))) => act.refused(&tag, &refusal),
-                    Ok(Some(None)) => act.no(
-                        &tag,
-                        Some("CANNOT"),
-                        "Messages cannot be moved into the mailbox they are in",
-                    ),
-                    Ok(None) => act.no(
-                        &tag,
-                        Some("TRYCREATE"),
-                        &format!("{verb} target does not exist"),
-                    ),
-                    Err(e) => act.failed(&tag, &e),
-                }),
-        )
+                        Ok(Err(refusal)) => act.refused(&tag, &refusal),
+                        Err(e) => act.failed(&tag, &e),
+                    }),
+            )
+        })
     }
 }

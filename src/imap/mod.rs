@@ -1,19 +1,23 @@
 //! The IMAP4rev1 server (RFC 3501) with the extensions clients rely on: IDLE,
-//! NAMESPACE, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
-//! APPENDLIMIT, SASL-IR.
+//! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
+//! APPENDLIMIT, SASL-IR, STARTTLS.
 //!
 //! - [`session`]: the Session actor — input, states, dispatch, login, IDLE, time-outs.
 //! - [`view`]: the selected mailbox as the session knows it, and change announcements.
+//! - [`namespace`]: the user's own and the shared (`#users/…`) namespaces.
 //! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...).
+//! - [`acl`]: the ACL commands of RFC 4314.
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
+pub mod acl;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;
+pub mod namespace;
 pub mod search;
 pub mod section;
 pub mod session;

@@ -7,6 +7,7 @@
 //! make to the selected mailbox arrive as [`Changes`] messages from its Mailbox actor
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
+use super::acl::AclCommand;
 use super::view::View;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
@@ -178,9 +179,7 @@ impl Actor for ImapSession {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        if let Some(view) = self.selected.take() {
-            self.context.registry.unwatch(view.id(), self.id);
-        }
+        self.deselect();
     }
 }
 
@@ -325,6 +324,8 @@ impl ImapSession {
         }
         caps.extend([
             "NAMESPACE",
+            "ACL",
+            "RIGHTS=texk",
             "UIDPLUS",
             "MOVE",
             "UNSELECT",
@@ -612,6 +613,21 @@ impl ImapSession {
                 },
             ),
             Command::Status { mailbox, items } => self.status(tag, mailbox, items),
+            Command::SetAcl {
+                mailbox,
+                identifier,
+                rights,
+            } => self.acl(tag, mailbox, AclCommand::Set { identifier, rights }),
+            Command::DeleteAcl {
+                mailbox,
+                identifier,
+            } => self.acl(tag, mailbox, AclCommand::Delete { identifier }),
+            Command::GetAcl(mailbox) => self.acl(tag, mailbox, AclCommand::Get),
+            Command::ListRights {
+                mailbox,
+                identifier,
+            } => self.acl(tag, mailbox, AclCommand::ListRights { identifier }),
+            Command::MyRights(mailbox) => self.acl(tag, mailbox, AclCommand::MyRights),
             Command::Append {
                 mailbox,
                 flags,

@@ -4,16 +4,29 @@
 //! changes (FETCH) at the end of any command, expunges only when no command that uses
 //! sequence numbers is running. Applying a change twice does nothing, so a session's
 //! own changes, which it reports directly, come back from the Mailbox actor harmlessly.
+//!
+//! On a mailbox shared with the user, \Seen is the user's own: the Mailbox actor
+//! reports the owner's, so the view keeps its own \Seen when others change flags.
 
+use super::namespace::Located;
 use crate::mailbox::{Changes, Snapshot};
 use mailhive_protocol::imap::sequence::SequenceSet;
-use mailhive_store::{Flags, MailboxId, MailboxInfo, SystemFlags};
+use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
 use std::collections::BTreeSet;
 
 #[derive(Debug)]
 pub struct View {
     pub info: MailboxInfo,
+    /// The name the user selected it by.
+    pub display: String,
+    /// What the user may do in it (RFC 4314).
+    pub rights: Rights,
     pub read_only: bool,
+    /// \Seen is the user's own, not the one the Mailbox actor reports.
+    private_seen: bool,
+    /// A Mailbox actor sends this view its changes (false for a virtual parent, opened
+    /// empty with FakeInaccessibleMailboxes).
+    pub watched: bool,
     uids: Vec<u32>,
     flags: Vec<Flags>,
     /// The modseq of each message's flags as last known.
@@ -26,14 +39,20 @@ pub struct View {
 }
 
 impl View {
-    pub fn new(info: MailboxInfo, read_only: bool, snapshot: Snapshot) -> View {
+    /// The view of `mailbox`, whose messages were `snapshot` (with the user's own \Seen).
+    pub fn new(mailbox: Located, read_only: bool, snapshot: Snapshot) -> View {
+        let info = mailbox.info;
         let mut keywords: BTreeSet<String> = info.keywords.iter().cloned().collect();
         for flags in &snapshot.flags {
             keywords.extend(flags.keywords().iter().cloned());
         }
         View {
             info,
+            display: mailbox.display,
+            rights: mailbox.rights,
             read_only,
+            private_seen: mailbox.shared,
+            watched: true,
             uids: snapshot.uids,
             flags: snapshot.flags,
             modseqs: snapshot.modseqs,
@@ -43,8 +62,39 @@ impl View {
         }
     }
 
+    /// A virtual parent opened as an empty, read-only mailbox.
+    pub fn empty(info: MailboxInfo, display: String) -> View {
+        let snapshot = Snapshot {
+            uids: Vec::new(),
+            flags: Vec::new(),
+            modseqs: Vec::new(),
+        };
+        let located = Located {
+            info,
+            rights: Rights::parse("l").unwrap_or_default(),
+            display,
+            shared: true,
+        };
+        View {
+            watched: false,
+            ..View::new(located, true, snapshot)
+        }
+    }
+
     pub fn id(&self) -> MailboxId {
         self.info.id
+    }
+
+    /// What `flags` reported by the Mailbox actor look like here, for message `i`
+    /// (`None` for a new one): with this user's own \Seen on a shared mailbox.
+    fn as_seen_here(&self, flags: &Flags, i: Option<usize>) -> Flags {
+        if !self.private_seen {
+            return flags.clone();
+        }
+        let seen = i
+            .and_then(|i| self.flags.get(i))
+            .is_some_and(Flags::is_seen);
+        flags.clone().with_seen(seen)
     }
 
     /// A fingerprint of what this view holds (its messages and their flag versions):
@@ -153,9 +203,10 @@ impl View {
         for changes in &pending {
             for (uid, flags, modseq) in &changes.appended {
                 if self.uids.last().is_none_or(|last| uid > last) {
+                    let flags = self.as_seen_here(flags, None);
                     self.keywords.extend(flags.keywords().iter().cloned());
                     self.uids.push(*uid);
-                    self.flags.push(flags.clone());
+                    self.flags.push(flags);
                     self.modseqs.push(*modseq);
                 }
             }
@@ -171,13 +222,14 @@ impl View {
                     continue;
                 }
                 self.modseqs[i] = *modseq;
-                if self.flags[i] != *flags {
-                    self.flags[i] = flags.clone();
+                let flags = self.as_seen_here(flags, Some(i));
+                if self.flags[i] != flags {
                     self.keywords.extend(flags.keywords().iter().cloned());
                     flag_lines.push(format!(
                         "* {seq} FETCH (UID {uid} FLAGS {})\r\n",
-                        render_flags(flags)
+                        render_flags(&flags)
                     ));
+                    self.flags[i] = flags;
                 }
             }
             self.deferred_expunges.extend(&changes.expunged);

@@ -476,6 +476,7 @@ impl Pop3Session {
             maildrop.retrieved_uids(),
         );
         // Through the INBOX's Mailbox actor, so that IMAP sessions see the expunges.
+        let owner = user.clone();
         let update = async move {
             let expunge = Change::Expunge {
                 uids: Some(deleted),
@@ -487,6 +488,7 @@ impl Pop3Session {
                 .map(|done| done.expunged);
             if !seen.is_empty() {
                 let mark = Change::Flags {
+                    user: owner,
                     uids: seen,
                     change: FlagChange::Add(Flags::new(SystemFlags::SEEN, [])),
                 };

@@ -106,6 +106,7 @@ impl Store {
             for entry in tx.scan_committed(&key::grant(user.as_str(), None)) {
                 let (grant_key, _) = entry?;
                 if let Some(mailbox) = key::mailbox_of_grant(&grant_key) {
+                    crate::seen::forget_user(tx, mailbox, user);
                     let mk = key::mailbox(mailbox);
                     if let Some(mut record) = tx.record::<MailboxRecord>(&mk)? {
                         record.acl.retain(|(who, _)| who != user.as_str());

@@ -132,6 +132,7 @@ pub(crate) fn delete_in(tx: &mut Tx<'_>, id: MailboxId) -> Result<(), StoreError
     for (grantee, _) in &record.acl {
         tx.delete(key::grant(grantee, Some(id)));
     }
+    crate::seen::forget_mailbox(tx, id)?;
     tx.delete(key::mailbox_name(&record.owner, Some(&record.name)));
     tx.delete(key::mailbox(id));
     Ok(())
@@ -336,6 +337,9 @@ impl Store {
             record.acl.retain(|(who, _)| who != grantee);
             if rights.is_empty() {
                 tx.delete(key::grant(grantee, Some(mailbox)));
+                if let Ok(user) = Username::parse(grantee) {
+                    crate::seen::forget_user(tx, mailbox, &user);
+                }
             } else {
                 record.acl.push((grantee.to_owned(), rights));
                 record.acl.sort();

@@ -8,7 +8,7 @@ use crate::blob::{add_reference, drop_reference, PreparedBlob};
 use crate::mailbox::mailbox_record;
 use crate::schema::{decode, key, MailboxRecord, MessageRecord};
 use crate::tx::Tx;
-use crate::types::{BlobId, Flags, InternalDate, MailboxId, SystemFlags};
+use crate::types::{BlobId, Flags, InternalDate, MailboxId, SystemFlags, Username};
 use crate::{Outcome, Refusal, Store, StoreError};
 use std::ops::RangeInclusive;
 
@@ -56,12 +56,15 @@ pub enum FlagChange {
     Add(Flags),
     Remove(Flags),
     Replace(Flags),
+    /// Replaces every flag but \Seen, which stays as it is.
+    ReplaceExceptSeen(Flags),
 }
 
 impl FlagChange {
     fn apply(&self, current: &Flags) -> Flags {
         match self {
             FlagChange::Replace(new) => new.clone(),
+            FlagChange::ReplaceExceptSeen(new) => new.clone().with_seen(current.is_seen()),
             FlagChange::Add(add) => {
                 let mut out = current.clone();
                 out.system.insert(add.system);
@@ -78,6 +81,30 @@ impl FlagChange {
                 }
                 out
             }
+        }
+    }
+}
+
+impl FlagChange {
+    /// The change without \Seen: what a user's STORE does to a mailbox shared with them,
+    /// whose \Seen is kept per user (see [`crate::seen`]).
+    pub fn shared_part(&self) -> FlagChange {
+        match self {
+            FlagChange::Add(flags) => FlagChange::Add(flags.clone().with_seen(false)),
+            FlagChange::Remove(flags) => FlagChange::Remove(flags.clone().with_seen(false)),
+            FlagChange::Replace(flags) | FlagChange::ReplaceExceptSeen(flags) => {
+                FlagChange::ReplaceExceptSeen(flags.clone())
+            }
+        }
+    }
+
+    /// What the change does to \Seen: sets it, clears it, or (`None`) leaves it.
+    pub fn seen_part(&self) -> Option<bool> {
+        match self {
+            FlagChange::Add(flags) => flags.is_seen().then_some(true),
+            FlagChange::Remove(flags) => flags.is_seen().then_some(false),
+            FlagChange::Replace(flags) => Some(flags.is_seen()),
+            FlagChange::ReplaceExceptSeen(_) => None,
         }
     }
 }
@@ -164,6 +191,7 @@ fn remove_messages(
         tx.delete(k);
         removed.push(uid);
     }
+    crate::seen::forget_uids(tx, id, &removed)?;
     Ok(removed)
 }
 
@@ -380,16 +408,19 @@ impl Store {
         })
     }
 
-    /// Copies messages to `to` without copying their bodies; returns (source UID, new
-    /// UID) pairs. With `keep_metadata` false the copies get no flags and the current time.
+    /// Copies messages to `to` without copying their bodies, as `copier` sees them;
+    /// returns (source UID, new UID) pairs. With `keep_metadata` false the copies get no
+    /// flags and the current time. \Seen is the copier's: their own on a mailbox shared
+    /// with them, on either side (see [`crate::seen`]).
     pub fn copy_messages(
         &self,
         from: MailboxId,
         uids: &[u32],
         to: MailboxId,
         keep_metadata: bool,
+        copier: &Username,
     ) -> Outcome<Vec<(u32, u32)>> {
-        self.transfer(from, uids, to, keep_metadata, false)
+        self.transfer(from, uids, to, keep_metadata, false, copier)
     }
 
     /// Like [`Store::copy_messages`], and removes the originals in the same atomic step.
@@ -399,8 +430,9 @@ impl Store {
         uids: &[u32],
         to: MailboxId,
         keep_metadata: bool,
+        copier: &Username,
     ) -> Outcome<Vec<(u32, u32)>> {
-        self.transfer(from, uids, to, keep_metadata, true)
+        self.transfer(from, uids, to, keep_metadata, true, copier)
     }
 
     fn transfer(
@@ -410,6 +442,7 @@ impl Store {
         to: MailboxId,
         keep_metadata: bool,
         remove_source: bool,
+        copier: &Username,
     ) -> Outcome<Vec<(u32, u32)>> {
         self.write(|tx| {
             let (Some(mut source), Some(mut target)) =
@@ -417,6 +450,13 @@ impl Store {
             else {
                 return Ok(Err(Refusal::NoSuchMailbox));
             };
+            // The copier's own \Seen where a side is shared with them.
+            let seen_in_source = (&source.owner != copier)
+                .then(|| crate::seen::load(tx, from, copier))
+                .transpose()?;
+            let mut seen_in_target = (&target.owner != copier)
+                .then(|| crate::seen::load(tx, to, copier))
+                .transpose()?;
             // Copying into the same mailbox must see its own counter updates.
             let same = from == to;
             target.highest_modseq += 1;
@@ -426,11 +466,18 @@ impl Store {
                     continue;
                 };
                 add_reference(tx, original.blob)?;
-                let (flags, internal_date) = if keep_metadata {
+                let (mut flags, internal_date) = if keep_metadata {
                     (original.flags.clone(), original.internal_date)
                 } else {
                     (Flags::default(), InternalDate::now())
                 };
+                if let (true, Some(seen)) = (keep_metadata, &seen_in_source) {
+                    flags = flags.with_seen(seen.contains(uid));
+                }
+                let seen_by_copier = flags.is_seen();
+                if seen_in_target.is_some() {
+                    flags = flags.with_seen(false);
+                }
                 let copy = MessageRecord {
                     flags,
                     internal_date,
@@ -438,9 +485,17 @@ impl Store {
                     ..original
                 };
                 match add_message(tx, to, &mut target, copy)? {
-                    Ok(new_uid) => pairs.push((uid, new_uid)),
+                    Ok(new_uid) => {
+                        if let (true, Some(seen)) = (seen_by_copier, seen_in_target.as_mut()) {
+                            seen.insert(new_uid);
+                        }
+                        pairs.push((uid, new_uid));
+                    }
                     Err(refusal) => return Ok(Err(refusal)),
                 }
+            }
+            if let Some(seen) = &seen_in_target {
+                crate::seen::save(tx, to, copier, seen)?;
             }
             if remove_source && !same {
                 let moved: Vec<u32> = pairs.iter().map(|(old, _)| *old).collect();

@@ -18,6 +18,7 @@
 //! | `P` | blob id (u64) | compressed [`MessageSummary`] |
 //! | `D` | blob id (u64), chunk number (u32) | compressed body chunk (inline bodies) |
 //! | `O` | scope, 0, setting name | `u64`: a setting persisted by `settings set` |
+//! | `R` | mailbox id (u64), user name | [`crate::seen::UidSet`]: what a sharer has seen |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -44,6 +45,7 @@ pub mod key {
     pub const SUMMARY: u8 = b'P';
     pub const CHUNK: u8 = b'D';
     pub const SETTING: u8 = b'O';
+    pub const SEEN: u8 = b'R';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -94,6 +96,11 @@ pub mod key {
     }
     pub fn chunk(id: BlobId, n: u32) -> Vec<u8> {
         with(CHUNK, &[&id.0.to_be_bytes(), &n.to_be_bytes()])
+    }
+    /// All users' seen sets of `mailbox` (with `user == None`) or one of them.
+    pub fn seen(mailbox: MailboxId, user: Option<&Username>) -> Vec<u8> {
+        let user = user.map_or(&[][..], |u| u.as_str().as_bytes());
+        with(SEEN, &[&mailbox.0.to_be_bytes(), user])
     }
     /// All settings of `scope` (with `name == None`) or one of them.
     pub fn setting(scope: &str, name: Option<&str>) -> Vec<u8> {

@@ -221,6 +221,16 @@ impl Flags {
     pub fn is_seen(&self) -> bool {
         self.system.contains(SystemFlags::SEEN)
     }
+
+    /// These flags with \Seen set or cleared.
+    pub fn with_seen(mut self, seen: bool) -> Flags {
+        self.system = if seen {
+            self.system.union(SystemFlags::SEEN)
+        } else {
+            self.system.difference(SystemFlags::SEEN)
+        };
+        self
+    }
 }
 
 /// The moment a message arrived, to the second, with the zone it was given in.
@@ -312,6 +322,21 @@ impl Rights {
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// These rights and `other`'s.
+    pub fn with(self, other: Rights) -> Self {
+        Rights(self.0 | other.0)
+    }
+
+    /// These rights but `other`'s.
+    pub fn without(self, other: Rights) -> Self {
+        Rights(self.0 & !other.0)
+    }
+
+    /// Whether any of the rights named by `letters` is here.
+    pub fn any_of(self, letters: &str) -> bool {
+        letters.chars().any(|c| self.contains(c))
     }
 }
 

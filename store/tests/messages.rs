@@ -197,7 +197,7 @@ fn large_bodies_are_objects_removed_with_their_last_reference_and_orphans_are_sw
         .unwrap()
         .id;
     store
-        .copy_messages(mb, &[2], archive, true)
+        .copy_messages(mb, &[2], archive, true, &user())
         .unwrap()
         .unwrap();
     store
@@ -254,14 +254,14 @@ fn copies_share_one_body_and_metadata_follows_the_switch() {
     store.append(mb, &[m]).unwrap().unwrap();
     assert_eq!(
         store
-            .copy_messages(mb, &[1], archive, true)
+            .copy_messages(mb, &[1], archive, true, &user())
             .unwrap()
             .unwrap(),
         [(1, 1)]
     );
     assert_eq!(
         store
-            .copy_messages(mb, &[1], archive, false)
+            .copy_messages(mb, &[1], archive, false, &user())
             .unwrap()
             .unwrap(),
         [(1, 2)]
@@ -285,7 +285,7 @@ fn copies_share_one_body_and_metadata_follows_the_switch() {
     assert!(store.read_body(kept.blob).is_ok());
     assert_eq!(
         store
-            .move_messages(archive, &[1, 2], mb, true)
+            .move_messages(archive, &[1, 2], mb, true, &user())
             .unwrap()
             .unwrap(),
         [(1, 2), (2, 3)]
@@ -371,4 +371,106 @@ fn messages_scan_a_uid_range_in_order() {
         .map(|m| m.unwrap().uid)
         .collect();
     assert_eq!(tail, [9, 10]);
+}
+
+/// On a mailbox shared with her, alice's \Seen is her own: it leaves karen's alone,
+/// follows her copies, and is forgotten when the message goes.
+#[test]
+fn seen_is_per_user_on_shared_mailboxes() {
+    let store = Store::temporary().unwrap();
+    let (karen, alice) = (Username::parse("karen").unwrap(), user());
+    store.add_user(&karen, "pw").unwrap().unwrap();
+    store.add_user(&alice, "pw").unwrap().unwrap();
+    let shared = store
+        .mailbox(&karen, &MailboxName::inbox())
+        .unwrap()
+        .unwrap()
+        .id;
+    let uids = store
+        .append(
+            shared,
+            &[
+                message(b"Subject: a\r\n\r\nx\r\n"),
+                message(b"Subject: b\r\n\r\ny\r\n"),
+            ],
+        )
+        .unwrap()
+        .unwrap();
+    store
+        .set_acl(
+            shared,
+            "alice",
+            mailhive_store::Rights::parse("lrsi").unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+    store
+        .set_seen_by(shared, &alice, &uids, true)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.seen_by(shared, &alice).unwrap().len(), 2);
+    let owners_view = store.message(shared, uids[0]).unwrap().unwrap();
+    assert!(!owners_view.flags.is_seen(), "karen has not read it");
+
+    // Copied into her own INBOX, the message is seen, as she saw it.
+    let own = inbox(&store);
+    let pairs = store
+        .copy_messages(shared, &uids[..1], own, true, &alice)
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .message(own, pairs[0].1)
+        .unwrap()
+        .unwrap()
+        .flags
+        .is_seen());
+    // Karen copies within her own mailbox: her \Seen, not alice's.
+    let pairs = store
+        .copy_messages(shared, &uids[..1], shared, true, &karen)
+        .unwrap()
+        .unwrap();
+    assert!(!store
+        .message(shared, pairs[0].1)
+        .unwrap()
+        .unwrap()
+        .flags
+        .is_seen());
+    // Alice copies a seen message of hers into karen's: karen's record stays unseen,
+    // alice's set gains the copy.
+    let mine = store
+        .append(
+            own,
+            &[NewMessage {
+                flags: Flags::new(SystemFlags::SEEN, []),
+                ..message(b"Subject: c\r\n\r\nz\r\n")
+            }],
+        )
+        .unwrap()
+        .unwrap();
+    let pairs = store
+        .copy_messages(own, &mine, shared, true, &alice)
+        .unwrap()
+        .unwrap();
+    let copy = pairs[0].1;
+    assert!(!store
+        .message(shared, copy)
+        .unwrap()
+        .unwrap()
+        .flags
+        .is_seen());
+    assert!(store.seen_by(shared, &alice).unwrap().contains(copy));
+
+    store
+        .expunge(shared, ExpungeScope::Exactly(&[uids[0], copy]))
+        .unwrap()
+        .unwrap();
+    let seen = store.seen_by(shared, &alice).unwrap();
+    assert_eq!(seen.len(), 1, "expunged messages leave the set");
+    assert!(seen.contains(uids[1]));
+    // Rights taken away take the set with them.
+    store
+        .set_acl(shared, "alice", mailhive_store::Rights::default())
+        .unwrap()
+        .unwrap();
+    assert!(store.seen_by(shared, &alice).unwrap().is_empty());
 }

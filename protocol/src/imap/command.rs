@@ -102,6 +102,35 @@ pub enum Command {
     Enable(Vec<String>),
     /// RFC 2971: the client's parameters, `None` for NIL.
     Id(Option<Vec<(String, Option<String>)>>),
+    /// RFC 4314 §3.1: `SETACL mailbox identifier rights`, rights replaced, or added
+    /// (`+`) or removed (`-`).
+    SetAcl {
+        mailbox: String,
+        identifier: String,
+        rights: RightsChange,
+    },
+    /// RFC 4314 §3.2.
+    DeleteAcl {
+        mailbox: String,
+        identifier: String,
+    },
+    /// RFC 4314 §3.3.
+    GetAcl(String),
+    /// RFC 4314 §3.4.
+    ListRights {
+        mailbox: String,
+        identifier: String,
+    },
+    /// RFC 4314 §3.5.
+    MyRights(String),
+}
+
+/// The rights argument of SETACL: letters, possibly after `+` or `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RightsChange {
+    Replace(String),
+    Add(String),
+    Remove(String),
 }
 
 impl Command {

@@ -500,6 +500,51 @@ impl Cursor<'_> {
                     return Err("ID expects a list or NIL".into());
                 }
             }
+            "SETACL" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                self.sp()?;
+                let identifier = self.text()?;
+                self.sp()?;
+                let rights = self.text()?;
+                let rights = if let Some(added) = rights.strip_prefix('+') {
+                    RightsChange::Add(added.to_owned())
+                } else if let Some(removed) = rights.strip_prefix('-') {
+                    RightsChange::Remove(removed.to_owned())
+                } else {
+                    RightsChange::Replace(rights)
+                };
+                Command::SetAcl {
+                    mailbox,
+                    identifier,
+                    rights,
+                }
+            }
+            "DELETEACL" | "LISTRIGHTS" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                self.sp()?;
+                let identifier = self.text()?;
+                if name == "DELETEACL" {
+                    Command::DeleteAcl {
+                        mailbox,
+                        identifier,
+                    }
+                } else {
+                    Command::ListRights {
+                        mailbox,
+                        identifier,
+                    }
+                }
+            }
+            "GETACL" => {
+                self.sp()?;
+                Command::GetAcl(self.mailbox()?)
+            }
+            "MYRIGHTS" => {
+                self.sp()?;
+                Command::MyRights(self.mailbox()?)
+            }
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;
@@ -1000,6 +1045,49 @@ mod tests {
         assert_eq!(&message[..], b"hi!");
         let date = date.unwrap();
         assert_eq!((date.date.day, date.hour, date.zone_minutes), (7, 13, -90));
+    }
+
+    #[test]
+    fn parses_the_acl_commands() {
+        assert_eq!(
+            parsed("a SETACL \"#users/karen/INBOX\" alice +lrs\r\n"),
+            Command::SetAcl {
+                mailbox: "#users/karen/INBOX".into(),
+                identifier: "alice".into(),
+                rights: RightsChange::Add("lrs".into())
+            }
+        );
+        assert_eq!(
+            parsed("a setacl INBOX bob \"\"\r\n"),
+            Command::SetAcl {
+                mailbox: "INBOX".into(),
+                identifier: "bob".into(),
+                rights: RightsChange::Replace(String::new())
+            }
+        );
+        assert_eq!(
+            parsed("a DELETEACL Work bob\r\n"),
+            Command::DeleteAcl {
+                mailbox: "Work".into(),
+                identifier: "bob".into()
+            }
+        );
+        assert_eq!(
+            parsed("a GETACL INBOX\r\n"),
+            Command::GetAcl("INBOX".into())
+        );
+        assert_eq!(
+            parsed("a LISTRIGHTS INBOX bob\r\n"),
+            Command::ListRights {
+                mailbox: "INBOX".into(),
+                identifier: "bob".into()
+            }
+        );
+        assert_eq!(
+            parsed("a MYRIGHTS INBOX\r\n"),
+            Command::MyRights("INBOX".into())
+        );
+        assert!(parse(&Bytes::from_static(b"a SETACL INBOX\r\n")).is_err());
     }
 
     #[test]
