@@ -9,7 +9,7 @@ use crate::settings::Change;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
-use mailhive_store::{MailboxName, Username};
+use mailhive_store::{MailboxName, Rights, Username};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -57,6 +57,32 @@ pub enum Command {
     /// TLS certificate commands.
     #[command(subcommand)]
     Tls(TlsCommand),
+    /// Who may do what in a mailbox (RFC 4314 rights, as IMAP SETACL and GETACL).
+    #[command(subcommand)]
+    Acl(AclCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// Gives USER these rights on OWNER's MBOX (letters of `lrswipkxtea`; `+lr` adds,
+    /// `-w` takes away, an empty string removes every right).
+    Set {
+        #[arg(long, value_name = "USER")]
+        owner: String,
+        #[arg(long, value_name = "MBOX")]
+        mailbox: String,
+        #[arg(long, value_name = "USER")]
+        user: String,
+        #[arg(long, allow_hyphen_values = true)]
+        rights: String,
+    },
+    /// Lists who holds which rights on OWNER's MBOX.
+    Show {
+        #[arg(long, value_name = "USER")]
+        owner: String,
+        #[arg(long, value_name = "MBOX")]
+        mailbox: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,8 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             files,
         } => {
             let user = username(&user)?;
-            let mailbox =
-                MailboxName::parse(&mailbox).map_err(|e| anyhow::anyhow!("{mailbox:?}: {e}"))?;
+            let mailbox = mailbox_name(&mailbox)?;
             let max = max_message_size(&config);
             let sources = files
                 .iter()
@@ -196,12 +221,67 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", status_text(&admin::connect(&config)?.status()?));
             Ok(())
         }
+        Command::Acl(command) => acl_command(&config, command),
         Command::Tls(TlsCommand::Reload) => {
             admin::connect(&config)?.reload_tls()?;
             println!("TLS certificate reloaded");
             Ok(())
         }
     }
+}
+
+fn mailbox_name(name: &str) -> anyhow::Result<MailboxName> {
+    MailboxName::parse(name).map_err(|e| anyhow::anyhow!("{name:?}: {e}"))
+}
+
+/// `identifier rights`, one a line.
+fn acl_text(entries: &[(String, Rights)]) -> String {
+    entries
+        .iter()
+        .map(|(who, rights)| format!("{who} {rights}\n"))
+        .collect()
+}
+
+fn acl_command(config: &Config, command: AclCommand) -> anyhow::Result<()> {
+    let admin = admin::connect(config)?;
+    match command {
+        AclCommand::Set {
+            owner,
+            mailbox,
+            user,
+            rights,
+        } => {
+            let (owner, mailbox, grantee) =
+                (username(&owner)?, mailbox_name(&mailbox)?, username(&user)?);
+            if grantee == owner {
+                bail!("{owner} owns {mailbox}: the owner's rights cannot be changed");
+            }
+            let current = admin
+                .acl(&owner, &mailbox)?
+                .into_iter()
+                .find(|(who, _)| who == grantee.as_str())
+                .map(|(_, rights)| rights)
+                .unwrap_or_default();
+            let letters = |text: &str| {
+                Rights::parse(text)
+                    .map_err(|c| anyhow::anyhow!("{c:?} is not a right (use lrswipkxtea)"))
+            };
+            let rights = if let Some(added) = rights.strip_prefix('+') {
+                current.with(letters(added)?)
+            } else if let Some(removed) = rights.strip_prefix('-') {
+                current.without(letters(removed)?)
+            } else {
+                letters(&rights)?
+            };
+            admin.set_acl(&owner, &mailbox, &grantee, rights)?;
+            print!("{}", acl_text(&admin.acl(&owner, &mailbox)?));
+        }
+        AclCommand::Show { owner, mailbox } => {
+            let entries = admin.acl(&username(&owner)?, &mailbox_name(&mailbox)?)?;
+            print!("{}", acl_text(&entries));
+        }
+    }
+    Ok(())
 }
 
 /// `Name : value (source)`, one setting a line, as `settings show` prints them.

@@ -1,4 +1,4 @@
-//! Account commands through the CLI, with the server stopped.
+//! Account and ACL commands through the CLI, with the server stopped.
 
 use crate::harness::Env;
 use mailhive_store::Username;
@@ -69,4 +69,59 @@ fn an_invalid_config_names_the_key_and_range() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pop3.max_failed_logins"));
+}
+
+#[test]
+fn acl_set_and_show_with_the_server_stopped() {
+    let env = Env::new();
+    env.add_user("karen", "pw");
+    env.add_user("alice", "pw");
+    let acl = |user: &str, rights: &str| {
+        env.ok(
+            &[
+                "acl",
+                "set",
+                "--owner",
+                "karen",
+                "--mailbox",
+                "INBOX",
+                "--user",
+                user,
+                "--rights",
+                rights,
+            ],
+            "",
+        )
+    };
+    assert_eq!(acl("alice", "lr"), "karen lrswipkxtea\nalice lr\n");
+    assert_eq!(acl("alice", "+sw"), "karen lrswipkxtea\nalice lrsw\n");
+    assert_eq!(acl("alice", "-r"), "karen lrswipkxtea\nalice lsw\n");
+    let shown = env.ok(
+        &["acl", "show", "--owner", "karen", "--mailbox", "inbox"],
+        "",
+    );
+    assert_eq!(shown, "karen lrswipkxtea\nalice lsw\n");
+    assert_eq!(acl("alice", ""), "karen lrswipkxtea\n");
+    let set = ["acl", "set", "--owner", "karen", "--mailbox"];
+    for (args, reason) in [
+        (
+            vec!["INBOX", "--user", "alice", "--rights", "lz"],
+            "'z' is not a right",
+        ),
+        (
+            vec!["INBOX", "--user", "nobody", "--rights", "lr"],
+            "nobody: no such user",
+        ),
+        (
+            vec!["Nope", "--user", "alice", "--rights", "lr"],
+            "karen/Nope: no such mailbox",
+        ),
+        (
+            vec!["INBOX", "--user", "karen", "--rights", "lr"],
+            "the owner's rights cannot be changed",
+        ),
+    ] {
+        let line = env.fails(&[&set[..], &args[..]].concat(), "");
+        assert!(line.contains(reason), "{args:?}: {line}");
+    }
 }

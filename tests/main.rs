@@ -8,5 +8,6 @@ mod imap;
 mod import;
 mod limits;
 mod pop3;
+mod sharing;
 mod tls;
 mod transcripts;

@@ -2,8 +2,9 @@
 //! `fixtures/transcripts/imap/` is a conversation replayed against a real server over a
 //! socket, on the listener of its directory's protocol.
 //!
-//! Format: a header of `user: NAME PASSWORD` and `mail: USER FIXTURE` lines (accounts
-//! and imports made before the server starts) and `imap-setting: key = value` lines
+//! Format: a header of `user: NAME PASSWORD`, `mail: USER FIXTURE` and
+//! `acl: OWNER MAILBOX USER RIGHTS` lines (accounts, imports and grants made before the
+//! server starts) and `imap-setting: key = value` lines
 //! (added to the `[imap]` configuration), then `C: line` (sent with CRLF;
 //! consecutive `C:` lines go out in one write, which exercises pipelining), `S: line`
 //! (one expected line; a token `abc$name` matches `abc` followed by anything, and the
@@ -128,6 +129,26 @@ fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
                 .split_once(' ')
                 .ok_or(format!("{name}: bad user line"))?;
             env.add_user(user, password);
+        } else if let Some(acl) = line.strip_prefix("acl: ") {
+            let words: Vec<&str> = acl.split(' ').collect();
+            let [owner, mailbox, user, rights] = words[..] else {
+                return Err(format!("{name}: an acl line is OWNER MAILBOX USER RIGHTS"));
+            };
+            env.ok(
+                &[
+                    "acl",
+                    "set",
+                    "--owner",
+                    owner,
+                    "--mailbox",
+                    mailbox,
+                    "--user",
+                    user,
+                    "--rights",
+                    rights,
+                ],
+                "",
+            );
         } else if let Some(mail) = line.strip_prefix("mail: ") {
             let (user, fixture) = mail
                 .split_once(' ')

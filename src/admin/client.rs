@@ -164,6 +164,28 @@ impl Admin for AdminClient {
         self.expect_settings(local, &request)
     }
 
+    fn acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<Vec<(String, Rights)>, AdminError> {
+        let request = Request::Acl {
+            owner: owner.to_string(),
+            mailbox: mailbox.to_string(),
+        };
+        match self.call(&request)? {
+            Response::Acl(entries) => entries
+                .into_iter()
+                .map(|(who, rights)| {
+                    let rights = Rights::parse(&rights)
+                        .map_err(|c| AdminError::Protocol(format!("{c:?} is not a right")))?;
+                    Ok((who, rights))
+                })
+                .collect(),
+            other => Err(unexpected(other)),
+        }
+    }
+
     fn reload_tls(&self) -> Result<(), AdminError> {
         self.expect_done(&Request::ReloadTls)
     }

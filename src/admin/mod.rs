@@ -51,6 +51,12 @@ pub trait Admin {
         grantee: &Username,
         rights: Rights,
     ) -> Result<(), AdminError>;
+    /// Who holds which rights on `owner`'s `mailbox`, the owner first (every right).
+    fn acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<Vec<(String, Rights)>, AdminError>;
     /// The settings of `local.protocol`: a running server's own, or else `local` (this
     /// process's configuration of the protocol) with the persisted values on top.
     fn settings(&self, local: &ProtocolSettings) -> Result<ProtocolSettings, AdminError>;
@@ -118,6 +124,19 @@ impl Admin for Store {
             .mailbox(owner, mailbox)?
             .ok_or_else(|| refused(format!("{owner}/{mailbox}"), Refusal::NoSuchMailbox))?;
         Store::set_acl(self, info.id, grantee.as_str(), rights)?.map_err(|r| refused(mailbox, r))
+    }
+
+    fn acl(
+        &self,
+        owner: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<Vec<(String, Rights)>, AdminError> {
+        let info = self
+            .mailbox(owner, mailbox)?
+            .ok_or_else(|| refused(format!("{owner}/{mailbox}"), Refusal::NoSuchMailbox))?;
+        let mut entries = vec![(owner.to_string(), Rights::all())];
+        entries.extend(info.acl);
+        Ok(entries)
     }
 
     fn settings(&self, local: &ProtocolSettings) -> Result<ProtocolSettings, AdminError> {

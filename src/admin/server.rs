@@ -193,6 +193,17 @@ fn execute(state: &AdminState, request: Request) -> Response {
             )
         })()
         .map(|()| Response::Done),
+        Request::Acl { owner, mailbox: mb } => user(&owner)
+            .and_then(|owner| Ok((owner, mailbox(&mb)?)))
+            .and_then(|(owner, mb)| Admin::acl(store, &owner, &mb))
+            .map(|entries| {
+                Response::Acl(
+                    entries
+                        .into_iter()
+                        .map(|(who, rights)| (who, rights.to_string()))
+                        .collect(),
+                )
+            }),
         Request::Settings { protocol: name } => protocol(&name)
             .map_err(AdminError::Refused)
             .map(|p| Response::Settings(settings_to_wire(&state.published.current(p)))),

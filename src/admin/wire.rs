@@ -49,6 +49,10 @@ pub enum Request {
         grantee: String,
         rights: String,
     },
+    Acl {
+        owner: String,
+        mailbox: String,
+    },
     /// The running server's settings of a protocol.
     Settings {
         protocol: String,
@@ -70,6 +74,8 @@ pub enum Response {
     Users(Vec<String>),
     Mailbox(u64),
     Appended(u64),
+    /// Identifiers and their rights.
+    Acl(Vec<(String, String)>),
     /// Every setting of a protocol: config key, value, source name.
     Settings(Vec<(String, u64, String)>),
     Status(Counts),

@@ -283,7 +283,7 @@ impl ImapSession {
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
                 Found::Virtual(display) if act.enabled(Setting::FakeInaccessibleMailboxes) => {
                     let view = View::empty(virtual_info(&act.user()), display);
-                    return act.selected_answer(tag, view, true);
+                    return act.selected_answer(tag, view, examine);
                 }
                 Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
                 Found::Nothing => return act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
