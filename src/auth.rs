@@ -3,11 +3,12 @@
 //! takes about 19 MiB and tens of milliseconds of a core), and a cache of verified logins.
 //!
 //! The cache lets a client that logs in again and again (a phone polling POP3, a client
-//! opening five IMAP connections) pay for argon2 once. An entry holds a keyed hash
-//! (BLAKE2b, keyed with a secret drawn at start-up) of the user name and password —
-//! never the password — and the account's stored hash at the time. A login hits only if
-//! both match, so a password change takes effect at once; failed logins are never
-//! cached; entries expire after [`CACHE_TTL`] and there are at most [`CACHE_ENTRIES`].
+//! opening five IMAP connections) pay for argon2 once, and skip the store too. An entry
+//! holds a keyed hash (BLAKE2b, keyed with a secret drawn at start-up) of the user name
+//! and password — never the password. A password change or an account removal forgets
+//! the account's entry at once ([`Authenticator::forget`]: while the server runs, every
+//! account change goes through it, by the admin socket); failed logins are never cached;
+//! entries expire after [`CACHE_TTL`] and there are at most [`CACHE_ENTRIES`].
 
 use crate::config::PlaintextAuth;
 use blake2::digest::{consts::U32, Mac};
@@ -44,8 +45,6 @@ struct LoginCache {
 struct CachedLogin {
     /// Keyed hash of the user name and the password that was verified.
     proof: [u8; 32],
-    /// The account's password hash when it was verified.
-    stored_hash: String,
     expires: Instant,
 }
 
@@ -72,15 +71,13 @@ impl LoginCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn hit(&self, user: &Username, proof: &[u8; 32], stored_hash: &str) -> bool {
-        self.lock().get(user).is_some_and(|entry| {
-            entry.expires > Instant::now()
-                && entry.proof == *proof
-                && entry.stored_hash == stored_hash
-        })
+    fn hit(&self, user: &Username, proof: &[u8; 32]) -> bool {
+        self.lock()
+            .get(user)
+            .is_some_and(|entry| entry.expires > Instant::now() && entry.proof == *proof)
     }
 
-    fn remember(&self, user: Username, proof: [u8; 32], stored_hash: String) {
+    fn remember(&self, user: Username, proof: [u8; 32]) {
         let now = Instant::now();
         let mut entries = self.lock();
         if entries.len() >= CACHE_ENTRIES {
@@ -90,14 +87,7 @@ impl LoginCache {
             return; // full of live entries: this login simply is not remembered
         }
         let expires = now + CACHE_TTL;
-        entries.insert(
-            user,
-            CachedLogin {
-                proof,
-                stored_hash,
-                expires,
-            },
-        );
+        entries.insert(user, CachedLogin { proof, expires });
     }
 }
 
@@ -121,15 +111,8 @@ impl Authenticator {
             return Ok(None);
         };
         let proof = self.cache.proof(&user, &password);
-        let store = self.store.clone();
-        let lookup = user.clone();
-        let stored_hash = actix_rt::task::spawn_blocking(move || store.password_hash(&lookup))
-            .await
-            .map_err(|e| StoreError::Encode(format!("account lookup did not finish: {e}")))??;
-        if let Some(hash) = &stored_hash {
-            if self.cache.hit(&user, &proof, hash) {
-                return Ok(Some(user));
-            }
+        if self.cache.hit(&user, &proof) {
+            return Ok(Some(user));
         }
         let Ok(_permit) = self.permits.acquire().await else {
             return Ok(None); // the semaphore is never closed
@@ -143,10 +126,13 @@ impl Authenticator {
         if !verified {
             return Ok(None);
         }
-        if let Some(hash) = stored_hash {
-            self.cache.remember(user.clone(), proof, hash);
-        }
+        self.cache.remember(user.clone(), proof);
         Ok(Some(user))
+    }
+
+    /// Forgets `user`'s verified login: their password changed, or the account is gone.
+    pub fn forget(&self, user: &Username) {
+        self.cache.lock().remove(user);
     }
 }
 
@@ -185,6 +171,7 @@ mod tests {
             "a wrong password never matches a cached entry"
         );
         store.set_password(&karen, "second").unwrap().unwrap();
+        auth.forget(&karen);
         assert!(
             !login(&auth, "karen", "first"),
             "the old password stops working at once"

@@ -56,9 +56,10 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let workers = Arc::new(Workers::per_core());
         let published = Arc::new(Published::new(config, &store)?);
         let limiter = Limiter::start(Protocol::ALL.map(|p| published.live(p)));
+        let auth = Arc::new(Authenticator::new(store.clone())?);
         let gate = Gate {
             limiter: limiter.clone(),
-            auth: Arc::new(Authenticator::new(store.clone())?),
+            auth: auth.clone(),
         };
         let registry = Registry::start(store.clone());
         let tls = Arc::new(load_tls(config)?);
@@ -128,6 +129,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             published,
             limiter,
             tls: tls.clone(),
+            auth,
         });
         tokio::select! {
             () = admin::server::run(admin_listener, admin_state) => {}

@@ -69,3 +69,29 @@ fn serve_demo_prepares_once() {
         (karen, "lr".to_owned())
     );
 }
+
+/// A login the server remembers (no argon2 the second time) is forgotten the moment its
+/// password changes or its account goes, through the admin socket.
+#[test]
+fn a_changed_password_or_a_removed_account_stops_a_remembered_login() {
+    use crate::harness::LineClient;
+    let env = Env::new();
+    let server = env.serve(&[]);
+    env.add_user("alice", "first");
+    let login = |password: &str| {
+        let mut client = LineClient::connect(server.pop3);
+        client.expect_prefix("+OK");
+        client.send("USER alice");
+        client.expect_prefix("+OK");
+        client.send(&format!("PASS {password}"));
+        client.line().unwrap_or_default().starts_with("+OK")
+    };
+    assert!(login("first"));
+    assert!(login("first"), "remembered");
+    env.ok(&["user", "passwd", "alice", "--password-stdin"], "second\n");
+    assert!(!login("first"), "the old password stops working at once");
+    assert!(login("second"));
+    env.ok(&["user", "remove", "alice"], "");
+    assert!(!login("second"), "a removed account cannot log in");
+    server.stop();
+}

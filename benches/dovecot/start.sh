@@ -3,19 +3,23 @@
 # configuration in WORKDIR: no system service and no change under /etc. It installs the
 # packages when they are missing.
 #
-#   DOVECOT_IMAP_PORT=N DOVECOT_POP3_PORT=M benches/dovecot/start.sh WORKDIR USER PASSWORD [MESSAGE...]
+#   DOVECOT_IMAP_PORT=N DOVECOT_POP3_PORT=M benches/dovecot/start.sh WORKDIR PASSWORD USER...
 #
 # Each protocol whose port is set is served; DOVECOT_IMAPS_PORT adds implicit TLS for
 # IMAP, with a self-signed ECDSA P-256 certificate made here (mailhive generates the
-# same kind). MESSAGE: .eml files delivered into USER's
-# maildir INBOX. Dovecot is configured as its documentation advises for performance:
-# login processes in high-performance mode (service_count = 0, process_min_avail =
-# cores), mail processes reused, and an authentication cache. The password is stored
-# with DOVECOT_SCHEME: ARGON2ID (default, like mailhive; Dovecot then hashes at every
-# login) or PLAIN (Dovecot's fastest login). Stop it with stop.sh WORKDIR.
+# same kind). Every USER gets PASSWORD and a maildir in WORKDIR/mail/USER: left as it is
+# when it exists already (the caller filled it), otherwise holding DOVECOT_MESSAGES
+# (.eml files, space-separated).
+#
+# Dovecot is configured as its documentation advises for performance: login processes
+# in high-performance mode (service_count = 0, process_min_avail = cores), mail
+# processes reused (service_count = 100), an authentication cache, and process and
+# per-user limits high enough for a thousand connections from one address. Passwords are stored with DOVECOT_SCHEME:
+# ARGON2ID (default, like mailhive; Dovecot then hashes at every login) or PLAIN
+# (Dovecot's fastest login). Stop it with stop.sh WORKDIR.
 set -euo pipefail
-work=$1 user=$2 password=$3
-shift 3
+work=$1 password=$2
+shift 2
 imap_port=${DOVECOT_IMAP_PORT:-} pop3_port=${DOVECOT_POP3_PORT:-} imaps_port=${DOVECOT_IMAPS_PORT:-}
 if [ -z "$imap_port$pop3_port$imaps_port" ]; then
   echo "set DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT and/or DOVECOT_POP3_PORT" >&2
@@ -31,13 +35,17 @@ mkdir -p "$work"/{run,state,home,mail}
 work=$(cd "$work" && pwd)
 scheme=${DOVECOT_SCHEME:-ARGON2ID}
 hash=$(doveadm pw -s "$scheme" -p "$password")
-printf '%s:%s\n' "$user" "$hash" > "$work/passwd"
-maildir="$work/mail/$user"
-mkdir -p "$maildir"/{new,cur,tmp}
-n=0
-for message in "$@"; do
-  n=$((n + 1))
-  cp "$message" "$maildir/new/1700000000.M${n}P1.bench"
+: > "$work/passwd"
+for user in "$@"; do
+  printf '%s:%s\n' "$user" "$hash" >> "$work/passwd"
+  maildir="$work/mail/$user"
+  [ -d "$maildir" ] && continue
+  mkdir -p "$maildir"/{new,cur,tmp}
+  n=0
+  for message in ${DOVECOT_MESSAGES:-}; do
+    n=$((n + 1))
+    cp "$message" "$maildir/new/1700000000.M${n}P1.bench"
+  done
 done
 # Mail processes run as Debian's "mail" user: Dovecot refuses root.
 chown -R mail:mail "$work/mail" "$work/home"
@@ -81,6 +89,7 @@ service $proto-login {
 service $proto {
   service_count = 100
   process_min_avail = $cores
+  process_limit = 2048
 }"
 done
 cat > "$work/dovecot.conf" <<CONF
@@ -97,6 +106,13 @@ mail_location = maildir:$work/mail/%u
 pop3_uidl_format = %08Xu%08Xv
 auth_cache_size = 10M
 auth_cache_ttl = 1 hour
+default_client_limit = 4096
+protocol imap {
+  mail_max_userip_connections = 10000
+}
+protocol pop3 {
+  mail_max_userip_connections = 10000
+}
 passdb {
   driver = passwd-file
   args = $work/passwd

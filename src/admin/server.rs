@@ -9,6 +9,7 @@ use super::wire::{
     WireMessage,
 };
 use super::{Admin, AdminError};
+use crate::auth::Authenticator;
 use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
 use crate::net::tls::Tls;
@@ -49,6 +50,8 @@ pub struct AdminState {
     pub limiter: Addr<Limiter>,
     /// The certificate `tls reload` reads again.
     pub tls: Arc<Tls>,
+    /// Forgets a verified login when its password changes or its account goes.
+    pub auth: Arc<Authenticator>,
 }
 
 /// Serves admin connections until the task is dropped.
@@ -145,12 +148,16 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Request::SetPassword {
             user: name,
             password,
-        } => user(&name)
-            .and_then(|u| Admin::set_password(store, &u, &password))
-            .map(|()| Response::Done),
-        Request::RemoveUser { user: name } => user(&name)
-            .and_then(|u| Admin::remove_user(store, &u))
-            .map(|()| Response::Done),
+        } => user(&name).and_then(|u| {
+            Admin::set_password(store, &u, &password)?;
+            state.auth.forget(&u);
+            Ok(Response::Done)
+        }),
+        Request::RemoveUser { user: name } => user(&name).and_then(|u| {
+            Admin::remove_user(store, &u)?;
+            state.auth.forget(&u);
+            Ok(Response::Done)
+        }),
         Request::Users => Admin::users(store)
             .map(|users| Response::Users(users.iter().map(|u| u.to_string()).collect())),
         Request::ImportTarget {

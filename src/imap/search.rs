@@ -197,6 +197,11 @@ async fn outcome(interest: Interest, gone: &CancellationToken) -> Ended {
     }
 }
 
+/// A mailbox this large is searched on every core at once, in contiguous parts.
+const PARALLEL_FROM: usize = 2048;
+/// Messages tested between two looks at whether the search was cancelled.
+const CANCEL_CHECK: usize = 256;
+
 /// Tests every message of `messages` (sequence number, UID, flags) against `key`,
 /// stopping early when `cancel` is cancelled.
 fn run(
@@ -211,9 +216,44 @@ fn run(
         last_seq: messages.len() as u32,
         last_uid: messages.last().map_or(0, |m| m.1),
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = cores.min(messages.len() / PARALLEL_FROM).max(1);
+    let part_len = messages.len().div_ceil(parts).max(1);
+    let search =
+        |part: &[(u32, u32, Flags)]| search_part(store, mailbox, key, &bounds, part, cancel);
+    if parts == 1 {
+        return search(messages).map(Arc::new);
+    }
+    let found = std::thread::scope(|scope| {
+        let running: Vec<_> = messages
+            .chunks(part_len)
+            .map(|part| scope.spawn(move || search(part)))
+            .collect();
+        let mut found = Vec::new();
+        for part in running {
+            let matched = part
+                .join()
+                .map_err(|_| SearchFailed::Store("a search thread failed".into()))??;
+            found.extend(matched);
+        }
+        Ok::<_, SearchFailed>(found)
+    })?;
+    Ok(Arc::new(found))
+}
+
+/// The messages of `part` that match `key`.
+fn search_part(
+    store: &Store,
+    mailbox: MailboxId,
+    key: &SearchKey,
+    bounds: &Bounds,
+    part: &[(u32, u32, Flags)],
+    cancel: &CancellationToken,
+) -> Result<Vec<(u32, u32)>, SearchFailed> {
     let mut found = Vec::new();
-    for (seq, uid, flags) in messages {
-        if cancel.is_cancelled() {
+    for (n, (seq, uid, flags)) in part.iter().enumerate() {
+        // Asking the token takes a lock: often enough to stop within milliseconds.
+        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
             return Err(SearchFailed::Cancelled);
         }
         let mut candidate = Candidate {
@@ -227,13 +267,13 @@ fn run(
             text: None,
         };
         let matched = candidate
-            .matches(key, &bounds)
+            .matches(key, bounds)
             .map_err(|e| SearchFailed::Store(e.to_string()))?;
         if matched {
             found.push((*seq, *uid));
         }
     }
-    Ok(Arc::new(found))
+    Ok(found)
 }
 
 impl ImapSession {

@@ -35,6 +35,10 @@ use std::time::Duration;
 use tokio_util::codec::{Decoder, FramedRead};
 use tokio_util::sync::CancellationToken;
 
+/// The command buffer's first size: it grows as a command needs, and an idle session
+/// keeps only this much.
+const INPUT_BUFFER: usize = 512;
+
 /// Numbers sessions for the Mailbox actors' watcher lists.
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -270,7 +274,8 @@ impl ImapSession {
         self.out = out;
         self.handover = Some(handover);
         let codec = FramerCodec::new(self.context.settings.clone());
-        self.input = ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
+        let input = FramedRead::with_capacity(incoming.into_reader(), codec, INPUT_BUFFER);
+        self.input = ctx.add_stream(input);
     }
 
     /// STARTTLS (RFC 3501 §6.2.1): answers, stops reading — whatever the client sent

@@ -20,8 +20,11 @@ use tokio::task::JoinHandle;
 use tokio_util::io::StreamReader;
 use tokio_util::sync::CancellationToken;
 
-/// The most bytes read from the socket at once.
+/// The most bytes read from the socket at once; reads start at [`SMALL_CHUNK`] and grow
+/// while they come back full, so that an idle connection waits with a small buffer and
+/// a client streaming a large literal is read in large pieces.
 const CHUNK: usize = 16 * 1024;
+const SMALL_CHUNK: usize = 512;
 /// Chunks read but not yet taken by the session.
 const AHEAD: usize = 4;
 
@@ -42,15 +45,23 @@ pub fn spawn_reader<R: AsyncRead + Unpin + 'static>(
     let gone = CancellationToken::new();
     let gone_when_done = gone.clone();
     let task = actix_rt::spawn(async move {
+        let mut size = SMALL_CHUNK;
         loop {
-            let mut buf = BytesMut::with_capacity(CHUNK);
+            let mut buf = BytesMut::with_capacity(size);
             let read_now = tokio::select! {
                 read_now = read.read_buf(&mut buf) => read_now,
                 () = sender.closed() => return Some(read),
             };
             let chunk = match read_now {
                 Ok(0) => break,
-                Ok(_) => Ok(buf.freeze()),
+                Ok(n) => {
+                    size = if n >= size {
+                        (size * 2).min(CHUNK)
+                    } else {
+                        SMALL_CHUNK
+                    };
+                    Ok(buf.freeze())
+                }
                 Err(e) => Err(e),
             };
             let failed = chunk.is_err();

@@ -178,7 +178,11 @@ impl Pop3Session {
         self.out = out;
         self.handover = Some(handover);
         let codec = LineCodec::new(self.context.settings.clone());
-        self.input = ctx.add_stream(FramedRead::new(incoming.into_reader(), codec));
+        self.input = ctx.add_stream(FramedRead::with_capacity(
+            incoming.into_reader(),
+            codec,
+            512,
+        ));
     }
 
     /// STLS (RFC 2595 §4): answers, stops reading — whatever the client sent after the

@@ -5,9 +5,9 @@ use crate::mailbox::{create_in, delete_in};
 use crate::schema::{key, AccountRecord, MailboxRecord};
 use crate::types::{InternalDate, MailboxName, SpecialUse, Username};
 use crate::{Outcome, Refusal, Store, StoreError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use std::sync::OnceLock;
+use argon2::password_hash::{self, Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::{Mutex, OnceLock};
 
 /// The folders a new account gets besides INBOX.
 pub const DEFAULT_FOLDERS: [(&str, SpecialUse); 5] = [
@@ -29,14 +29,58 @@ fn hash_password(password: &str) -> Result<String, StoreError> {
         .map_err(|e| StoreError::PasswordHash(e.to_string()))
 }
 
+/// argon2's working memory (19 MiB with the default parameters), kept for the next
+/// verification instead of freed: the allocator keeps freed blocks this large resident
+/// anyway, so reusing them bounds the memory at one block per verification that runs
+/// at a time (the server runs one per core) instead of letting it grow with logins.
+static SCRATCH: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Runs `f` with `blocks` blocks of argon2 working memory.
+fn with_scratch<T>(blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let spare = SCRATCH.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut memory = spare
+        .filter(|m| m.len() == blocks)
+        .unwrap_or_else(|| vec![Block::default(); blocks]);
+    let result = f(&mut memory);
+    SCRATCH
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(memory);
+    result
+}
+
+/// Whether `password` hashes to `hash` (a PHC string), with the parameters, salt and
+/// algorithm the string names; the outputs are compared in constant time.
 fn verify(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(&parsed),
+        Algorithm::try_from(parsed.algorithm),
+    ) else {
+        return false;
+    };
+    let Ok(version) = parsed.version.map(Version::try_from).transpose() else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params.clone());
+    let computed = with_scratch(params.block_count(), |blocks| {
+        Output::init_with(expected.len(), |out| {
+            argon2
+                .hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+                .map_err(|_| password_hash::Error::Crypto)
         })
-        .unwrap_or(false)
+    });
+    // Output's equality is constant-time.
+    computed.is_ok_and(|computed| computed == expected)
 }
 
 /// A hash that no password matches, verified against for unknown users so that a

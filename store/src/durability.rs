@@ -44,6 +44,13 @@ impl FlushGate {
         Ticket(state.applied)
     }
 
+    /// A ticket for a transaction that changed nothing: it only has to wait for the
+    /// batches applied before it, whose state it may have read (usually durable already,
+    /// then there is nothing to wait for).
+    pub fn nothing_applied(&self) -> Ticket {
+        Ticket(self.lock().applied)
+    }
+
     /// Returns once the batch behind `ticket` is on disk, flushing if nobody else is.
     pub fn wait_durable(&self, ticket: Ticket, engine: &dyn Engine) -> Result<(), StoreError> {
         let mut state = self.lock();

@@ -210,12 +210,27 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreE
     }
 }
 
-/// Encodes a summary compressed (summaries repeat header text and shrink well), behind
-/// its uncompressed length as a big-endian u32.
+/// Summaries up to this size are stored as they are: SEARCH and FETCH read a summary
+/// per message, and decompressing one this small costs more (zstd builds its tables
+/// for every value) than the bytes it saves.
+const RAW_SUMMARY_MAX: usize = 4096;
+/// Set in the length prefix of a summary stored as it is.
+const RAW_SUMMARY: u32 = 1 << 31;
+
+/// Encodes a summary behind its length as a big-endian u32: a large one compressed
+/// (summaries repeat header text and shrink well), a small one as it is, with
+/// [`RAW_SUMMARY`] set in the length.
 pub fn encode_summary(summary: &MessageSummary) -> Result<Vec<u8>, StoreError> {
     let plain = encode(summary)?;
-    let len =
-        u32::try_from(plain.len()).map_err(|_| StoreError::Encode("summary over 4 GiB".into()))?;
+    let len = u32::try_from(plain.len())
+        .ok()
+        .filter(|&len| len < RAW_SUMMARY)
+        .ok_or_else(|| StoreError::Encode("summary over 2 GiB".into()))?;
+    if plain.len() <= RAW_SUMMARY_MAX {
+        let mut out = (len | RAW_SUMMARY).to_be_bytes().to_vec();
+        out.extend(plain);
+        return Ok(out);
+    }
     let mut out = len.to_be_bytes().to_vec();
     out.extend(crate::codec::compress(&plain)?);
     Ok(out)
@@ -225,6 +240,10 @@ pub fn decode_summary(key: &[u8], bytes: &[u8]) -> Result<MessageSummary, StoreE
     let (len, packed) = bytes
         .split_first_chunk::<4>()
         .ok_or_else(|| StoreError::corrupt(key, "truncated summary"))?;
-    let plain = crate::codec::decompress(packed, u32::from_be_bytes(*len) as usize)?;
+    let len = u32::from_be_bytes(*len);
+    if len & RAW_SUMMARY != 0 {
+        return decode(key, packed);
+    }
+    let plain = crate::codec::decompress(packed, len as usize)?;
     decode(key, &plain)
 }

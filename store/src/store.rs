@@ -58,7 +58,9 @@ impl Store {
     }
 
     /// Runs `f` as the only writer; if it succeeds its writes are applied atomically and
-    /// made durable before this returns. A refusal or an error applies nothing.
+    /// made durable before this returns. A refusal or an error applies nothing. A
+    /// transaction that writes nothing flushes nothing: it only waits until what it may
+    /// have read is durable.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>) -> Outcome<T> {
         let (ticket, value, doomed) = {
             // A writer that panicked applied nothing (the batch is applied last), so the
@@ -70,8 +72,12 @@ impl Store {
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let (batch, doomed) = tx.into_parts();
-            self.engine.apply(batch)?;
-            (self.gate.applied(), value, doomed)
+            if batch.ops.is_empty() && doomed.is_empty() {
+                (self.gate.nothing_applied(), value, doomed)
+            } else {
+                self.engine.apply(batch)?;
+                (self.gate.applied(), value, doomed)
+            }
         };
         self.gate.wait_durable(ticket, self.engine.as_ref())?;
         for object in doomed {

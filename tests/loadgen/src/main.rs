@@ -1,255 +1,347 @@
 //! A load generator for mailhive's benchmarks, run against mailhive and Dovecot alike.
 //! Single-threaded tokio, so the client costs less CPU than the server it measures.
-//! Every loop is bounded by a time limit and stops by itself; only loopback targets make
-//! sense (the benchmarks start both servers on this machine).
+//! Every loop is bounded by a time limit or a count and stops by itself; only loopback
+//! targets make sense (the benchmarks start both servers on this machine).
 //!
-//! Workloads:
-//! - `pop3`: full POP3 sessions — USER, PASS, STAT, UIDL, RETR of every message, QUIT.
-//! - `imaps-handshake`: TLS handshakes on an implicit-TLS IMAP port, each followed by
-//!   the greeting, then a close. The certificate's signature is checked, its chain is
-//!   not (the servers' certificates are self-signed).
+//! - `run WORKLOAD`: CLIENTS clients for SECONDS, RUNS times; the rate of operations.
+//!   - `imap-login`: LOGIN and LOGOUT (sessions/s); `pop3-login`: USER, PASS, QUIT.
+//!   - `pop3`: full POP3 sessions — STAT, UIDL, RETR of every message, QUIT.
+//!   - `mixed`: what a mail client does on reconnecting (commands/s, see `workloads`).
+//!   - `append`: APPEND of the fixture messages, each acknowledged durably (appends/s).
+//!   - `imaps-handshake`: TLS handshakes and greetings on an implicit-TLS port.
+//! - `idle`: N logged-in connections in IDLE; the server's memory per connection.
+//! - `search`: one SEARCH over a large mailbox, timed RUNS times after a warm-up.
+//! - `corpus`: writes the large mailbox, as an mbox and as a maildir.
 //!
-//! Prints one line per run, then the median and the spread, then a machine-readable line
+//! Each figure is printed with its runs, then as a machine-readable line
 //! `RESULT workload=… server=… median=… min=… max=… unit=…`.
 
-use anyhow::{bail, Context};
-use clap::{Parser, ValueEnum};
-use std::net::SocketAddr;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+mod conn;
+mod corpus;
+mod memory;
+mod tls;
+mod workloads;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use conn::Conn;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use workloads::Client;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Workload {
+    ImapLogin,
+    Pop3Login,
     Pop3,
+    Mixed,
+    Append,
     ImapsHandshake,
 }
 
-#[derive(Debug, Parser)]
-#[command(about = "Drives one workload against a mail server on this machine")]
-struct Args {
-    #[arg(value_enum)]
-    workload: Workload,
+impl Workload {
+    fn unit(self) -> &'static str {
+        match self {
+            Workload::Mixed => "commands/s",
+            Workload::Append => "appends/s",
+            Workload::ImapsHandshake => "handshakes/s",
+            _ => "sessions/s",
+        }
+    }
+}
+
+/// Where to connect and as whom.
+#[derive(Debug, Clone, clap::Args)]
+struct Target {
     /// Address of the server (loopback).
     #[arg(long)]
     addr: SocketAddr,
     /// Name printed in the RESULT line (mailhive, dovecot).
     #[arg(long, default_value = "server")]
     server: String,
+    /// The account, or with --accounts N the prefix of accounts USER0 … USER(N-1).
     #[arg(long, default_value = "bench")]
     user: String,
+    #[arg(long, default_value_t = 1)]
+    accounts: usize,
     #[arg(long, default_value = "bench")]
     password: String,
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 8)]
-    clients: usize,
-    /// Length of one run.
-    #[arg(long, default_value_t = 10)]
-    seconds: u64,
-    /// Runs; the median is reported.
-    #[arg(long, default_value_t = 3)]
-    runs: usize,
 }
 
-/// A line-oriented connection.
-struct Conn {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
-    line: String,
+impl Target {
+    /// The account client `n` uses.
+    fn user(&self, n: usize) -> String {
+        if self.accounts > 1 {
+            format!("{}{}", self.user, n % self.accounts)
+        } else {
+            self.user.clone()
+        }
+    }
 }
 
-impl Conn {
-    async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
-        let stream = TcpStream::connect(addr).await.context("connect")?;
-        stream.set_nodelay(true)?;
-        let (read, writer) = stream.into_split();
-        Ok(Conn {
-            reader: BufReader::new(read),
-            writer,
-            line: String::new(),
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Drives one timed workload.
+    Run {
+        #[arg(value_enum)]
+        workload: Workload,
+        #[command(flatten)]
+        target: Target,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Length of one run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Messages (.eml) that `mixed` and `append` append.
+        #[arg(long, default_value = "fixtures/mail")]
+        messages: PathBuf,
+    },
+    /// Holds N connections in IDLE and reports the server's memory per connection.
+    Idle {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 500)]
+        connections: usize,
+        /// The server's process (its descendants are counted too).
+        #[arg(long)]
+        pid: u32,
+    },
+    /// Times one SEARCH in INBOX.
+    Search {
+        #[command(flatten)]
+        target: Target,
+        /// The search criteria, e.g. `BODY quetzal`.
+        #[arg(long)]
+        query: String,
+        /// Name of the figure in the RESULT line.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Writes the SEARCH benchmark's mailbox.
+    Corpus {
+        #[arg(long, default_value_t = 100_000)]
+        messages: u64,
+        #[arg(long)]
+        mbox: PathBuf,
+        #[arg(long)]
+        maildir: PathBuf,
+    },
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Drives one benchmark workload against a mail server on this machine")]
+struct Args {
+    #[command(subcommand)]
+    task: Task,
+}
+
+/// Prints the runs' median and spread, and the RESULT line.
+fn report(workload: &str, server: &str, mut values: Vec<f64>, unit: &str) {
+    values.sort_by(f64::total_cmp);
+    let median = values[values.len() / 2];
+    let (min, max) = (values[0], values[values.len() - 1]);
+    println!("{workload} {server}: median {median:.1} {unit} (spread {min:.1} – {max:.1})");
+    println!(
+        "RESULT workload={workload} server={server} median={median:.1} min={min:.1} max={max:.1} unit={unit}"
+    );
+}
+
+/// The fixture messages with CRLF line endings.
+fn read_messages(dir: &PathBuf) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    paths.sort();
+    let messages: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read(p)?;
+            let text = String::from_utf8_lossy(&text).replace("\r\n", "\n");
+            Ok(text.replace('\n', "\r\n").into_bytes())
         })
+        .collect::<std::io::Result<_>>()?;
+    if messages.is_empty() {
+        bail!("no .eml messages in {}", dir.display());
     }
-
-    async fn read_line(&mut self) -> anyhow::Result<&str> {
-        self.line.clear();
-        if self.reader.read_line(&mut self.line).await? == 0 {
-            bail!("connection closed");
-        }
-        Ok(&self.line)
-    }
-
-    /// Sends a command and checks that the answer starts with `+OK`.
-    async fn pop3(&mut self, command: &str) -> anyhow::Result<String> {
-        self.writer
-            .write_all(format!("{command}\r\n").as_bytes())
-            .await?;
-        let answer = self.read_line().await?.to_owned();
-        if !answer.starts_with("+OK") {
-            bail!("{command}: {answer}");
-        }
-        Ok(answer)
-    }
-
-    /// Reads a multi-line answer's body up to the final `.`; returns its bytes.
-    async fn pop3_body(&mut self) -> anyhow::Result<u64> {
-        let mut bytes = 0;
-        loop {
-            let line = self.read_line().await?;
-            if line == ".\r\n" {
-                return Ok(bytes);
-            }
-            bytes += line.len() as u64;
-        }
-    }
+    Ok(messages)
 }
 
-/// One full POP3 session; returns the bytes of mail retrieved.
-async fn pop3_session(args: &Args) -> anyhow::Result<u64> {
-    let mut conn = Conn::open(args.addr).await?;
-    let greeting = conn.read_line().await?;
-    if !greeting.starts_with("+OK") {
-        bail!("greeting: {greeting}");
-    }
-    conn.pop3(&format!("USER {}", args.user)).await?;
-    conn.pop3(&format!("PASS {}", args.password)).await?;
-    let stat = conn.pop3("STAT").await?;
-    let count: u32 = stat
-        .split_whitespace()
-        .nth(1)
-        .context("STAT count")?
-        .parse()?;
-    conn.pop3("UIDL").await?;
-    conn.pop3_body().await?;
-    let mut bytes = 0;
-    for n in 1..=count {
-        conn.pop3(&format!("RETR {n}")).await?;
-        bytes += conn.pop3_body().await?;
-    }
-    conn.pop3("QUIT").await?;
-    Ok(bytes)
-}
-
-/// Accepts any certificate chain, but checks the handshake's signatures, so that the
-/// client does the work a real one does.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// One TLS handshake and the IMAP greeting that follows it.
-async fn imaps_handshake(args: &Args, tls: &tokio_rustls::TlsConnector) -> anyhow::Result<u64> {
-    let tcp = TcpStream::connect(args.addr).await.context("connect")?;
-    tcp.set_nodelay(true)?;
-    let name = rustls::pki_types::ServerName::try_from("localhost")?;
-    let stream = tls.connect(name, tcp).await.context("handshake")?;
-    let mut reader = BufReader::new(stream);
-    let mut greeting = String::new();
-    reader.read_line(&mut greeting).await?;
-    if !greeting.starts_with("* OK") {
-        bail!("greeting: {greeting}");
-    }
-    Ok(0)
-}
-
-/// Runs the workload with every client for `args.seconds`; returns sessions per second.
-async fn run_once(args: Rc<Args>) -> anyhow::Result<f64> {
-    let tls = Rc::new(tls_connector()?);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+/// One run of `workload` with `clients` clients until `deadline`; operations per second.
+async fn run_once(
+    workload: Workload,
+    target: Rc<Target>,
+    clients: usize,
+    seconds: u64,
+    messages: Rc<Vec<Vec<u8>>>,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
-    let clients: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (args, tls) = (args.clone(), tls.clone());
+    let deadline = started + Duration::from_secs(seconds);
+    let connector = Rc::new(tls::tls_connector()?);
+    let tasks: Vec<_> = (0..clients)
+        .map(|n| {
+            let (target, messages, connector) =
+                (target.clone(), messages.clone(), connector.clone());
             tokio::task::spawn_local(async move {
-                let mut sessions = 0u64;
+                let mut client = Client {
+                    addr: target.addr,
+                    user: target.user(n),
+                    password: target.password.clone(),
+                    messages: messages.to_vec(),
+                    seed: n as u64 * 7919 + 1,
+                };
+                let mut operations = 0u64;
                 while Instant::now() < deadline {
-                    match args.workload {
-                        Workload::Pop3 => pop3_session(&args).await?,
-                        Workload::ImapsHandshake => imaps_handshake(&args, &tls).await?,
+                    operations += match workload {
+                        Workload::ImapLogin => client.imap_login_session().await?,
+                        Workload::Pop3Login => client.pop3_login_session().await?,
+                        Workload::Pop3 => client.pop3_session().await?,
+                        Workload::Mixed => client.mixed_session().await?,
+                        Workload::Append => client.append_session(deadline).await?,
+                        Workload::ImapsHandshake => {
+                            tls::imaps_handshake(target.addr, &connector).await?
+                        }
                     };
-                    sessions += 1;
                 }
-                Ok::<_, anyhow::Error>(sessions)
+                Ok::<_, anyhow::Error>(operations)
             })
         })
         .collect();
     let mut total = 0;
-    for client in clients {
-        total += client.await.context("client task failed")??;
+    for task in tasks {
+        total += task.await.context("client task failed")??;
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Holds `connections` sessions in IDLE; returns the server's memory growth per
+/// connection in KiB.
+async fn idle(target: &Target, connections: usize, pid: u32) -> anyhow::Result<f64> {
+    let before = memory::tree_pss_kib(pid)?;
+    let mut open = Vec::with_capacity(connections);
+    for n in 0..connections {
+        let mut conn = Conn::open(target.addr).await?;
+        conn.greeting("* OK").await?;
+        conn.imap(&format!("LOGIN {} {}", target.user(n), target.password))
+            .await?;
+        conn.imap("SELECT INBOX").await?;
+        conn.send(b"i IDLE\r\n").await?;
+        let go_on = conn.read_line().await?;
+        if !go_on.starts_with('+') {
+            bail!("IDLE: {go_on}");
+        }
+        open.push(conn);
+    }
+    // Let every process settle (Dovecot's start on demand).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = memory::tree_pss_kib(pid)?;
+    for mut conn in open {
+        conn.send(b"DONE\r\n").await?;
+    }
+    Ok(after.saturating_sub(before) as f64 / connections as f64)
+}
+
+/// Times `SEARCH query` in INBOX: one warm-up, then `runs` timed; milliseconds each.
+async fn search(target: &Target, query: &str, runs: usize) -> anyhow::Result<Vec<f64>> {
+    let mut conn = Conn::open(target.addr).await?;
+    conn.greeting("* OK").await?;
+    conn.imap(&format!("LOGIN {} {}", target.user(0), target.password))
+        .await?;
+    conn.imap("SELECT INBOX").await?;
+    let warm = conn.imap(&format!("SEARCH {query}")).await?;
+    let found = warm
+        .iter()
+        .find(|l| l.starts_with("* SEARCH"))
+        .map_or(0, |l| l.split_whitespace().count().saturating_sub(2));
+    println!("SEARCH {query}: {found} messages found");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        conn.imap(&format!("SEARCH {query}")).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    conn.imap_logout().await?;
+    Ok(times)
+}
+
 fn main() -> anyhow::Result<()> {
-    let args = Rc::new(Args::parse());
+    let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut rates = Vec::new();
-    for run in 1..=args.runs {
-        let rate = tokio::task::LocalSet::new().block_on(&runtime, run_once(args.clone()))?;
-        println!(
-            "{:?} {} run {run}: {rate:.1} sessions/s",
-            args.workload, args.server
-        );
-        rates.push(rate);
+    let local = tokio::task::LocalSet::new();
+    match args.task {
+        Task::Run {
+            workload,
+            target,
+            clients,
+            seconds,
+            runs,
+            messages,
+        } => {
+            let messages = Rc::new(read_messages(&messages)?);
+            let target = Rc::new(target);
+            let name = workload
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            let mut rates = Vec::new();
+            for run in 1..=runs {
+                let once = run_once(workload, target.clone(), clients, seconds, messages.clone());
+                let rate = local.block_on(&runtime, once)?;
+                println!(
+                    "{name} {} run {run}: {rate:.1} {}",
+                    target.server,
+                    workload.unit()
+                );
+                rates.push(rate);
+            }
+            report(&name, &target.server, rates, workload.unit());
+        }
+        Task::Idle {
+            target,
+            connections,
+            pid,
+        } => {
+            let per_connection = local.block_on(&runtime, idle(&target, connections, pid))?;
+            println!("{connections} connections in IDLE: {per_connection:.1} KiB each");
+            report(
+                "idle",
+                &target.server,
+                vec![per_connection],
+                "KiB/connection",
+            );
+        }
+        Task::Search {
+            target,
+            query,
+            name,
+            runs,
+        } => {
+            let times = local.block_on(&runtime, search(&target, &query, runs))?;
+            report(&name, &target.server, times, "ms");
+        }
+        Task::Corpus {
+            messages,
+            mbox,
+            maildir,
+        } => {
+            corpus::write(messages, &mbox, &maildir)?;
+            println!(
+                "{messages} messages written to {} and {}",
+                mbox.display(),
+                maildir.display()
+            );
+        }
     }
-    rates.sort_by(f64::total_cmp);
-    let median = rates[rates.len() / 2];
-    let (min, max) = (rates[0], rates[rates.len() - 1]);
-    println!(
-        "{:?} {}: median {median:.1} sessions/s (spread {min:.1} – {max:.1})",
-        args.workload, args.server
-    );
-    println!(
-        "RESULT workload={:?} server={} median={median:.1} min={min:.1} max={max:.1} unit=sessions/s",
-        args.workload, args.server
-    );
     Ok(())
 }

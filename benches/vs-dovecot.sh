@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Every benchmark workload against mailhive and against Dovecot, one server after the
+# other on this machine, with the same accounts, messages and load; prints one table of
+# figures with the ratio mailhive / Dovecot for each. Installs Dovecot when missing and
+# runs it from its own configuration in a temporary directory (benches/dovecot/).
+#
+#   benches/vs-dovecot.sh            # about ten minutes on two cores
+#
+# Workloads (tests/loadgen): LOGIN/LOGOUT, USER/PASS/QUIT, full POP3 sessions, the
+# mixed reconnect session of a mail client, durable APPENDs, IMAPS handshakes — each
+# CLIENTS clients for SECONDS_PER_RUN, RUNS runs, median — then SEARCH BODY, HEADER and
+# FLAGGED over a mailbox of SEARCH_MESSAGES messages, and the memory of IDLE_CONNECTIONS
+# idle IMAP connections. Dovecot runs with passwords stored PLAIN (its fastest login);
+# the login workloads run once more against it with ARGON2ID, mailhive's own scheme.
+# Both servers get the per-address and per-user connection limits raised, so that the
+# load may come from one address and few accounts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-3}
+SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
+MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
+cargo build --release --quiet -p mailhive -p loadgen
+loadgen=target/release/loadgen
+work=$(mktemp -d)
+chmod 755 "$work"   # Dovecot's processes run as other users
+results="$work/results"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  benches/dovecot/stop.sh "$work/dovecot" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+users=()
+for n in $(seq 0 $((CLIENTS - 1))); do users+=("bench$n"); done
+
+echo "== corpus: $SEARCH_MESSAGES messages for SEARCH"
+mkdir -p "$work/dovecot/mail"
+$loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
+  --maildir "$work/dovecot/mail/search"
+
+# run NAME SERVER IMAP IMAPS POP3 PID: every workload against one server.
+run() {
+  local server=$1 imap=$2 imaps=$3 pop3=$4 pid=$5
+  local common=(--server "$server" --user bench --accounts "$CLIENTS" --password bench
+    --clients "$CLIENTS" --seconds "$SECONDS_PER_RUN" --runs "$RUNS")
+  $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
+  $loadgen run pop3-login --addr "127.0.0.1:$pop3" "${common[@]}"
+  $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
+  $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
+  $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
+  for query in "BODY quetzal:search-body" "HEADER Subject invoice:search-header" "FLAGGED:search-flagged"; do
+    $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
+      --query "${query%%:*}" --name "${query##*:}" --runs "$RUNS"
+  done
+  # While the INBOXes still hold their ten messages (a connection's view grows with its
+  # mailbox, on both servers); the mixed workload takes away what it appends.
+  $loadgen idle --addr "127.0.0.1:$imap" --server "$server" --user bench --accounts "$CLIENTS" \
+    --password bench --connections "$IDLE_CONNECTIONS" --pid "$pid"
+  $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
+}
+
+echo "== mailhive"
+mh=(target/release/mailhive --config "$work/mailhive.toml")
+cat > "$work/mailhive.toml" <<CONF
+[store]
+path = "$work/mailhive"
+[imap]
+listen = ["127.0.0.1:$MH_IMAP"]
+tls_listen = ["127.0.0.1:$MH_IMAPS"]
+max_connections_from_single_ip = 100000
+max_connections_per_user = 100000
+[pop3]
+listen = ["127.0.0.1:$MH_POP3"]
+tls_listen = []
+max_connections_from_single_ip = 100000
+max_connections_per_user = 100000
+CONF
+for user in "${users[@]}" search; do
+  echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null
+done
+for user in "${users[@]}"; do
+  "${mh[@]}" import-mbox --user "$user" fixtures/corpus.mbox >/dev/null 2>&1
+done
+"${mh[@]}" import-mbox --user search "$work/search.mbox"
+"${mh[@]}" serve > "$work/mailhive.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
+run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 "$server_pid" | tee -a "$results"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+echo "== Dovecot, passwords stored PLAIN"
+export DOVECOT_MESSAGES="$(ls fixtures/mail/*.eml | tr '\n' ' ')"
+dovecot_ports=(DOVECOT_IMAP_PORT=$DC_IMAP DOVECOT_IMAPS_PORT=$DC_IMAPS DOVECOT_POP3_PORT=$DC_POP3)
+env "${dovecot_ports[@]}" DOVECOT_SCHEME=PLAIN \
+  benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
+benches/dovecot/stop.sh "$work/dovecot"
+
+echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
+env "${dovecot_ports[@]}" DOVECOT_SCHEME=ARGON2ID \
+  benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
+  $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
+    --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
+    --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"
+done
+benches/dovecot/stop.sh "$work/dovecot"
+
+echo
+echo "== $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+awk '
+  /^RESULT / {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    key = f["workload"]; unit[key] = f["unit"]; value[key, f["server"]] = f["median"]
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+  }
+  END {
+    printf "%-16s %-16s %12s %12s %12s %10s\n", "figure", "unit", "mailhive", "dovecot", "dovecot-a2", "mh/dovecot"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; m = value[k, "mailhive"]; d = value[k, "dovecot"]; a = value[k, "dovecot-argon2id"]
+      printf "%-16s %-16s %12s %12s %12s %10.2f\n", k, unit[k], m, d, (a == "" ? "-" : a), (d > 0 ? m / d : 0)
+    }
+  }' "$results"
