@@ -39,9 +39,17 @@ mkdir -p "$work/dovecot/mail"
 $loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
   --maildir "$work/dovecot/mail/search"
 
-# run NAME SERVER IMAP IMAPS POP3 PID: every workload against one server.
+# idle SERVER IMAP PID: memory per idle connection, on a server just started: memory
+# that other workloads leave behind would hide growth, and Dovecot's idle processes would
+# slow down the workloads after it.
+idle() {
+  $loadgen idle --addr "127.0.0.1:$2" --server "$1" --user bench --accounts "$CLIENTS" \
+    --password bench --connections "$IDLE_CONNECTIONS" --pid "$3"
+}
+
+# run SERVER IMAP IMAPS POP3: every timed workload against one server.
 run() {
-  local server=$1 imap=$2 imaps=$3 pop3=$4 pid=$5
+  local server=$1 imap=$2 imaps=$3 pop3=$4
   local common=(--server "$server" --user bench --accounts "$CLIENTS" --password bench
     --clients "$CLIENTS" --seconds "$SECONDS_PER_RUN" --runs "$RUNS")
   $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
@@ -53,10 +61,6 @@ run() {
     $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
       --query "${query%%:*}" --name "${query##*:}" --runs "$RUNS"
   done
-  # While the INBOXes still hold their ten messages (a connection's view grows with its
-  # mailbox, on both servers); the mixed workload takes away what it appends.
-  $loadgen idle --addr "127.0.0.1:$imap" --server "$server" --user bench --accounts "$CLIENTS" \
-    --password bench --connections "$IDLE_CONNECTIONS" --pid "$pid"
   $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
 }
 
@@ -83,23 +87,35 @@ for user in "${users[@]}"; do
   "${mh[@]}" import-mbox --user "$user" fixtures/corpus.mbox >/dev/null 2>&1
 done
 "${mh[@]}" import-mbox --user search "$work/search.mbox"
-"${mh[@]}" serve > "$work/mailhive.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
-run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 "$server_pid" | tee -a "$results"
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+start_mailhive() {
+  "${mh[@]}" serve > "$work/mailhive.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
+}
+stop_mailhive() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+start_mailhive
+idle mailhive $MH_IMAP "$server_pid" | tee -a "$results"
+stop_mailhive
+start_mailhive
+run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 | tee -a "$results"
+stop_mailhive
 
 echo "== Dovecot, passwords stored PLAIN"
 export DOVECOT_MESSAGES="$(ls fixtures/mail/*.eml | tr '\n' ' ')"
 dovecot_ports=(DOVECOT_IMAP_PORT=$DC_IMAP DOVECOT_IMAPS_PORT=$DC_IMAPS DOVECOT_POP3_PORT=$DC_POP3)
-env "${dovecot_ports[@]}" DOVECOT_SCHEME=PLAIN \
-  benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
-run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
+start_dovecot() {
+  env "${dovecot_ports[@]}" DOVECOT_SCHEME=$1 \
+    benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+}
+start_dovecot PLAIN
+idle dovecot $DC_IMAP "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
+benches/dovecot/stop.sh "$work/dovecot"
+start_dovecot PLAIN
+run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 | tee -a "$results"
 benches/dovecot/stop.sh "$work/dovecot"
 
 echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
-env "${dovecot_ports[@]}" DOVECOT_SCHEME=ARGON2ID \
-  benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+start_dovecot ARGON2ID
 for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
   $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
     --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \

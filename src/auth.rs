@@ -110,10 +110,10 @@ impl Authenticator {
         let Ok(user) = Username::parse(name) else {
             return Ok(None);
         };
-        let proof = self.cache.proof(&user, &password);
-        if self.cache.hit(&user, &proof) {
+        if let Some(user) = self.remembered(name, &password) {
             return Ok(Some(user));
         }
+        let proof = self.cache.proof(&user, &password);
         let Ok(_permit) = self.permits.acquire().await else {
             return Ok(None); // the semaphore is never closed
         };
@@ -128,6 +128,14 @@ impl Authenticator {
         }
         self.cache.remember(user.clone(), proof);
         Ok(Some(user))
+    }
+
+    /// The account, if `name` and `password` are a login verified lately: no argon2, no
+    /// store.
+    pub fn remembered(&self, name: &str, password: &str) -> Option<Username> {
+        let user = Username::parse(name).ok()?;
+        let proof = self.cache.proof(&user, password);
+        self.cache.hit(&user, &proof).then_some(user)
     }
 
     /// Forgets `user`'s verified login: their password changed, or the account is gone.

@@ -1,10 +1,13 @@
 //! Logging in, the same for IMAP and POP3: the brute-force gate of the Limiter, the
 //! password check (argon2, or the verified-login cache), and the per-user connection
-//! count. What the protocols differ in — the words of the answer — stays with them.
+//! count. What the protocols differ in — the words of the answer — stays with them. A
+//! login the cache remembers asks the Limiter once, for the gate and the count together.
 
 use crate::auth::Authenticator;
 use crate::config::Protocol;
-use crate::limiter::{CheckLogin, Limiter, Login, LoginFailed, Permit, Verdict};
+use crate::limiter::{
+    CheckLogin, Limiter, Login, LoginFailed, LoginRemembered, Permit, RememberedRefusal, Verdict,
+};
 use actix::prelude::*;
 use mailhive_store::{StoreError, Username};
 use std::net::IpAddr;
@@ -45,6 +48,9 @@ impl Gate {
         name: String,
         password: String,
     ) -> Result<LoggedIn, NotLoggedIn> {
+        if let Some(user) = self.auth.remembered(&name, &password) {
+            return self.remembered(protocol, ip, user).await;
+        }
         let user = Username::parse(&name).ok();
         let check = CheckLogin {
             protocol,
@@ -83,6 +89,33 @@ impl Gate {
                 Err(NotLoggedIn::Failed)
             }
             Err(e) => Err(NotLoggedIn::Unavailable(e)),
+        }
+    }
+
+    /// A login verified lately: one exchange with the Limiter.
+    async fn remembered(
+        &self,
+        protocol: Protocol,
+        ip: IpAddr,
+        user: Username,
+    ) -> Result<LoggedIn, NotLoggedIn> {
+        let login = LoginRemembered {
+            protocol,
+            ip,
+            user: user.clone(),
+        };
+        match self.limiter.send(login).await {
+            Ok(Ok(permit)) => Ok((user, permit)),
+            Ok(Err(RememberedRefusal::CoolingDown(delay))) => {
+                tracing::info!(%ip, %user, "login refused: too many failed logins");
+                tokio::time::sleep(delay).await;
+                Err(NotLoggedIn::CoolingDown)
+            }
+            Ok(Err(RememberedRefusal::TooManyLogins)) => Err(NotLoggedIn::TooManyLogins),
+            Err(e) => {
+                tracing::error!(error = %e, "the limiter does not answer");
+                Err(NotLoggedIn::TooManyLogins)
+            }
         }
     }
 }

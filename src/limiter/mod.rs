@@ -179,23 +179,31 @@ impl Handler<Login> for Limiter {
     type Result = Option<Permit>;
 
     fn handle(&mut self, login: Login, ctx: &mut Context<Self>) -> Self::Result {
+        self.count_login(login.protocol, login.user, ctx.address())
+    }
+}
+
+impl Limiter {
+    /// A permit for one more session of `user`, unless they have MaxConnectionsPerUser.
+    fn count_login(
+        &mut self,
+        protocol: Protocol,
+        user: Username,
+        limiter: Addr<Limiter>,
+    ) -> Option<Permit> {
         let limit = self
-            .settings(login.protocol)
+            .settings(protocol)
             .get(Setting::MaxConnectionsPerUser)
             .unwrap_or(u64::MAX);
-        let per_user = &mut self.connections[index(login.protocol)].per_user;
-        let count = per_user.entry(login.user.clone()).or_insert(0);
+        let count = self.connections[index(protocol)]
+            .per_user
+            .entry(user.clone())
+            .or_insert(0);
         if *count >= limit {
             return None; // the entry existed: limits are at least 1
         }
         *count += 1;
-        Some(Permit::new(
-            ctx.address(),
-            Grant::Login {
-                protocol: login.protocol,
-                user: login.user,
-            },
-        ))
+        Some(Permit::new(limiter, Grant::Login { protocol, user }))
     }
 }
 
@@ -278,6 +286,41 @@ impl Handler<CheckLogin> for Limiter {
         let policy = Policy::of(&self.settings(check.protocol));
         let failures = &self.failures[index(check.protocol)];
         MessageResult(failures.check(check.ip, check.user.as_ref(), &policy, Instant::now()))
+    }
+}
+
+/// A login whose password is known right (a remembered one): the failed-login gate and
+/// the per-user count in one exchange.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Permit, RememberedRefusal>")]
+pub struct LoginRemembered {
+    pub protocol: Protocol,
+    pub ip: IpAddr,
+    pub user: Username,
+}
+
+/// Why a remembered login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RememberedRefusal {
+    /// The address (or, for it, the account) is cooling down: answer after this delay.
+    CoolingDown(Duration),
+    /// The user has MaxConnectionsPerUser sessions.
+    TooManyLogins,
+}
+
+impl Handler<LoginRemembered> for Limiter {
+    type Result = Result<Permit, RememberedRefusal>;
+
+    fn handle(&mut self, login: LoginRemembered, ctx: &mut Context<Self>) -> Self::Result {
+        let policy = Policy::of(&self.settings(login.protocol));
+        let failures = &self.failures[index(login.protocol)];
+        if let Verdict::Closed(delay) =
+            failures.check(login.ip, Some(&login.user), &policy, Instant::now())
+        {
+            return Err(RememberedRefusal::CoolingDown(delay));
+        }
+        self.count_login(login.protocol, login.user, ctx.address())
+            .ok_or(RememberedRefusal::TooManyLogins)
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Entry {
     pub deleted: bool,
     /// Retrieved in full with RETR (marked \Seen at QUIT).
     pub retrieved: bool,
+    /// It had \Seen at login.
+    pub seen: bool,
 }
 
 /// What is needed to send one message.
@@ -64,6 +66,7 @@ impl Maildrop {
                     size: m.wire_size,
                     deleted: false,
                     retrieved: false,
+                    seen: m.flags.is_seen(),
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -144,10 +147,11 @@ impl Maildrop {
             .collect()
     }
 
-    pub fn retrieved_uids(&self) -> Vec<u32> {
+    /// Messages retrieved in this session that had no \Seen yet (and stay).
+    pub fn newly_read_uids(&self) -> Vec<u32> {
         self.entries
             .iter()
-            .filter(|e| e.retrieved && !e.deleted)
+            .filter(|e| e.retrieved && !e.deleted && !e.seen)
             .map(|e| e.uid)
             .collect()
     }

@@ -477,19 +477,24 @@ impl Pop3Session {
         let (mailbox, deleted, seen) = (
             maildrop.mailbox,
             maildrop.deleted_uids(),
-            maildrop.retrieved_uids(),
+            maildrop.newly_read_uids(),
         );
-        // Through the INBOX's Mailbox actor, so that IMAP sessions see the expunges.
+        // Through the INBOX's Mailbox actor, so that IMAP sessions see the expunges; a
+        // session that deleted and newly read nothing has nothing to commit.
         let owner = user.clone();
         let update = async move {
-            let expunge = Change::Expunge {
-                uids: Some(deleted),
-                only_deleted: false,
+            let removed = if deleted.is_empty() {
+                Ok(Vec::new())
+            } else {
+                let expunge = Change::Expunge {
+                    uids: Some(deleted),
+                    only_deleted: false,
+                };
+                registry
+                    .apply(mailbox, expunge)
+                    .await?
+                    .map(|done| done.expunged)
             };
-            let removed = registry
-                .apply(mailbox, expunge)
-                .await?
-                .map(|done| done.expunged);
             if !seen.is_empty() {
                 let mark = Change::Flags {
                     user: owner,
