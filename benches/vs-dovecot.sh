@@ -16,7 +16,7 @@
 # load may come from one address and few accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-3}
+CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-5}
 SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
 MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
 cargo build --release --quiet -p mailhive -p loadgen
