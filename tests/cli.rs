@@ -76,23 +76,7 @@ fn acl_set_and_show_with_the_server_stopped() {
     let env = Env::new();
     env.add_user("karen", "pw");
     env.add_user("alice", "pw");
-    let acl = |user: &str, rights: &str| {
-        env.ok(
-            &[
-                "acl",
-                "set",
-                "--owner",
-                "karen",
-                "--mailbox",
-                "INBOX",
-                "--user",
-                user,
-                "--rights",
-                rights,
-            ],
-            "",
-        )
-    };
+    let acl = |user: &str, rights: &str| env.grant("karen", "INBOX", user, rights);
     assert_eq!(acl("alice", "lr"), "karen lrswipkxtea\nalice lr\n");
     assert_eq!(acl("alice", "+sw"), "karen lrswipkxtea\nalice lrsw\n");
     assert_eq!(acl("alice", "-r"), "karen lrswipkxtea\nalice lsw\n");

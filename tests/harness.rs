@@ -122,6 +122,25 @@ impl Env {
         );
     }
 
+    /// Gives `user` `rights` on `owner`'s `mailbox` with `acl set`; returns what it printed.
+    pub fn grant(&self, owner: &str, mailbox: &str, user: &str, rights: &str) -> String {
+        self.ok(
+            &[
+                "acl",
+                "set",
+                "--owner",
+                owner,
+                "--mailbox",
+                mailbox,
+                "--user",
+                user,
+                "--rights",
+                rights,
+            ],
+            "",
+        )
+    }
+
     /// Opens the store directly (no server may be running).
     pub fn store(&self) -> Store {
         Store::open(&self.data()).expect("open store")

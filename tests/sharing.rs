@@ -17,21 +17,7 @@ fn three_users(imap_settings: &str) -> (Env, Server) {
 }
 
 fn grant(env: &Env, user: &str, rights: &str) {
-    env.ok(
-        &[
-            "acl",
-            "set",
-            "--owner",
-            "karen",
-            "--mailbox",
-            "INBOX",
-            "--user",
-            user,
-            "--rights",
-            rights,
-        ],
-        "",
-    );
+    env.grant("karen", "INBOX", user, rights);
 }
 
 fn logged_in(server: &Server, user: &str) -> LineClient {

@@ -134,21 +134,7 @@ fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
             let [owner, mailbox, user, rights] = words[..] else {
                 return Err(format!("{name}: an acl line is OWNER MAILBOX USER RIGHTS"));
             };
-            env.ok(
-                &[
-                    "acl",
-                    "set",
-                    "--owner",
-                    owner,
-                    "--mailbox",
-                    mailbox,
-                    "--user",
-                    user,
-                    "--rights",
-                    rights,
-                ],
-                "",
-            );
+            env.grant(owner, mailbox, user, rights);
         } else if let Some(mail) = line.strip_prefix("mail: ") {
             let (user, fixture) = mail
                 .split_once(' ')

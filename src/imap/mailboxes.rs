@@ -18,7 +18,7 @@ use crate::mailbox::{blocking, Change, Changes};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::StatusItem;
 use mailhive_protocol::imap::response::{self, Status};
-use mailhive_store::{MailboxId, MailboxInfo, MailboxName, Store, StoreError, Username};
+use mailhive_store::{MailboxInfo, Store, StoreError, Username};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -63,24 +63,6 @@ pub(super) fn find(store: &Store, user: &Username, name: Name) -> Result<Found, 
     } else {
         Found::Nothing
     })
-}
-
-/// A virtual parent as a mailbox: no messages, no id of a real one.
-fn virtual_info(owner: &Username) -> MailboxInfo {
-    MailboxInfo {
-        id: MailboxId(0),
-        owner: owner.clone(),
-        name: MailboxName::inbox(),
-        uid_validity: 1,
-        uid_next: 1,
-        highest_modseq: 1,
-        messages: 0,
-        unseen: 0,
-        bytes: 0,
-        special_use: None,
-        keywords: Vec::new(),
-        acl: Vec::new(),
-    }
 }
 
 /// The \Seen count `user` has in `mailbox`: their own on a mailbox shared with them.
@@ -282,7 +264,7 @@ impl ImapSession {
                 Found::Mailbox(located) if located.rights.contains('r') => located,
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
                 Found::Virtual(display) if act.enabled(Setting::FakeInaccessibleMailboxes) => {
-                    let view = View::empty(virtual_info(&act.user()), display);
+                    let view = View::empty(namespace::virtual_info(&act.user()), display);
                     return act.selected_answer(tag, view, examine);
                 }
                 Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
@@ -369,9 +351,12 @@ impl ImapSession {
                         Ok(status_line(&located.display, &located.info, unseen, &items))
                     }
                     Found::Mailbox(_) => Err(("NOPERM", PERMISSION_DENIED)),
-                    Found::Virtual(display) if fake => {
-                        Ok(status_line(&display, &virtual_info(&user), 0, &items))
-                    }
+                    Found::Virtual(display) if fake => Ok(status_line(
+                        &display,
+                        &namespace::virtual_info(&user),
+                        0,
+                        &items,
+                    )),
                     Found::Virtual(_) => Err(("CANNOT", NOT_SELECTABLE)),
                     Found::Nothing => Err(("NONEXISTENT", NO_SUCH_MAILBOX)),
                 })
@@ -560,7 +545,7 @@ fn list_lines(
             None if fake => {
                 out.extend(status_line(
                     &entry.display,
-                    &virtual_info(user),
+                    &namespace::virtual_info(user),
                     0,
                     &request.status,
                 ));

@@ -8,7 +8,7 @@
 //! paths: an owner is an account name and the rest a [`MailboxName`], which refuses
 //! `..`, wildcards and control characters, so no name reaches another user's data.
 
-use mailhive_store::{MailboxInfo, MailboxName, Rights, Store, StoreError, Username};
+use mailhive_store::{MailboxId, MailboxInfo, MailboxName, Rights, Store, StoreError, Username};
 use std::collections::BTreeSet;
 
 /// The prefix of other users' namespace, without its delimiter.
@@ -102,6 +102,24 @@ pub fn locate(
     }))
 }
 
+/// A virtual parent as a mailbox: no messages, no id of a real one.
+pub fn virtual_info(owner: &Username) -> MailboxInfo {
+    MailboxInfo {
+        id: MailboxId(0),
+        owner: owner.clone(),
+        name: MailboxName::inbox(),
+        uid_validity: 1,
+        uid_next: 1,
+        highest_modseq: 1,
+        messages: 0,
+        unseen: 0,
+        bytes: 0,
+        special_use: None,
+        keywords: Vec::new(),
+        acl: Vec::new(),
+    }
+}
+
 /// The mailboxes other users share with `user` that the user may see.
 pub fn shared(store: &Store, user: &Username) -> Result<Vec<Located>, StoreError> {
     Ok(store
@@ -183,18 +201,8 @@ mod tests {
         let alice = user("alice");
         let shared = |owner: &str, name: &str| Located {
             info: MailboxInfo {
-                id: mailhive_store::MailboxId(1),
-                owner: user(owner),
                 name: MailboxName::parse(name).unwrap(),
-                uid_validity: 1,
-                uid_next: 1,
-                highest_modseq: 1,
-                messages: 0,
-                unseen: 0,
-                bytes: 0,
-                special_use: None,
-                keywords: Vec::new(),
-                acl: Vec::new(),
+                ..virtual_info(&user(owner))
             },
             rights: Rights::parse("lr").unwrap(),
             display: display(&user(owner), &MailboxName::parse(name).unwrap(), &alice),

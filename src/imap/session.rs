@@ -294,17 +294,9 @@ impl ImapSession {
         let tls = self.context.tls.clone();
         let timeout = Duration::from_secs(self.setting(Setting::PreAuthenticatedConnectionTimeout));
         let upgrade = async move {
-            if !send_all(out.clone(), answer).await {
-                return None;
-            }
-            let tcp = handover.take_back(out).await?.into_plain()?;
-            match tls.accept(tcp, timeout).await {
-                Ok(stream) => Some(Stream::Tls(Box::new(stream))),
-                Err(e) => {
-                    tracing::debug!(error = %e, "STARTTLS handshake failed");
-                    None
-                }
-            }
+            handover
+                .start_tls(out, Bytes::from(answer), &tls, timeout)
+                .await
         };
         Box::pin(
             upgrade

@@ -3,7 +3,9 @@
 
 use super::reader::{spawn_reader, Incoming};
 use super::stream::Stream;
+use super::tls::Tls;
 use super::writer::{spawn_writer, Outgoing};
+use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,5 +50,26 @@ impl Handover {
         let write = self.writer.await.ok()??;
         let read = self.reader.await.ok()??;
         Some(read.unsplit(write))
+    }
+
+    /// STARTTLS and STLS: sends `answer` (the go-ahead) on `out`, the connection's last
+    /// sender, takes the stream back and makes the TLS handshake on it, within
+    /// `timeout`. `None` when the connection broke or the handshake failed.
+    pub async fn start_tls(
+        self,
+        out: Outgoing,
+        answer: Bytes,
+        tls: &Tls,
+        timeout: Duration,
+    ) -> Option<Stream> {
+        out.send(answer).await.ok()?;
+        let tcp = self.take_back(out).await?.into_plain()?;
+        match tls.accept(tcp, timeout).await {
+            Ok(stream) => Some(Stream::Tls(Box::new(stream))),
+            Err(e) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                None
+            }
+        }
     }
 }

@@ -196,18 +196,8 @@ impl Pop3Session {
         ctx.cancel_future(self.input);
         let tls = self.context.tls.clone();
         let timeout = Duration::from_secs(self.setting(Setting::PreAuthenticatedConnectionTimeout));
-        let upgrade = async move {
-            let answer = Bytes::from(ok("Begin TLS negotiation"));
-            out.send(answer).await.ok()?;
-            let tcp = handover.take_back(out).await?.into_plain()?;
-            match tls.accept(tcp, timeout).await {
-                Ok(stream) => Some(Stream::Tls(Box::new(stream))),
-                Err(e) => {
-                    tracing::debug!(error = %e, "STLS handshake failed");
-                    None
-                }
-            }
-        };
+        let answer = Bytes::from(ok("Begin TLS negotiation"));
+        let upgrade = async move { handover.start_tls(out, answer, &tls, timeout).await };
         Box::pin(
             upgrade
                 .into_actor(self)
