@@ -7,14 +7,15 @@
 //! make to the selected mailbox arrive as [`Changes`] messages from its Mailbox actor
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
+mod login;
+
 use super::acl::AclCommand;
 use super::view::View;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
-use crate::config::{Protocol, Setting};
+use crate::config::Setting;
 use crate::limiter::Permit;
 use crate::limiter::SlotKind;
-use crate::login::{LoggedIn, NotLoggedIn};
 use crate::mailbox::Changes;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
@@ -26,7 +27,6 @@ use mailhive_protocol::imap::command::{Command, Request};
 use mailhive_protocol::imap::framer::{CommandFramer, Frame};
 use mailhive_protocol::imap::parser;
 use mailhive_protocol::imap::response::{status, Status};
-use mailhive_protocol::sasl;
 use mailhive_store::{Refusal, Username};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -276,39 +276,6 @@ impl ImapSession {
         let codec = FramerCodec::new(self.context.settings.clone());
         let input = FramedRead::with_capacity(incoming.into_reader(), codec, INPUT_BUFFER);
         self.input = ctx.add_stream(input);
-    }
-
-    /// STARTTLS (RFC 3501 §6.2.1): answers, stops reading — whatever the client sent
-    /// after the command is dropped, never read inside TLS — then takes the connection
-    /// back and makes the TLS handshake on it.
-    fn start_tls(&mut self, tag: &str, ctx: &mut Context<Self>) -> Work {
-        if self.tls {
-            return self.bad(tag, "TLS is active already");
-        }
-        let Some(handover) = self.handover.take() else {
-            return self.bad(tag, "TLS is being negotiated");
-        };
-        let answer = status(Some(tag), Status::Ok, None, "Begin TLS negotiation now");
-        let out = std::mem::replace(&mut self.out, writer::closed());
-        ctx.cancel_future(self.input);
-        let tls = self.context.tls.clone();
-        let timeout = Duration::from_secs(self.setting(Setting::PreAuthenticatedConnectionTimeout));
-        let upgrade = async move {
-            handover
-                .start_tls(out, Bytes::from(answer), &tls, timeout)
-                .await
-        };
-        Box::pin(
-            upgrade
-                .into_actor(self)
-                .map(|stream, act, ctx| match stream {
-                    Some(stream) => act.attach(stream, ctx),
-                    None => {
-                        act.mode = Mode::Closing;
-                        ctx.stop();
-                    }
-                }),
-        )
     }
 
     pub(super) fn capabilities(&self) -> String {
@@ -655,82 +622,6 @@ impl ImapSession {
             } => self.store_flags(tag, uid, set, mode, silent, flags),
             Command::Copy { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, false),
             Command::Move { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, true),
-        }
-    }
-
-    fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Work {
-        if line == b"*" {
-            return self.bad(tag, "Authentication cancelled");
-        }
-        match sasl::decode_plain(line) {
-            Ok(c) if c.authorize_as.is_empty() || c.authorize_as.eq_ignore_ascii_case(&c.user) => {
-                self.login(tag.to_owned(), c.user, c.password)
-            }
-            Ok(_) => self.no(
-                tag,
-                Some("AUTHORIZATIONFAILED"),
-                "Acting as another user is not allowed",
-            ),
-            Err(e) => self.bad(tag, &e.to_string()),
-        }
-    }
-
-    fn login(&mut self, tag: String, name: String, password: String) -> Work {
-        let gate = self.context.gate.clone();
-        let ip = self.peer.ip();
-        Box::pin(
-            async move { gate.log_in(Protocol::Imap, ip, name, password).await }
-                .into_actor(self)
-                .then(move |outcome, act, ctx| act.after_login(&tag, outcome, ctx)),
-        )
-    }
-
-    fn after_login(
-        &mut self,
-        tag: &str,
-        outcome: Result<LoggedIn, NotLoggedIn>,
-        ctx: &mut Context<Self>,
-    ) -> Work {
-        match outcome {
-            Ok((user, permit)) => {
-                tracing::info!(%user, peer = %self.peer, "imap login");
-                self.login = Some((user, permit));
-                self.restart_timer(ctx);
-                let text = format!("[CAPABILITY {}] Logged in", self.capabilities());
-                self.ok(tag, &text)
-            }
-            Err(NotLoggedIn::TooManyLogins) => {
-                self.no(tag, Some("LIMIT"), "Too many logins for this user")
-            }
-            Err(NotLoggedIn::Failed) => {
-                self.failed_login(tag, "AUTHENTICATIONFAILED", "Authentication failed")
-            }
-            Err(NotLoggedIn::CoolingDown) => self.failed_login(
-                tag,
-                "UNAVAILABLE",
-                "Too many failed logins; try again later",
-            ),
-            Err(NotLoggedIn::Unavailable(e)) => {
-                tracing::error!(error = %e, "imap login failed on the store");
-                self.no(
-                    tag,
-                    Some("UNAVAILABLE"),
-                    "Temporary server failure, try again later",
-                )
-            }
-        }
-    }
-
-    /// Answers a failed login; the MaxFailedLogins-th closes the connection.
-    fn failed_login(&mut self, tag: &str, code: &str, text: &str) -> Work {
-        self.failures += 1;
-        tracing::info!(peer = %self.peer, failures = self.failures, "imap login failed");
-        let mut out = status(Some(tag), Status::No, Some(code), text);
-        if self.failures >= self.setting(Setting::MaxFailedLogins) {
-            out.extend_from_slice(b"* BYE Too many failed login attempts\r\n");
-            self.close(out)
-        } else {
-            self.send(out)
         }
     }
 }

@@ -1,8 +1,13 @@
-//! The POP3 server (RFC 1939, with CAPA and response codes from RFC 2449 and SASL PLAIN
-//! from RFC 5034) over the user's INBOX.
+//! The POP3 server (RFC 1939, with CAPA and response codes from RFC 2449, SASL PLAIN
+//! from RFC 5034 and STLS from RFC 2595) over the user's INBOX.
+//!
+//! - [`session`]: the Session actor — states, commands, login, UPDATE at QUIT.
+//! - [`maildrop`]: the INBOX as it was at login, with the deletion marks.
+//! - `transfer`: RETR and TOP, streamed from the store.
 
 pub mod maildrop;
 pub mod session;
+mod transfer;
 
 use crate::config::PlaintextAuth;
 use crate::limiter::ConnectionRefusal;

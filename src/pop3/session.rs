@@ -8,6 +8,7 @@
 //! nothing.
 
 use super::maildrop::{Maildrop, MessageRef, Unusable};
+use super::transfer::{stream_message, Transfer};
 use super::Pop3Context;
 use crate::auth::plaintext_allowed;
 use crate::config::{Protocol, Setting};
@@ -17,23 +18,18 @@ use crate::mailbox::{Change, MailboxError};
 use crate::net::codec::LineCodec;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
-use crate::net::writer::{self, Outgoing, MAX_FRAME};
+use crate::net::writer::{self, Outgoing};
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::line::Line;
 use mailhive_protocol::pop3::command::{self, Command, ParseError};
-use mailhive_protocol::pop3::response::{err, multiline, ok, Code, TopCutter, END};
+use mailhive_protocol::pop3::response::{err, multiline, ok, Code};
 use mailhive_protocol::sasl;
-use mailhive_protocol::wire::WireEncoder;
-use mailhive_store::{FlagChange, Flags, Store, StoreError, SystemFlags, Username};
+use mailhive_store::{FlagChange, Flags, StoreError, SystemFlags, Username};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::codec::FramedRead;
-
-/// Raw bytes read from the store per piece of a RETR or TOP answer; encoded (CRLF,
-/// dot-stuffing) a piece at most doubles, staying within the writer's frame size.
-const PIECE: u32 = (MAX_FRAME / 2) as u32;
 
 /// Starts a session for a new connection (on the worker arbiter that accepted it), which
 /// the Limiter admitted with `connection`.
@@ -583,96 +579,5 @@ fn transaction(maildrop: &mut Maildrop, command: Command) -> Action {
         Command::Noop => Action::Reply(ok("")),
         Command::Quit => Action::Commit,
         _ => Action::Reply(err(None, "command not valid after login")),
-    }
-}
-
-/// How sending a message ended.
-enum Transfer {
-    Sent,
-    /// Nothing was sent: another session removed the message since login.
-    Gone,
-    /// Nothing was sent: the message could not be read.
-    Unreadable(StoreError),
-    /// The answer was cut short (the connection or the store failed mid-way).
-    Broken,
-}
-
-/// Sends `+OK`, the message in wire form (dot-stuffed, cut for TOP) and the final `.`.
-async fn stream_message(
-    store: Arc<Store>,
-    out: Outgoing,
-    message: MessageRef,
-    lines: Option<u32>,
-) -> Transfer {
-    let MessageRef {
-        mailbox,
-        uid,
-        blob,
-        size,
-    } = message;
-    let read = |offset: u32| {
-        let store = store.clone();
-        async move {
-            actix_rt::task::spawn_blocking(move || {
-                store.read_body_range(blob, offset..offset.saturating_add(PIECE))
-            })
-            .await
-            .map_err(|e| StoreError::Encode(format!("read did not finish: {e}")))?
-        }
-    };
-    // One trip to the blocking pool: is the message still there, and its first piece.
-    let first = {
-        let store = store.clone();
-        actix_rt::task::spawn_blocking(move || match store.message(mailbox, uid)? {
-            Some(_) => store.read_body_range(blob, 0..PIECE).map(Some),
-            None => Ok(None),
-        })
-        .await
-    };
-    let mut piece = match first {
-        Ok(Ok(Some(piece))) => piece,
-        Ok(Ok(None)) => return Transfer::Gone,
-        Ok(Err(e)) => return Transfer::Unreadable(e),
-        Err(e) => {
-            return Transfer::Unreadable(StoreError::Encode(format!("read did not finish: {e}")))
-        }
-    };
-    let mut frame = match lines {
-        None => ok(&format!("{size} octets")),
-        Some(_) => ok("top of message follows"),
-    };
-    let mut encoder = WireEncoder::new(true);
-    let mut top = lines.map(TopCutter::new);
-    let mut offset = 0u32;
-    loop {
-        let last = piece.len() < PIECE as usize;
-        offset += piece.len() as u32;
-        let wanted = match top.as_mut() {
-            Some(cutter) => cutter.cut(&piece),
-            None => &piece,
-        };
-        encoder.push(wanted, &mut frame);
-        let done = last || top.as_ref().is_some_and(TopCutter::is_done);
-        if done {
-            encoder.finish(&mut frame);
-            frame.extend_from_slice(END);
-        }
-        if out
-            .send(Bytes::from(std::mem::take(&mut frame)))
-            .await
-            .is_err()
-        {
-            return Transfer::Broken;
-        }
-        if done {
-            return Transfer::Sent;
-        }
-        piece = match read(offset).await {
-            Ok(piece) => piece,
-            Err(e) => {
-                tracing::error!(error = %e, "pop3 message read failed mid-answer");
-                return Transfer::Broken;
-            }
-        };
     }
 }
