@@ -5,7 +5,7 @@ use mailhive::admin::client::AdminClient;
 use mailhive::admin::Admin;
 use mailhive::limiter::Counts;
 use mailhive_store::Store;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -437,20 +437,63 @@ impl LineClient {
         assert_eq!(self.line(), None, "the connection should be closed");
     }
 
+    /// Connects to the IMAP listener, checks the greeting and logs `user` in.
+    pub fn imap_login(addr: SocketAddr, user: &str, password: &str) -> LineClient {
+        let mut client = LineClient::connect(addr);
+        client.expect_prefix("* OK ");
+        let (_, done) = client.imap(&format!("LOGIN {user} {password}"));
+        assert!(done.contains(" OK "), "{done}");
+        client
+    }
+
+    /// One IMAP response line without its CRLF, with any literal it announces
+    /// appended; panics when the server closed the connection.
+    pub fn response(&mut self) -> String {
+        let mut all = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = self.reader.read_until(b'\n', &mut line).expect("read");
+            assert!(n > 0, "the server closed the connection");
+            let literal_size = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| l.trim_end().strip_suffix('}'))
+                .and_then(|l| l.rsplit_once('{'))
+                .and_then(|(_, n)| n.parse::<usize>().ok());
+            all.extend_from_slice(&line);
+            let Some(size) = literal_size else { break };
+            let mut literal = vec![0; size];
+            self.reader.read_exact(&mut literal).expect("literal");
+            all.extend_from_slice(&literal);
+        }
+        String::from_utf8_lossy(&all).trim_end().to_owned()
+    }
+
     /// Sends an IMAP command with a fresh tag; returns the untagged lines and the
     /// tagged one.
     pub fn imap(&mut self, command: &str) -> (Vec<String>, String) {
         self.tags += 1;
         let tag = format!("c{}", self.tags);
         self.send(&format!("{tag} {command}"));
+        self.answer(&tag)
+    }
+
+    /// Reads responses up to the one tagged `tag`: the untagged ones before it, and it.
+    pub fn answer(&mut self, tag: &str) -> (Vec<String>, String) {
         let mut untagged = Vec::new();
         loop {
-            let line = self.line().expect("an answer, not the end");
+            let line = self.response();
             if line.starts_with(&format!("{tag} ")) {
                 return (untagged, line);
             }
             untagged.push(line);
         }
+    }
+
+    /// Runs an IMAP command that must succeed; returns its untagged lines.
+    pub fn imap_ok(&mut self, command: &str) -> Vec<String> {
+        let (untagged, done) = self.imap(command);
+        assert!(done.contains(" OK "), "{command}: {done}");
+        untagged
     }
 
     /// The tagged answer to `command`, without its tag.

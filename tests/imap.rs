@@ -2,93 +2,11 @@
 //! POP3 on the same INBOX, under SIGKILL, against malformed input, and with a FETCH
 //! far larger than what the server may hold.
 
-use crate::harness::{crlf, fixture_messages, Env, Server};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use crate::harness::{crlf, fixture_messages, Env, LineClient, Server};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A minimal IMAP client that reads answers line by line, literals included.
-struct Imap {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    tags: u32,
-}
-
-impl Imap {
-    fn connect(addr: SocketAddr) -> Imap {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let mut client = Imap {
-            reader: BufReader::new(stream.try_clone().unwrap()),
-            writer: stream,
-            tags: 0,
-        };
-        let greeting = client.line();
-        assert!(greeting.starts_with("* OK "), "{greeting}");
-        client
-    }
-
-    fn login(addr: SocketAddr, user: &str, password: &str) -> Imap {
-        let mut client = Imap::connect(addr);
-        let (_, done) = client.run(&format!("LOGIN {user} {password}"));
-        assert!(done.contains(" OK "), "{done}");
-        client
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("send");
-    }
-
-    /// One response line, with any literal it announces appended.
-    fn line(&mut self) -> String {
-        let mut all = Vec::new();
-        loop {
-            let mut line = Vec::new();
-            let n = self.reader.read_until(b'\n', &mut line).expect("read");
-            assert!(n > 0, "the server closed the connection");
-            let size = std::str::from_utf8(&line)
-                .ok()
-                .and_then(|l| l.trim_end().strip_suffix('}'))
-                .and_then(|l| l.rsplit_once('{'))
-                .and_then(|(_, n)| n.parse::<usize>().ok());
-            all.extend_from_slice(&line);
-            let Some(size) = size else { break };
-            let mut literal = vec![0; size];
-            self.reader.read_exact(&mut literal).expect("literal");
-            all.extend_from_slice(&literal);
-        }
-        String::from_utf8_lossy(&all).trim_end().to_owned()
-    }
-
-    /// Sends a command; returns the untagged lines and the tagged one.
-    fn run(&mut self, command: &str) -> (Vec<String>, String) {
-        self.tags += 1;
-        let tag = format!("t{}", self.tags);
-        self.send(format!("{tag} {command}\r\n").as_bytes());
-        self.answer(&tag)
-    }
-
-    /// Reads up to the line tagged `tag`: the untagged lines before it, and it.
-    fn answer(&mut self, tag: &str) -> (Vec<String>, String) {
-        let mut untagged = Vec::new();
-        loop {
-            let line = self.line();
-            if line.starts_with(&format!("{tag} ")) {
-                return (untagged, line);
-            }
-            untagged.push(line);
-        }
-    }
-
-    fn ok(&mut self, command: &str) -> Vec<String> {
-        let (untagged, done) = self.run(command);
-        assert!(done.contains(" OK "), "{command}: {done}");
-        untagged
-    }
-}
 
 fn served_with(user: &str, mbox: Option<&str>) -> (Env, Server) {
     let env = Env::new();
@@ -153,19 +71,19 @@ fn imaplib_session_over_every_fixture() {
 #[test]
 fn envelope_and_bodystructure_match_dovecot() {
     let (_env, server) = served_with("ora", None);
-    let mut client = Imap::login(server.imap, "ora", "pw");
-    client.ok("SELECT INBOX");
+    let mut client = LineClient::imap_login(server.imap, "ora", "pw");
+    client.imap_ok("SELECT INBOX");
     let mut differences = Vec::new();
     for (n, (name, raw)) in fixture_messages().iter().enumerate() {
         let message = crlf(raw);
-        client.send(format!("a{n} APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes());
-        client.send(&message);
-        client.send(b"\r\n");
+        client.send_bytes(format!("a{n} APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes());
+        client.send_bytes(&message);
+        client.send_bytes(b"\r\n");
         let (_, done) = client.answer(&format!("a{n}"));
         assert!(done.contains(" OK "), "{name}: {done}");
         let mut answer = String::new();
         for item in ["ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE"] {
-            let untagged = client.ok(&format!("FETCH {} ({item})", n + 1));
+            let untagged = client.imap_ok(&format!("FETCH {} ({item})", n + 1));
             for line in untagged.iter().filter(|l| l.contains(" FETCH (")) {
                 answer.push_str(&line.replace("\r\n", "\n"));
                 answer.push('\n');
@@ -286,12 +204,12 @@ fn mbsync_mirrors_the_account_both_ways() {
     std::thread::sleep(Duration::from_millis(1100));
     sync();
 
-    let mut client = Imap::login(server.imap, "mia", "pw");
-    let untagged = client.ok("SELECT INBOX");
+    let mut client = LineClient::imap_login(server.imap, "mia", "pw");
+    let untagged = client.imap_ok("SELECT INBOX");
     assert!(untagged.iter().any(|l| l == "* 11 EXISTS"), "{untagged:?}");
-    let flags = client.ok("UID FETCH 1 (FLAGS)");
+    let flags = client.imap_ok("UID FETCH 1 (FLAGS)");
     assert!(flags[0].contains("\\Seen"), "{flags:?}");
-    let fetched = client.ok("FETCH 11 (BODY.PEEK[])");
+    let fetched = client.imap_ok("FETCH 11 (BODY.PEEK[])");
     assert!(
         fetched[0].contains("Subject: written offline"),
         "{fetched:?}"
@@ -299,7 +217,8 @@ fn mbsync_mirrors_the_account_both_ways() {
     drop(client);
     std::thread::sleep(Duration::from_millis(1100));
     let said = sync();
-    let client_total = Imap::login(server.imap, "mia", "pw").ok("STATUS INBOX (MESSAGES)");
+    let client_total =
+        LineClient::imap_login(server.imap, "mia", "pw").imap_ok("STATUS INBOX (MESSAGES)");
     assert!(
         client_total[0].ends_with("(MESSAGES 11)"),
         "{client_total:?} {said}"
@@ -335,18 +254,18 @@ fn curl_lists_and_fetches_messages_byte_exact() {
 #[test]
 fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
     let (_env, server) = served_with("cid", Some("pop3.mbox"));
-    let mut a = Imap::login(server.imap, "cid", "pw");
-    let mut b = Imap::login(server.imap, "cid", "pw");
-    a.ok("SELECT INBOX");
-    b.ok("SELECT INBOX");
+    let mut a = LineClient::imap_login(server.imap, "cid", "pw");
+    let mut b = LineClient::imap_login(server.imap, "cid", "pw");
+    a.imap_ok("SELECT INBOX");
+    b.imap_ok("SELECT INBOX");
     // B changes flags, expunges and appends; A learns at its next command.
-    b.ok("STORE 1 +FLAGS (\\Flagged)");
-    b.ok("STORE 2 +FLAGS (\\Deleted)");
-    b.ok("EXPUNGE");
-    b.send(b"t99 APPEND INBOX {20+}\r\nSubject: new\r\n\r\nhi\r\n\r\n");
+    b.imap_ok("STORE 1 +FLAGS (\\Flagged)");
+    b.imap_ok("STORE 2 +FLAGS (\\Deleted)");
+    b.imap_ok("EXPUNGE");
+    b.send_bytes(b"t99 APPEND INBOX {20+}\r\nSubject: new\r\n\r\nhi\r\n\r\n");
     assert!(b.answer("t99").1.starts_with("t99 OK [APPENDUID "));
     // EXISTS counts the appended message before the expunge is announced.
-    let seen = a.ok("NOOP");
+    let seen = a.imap_ok("NOOP");
     for expected in [
         "* 1 FETCH (UID 1 FLAGS (\\Flagged))",
         "* 4 EXISTS",
@@ -358,31 +277,31 @@ fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
         );
     }
     // No EXPUNGE while A runs a command that uses sequence numbers.
-    b.ok("STORE 1 +FLAGS (\\Deleted)");
-    b.ok("EXPUNGE");
-    let during_fetch = a.ok("FETCH 1:* UID");
+    b.imap_ok("STORE 1 +FLAGS (\\Deleted)");
+    b.imap_ok("EXPUNGE");
+    let during_fetch = a.imap_ok("FETCH 1:* UID");
     assert!(
         !during_fetch.iter().any(|l| l.ends_with("EXPUNGE")),
         "{during_fetch:?}"
     );
-    let after = a.ok("NOOP");
+    let after = a.imap_ok("NOOP");
     assert_eq!(after, vec!["* 1 EXPUNGE".to_owned()]);
     // IDLE: B's append reaches A without A asking.
-    a.send(b"i1 IDLE\r\n");
-    assert_eq!(a.line(), "+ idling");
+    a.send_bytes(b"i1 IDLE\r\n");
+    assert_eq!(a.response(), "+ idling");
     let start = Instant::now();
-    b.send(b"t98 APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n\r\n");
+    b.send_bytes(b"t98 APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n\r\n");
     assert!(b.answer("t98").1.starts_with("t98 OK"));
-    assert_eq!(a.line(), "* 3 EXISTS");
+    assert_eq!(a.response(), "* 3 EXISTS");
     let waited = start.elapsed();
     assert!(
         waited < Duration::from_secs(1),
         "IDLE woke after {waited:?}"
     );
-    b.ok("STORE 3 +FLAGS (\\Seen)");
-    assert_eq!(a.line(), "* 3 FETCH (UID 5 FLAGS (\\Seen))");
-    a.send(b"DONE\r\n");
-    assert_eq!(a.line(), "i1 OK IDLE terminated");
+    b.imap_ok("STORE 3 +FLAGS (\\Seen)");
+    assert_eq!(a.response(), "* 3 FETCH (UID 5 FLAGS (\\Seen))");
+    a.send_bytes(b"DONE\r\n");
+    assert_eq!(a.response(), "i1 OK IDLE terminated");
     server.stop();
 }
 
@@ -391,29 +310,29 @@ fn idle_sends_keepalives_at_the_configured_interval() {
     let env = Env::with_imap_settings("idle_keepalive_interval = 10");
     env.add_user("dee", "pw");
     let server = env.serve(&[]);
-    let mut client = Imap::login(server.imap, "dee", "pw");
-    client.ok("SELECT INBOX");
-    client.send(b"i1 IDLE\r\n");
-    assert_eq!(client.line(), "+ idling");
+    let mut client = LineClient::imap_login(server.imap, "dee", "pw");
+    client.imap_ok("SELECT INBOX");
+    client.send_bytes(b"i1 IDLE\r\n");
+    assert_eq!(client.response(), "+ idling");
     let start = Instant::now();
-    assert_eq!(client.line(), "* OK Still here");
+    assert_eq!(client.response(), "* OK Still here");
     let waited = start.elapsed();
     assert!(
         waited >= Duration::from_secs(9) && waited < Duration::from_secs(15),
         "{waited:?}"
     );
-    client.send(b"DONE\r\n");
-    assert_eq!(client.line(), "i1 OK IDLE terminated");
+    client.send_bytes(b"DONE\r\n");
+    assert_eq!(client.response(), "i1 OK IDLE terminated");
     server.stop();
 }
 
 #[test]
 fn pop3_deletions_reach_imap_as_expunges() {
     let (_env, server) = served_with("eve", Some("pop3.mbox"));
-    let mut imap = Imap::login(server.imap, "eve", "pw");
-    imap.ok("SELECT INBOX");
-    imap.send(b"i1 IDLE\r\n");
-    assert_eq!(imap.line(), "+ idling");
+    let mut imap = LineClient::imap_login(server.imap, "eve", "pw");
+    imap.imap_ok("SELECT INBOX");
+    imap.send_bytes(b"i1 IDLE\r\n");
+    assert_eq!(imap.response(), "+ idling");
     let mut pop3 = TcpStream::connect(server.pop3).unwrap();
     pop3.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -422,10 +341,10 @@ fn pop3_deletions_reach_imap_as_expunges() {
     let mut answer = String::new();
     pop3.read_to_string(&mut answer).unwrap();
     assert!(answer.contains("(1 messages deleted)"), "{answer}");
-    assert_eq!(imap.line(), "* 2 EXPUNGE");
-    imap.send(b"DONE\r\n");
-    assert_eq!(imap.line(), "i1 OK IDLE terminated");
-    let uids = imap.ok("FETCH 1:* UID");
+    assert_eq!(imap.response(), "* 2 EXPUNGE");
+    imap.send_bytes(b"DONE\r\n");
+    assert_eq!(imap.response(), "i1 OK IDLE terminated");
+    let uids = imap.imap_ok("FETCH 1:* UID");
     assert_eq!(uids, vec!["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"]);
     server.stop();
 }
@@ -433,18 +352,19 @@ fn pop3_deletions_reach_imap_as_expunges() {
 #[test]
 fn acknowledged_appends_and_flags_survive_sigkill() {
     let (env, server) = served_with("fay", None);
-    let mut client = Imap::login(server.imap, "fay", "pw");
-    client.ok("SELECT INBOX");
+    let mut client = LineClient::imap_login(server.imap, "fay", "pw");
+    client.imap_ok("SELECT INBOX");
     for n in 0..20 {
         let message = format!("Subject: m{n}\r\n\r\nbody {n}\r\n");
-        client
-            .send(format!("a{n} APPEND INBOX {{{}+}}\r\n{message}\r\n", message.len()).as_bytes());
+        client.send_bytes(
+            format!("a{n} APPEND INBOX {{{}+}}\r\n{message}\r\n", message.len()).as_bytes(),
+        );
         let (_, done) = client.answer(&format!("a{n}"));
         assert!(done.starts_with(&format!("a{n} OK")), "{done}");
     }
-    client.ok("STORE 1:10 +FLAGS (\\Answered)");
-    client.ok("STORE 11 +FLAGS (\\Deleted)");
-    client.ok("EXPUNGE");
+    client.imap_ok("STORE 1:10 +FLAGS (\\Answered)");
+    client.imap_ok("STORE 11 +FLAGS (\\Deleted)");
+    client.imap_ok("EXPUNGE");
     server.kill();
     let store = env.store();
     let fay = mailhive_store::Username::parse("fay").unwrap();
@@ -471,8 +391,8 @@ fn acknowledged_appends_and_flags_survive_sigkill() {
 #[test]
 fn malformed_commands_answer_bad_and_the_connection_goes_on() {
     let (_env, server) = served_with("gus", Some("pop3.mbox"));
-    let mut client = Imap::login(server.imap, "gus", "pw");
-    client.ok("SELECT INBOX");
+    let mut client = LineClient::imap_login(server.imap, "gus", "pw");
+    client.imap_ok("SELECT INBOX");
     let table: &[&[u8]] = &[
         b"\r\n",
         b" NOOP\r\n",
@@ -531,8 +451,8 @@ fn malformed_commands_answer_bad_and_the_connection_goes_on() {
     ];
     assert!(table.len() >= 40);
     for input in table {
-        client.send(input);
-        let answer = client.line();
+        client.send_bytes(input);
+        let answer = client.response();
         let tag_ok = answer.starts_with("t1 BAD ") || answer.starts_with("* BAD ");
         assert!(
             tag_ok,
@@ -540,14 +460,14 @@ fn malformed_commands_answer_bad_and_the_connection_goes_on() {
             String::from_utf8_lossy(input)
         );
         // Still working, and still in the selected state.
-        let (_, done) = client.run("NOOP");
+        let (_, done) = client.imap("NOOP");
         assert!(
             done.contains(" OK "),
             "after {:?}: {done}",
             String::from_utf8_lossy(input)
         );
     }
-    let uids = client.ok("FETCH 1:* UID");
+    let uids = client.imap_ok("FETCH 1:* UID");
     assert_eq!(uids.len(), 3);
     server.stop();
 }
@@ -581,16 +501,16 @@ fn a_fetch_of_20000_messages_streams_with_bounded_memory() {
         }
     }
     let server = env.serve(&[]);
-    let mut client = Imap::login(server.imap, "hal", "pw");
-    client.ok("SELECT INBOX");
+    let mut client = LineClient::imap_login(server.imap, "hal", "pw");
+    client.imap_ok("SELECT INBOX");
     let before = server.rss_kib();
     // About 80 MB of answer: the server may hold a batch of it, not the answer.
-    client.send(b"f1 FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])\r\n");
+    client.send_bytes(b"f1 FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])\r\n");
     let mut peak = before;
     let mut messages = 0;
     let mut total = 0usize;
     loop {
-        let line = client.line();
+        let line = client.response();
         if line.starts_with("f1 ") {
             assert!(line.starts_with("f1 OK"), "{line}");
             break;

@@ -21,12 +21,7 @@ fn grant(env: &Env, user: &str, rights: &str) {
 }
 
 fn logged_in(server: &Server, user: &str) -> LineClient {
-    let mut client = LineClient::connect(server.imap);
-    client.expect_prefix("* OK ");
-    assert!(client
-        .imap_status(&format!("LOGIN {user} pw"))
-        .starts_with("OK "));
-    client
+    LineClient::imap_login(server.imap, user, "pw")
 }
 
 /// The untagged lines and the tagged status (without its tag) of `command`.
