@@ -35,4 +35,5 @@ pub mod net;
 pub mod pop3;
 pub mod serve;
 pub mod settings;
+pub mod span;
 pub mod testing;

@@ -3,7 +3,8 @@
 //! every right, which cannot be changed. Every command but MYRIGHTS needs the `a` right;
 //! a mailbox the user may not see is answered as one that does not exist.
 
-use super::mailboxes::{Found, PERMISSION_DENIED};
+use super::mailboxes::PERMISSION_DENIED;
+use super::namespace::{self, Found};
 use super::session::{ImapSession, Work};
 use crate::mailbox::blocking;
 use actix::prelude::*;
@@ -45,12 +46,18 @@ fn mailbox_word(name: &str) -> String {
 }
 
 impl ImapSession {
-    pub(super) fn acl(&mut self, tag: String, mailbox: String, command: AclCommand) -> Work {
-        let name = match self.name(&mailbox) {
+    pub(super) fn acl(
+        &mut self,
+        user: Username,
+        tag: String,
+        mailbox: String,
+        command: AclCommand,
+    ) -> Work {
+        let name = match namespace::parse(&mailbox, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
-        self.with_found(tag, name, move |act, tag, found| {
+        self.with_found(&user, tag, name, move |act, tag, found| {
             let Found::Mailbox(located) = found else {
                 return act.no(&tag, Some("NONEXISTENT"), "No such mailbox");
             };

@@ -17,7 +17,7 @@ use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_protocol::wire::WireEncoder;
 use mailhive_store::{
     crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, Store, StoreError,
-    SystemFlags,
+    SystemFlags, Username,
 };
 use std::collections::HashSet;
 use std::ops::Range;
@@ -79,6 +79,7 @@ enum Broken {
 impl ImapSession {
     pub(super) fn fetch(
         &mut self,
+        user: Username,
         tag: String,
         uid: bool,
         set: SequenceSet,
@@ -88,7 +89,7 @@ impl ImapSession {
             Ok(named) => named,
             Err(work) => return work,
         };
-        let Some(view) = &self.selected else {
+        let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
         if uid && !items.contains(&FetchItem::Uid) {
@@ -107,7 +108,6 @@ impl ImapSession {
             Vec::new()
         };
         let registry = self.context.registry.clone();
-        let user = self.user();
         let mark = async move {
             if to_mark.is_empty() {
                 return Ok(Ok(Vec::new()));
@@ -131,7 +131,7 @@ impl ImapSession {
                 Ok(Err(refusal)) => return act.refused(&tag, &refusal),
                 Err(e) => return act.failed(&tag, &e),
             };
-            let Some(view) = act.selected.as_mut() else {
+            let Some(view) = act.state.view_mut() else {
                 return act.bad(&tag, "No mailbox selected");
             };
             let mut changed_uids = HashSet::new();

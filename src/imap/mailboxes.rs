@@ -10,7 +10,7 @@
 //! rights); virtual parents are `\Noselect`, or with FakeInaccessibleMailboxes empty
 //! read-only mailboxes.
 
-use super::namespace::{self, Located, Name};
+use super::namespace::{self, find, Found, Located, Name};
 use super::session::{ImapSession, Work};
 use super::view::View;
 use crate::config::Setting;
@@ -33,38 +33,6 @@ pub struct ListRequest {
     pub lsub: bool,
 }
 
-/// What a mailbox name stands for, for the user who gave it.
-#[derive(Debug)]
-pub(super) enum Found {
-    Mailbox(Located),
-    /// A virtual parent the user may see (its name).
-    Virtual(String),
-    /// Nothing the user may see: answered as a mailbox that does not exist.
-    Nothing,
-}
-
-/// Finds what `name` stands for `user` (on the blocking pool).
-pub(super) fn find(store: &Store, user: &Username, name: Name) -> Result<Found, StoreError> {
-    let display = match name {
-        Name::Mailbox { owner, name } => {
-            if let Some(located) = namespace::locate(store, user, &owner, &name)? {
-                return Ok(Found::Mailbox(located));
-            }
-            if &owner == user {
-                return Ok(Found::Nothing);
-            }
-            namespace::display(&owner, &name, user)
-        }
-        Name::Shared(display) => display,
-    };
-    let shared = namespace::shared(store, user)?;
-    Ok(if namespace::virtual_parents(&shared).contains(&display) {
-        Found::Virtual(display)
-    } else {
-        Found::Nothing
-    })
-}
-
 /// The \Seen count `user` has in `mailbox`: their own on a mailbox shared with them.
 fn unseen_for(store: &Store, mailbox: &Located, user: &Username) -> Result<u32, StoreError> {
     if !mailbox.shared {
@@ -79,30 +47,6 @@ const NOT_SELECTABLE: &str = "Not a selectable mailbox";
 pub(super) const PERMISSION_DENIED: &str = "Permission denied";
 
 impl ImapSession {
-    /// Reads a mailbox name in both namespaces; `None` when it is not a name.
-    pub(super) fn name(&self, text: &str) -> Result<Name, &'static str> {
-        namespace::parse(text, &self.user())
-    }
-
-    /// Finds what `name` stands for, then continues with `then` on the session.
-    pub(super) fn with_found(
-        &mut self,
-        tag: String,
-        name: Name,
-        then: impl FnOnce(&mut Self, String, Found) -> Work + 'static,
-    ) -> Work {
-        let store = self.store().clone();
-        let user = self.user();
-        Box::pin(
-            blocking(move || find(&store, &user, name))
-                .into_actor(self)
-                .then(move |found, act, _| match found {
-                    Ok(found) => then(act, tag, found),
-                    Err(e) => act.failed(&tag, &e),
-                }),
-        )
-    }
-
     /// Runs a store operation on the blocking pool and answers OK, or NO with the
     /// refusal.
     fn mailbox_change(
@@ -121,14 +65,14 @@ impl ImapSession {
         ))
     }
 
-    pub(super) fn create_mailbox(&mut self, tag: String, text: String) -> Work {
+    pub(super) fn create_mailbox(&mut self, user: Username, tag: String, text: String) -> Work {
         // A trailing delimiter only says the client means to create children later.
-        let (owner, name) = match self.name(text.trim_end_matches('/')) {
+        let (owner, name) = match namespace::parse(text.trim_end_matches('/'), &user) {
             Ok(Name::Mailbox { owner, name }) => (owner, name),
             Ok(Name::Shared(_)) => return self.no(&tag, Some("CANNOT"), "Cannot create that"),
             Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
         };
-        if owner == self.user() {
+        if owner == user {
             return self.mailbox_change(tag, "CREATE completed", move |store| {
                 Ok(store.create_mailbox(&owner, &name, None)?.map(|_| ()))
             });
@@ -142,7 +86,7 @@ impl ImapSession {
             owner: owner.clone(),
             name: parent,
         };
-        self.with_found(tag, parent, move |act, tag, found| match found {
+        self.with_found(&user, tag, parent, move |act, tag, found| match found {
             Found::Mailbox(parent) if parent.rights.contains('k') => {
                 act.mailbox_change(tag, "CREATE completed", move |store| {
                     let id = match store.create_mailbox(&owner, &name, None)? {
@@ -162,12 +106,12 @@ impl ImapSession {
         })
     }
 
-    pub(super) fn delete_mailbox(&mut self, tag: String, text: String) -> Work {
-        let name = match self.name(&text) {
+    pub(super) fn delete_mailbox(&mut self, user: Username, tag: String, text: String) -> Work {
+        let name = match namespace::parse(&text, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
-        self.with_found(tag, name, |act, tag, found| {
+        self.with_found(&user, tag, name, |act, tag, found| {
             let located = match found {
                 Found::Mailbox(located) => located,
                 Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
@@ -176,11 +120,7 @@ impl ImapSession {
             if !located.rights.contains('x') {
                 return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
             }
-            if act
-                .selected
-                .as_ref()
-                .is_some_and(|v| v.id() == located.info.id)
-            {
+            if act.state.view().is_some_and(|v| v.id() == located.info.id) {
                 return act.no(
                     &tag,
                     Some("INUSE"),
@@ -194,14 +134,22 @@ impl ImapSession {
         })
     }
 
-    pub(super) fn rename_mailbox(&mut self, tag: String, from: String, to: String) -> Work {
-        let user = self.user();
+    pub(super) fn rename_mailbox(
+        &mut self,
+        user: Username,
+        tag: String,
+        from: String,
+        to: String,
+    ) -> Work {
         let own = |name| match name {
             Ok(Name::Mailbox { owner, name }) if owner == user => Ok(Some(name)),
             Ok(_) => Ok(None),
             Err(reason) => Err(reason),
         };
-        let (from, to) = match (own(self.name(&from)), own(self.name(&to))) {
+        let (from, to) = match (
+            own(namespace::parse(&from, &user)),
+            own(namespace::parse(&to, &user)),
+        ) {
             (Ok(Some(from)), Ok(Some(to))) => (from, to),
             (Err(reason), _) => return self.no(&tag, Some("NONEXISTENT"), reason),
             (_, Err(reason)) => return self.no(&tag, Some("CANNOT"), reason),
@@ -212,14 +160,19 @@ impl ImapSession {
         })
     }
 
-    pub(super) fn subscribe(&mut self, tag: String, text: String, subscribe: bool) -> Work {
-        let user = self.user();
+    pub(super) fn subscribe(
+        &mut self,
+        user: Username,
+        tag: String,
+        text: String,
+        subscribe: bool,
+    ) -> Work {
         let done = if subscribe {
             "SUBSCRIBE completed"
         } else {
             "UNSUBSCRIBE completed"
         };
-        match self.name(&text) {
+        match namespace::parse(&text, &user) {
             Ok(Name::Mailbox { owner, name }) if owner == user => {
                 self.mailbox_change(tag, done, move |store| {
                     if subscribe {
@@ -230,7 +183,7 @@ impl ImapSession {
                 })
             }
             // Shared mailboxes are always subscribed.
-            Ok(name) => self.with_found(tag, name, move |act, tag, found| match found {
+            Ok(name) => self.with_found(&user, tag, name, move |act, tag, found| match found {
                 Found::Nothing => act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
                 _ => act.ok(&tag, done),
             }),
@@ -240,7 +193,7 @@ impl ImapSession {
 
     /// Stops watching the selected mailbox.
     pub(super) fn deselect(&mut self) -> Option<View> {
-        let view = self.selected.take()?;
+        let view = self.state.deselect()?;
         if view.watched {
             self.context.registry.unwatch(view.id(), self.id);
         }
@@ -249,22 +202,23 @@ impl ImapSession {
 
     pub(super) fn select(
         &mut self,
+        user: Username,
         tag: String,
         text: String,
         examine: bool,
         recipient: Recipient<Changes>,
     ) -> Work {
         self.deselect();
-        let name = match self.name(&text) {
+        let name = match namespace::parse(&text, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
-        self.with_found(tag, name, move |act, tag, found| {
+        self.with_found(&user.clone(), tag, name, move |act, tag, found| {
             let located = match found {
                 Found::Mailbox(located) if located.rights.contains('r') => located,
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
                 Found::Virtual(display) if act.enabled(Setting::FakeInaccessibleMailboxes) => {
-                    let view = View::empty(namespace::virtual_info(&act.user()), display);
+                    let view = View::empty(namespace::virtual_info(&user), display);
                     return act.selected_answer(tag, view, examine);
                 }
                 Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
@@ -273,7 +227,7 @@ impl ImapSession {
             // Read-write only for a user who may change something in it.
             let read_only = examine || !located.rights.any_of("swte");
             let registry = act.context.registry.clone();
-            let (watcher, user) = (act.id, act.user());
+            let watcher = act.id;
             let open = async move {
                 let snapshot = registry
                     .watch(located.info.id, watcher, recipient, user)
@@ -295,7 +249,12 @@ impl ImapSession {
         } else {
             "READ-WRITE"
         };
-        self.selected = Some(view);
+        if let Err(view) = self.state.select(view) {
+            if view.watched {
+                self.context.registry.unwatch(view.id(), self.id);
+            }
+            return self.bad(&tag, "Log in first");
+        }
         let done = if examine {
             "EXAMINE completed"
         } else {
@@ -335,14 +294,19 @@ impl ImapSession {
         )
     }
 
-    pub(super) fn status(&mut self, tag: String, text: String, items: Vec<StatusItem>) -> Work {
-        let name = match self.name(&text) {
+    pub(super) fn status(
+        &mut self,
+        user: Username,
+        tag: String,
+        text: String,
+        items: Vec<StatusItem>,
+    ) -> Work {
+        let name = match namespace::parse(&text, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
         let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
         let store = self.store().clone();
-        let user = self.user();
         let answer =
             move || -> Result<Result<Vec<u8>, (&'static str, &'static str)>, StoreError> {
                 Ok(match find(&store, &user, name)? {
@@ -372,9 +336,8 @@ impl ImapSession {
         )
     }
 
-    pub(super) fn list(&mut self, tag: String, request: ListRequest) -> Work {
+    pub(super) fn list(&mut self, user: Username, tag: String, request: ListRequest) -> Work {
         let store = self.store().clone();
-        let user = self.user();
         let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
         Box::pin(
             blocking(move || list_lines(&store, &user, &request, fake))

@@ -9,7 +9,8 @@
 //! EXPUNGE needs `e`, and MOVE `t` and `e` on its source. A missing right is answered
 //! `NO [NOPERM]`.
 
-use super::mailboxes::{Found, PERMISSION_DENIED};
+use super::mailboxes::PERMISSION_DENIED;
+use super::namespace::{self, Found};
 use super::session::{ImapSession, Work};
 use super::view::render_flags;
 use crate::config::Setting;
@@ -19,7 +20,7 @@ use bytes::Bytes;
 use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
-use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags};
+use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags, Username};
 
 /// The store's form of flags a client named.
 pub fn store_flags(flags: &[Flag]) -> Flags {
@@ -106,7 +107,7 @@ impl ImapSession {
         uid: bool,
         set: &SequenceSet,
     ) -> Result<Vec<(u32, u32)>, Work> {
-        let Some(view) = &self.selected else {
+        let Some(view) = self.state.view() else {
             return Err(self.bad(tag, "No mailbox selected"));
         };
         let exists = view.exists();
@@ -118,7 +119,7 @@ impl ImapSession {
 
     /// The selected mailbox, if it is open read-write and the user holds `rights`.
     fn writable(&mut self, tag: &str, rights: &str) -> Result<mailhive_store::MailboxId, Work> {
-        match &self.selected {
+        match self.state.view() {
             Some(view) if view.read_only => {
                 Err(self.no(tag, Some("READ-ONLY"), "The mailbox is open read-only"))
             }
@@ -130,13 +131,14 @@ impl ImapSession {
 
     pub(super) fn append(
         &mut self,
+        user: Username,
         tag: String,
         mailbox: String,
         flags: Vec<Flag>,
         date: Option<DateTime>,
         message: Bytes,
     ) -> Work {
-        let name = match self.name(&mailbox) {
+        let name = match namespace::parse(&mailbox, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
         };
@@ -152,7 +154,7 @@ impl ImapSession {
             Some(None) => return self.bad(&tag, "Invalid date-time"),
         };
         let flags = store_flags(&flags);
-        self.with_found(tag, name, move |act, tag, found| {
+        self.with_found(&user.clone(), tag, name, move |act, tag, found| {
             let target = match found {
                 Found::Mailbox(target) if target.rights.contains('i') => target,
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
@@ -166,7 +168,7 @@ impl ImapSession {
             };
             let change = Change::Append {
                 messages: vec![incoming],
-                user: act.user(),
+                user,
             };
             let registry = act.context.registry.clone();
             let work = async move { registry.apply(target.info.id, change).await };
@@ -189,8 +191,10 @@ impl ImapSession {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn store_flags(
         &mut self,
+        user: Username,
         tag: String,
         uid: bool,
         set: SequenceSet,
@@ -215,7 +219,6 @@ impl ImapSession {
         };
         let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
         let registry = self.context.registry.clone();
-        let user = self.user();
         Box::pin(
             async move {
                 registry
@@ -226,7 +229,7 @@ impl ImapSession {
             .then(move |result, act, _| match result {
                 Ok(Ok(done)) => {
                     let mut out = Vec::new();
-                    if let Some(view) = act.selected.as_mut() {
+                    if let Some(view) = act.state.view_mut() {
                         for message in done.flags {
                             view.set_flags(message.uid, message.flags, message.modseq);
                         }
@@ -292,7 +295,7 @@ impl ImapSession {
     /// Queues changes this session made to the mailbox it has selected (if it is that
     /// one), so that they are announced with its own answer.
     fn learn(&mut self, changes: crate::mailbox::Changes) {
-        if let Some(view) = self.selected.as_mut().filter(|v| v.id() == changes.mailbox) {
+        if let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) {
             view.queue(changes);
         }
     }
@@ -300,7 +303,7 @@ impl ImapSession {
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
         let mut out = Vec::new();
-        if let Some(view) = self.selected.as_mut() {
+        if let Some(view) = self.state.view_mut() {
             for &uid in uids {
                 if let Some(line) = view.remove(uid) {
                     out.extend_from_slice(line.as_bytes());
@@ -313,6 +316,7 @@ impl ImapSession {
     /// COPY or MOVE (and their UID forms).
     pub(super) fn transfer(
         &mut self,
+        user: Username,
         tag: String,
         uid: bool,
         set: SequenceSet,
@@ -325,7 +329,7 @@ impl ImapSession {
                 Err(work) => return work,
             }
         } else {
-            match &self.selected {
+            match self.state.view() {
                 Some(view) => view.id(),
                 None => return self.bad(&tag, "No mailbox selected"),
             }
@@ -334,14 +338,14 @@ impl ImapSession {
             Ok(named) => named,
             Err(work) => return work,
         };
-        let name = match self.name(&mailbox) {
+        let name = match namespace::parse(&mailbox, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("TRYCREATE"), reason),
         };
         let verb = if remove_source { "MOVE" } else { "COPY" };
         let uids: Vec<u32> = named.iter().map(|&(_, u)| u).collect();
         let keep_metadata = self.enabled(Setting::CopyKeepsMetadata);
-        self.with_found(tag, name, move |act, tag, found| {
+        self.with_found(&user.clone(), tag, name, move |act, tag, found| {
             let target = match found {
                 Found::Mailbox(target) if target.rights.contains('i') => target.info.id,
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
@@ -362,7 +366,7 @@ impl ImapSession {
                 uids,
                 keep_metadata,
                 remove_source,
-                user: act.user(),
+                user,
             };
             let registry = act.context.registry.clone();
             let work = async move { registry.apply(target, change).await };

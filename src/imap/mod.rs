@@ -2,7 +2,9 @@
 //! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
 //! APPENDLIMIT, SASL-IR, STARTTLS.
 //!
-//! - [`session`]: the Session actor — input, states, dispatch, login, IDLE, time-outs.
+//! - [`session`]: the Session actor — input, dispatch, login, IDLE, time-outs.
+//! - [`state`]: the connection states and what each holds; [`commands`]: the table of
+//!   what each command needs.
 //! - [`view`]: the selected mailbox as the session knows it, and change announcements.
 //! - [`namespace`]: the user's own and the shared (`#users/…`) namespaces.
 //! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...).
@@ -14,6 +16,7 @@
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
+pub mod commands;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;
@@ -23,6 +26,7 @@ pub mod section;
 pub mod session;
 pub mod shared_search;
 mod slots;
+pub mod state;
 pub mod structure;
 pub mod view;
 

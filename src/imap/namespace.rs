@@ -8,6 +8,9 @@
 //! paths: an owner is an account name and the rest a [`MailboxName`], which refuses
 //! `..`, wildcards and control characters, so no name reaches another user's data.
 
+use super::session::{ImapSession, Work};
+use crate::mailbox::blocking;
+use actix::prelude::*;
 use mailhive_store::{MailboxId, MailboxInfo, MailboxName, Rights, Store, StoreError, Username};
 use std::collections::BTreeSet;
 
@@ -152,6 +155,60 @@ pub fn virtual_parents(shared: &[Located]) -> BTreeSet<String> {
         }
     }
     parents
+}
+
+/// What a mailbox name stands for, for the user who gave it.
+#[derive(Debug)]
+pub enum Found {
+    Mailbox(Located),
+    /// A virtual parent the user may see (its name).
+    Virtual(String),
+    /// Nothing the user may see: answered as a mailbox that does not exist.
+    Nothing,
+}
+
+/// Finds what `name` stands for `user` (on the blocking pool).
+pub fn find(store: &Store, user: &Username, name: Name) -> Result<Found, StoreError> {
+    let wanted = match name {
+        Name::Mailbox { owner, name } => {
+            if let Some(located) = locate(store, user, &owner, &name)? {
+                return Ok(Found::Mailbox(located));
+            }
+            if &owner == user {
+                return Ok(Found::Nothing);
+            }
+            display(&owner, &name, user)
+        }
+        Name::Shared(wanted) => wanted,
+    };
+    let visible = shared(store, user)?;
+    Ok(if virtual_parents(&visible).contains(&wanted) {
+        Found::Virtual(wanted)
+    } else {
+        Found::Nothing
+    })
+}
+
+impl ImapSession {
+    /// Finds what `name` stands for, then continues with `then` on the session.
+    pub(super) fn with_found(
+        &mut self,
+        user: &Username,
+        tag: String,
+        name: Name,
+        then: impl FnOnce(&mut Self, String, Found) -> Work + 'static,
+    ) -> Work {
+        let store = self.store().clone();
+        let user = user.clone();
+        Box::pin(
+            blocking(move || find(&store, &user, name))
+                .into_actor(self)
+                .then(move |found, act, _| match found {
+                    Ok(found) => then(act, tag, found),
+                    Err(e) => act.failed(&tag, &e),
+                }),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
 use mailhive_store::{
-    Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags,
+    Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags, Username,
 };
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -279,6 +279,7 @@ fn search_part(
 impl ImapSession {
     pub(super) fn search(
         &mut self,
+        user: Username,
         tag: String,
         uid: bool,
         charset: Option<String>,
@@ -291,12 +292,12 @@ impl ImapSession {
                 &format!("Unsupported charset {charset}"),
             );
         }
-        let Some(view) = &self.selected else {
+        let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
         let key = SearchKey::And(criteria);
         let id = SearchId {
-            user: self.user(),
+            user: user.clone(),
             mailbox: view.id(),
             criteria: format!("{key:?}"),
             view: view.fingerprint(),
@@ -309,7 +310,7 @@ impl ImapSession {
         if let Some(runner) = runner {
             // The search waits for its slot and runs on its own, for every session
             // interested in it; it stops when none is left.
-            let slot = self.wait_for_slot(SlotKind::Search, runner.cancel.clone());
+            let slot = self.wait_for_slot(SlotKind::Search, user, runner.cancel.clone());
             let mailbox = view.id();
             actix_rt::spawn(async move {
                 let permit = match slot.await {

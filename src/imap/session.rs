@@ -10,17 +10,19 @@
 mod login;
 
 use super::acl::AclCommand;
-use super::view::View;
+use super::commands::{spec_of, Needs, Slot};
+use super::mailboxes::ListRequest;
+use super::state::State;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
 use crate::config::Setting;
 use crate::limiter::Permit;
-use crate::limiter::SlotKind;
 use crate::mailbox::Changes;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use crate::settings::Live;
+use crate::span::InSpan;
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
 use mailhive_protocol::imap::command::{Command, Request};
@@ -34,6 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::codec::{Decoder, FramedRead};
 use tokio_util::sync::CancellationToken;
+use tracing::Span;
 
 /// The command buffer's first size: it grows as a command needs, and an idle session
 /// keeps only this much.
@@ -58,9 +61,10 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
         tracing::debug!(error = %e, "could not enable TCP keepalive");
     }
     ImapSession::create(move |ctx: &mut Context<ImapSession>| {
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let mut session = ImapSession {
             context,
-            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            id,
             peer,
             out: writer::closed(),
             handover: None,
@@ -68,8 +72,8 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             gone: CancellationToken::new(),
             tls: false,
             _connection: connection,
-            login: None,
-            selected: None,
+            state: State::NotAuthenticated,
+            span: tracing::info_span!("imap", session = id, peer = %peer, user = tracing::field::Empty),
             mode: Mode::Commands,
             failures: 0,
             timer: None,
@@ -138,9 +142,10 @@ pub struct ImapSession {
     tls: bool,
     /// This connection's place under MaxConnections and MaxConnectionsFromSingleIP.
     _connection: Permit,
-    /// The logged-in user, and the login's place under MaxConnectionsPerUser.
-    login: Option<(Username, Permit)>,
-    pub(super) selected: Option<View>,
+    /// Not authenticated, authenticated (with the user) or selected (with the view).
+    pub(super) state: State,
+    /// Every event of this session is logged inside it: its number, address and user.
+    pub(super) span: Span,
     mode: Mode,
     /// Failed logins on this connection (MaxFailedLogins).
     failures: u64,
@@ -173,7 +178,8 @@ impl Actor for ImapSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        tracing::debug!(peer = %self.peer, "imap connection");
+        let _entered = self.span.clone().entered();
+        tracing::debug!("imap connection");
         self.restart_timer(ctx);
         let greeting = format!(
             "* OK [CAPABILITY {}] mailhive IMAP4rev1 server ready\r\n",
@@ -192,6 +198,7 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
         if matches!(self.mode, Mode::Closing) {
             return;
         }
+        let _entered = self.span.clone().entered();
         let work = match item {
             Ok(Frame::Command(input)) => self.input(input, ctx),
             Ok(Frame::Continue) => self.send(b"+ Ready for literal\r\n".to_vec()),
@@ -213,7 +220,8 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
                 return;
             }
         };
-        ctx.wait(work.map(|(), act, ctx| act.restart_timer(ctx)));
+        let work = work.map(|(), act, ctx| act.restart_timer(ctx));
+        ctx.wait(InSpan::new(self.span.clone(), work));
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
@@ -225,11 +233,12 @@ impl Handler<Changes> for ImapSession {
     type Result = ();
 
     fn handle(&mut self, changes: Changes, ctx: &mut Context<Self>) {
-        let Some(view) = self.selected.as_mut().filter(|v| v.id() == changes.mailbox) else {
+        let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) else {
             return;
         };
         view.queue(changes);
         if matches!(self.mode, Mode::Idle { .. }) {
+            let _entered = self.span.clone().entered();
             let lines = view.announce(true);
             if !lines.is_empty() {
                 ctx.wait(self.send(lines));
@@ -245,14 +254,6 @@ impl ImapSession {
 
     pub(super) fn enabled(&self, setting: Setting) -> bool {
         self.context.settings.borrow().enabled(setting)
-    }
-
-    /// The logged-in user. Commands past dispatch's login check run only with one.
-    pub(super) fn user(&self) -> Username {
-        self.login
-            .as_ref()
-            .map(|(user, _)| user.clone())
-            .expect("commands that need a login run only after one")
     }
 
     pub(super) fn store(&self) -> &Arc<mailhive_store::Store> {
@@ -280,7 +281,7 @@ impl ImapSession {
 
     pub(super) fn capabilities(&self) -> String {
         let mut caps = vec!["IMAP4rev1", "SASL-IR", "LITERAL+", "ENABLE", "ID"];
-        if self.login.is_none() && !self.tls {
+        if !self.state.is_authenticated() && !self.tls {
             caps.push("STARTTLS");
         }
         if self.enabled(Setting::IdleEnabled) {
@@ -302,7 +303,7 @@ impl ImapSession {
             "APPENDLIMIT={}",
             self.setting(Setting::MaxMessageSize)
         ));
-        if self.login.is_none() {
+        if !self.state.is_authenticated() {
             if self.plaintext_allowed() {
                 caps.push("AUTH=PLAIN".into());
             } else {
@@ -324,13 +325,13 @@ impl ImapSession {
             }));
             return;
         }
-        let timeout = if self.login.is_some() {
+        let timeout = if self.state.is_authenticated() {
             self.setting(Setting::AuthenticatedConnectionTimeout)
         } else {
             self.setting(Setting::PreAuthenticatedConnectionTimeout)
         };
         self.timer = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
-            tracing::debug!(peer = %act.peer, "idle time-out");
+            tracing::debug!("idle time-out");
             ctx.wait(act.close(b"* BYE Autologout; idle for too long\r\n".to_vec()));
         }));
     }
@@ -417,7 +418,7 @@ impl ImapSession {
 
     /// The tagged answer to a failure of the store.
     pub(super) fn failed(&mut self, tag: &str, error: &dyn std::fmt::Display) -> Work {
-        tracing::error!(error = %error, peer = %self.peer, "imap command failed");
+        tracing::error!(error = %error, "imap command failed");
         self.no(
             tag,
             Some("SERVERBUG"),
@@ -428,8 +429,8 @@ impl ImapSession {
     /// Untagged lines for changes made elsewhere, as far as the running command allows.
     pub(super) fn announcements(&mut self) -> Vec<u8> {
         let expunges_allowed = !self.sequence_command;
-        self.selected
-            .as_mut()
+        self.state
+            .view_mut()
             .map(|view| view.announce(expunges_allowed))
             .unwrap_or_default()
     }
@@ -469,12 +470,42 @@ impl ImapSession {
         }
     }
 
+    /// Checks the state a command needs (see [`super::commands`]) and runs it with
+    /// what that state holds.
     fn dispatch(&mut self, request: Request, ctx: &mut Context<Self>) -> Work {
         let Request { tag, command } = request;
         tracing::debug!(%tag, ?command);
-        self.sequence_command = command.uses_sequence_numbers();
-        let authenticated = self.login.is_some();
-        let selected = self.selected.is_some();
+        let spec = spec_of(&command);
+        self.sequence_command = spec.uses_sequence_numbers;
+        let user = match (spec.needs, self.state.user()) {
+            (Needs::Any, _) | (Needs::NotAuthenticated, None) => {
+                return self.run_without_login(tag, command, ctx)
+            }
+            (Needs::NotAuthenticated, Some(_)) => return self.bad(&tag, "Already logged in"),
+            (Needs::Authenticated | Needs::Selected, None) => {
+                return self.bad(&tag, "Log in first")
+            }
+            (Needs::Selected, Some(_)) if self.state.view().is_none() => {
+                return self.bad(&tag, "No mailbox selected")
+            }
+            (Needs::Authenticated | Needs::Selected, Some(user)) => user.clone(),
+        };
+        let me = ctx.address();
+        match spec.slot {
+            Slot::Held(kind) => self.with_slot(kind, user.clone(), tag, move |act, tag| {
+                act.run_logged_in(user, tag, command, me)
+            }),
+            Slot::None | Slot::Shared(_) => self.run_logged_in(user, tag, command, me),
+        }
+    }
+
+    /// The commands of any state, and those of the not-authenticated state.
+    fn run_without_login(
+        &mut self,
+        tag: String,
+        command: Command,
+        ctx: &mut Context<Self>,
+    ) -> Work {
         match command {
             Command::Capability => {
                 let line = format!("* CAPABILITY {}\r\n", self.capabilities());
@@ -486,19 +517,14 @@ impl ImapSession {
                 out.extend(status(Some(&tag), Status::Ok, None, "LOGOUT completed"));
                 self.close(out)
             }
-            Command::StartTls if authenticated => self.bad(&tag, "Already logged in"),
-            Command::StartTls => self.start_tls(&tag, ctx),
             Command::Id(_) => {
                 let line = format!(
                     "* ID (\"name\" \"mailhive\" \"version\" \"{}\")\r\n",
                     env!("CARGO_PKG_VERSION")
                 );
-                let out = line.into_bytes();
-                self.ok_with(out, &tag, "ID completed")
+                self.ok_with(line.into_bytes(), &tag, "ID completed")
             }
-            Command::Login { .. } | Command::Authenticate { .. } if authenticated => {
-                self.bad(&tag, "Already logged in")
-            }
+            Command::StartTls => self.start_tls(&tag, ctx),
             Command::Login { .. } | Command::Authenticate { .. } if !self.plaintext_allowed() => {
                 self.no(
                     &tag,
@@ -519,7 +545,21 @@ impl ImapSession {
                     }
                 }
             }
-            _ if !authenticated => self.bad(&tag, "Log in first"),
+            // The table sends the others to `run_logged_in`.
+            _ => self.bad(&tag, "Command not valid in this state"),
+        }
+    }
+
+    /// The commands of the authenticated and selected states, run for `user`; `me`
+    /// receives the changes of a mailbox that SELECT opens.
+    fn run_logged_in(
+        &mut self,
+        user: Username,
+        tag: String,
+        command: Command,
+        me: Addr<Self>,
+    ) -> Work {
+        match command {
             Command::Namespace => {
                 let out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
                 self.ok_with(out, &tag, "NAMESPACE completed")
@@ -529,25 +569,15 @@ impl ImapSession {
                 let out = b"* ENABLED\r\n".to_vec();
                 self.ok_with(out, &tag, "ENABLE completed")
             }
-            Command::Idle => {
-                if !self.enabled(Setting::IdleEnabled) {
-                    return self.bad(&tag, "IDLE is not enabled on this server");
-                }
-                self.sequence_command = false;
-                let mut out = b"+ idling\r\n".to_vec();
-                out.extend(self.announcements());
-                self.mode = Mode::Idle { tag };
-                self.restart_timer(ctx);
-                self.send(out)
-            }
+            Command::Idle => self.idle(tag),
             Command::Select { mailbox, read_only } => {
-                self.select(tag, mailbox, read_only, ctx.address().recipient())
+                self.select(user, tag, mailbox, read_only, me.recipient())
             }
-            Command::Create(name) => self.create_mailbox(tag, name),
-            Command::Delete(name) => self.delete_mailbox(tag, name),
-            Command::Rename { from, to } => self.rename_mailbox(tag, from, to),
-            Command::Subscribe(name) => self.subscribe(tag, name, true),
-            Command::Unsubscribe(name) => self.subscribe(tag, name, false),
+            Command::Create(name) => self.create_mailbox(user, tag, name),
+            Command::Delete(name) => self.delete_mailbox(user, tag, name),
+            Command::Rename { from, to } => self.rename_mailbox(user, tag, from, to),
+            Command::Subscribe(name) => self.subscribe(user, tag, name, true),
+            Command::Unsubscribe(name) => self.subscribe(user, tag, name, false),
             Command::List {
                 reference,
                 patterns,
@@ -555,8 +585,9 @@ impl ImapSession {
                 special_use,
                 status,
             } => self.list(
+                user,
                 tag,
-                super::mailboxes::ListRequest {
+                ListRequest {
                     reference,
                     patterns,
                     subscribed_only,
@@ -566,8 +597,9 @@ impl ImapSession {
                 },
             ),
             Command::Lsub { reference, pattern } => self.list(
+                user,
                 tag,
-                super::mailboxes::ListRequest {
+                ListRequest {
                     reference,
                     patterns: vec![pattern],
                     subscribed_only: true,
@@ -576,29 +608,28 @@ impl ImapSession {
                     lsub: true,
                 },
             ),
-            Command::Status { mailbox, items } => self.status(tag, mailbox, items),
+            Command::Status { mailbox, items } => self.status(user, tag, mailbox, items),
             Command::SetAcl {
                 mailbox,
                 identifier,
                 rights,
-            } => self.acl(tag, mailbox, AclCommand::Set { identifier, rights }),
+            } => self.acl(user, tag, mailbox, AclCommand::Set { identifier, rights }),
             Command::DeleteAcl {
                 mailbox,
                 identifier,
-            } => self.acl(tag, mailbox, AclCommand::Delete { identifier }),
-            Command::GetAcl(mailbox) => self.acl(tag, mailbox, AclCommand::Get),
+            } => self.acl(user, tag, mailbox, AclCommand::Delete { identifier }),
+            Command::GetAcl(mailbox) => self.acl(user, tag, mailbox, AclCommand::Get),
             Command::ListRights {
                 mailbox,
                 identifier,
-            } => self.acl(tag, mailbox, AclCommand::ListRights { identifier }),
-            Command::MyRights(mailbox) => self.acl(tag, mailbox, AclCommand::MyRights),
+            } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
+            Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
             Command::Append {
                 mailbox,
                 flags,
                 date,
                 message,
-            } => self.append(tag, mailbox, flags, date, message),
-            _ if !selected => self.bad(&tag, "No mailbox selected"),
+            } => self.append(user, tag, mailbox, flags, date, message),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),
             Command::Unselect => self.close_mailbox(tag, false),
@@ -607,22 +638,43 @@ impl ImapSession {
                 uid,
                 charset,
                 criteria,
-            } => self.search(tag, uid, charset, criteria),
-            Command::Fetch { uid, set, items } => {
-                self.with_slot(SlotKind::Fetch, tag, move |act, tag| {
-                    act.fetch(tag, uid, set, items)
-                })
-            }
+            } => self.search(user, tag, uid, charset, criteria),
+            Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
             Command::Store {
                 uid,
                 set,
                 mode,
                 silent,
                 flags,
-            } => self.store_flags(tag, uid, set, mode, silent, flags),
-            Command::Copy { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, false),
-            Command::Move { uid, set, mailbox } => self.transfer(tag, uid, set, mailbox, true),
+            } => self.store_flags(user, tag, uid, set, mode, silent, flags),
+            Command::Copy { uid, set, mailbox } => {
+                self.transfer(user, tag, uid, set, mailbox, false)
+            }
+            Command::Move { uid, set, mailbox } => {
+                self.transfer(user, tag, uid, set, mailbox, true)
+            }
+            // The table sends these to `run_without_login`.
+            Command::Capability
+            | Command::Noop
+            | Command::Logout
+            | Command::Id(_)
+            | Command::StartTls
+            | Command::Login { .. }
+            | Command::Authenticate { .. } => self.bad(&tag, "Command not valid in this state"),
         }
+    }
+
+    /// IDLE (RFC 2177): `+`, the announcements due, then every change as it comes
+    /// until DONE.
+    fn idle(&mut self, tag: String) -> Work {
+        if !self.enabled(Setting::IdleEnabled) {
+            return self.bad(&tag, "IDLE is not enabled on this server");
+        }
+        self.sequence_command = false;
+        let mut out = b"+ idling\r\n".to_vec();
+        out.extend(self.announcements());
+        self.mode = Mode::Idle { tag };
+        self.send(out)
     }
 }
 

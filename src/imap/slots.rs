@@ -8,6 +8,7 @@ use super::session::{ImapSession, Work};
 use crate::config::Setting;
 use crate::limiter::{acquire_slot, NoSlot, Permit, SlotKind};
 use actix::prelude::*;
+use mailhive_store::Username;
 use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -25,10 +26,10 @@ impl ImapSession {
     pub(super) fn wait_for_slot(
         &self,
         kind: SlotKind,
+        user: Username,
         cancel: CancellationToken,
     ) -> impl Future<Output = Result<Permit, NoSlot>> + 'static {
         let limiter = self.context.gate.limiter.clone();
-        let user = self.user();
         let timeout = Duration::from_secs(self.setting(match kind {
             SlotKind::Fetch => Setting::FetchQueueTimeout,
             SlotKind::Search => Setting::SearchQueueTimeout,
@@ -36,15 +37,16 @@ impl ImapSession {
         async move { acquire_slot(&limiter, kind, user, timeout, &cancel).await }
     }
 
-    /// Runs `work` holding a `kind` slot, given back when the work ends.
+    /// Runs `work` holding a `kind` slot of `user`, given back when the work ends.
     pub(super) fn with_slot(
         &mut self,
         kind: SlotKind,
+        user: Username,
         tag: String,
         work: impl FnOnce(&mut Self, String) -> Work + 'static,
     ) -> Work {
         Box::pin(
-            self.wait_for_slot(kind, self.gone.clone())
+            self.wait_for_slot(kind, user, self.gone.clone())
                 .into_actor(self)
                 .then(move |slot, act, ctx| match slot {
                     Ok(permit) => Box::pin(work(act, tag).map(move |(), _, _| drop(permit))),

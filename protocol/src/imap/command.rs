@@ -133,21 +133,6 @@ pub enum RightsChange {
     Remove(String),
 }
 
-impl Command {
-    /// Commands that name messages by sequence number: while one runs, no untagged
-    /// EXPUNGE may be sent (RFC 3501 §7.4.1).
-    pub fn uses_sequence_numbers(&self) -> bool {
-        match self {
-            Command::Fetch { uid, .. }
-            | Command::Store { uid, .. }
-            | Command::Search { uid, .. }
-            | Command::Copy { uid, .. }
-            | Command::Move { uid, .. } => !uid,
-            _ => false,
-        }
-    }
-}
-
 /// A flag as written by the client: `\Seen` or a keyword.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flag {

@@ -3,6 +3,7 @@
 
 use super::{ImapSession, Mode, Work};
 use crate::config::{Protocol, Setting};
+use crate::imap::state::Login;
 use crate::login::{LoggedIn, NotLoggedIn};
 use crate::net::writer;
 use actix::prelude::*;
@@ -80,8 +81,9 @@ impl ImapSession {
     ) -> Work {
         match outcome {
             Ok((user, permit)) => {
-                tracing::info!(%user, peer = %self.peer, "imap login");
-                self.login = Some((user, permit));
+                self.span.record("user", tracing::field::display(&user));
+                tracing::info!("imap login");
+                self.state.authenticate(Login::new(user, permit));
                 self.restart_timer(ctx);
                 let text = format!("[CAPABILITY {}] Logged in", self.capabilities());
                 self.ok(tag, &text)
@@ -111,7 +113,7 @@ impl ImapSession {
     /// Answers a failed login; the MaxFailedLogins-th closes the connection.
     fn failed_login(&mut self, tag: &str, code: &str, text: &str) -> Work {
         self.failures += 1;
-        tracing::info!(peer = %self.peer, failures = self.failures, "imap login failed");
+        tracing::info!(failures = self.failures, "imap login failed");
         let mut out = status(Some(tag), Status::No, Some(code), text);
         if self.failures >= self.setting(Setting::MaxFailedLogins) {
             out.extend_from_slice(b"* BYE Too many failed login attempts\r\n");
