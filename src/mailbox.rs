@@ -12,13 +12,20 @@
 //! Changes carry the user who makes them: on a mailbox shared with that user, their
 //! \Seen is their own (`mailhive_store::seen`), and what the actor publishes to every
 //! watcher are the shared flags.
+//!
+//! \Recent (RFC 3501 §2.3.2) is handed out here, where every session's first sight of a
+//! message is decided: a session that opens the mailbox read-write claims the messages
+//! nobody has seen, and new messages go to one read-write watcher — the session that
+//! added them if it watches, else the longest-watching one — or, with none, wait for
+//! the next SELECT.
 
 use actix::prelude::*;
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
     Refusal, Store, StoreError, Username,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, Weak};
 
 /// What changed in a mailbox, pushed to every watcher.
@@ -33,6 +40,8 @@ pub struct Changes {
     pub flags: Vec<(u32, Flags, u64)>,
     /// Removed messages, ascending UIDs.
     pub expunged: Vec<u32>,
+    /// The watcher for whom the UIDs of this range among `appended` are \Recent.
+    pub recent: Option<(u64, Range<u32>)>,
 }
 
 impl Changes {
@@ -42,6 +51,7 @@ impl Changes {
             appended: Vec::new(),
             flags: Vec::new(),
             expunged: Vec::new(),
+            recent: None,
         }
     }
 
@@ -56,6 +66,8 @@ pub struct Snapshot {
     pub uids: Vec<u32>,
     pub flags: Vec<Flags>,
     pub modseqs: Vec<u64>,
+    /// The UIDs that are \Recent for this watcher (it claimed them).
+    pub recent: Range<u32>,
 }
 
 /// A message to append, owning its bytes.
@@ -108,10 +120,14 @@ pub struct Done {
     pub changes: Changes,
 }
 
-/// Carries out a change; the answer comes once it is on disk.
+/// Carries out a change, for the watcher that asked if it is one; the answer comes
+/// once it is on disk.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Outcome<Done>")]
-struct Apply(Change);
+struct Apply {
+    change: Change,
+    by: Option<u64>,
+}
 
 /// Starts watching: the answer is the snapshot (with `user`'s own \Seen), and from then
 /// on every [`Changes`].
@@ -121,6 +137,8 @@ struct Watch {
     watcher: u64,
     recipient: Recipient<Changes>,
     user: Username,
+    /// Opened read-only (EXAMINE): it sees \Recent but claims nothing.
+    read_only: bool,
 }
 
 /// Stops watching.
@@ -184,7 +202,7 @@ impl Registry {
             id: mailbox,
             store: self.store.clone(),
             registry: self.me.clone(),
-            watchers: HashMap::new(),
+            watchers: BTreeMap::new(),
         };
         let addr = MailboxActor::start_in_arbiter(&self.arbiter, |_| actor);
         actors.insert(mailbox, addr.clone());
@@ -221,21 +239,34 @@ impl Registry {
         mailbox: MailboxId,
         change: Change,
     ) -> Result<Result<Done, Refusal>, MailboxError> {
-        Ok(self.request(mailbox, Apply(change)).await??)
+        self.apply_by(mailbox, change, None).await
     }
 
-    /// Starts watching a mailbox, as `user`.
+    /// [`Registry::apply`] for a session (`by`, its watcher number), which is first to
+    /// hear of messages it adds to a mailbox it watches.
+    pub async fn apply_by(
+        &self,
+        mailbox: MailboxId,
+        change: Change,
+        by: Option<u64>,
+    ) -> Result<Result<Done, Refusal>, MailboxError> {
+        Ok(self.request(mailbox, Apply { change, by }).await??)
+    }
+
+    /// Starts watching a mailbox, as `user`; `read_only` (EXAMINE) takes no \Recent.
     pub async fn watch(
         &self,
         mailbox: MailboxId,
         watcher: u64,
         recipient: Recipient<Changes>,
         user: Username,
+        read_only: bool,
     ) -> Result<Snapshot, MailboxError> {
         let watch = Watch {
             watcher,
             recipient,
             user,
+            read_only,
         };
         Ok(self.request(mailbox, watch).await??)
     }
@@ -252,13 +283,21 @@ impl Registry {
     }
 }
 
+/// A session watching the mailbox.
+#[derive(Debug)]
+struct Watcher {
+    recipient: Recipient<Changes>,
+    /// Opened read-write: it may hold \Recent.
+    takes_recent: bool,
+}
+
 /// The actor of one mailbox.
 #[derive(Debug)]
 pub struct MailboxActor {
     id: MailboxId,
     store: Arc<Store>,
     registry: Weak<Registry>,
-    watchers: HashMap<u64, Recipient<Changes>>,
+    watchers: BTreeMap<u64, Watcher>,
 }
 
 impl Actor for MailboxActor {
@@ -276,10 +315,22 @@ impl MailboxActor {
         if changes.is_empty() {
             return;
         }
-        self.watchers.retain(|_, r| r.connected());
-        for recipient in self.watchers.values() {
-            recipient.do_send(changes.clone());
+        self.watchers.retain(|_, w| w.recipient.connected());
+        for watcher in self.watchers.values() {
+            watcher.recipient.do_send(changes.clone());
         }
+    }
+
+    /// Who is first to hear of new messages: `by` if it watches read-write, else the
+    /// longest-watching read-write session; nobody when none watches read-write.
+    fn first_to_hear(&self, by: Option<u64>) -> Option<u64> {
+        let takes = |id: &u64| self.watchers.get(id).is_some_and(|w| w.takes_recent);
+        by.filter(takes).or_else(|| {
+            self.watchers
+                .iter()
+                .find(|(_, w)| w.takes_recent && w.recipient.connected())
+                .map(|(&id, _)| id)
+        })
     }
 
     fn stop_if_unwatched(&self, ctx: &mut Context<Self>) {
@@ -301,10 +352,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
 impl Handler<Apply> for MailboxActor {
     type Result = AtomicResponse<Self, Outcome<Done>>;
 
-    fn handle(&mut self, Apply(change): Apply, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, Apply { change, by }: Apply, _: &mut Context<Self>) -> Self::Result {
         let store = self.store.clone();
         let id = self.id;
-        let work = blocking(move || carry_out(&store, id, change));
+        let first = self.first_to_hear(by);
+        let work = blocking(move || carry_out(&store, id, change, first));
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, ctx| {
             if let Ok(Ok((done, source))) = &result {
                 act.publish(done.changes.clone());
@@ -328,6 +380,7 @@ fn carry_out(
     store: &Store,
     id: MailboxId,
     change: Change,
+    first_to_hear: Option<u64>,
 ) -> Result<Result<(Done, Option<(MailboxId, Vec<u32>)>), Refusal>, StoreError> {
     let mut changes = Changes::new(id);
     let mut done = Done {
@@ -448,10 +501,14 @@ fn carry_out(
                     .appended
                     .push((message.uid, message.flags, message.modseq));
             }
-            if remove_source && from != id {
+            if remove_source {
                 let mut moved: Vec<u32> = pairs.iter().map(|&(old, _)| old).collect();
                 moved.sort_unstable();
-                source = Some((from, moved));
+                if from == id {
+                    changes.expunged = moved;
+                } else {
+                    source = Some((from, moved));
+                }
             }
             done.appended = new_uids;
             done.pairs = pairs;
@@ -460,8 +517,25 @@ fn carry_out(
     if let Some(info) = store.mailbox_by_id(id)? {
         done.uid_validity = info.uid_validity;
     }
+    changes.recent = claim_for(store, id, first_to_hear, &changes)?;
     done.changes = changes;
     Ok(Ok((done, source)))
+}
+
+/// Claims the new messages of `changes` as \Recent for `watcher`, if there are any and
+/// somebody watches read-write.
+fn claim_for(
+    store: &Store,
+    id: MailboxId,
+    watcher: Option<u64>,
+    changes: &Changes,
+) -> Result<Option<(u64, Range<u32>)>, StoreError> {
+    match watcher {
+        Some(watcher) if !changes.appended.is_empty() => {
+            Ok(store.claim_recent(id)?.map(|range| (watcher, range)))
+        }
+        _ => Ok(None),
+    }
 }
 
 impl Handler<Watch> for MailboxActor {
@@ -471,11 +545,18 @@ impl Handler<Watch> for MailboxActor {
         let store = self.store.clone();
         let id = self.id;
         let user = request.user.clone();
+        let claims = !request.read_only;
         let load = blocking(move || {
+            let recent = match claims {
+                true => store.claim_recent(id)?,
+                false => store.unclaimed_range(id)?,
+            }
+            .unwrap_or(0..0);
             let mut snapshot = Snapshot {
                 uids: Vec::new(),
                 flags: Vec::new(),
                 modseqs: Vec::new(),
+                recent,
             };
             let owner = store.mailbox_by_id(id)?.map(|info| info.owner);
             let own_seen = match owner {
@@ -497,7 +578,11 @@ impl Handler<Watch> for MailboxActor {
         AtomicResponse::new(Box::pin(load.into_actor(self).map(
             move |snapshot, act, ctx| {
                 if snapshot.is_ok() {
-                    act.watchers.insert(request.watcher, request.recipient);
+                    let watcher = Watcher {
+                        recipient: request.recipient,
+                        takes_recent: claims,
+                    };
+                    act.watchers.insert(request.watcher, watcher);
                 } else {
                     act.stop_if_unwatched(ctx);
                 }
@@ -531,6 +616,7 @@ impl Handler<Refresh> for MailboxActor {
     fn handle(&mut self, Refresh { first_uid }: Refresh, _: &mut Context<Self>) -> Self::Result {
         let store = self.store.clone();
         let id = self.id;
+        let first = self.first_to_hear(None);
         let load = blocking(move || {
             let mut changes = Changes::new(id);
             for message in store.messages(id, first_uid..=u32::MAX) {
@@ -539,6 +625,7 @@ impl Handler<Refresh> for MailboxActor {
                     .appended
                     .push((message.uid, message.flags, message.modseq));
             }
+            changes.recent = claim_for(&store, id, first, &changes)?;
             Ok(changes)
         });
         AtomicResponse::new(Box::pin(load.into_actor(self).map(|loaded, act, ctx| {

@@ -264,10 +264,12 @@ fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
     b.imap_ok("EXPUNGE");
     b.send_bytes(b"t99 APPEND INBOX {20+}\r\nSubject: new\r\n\r\nhi\r\n\r\n");
     assert!(b.answer("t99").1.starts_with("t99 OK [APPENDUID "));
-    // EXISTS counts the appended message before the expunge is announced.
+    // EXISTS counts the appended message before the expunge is announced. A selected
+    // first, so the three messages there are \Recent in A; B appended the fourth and
+    // holds \Recent for it (A's count is unchanged: no RECENT line).
     let seen = a.imap_ok("NOOP");
     for expected in [
-        "* 1 FETCH (UID 1 FLAGS (\\Flagged))",
+        "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))",
         "* 4 EXISTS",
         "* 2 EXPUNGE",
     ] {
@@ -293,6 +295,7 @@ fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
     b.send_bytes(b"t98 APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n\r\n");
     assert!(b.answer("t98").1.starts_with("t98 OK"));
     assert_eq!(a.response(), "* 3 EXISTS");
+    assert_eq!(a.response(), "* 1 RECENT");
     let waited = start.elapsed();
     assert!(
         waited < Duration::from_secs(1),
@@ -434,9 +437,6 @@ fn malformed_commands_answer_bad_and_the_connection_goes_on() {
         b"t1 SEARCH HEADER\r\n",
         b"t1 SELECT \"unterminated\r\n",
         b"t1 SELECT \"bad\\escape\"\r\n",
-        b"t1 CREATE &Jjo\r\n",
-        b"t1 CREATE \"&AGE-\"\r\n",
-        b"t1 CREATE \"caf\xc3\xa9\"\r\n",
         b"t1 LOGIN {3+}\r\nab\r\n",
         b"t1 UID FROB 1\r\n",
         b"t1 UID EXPUNGE\r\n",
@@ -465,6 +465,22 @@ fn malformed_commands_answer_bad_and_the_connection_goes_on() {
             done.contains(" OK "),
             "after {:?}: {done}",
             String::from_utf8_lossy(input)
+        );
+    }
+    // A name that is not valid modified UTF-7 follows the grammar: NO, as for a name
+    // that cannot exist (RFC 3501 §5.1.3), in every command that takes one.
+    for command in [
+        "CREATE &Jjo",
+        "CREATE \"&AGE-\"",
+        "CREATE \"caf\u{e9}\"",
+        "SELECT &Jjo",
+        "STATUS \"&AGE\" (MESSAGES)",
+        "DELETE &",
+    ] {
+        let done = client.imap_status(command);
+        assert!(
+            done.starts_with("NO [CANNOT] Invalid mailbox name"),
+            "{command}: {done}"
         );
     }
     let uids = client.imap_ok("FETCH 1:* UID");

@@ -8,6 +8,7 @@
 use super::section::{filter_fields, locate, section_name, Located};
 use super::session::{send_all, ImapSession, Work};
 use super::structure;
+use super::view::render_flags;
 use crate::mailbox::{blocking, Change, MailboxError};
 use crate::net::writer::Outgoing;
 use actix::prelude::*;
@@ -37,6 +38,8 @@ struct Target {
     seq: u32,
     uid: u32,
     flags: Flags,
+    /// \Recent in this session.
+    recent: bool,
     /// \Seen was just set by this FETCH: FLAGS goes into the answer.
     flags_changed: bool,
 }
@@ -146,6 +149,7 @@ impl ImapSession {
                         seq,
                         uid,
                         flags: view.flags(seq)?.clone(),
+                        recent: view.is_recent(uid),
                         flags_changed: changed_uids.contains(&uid),
                     })
                 })
@@ -279,7 +283,7 @@ fn render_message(
             (FetchItem::Flags, ..) => {
                 flags_sent = true;
                 current.extend_from_slice(
-                    format!("FLAGS {}", super::view::render_flags(&target.flags)).as_bytes(),
+                    format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
                 );
             }
             (FetchItem::InternalDate, Some(r), _) => {
@@ -367,7 +371,7 @@ fn render_message(
     if target.flags_changed && !flags_sent {
         separator(current);
         current.extend_from_slice(
-            format!("FLAGS {}", super::view::render_flags(&target.flags)).as_bytes(),
+            format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
         );
     }
     current.extend_from_slice(b")\r\n");

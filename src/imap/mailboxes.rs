@@ -33,13 +33,34 @@ pub struct ListRequest {
     pub lsub: bool,
 }
 
-/// The \Seen count `user` has in `mailbox`: their own on a mailbox shared with them.
-fn unseen_for(store: &Store, mailbox: &Located, user: &Username) -> Result<u32, StoreError> {
-    if !mailbox.shared {
-        return Ok(mailbox.info.unseen);
-    }
-    let seen = store.seen_by(mailbox.info.id, user)?.len();
-    Ok(u64::from(mailbox.info.messages).saturating_sub(seen) as u32)
+/// The counts of a STATUS answer that are not in the mailbox's record as they are.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Messages without \Seen for the user: their own \Seen on a mailbox shared with
+    /// them.
+    unseen: u32,
+    /// Messages no session holds \Recent for yet (counted only when asked for).
+    recent: u32,
+}
+
+fn counts_for(
+    store: &Store,
+    mailbox: &Located,
+    user: &Username,
+    items: &[StatusItem],
+) -> Result<Counts, StoreError> {
+    let unseen = if mailbox.shared {
+        let seen = store.seen_by(mailbox.info.id, user)?.len();
+        u64::from(mailbox.info.messages).saturating_sub(seen) as u32
+    } else {
+        mailbox.info.unseen
+    };
+    let recent = if items.contains(&StatusItem::Recent) {
+        store.unclaimed_recent(mailbox.info.id)?
+    } else {
+        0
+    };
+    Ok(Counts { unseen, recent })
 }
 
 const NO_SUCH_MAILBOX: &str = "No such mailbox";
@@ -230,9 +251,10 @@ impl ImapSession {
             let watcher = act.id;
             let open = async move {
                 let snapshot = registry
-                    .watch(located.info.id, watcher, recipient, user)
+                    .watch(located.info.id, watcher, recipient, user, read_only)
                     .await?;
-                Ok::<_, crate::mailbox::MailboxError>(View::new(located, read_only, snapshot))
+                let view = View::new(located, read_only, snapshot, watcher);
+                Ok::<_, crate::mailbox::MailboxError>(view)
             };
             Box::pin(open.into_actor(act).then(move |view, act, _| match view {
                 Ok(view) => act.selected_answer(tag, view, examine),
@@ -242,8 +264,8 @@ impl ImapSession {
     }
 
     /// Makes `view` the selected mailbox and answers SELECT or EXAMINE.
-    fn selected_answer(&mut self, tag: String, view: View, examine: bool) -> Work {
-        let mut answer = selected_lines(&view);
+    fn selected_answer(&mut self, tag: String, mut view: View, examine: bool) -> Work {
+        let mut answer = selected_lines(&mut view);
         let code = if view.read_only {
             "READ-ONLY"
         } else {
@@ -311,14 +333,19 @@ impl ImapSession {
             move || -> Result<Result<Vec<u8>, (&'static str, &'static str)>, StoreError> {
                 Ok(match find(&store, &user, name)? {
                     Found::Mailbox(located) if located.rights.contains('r') => {
-                        let unseen = unseen_for(&store, &located, &user)?;
-                        Ok(status_line(&located.display, &located.info, unseen, &items))
+                        let counts = counts_for(&store, &located, &user, &items)?;
+                        Ok(status_line(
+                            &located.display,
+                            &located.info,
+                            &counts,
+                            &items,
+                        ))
                     }
                     Found::Mailbox(_) => Err(("NOPERM", PERMISSION_DENIED)),
                     Found::Virtual(display) if fake => Ok(status_line(
                         &display,
                         &namespace::virtual_info(&user),
-                        0,
+                        &Counts::default(),
                         &items,
                     )),
                     Found::Virtual(_) => Err(("CANNOT", NOT_SELECTABLE)),
@@ -351,7 +378,7 @@ impl ImapSession {
 }
 
 /// The untagged part of the SELECT answer.
-fn selected_lines(view: &View) -> Vec<u8> {
+fn selected_lines(view: &mut View) -> Vec<u8> {
     let flags = view.flag_list();
     let mut out = format!("* FLAGS {flags}\r\n");
     let permanent = if view.read_only {
@@ -362,7 +389,11 @@ fn selected_lines(view: &View) -> Vec<u8> {
     out.push_str(&format!(
         "* OK [PERMANENTFLAGS {permanent}] Flags permitted\r\n"
     ));
-    out.push_str(&format!("* {} EXISTS\r\n* 0 RECENT\r\n", view.exists()));
+    out.push_str(&format!(
+        "* {} EXISTS\r\n* {} RECENT\r\n",
+        view.exists(),
+        view.tell_recent()
+    ));
     if let Some(seq) = view.first_unseen() {
         out.push_str(&format!("* OK [UNSEEN {seq}] First unseen\r\n"));
     }
@@ -375,18 +406,22 @@ fn selected_lines(view: &View) -> Vec<u8> {
 }
 
 /// `* STATUS name (MESSAGES n ...)`
-fn status_line(display: &str, info: &MailboxInfo, unseen: u32, items: &[StatusItem]) -> Vec<u8> {
+fn status_line(
+    display: &str,
+    info: &MailboxInfo,
+    counts: &Counts,
+    items: &[StatusItem],
+) -> Vec<u8> {
     let mut out = b"* STATUS ".to_vec();
     response::mailbox(&mut out, display);
     let values: Vec<String> = items
         .iter()
         .map(|item| match item {
             StatusItem::Messages => format!("MESSAGES {}", info.messages),
-            // \Recent is not kept (IMAP4rev2 dropped it): no message is recent.
-            StatusItem::Recent => "RECENT 0".to_owned(),
+            StatusItem::Recent => format!("RECENT {}", counts.recent),
             StatusItem::UidNext => format!("UIDNEXT {}", info.uid_next),
             StatusItem::UidValidity => format!("UIDVALIDITY {}", info.uid_validity),
-            StatusItem::Unseen => format!("UNSEEN {unseen}"),
+            StatusItem::Unseen => format!("UNSEEN {}", counts.unseen),
             StatusItem::Size => format!("SIZE {}", info.bytes),
         })
         .collect();
@@ -397,9 +432,20 @@ fn status_line(display: &str, info: &MailboxInfo, unseen: u32, items: &[StatusIt
 /// One name LIST may answer with.
 struct Entry {
     display: String,
-    /// `None` for a virtual parent.
-    mailbox: Option<Located>,
+    kind: Kind,
     subscribed: bool,
+}
+
+/// What a listed name is.
+enum Kind {
+    Mailbox(Located),
+    /// A virtual parent of shared mailboxes.
+    VirtualParent,
+    /// Subscribed, but no such mailbox (any more): LSUB still lists it.
+    Missing,
+    /// LSUB with `%`: the parent of a subscribed name, not subscribed itself, listed
+    /// `\Noselect` (RFC 3501 §6.3.9).
+    UnsubscribedParent,
 }
 
 /// The LIST or LSUB lines, and the tagged text.
@@ -421,49 +467,25 @@ fn list_lines(
         out.extend_from_slice(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
         return Ok((out, done));
     }
-    let subscribed: BTreeSet<String> = store
-        .subscriptions(user)?
-        .into_iter()
-        .map(|n| n.as_str().to_owned())
-        .collect();
-    let mut entries: Vec<Entry> = store
-        .mailboxes(user)?
-        .into_iter()
-        .map(|info| Entry {
-            display: info.name.to_string(),
-            subscribed: subscribed.contains(info.name.as_str()),
-            mailbox: Some(Located {
-                display: info.name.to_string(),
-                rights: mailhive_store::Rights::all(),
-                shared: false,
-                info,
-            }),
-        })
-        .collect();
-    let shared = namespace::shared(store, user)?;
-    for parent in namespace::virtual_parents(&shared) {
-        entries.push(Entry {
-            display: parent,
-            mailbox: None,
-            subscribed: true,
-        });
-    }
-    entries.extend(shared.into_iter().map(|located| Entry {
-        display: located.display.clone(),
-        mailbox: Some(located),
-        subscribed: true,
-    }));
+    let entries = candidates(store, user, request.lsub)?;
     let names: BTreeSet<&str> = entries.iter().map(|e| e.display.as_str()).collect();
+    let patterns: Vec<String> = request
+        .patterns
+        .iter()
+        .map(|p| format!("{}{p}", request.reference))
+        .collect();
+    let wanted = |entry: &Entry| {
+        (!request.subscribed_only || entry.subscribed)
+            && (!request.special_use_only || entry.special_use().is_some())
+    };
+    let parents = match request.lsub {
+        true => unsubscribed_parents(&entries, &patterns),
+        false => Vec::new(),
+    };
     let mut listed: Vec<&Entry> = entries
         .iter()
-        .filter(|entry| {
-            request
-                .patterns
-                .iter()
-                .any(|p| matches(&format!("{}{p}", request.reference), &entry.display))
-                && (!request.subscribed_only || entry.subscribed)
-                && (!request.special_use_only || entry.special_use().is_some())
-        })
+        .filter(|entry| patterns.iter().any(|p| matches(p, &entry.display)) && wanted(entry))
+        .chain(&parents)
         .collect();
     // INBOX first, then by name.
     listed.sort_by_key(|e| (e.display != "INBOX", e.display.clone()));
@@ -474,14 +496,21 @@ fn list_lines(
             .next()
             .is_some_and(|n| n.starts_with(&prefix));
         let mut attributes = Vec::new();
-        if entry.mailbox.is_none() && !fake {
+        let noselect = match entry.kind {
+            Kind::VirtualParent => !fake,
+            Kind::UnsubscribedParent => true,
+            Kind::Mailbox(_) | Kind::Missing => false,
+        };
+        if noselect {
             attributes.push("\\Noselect");
         }
-        attributes.push(if has_children {
-            "\\HasChildren"
-        } else {
-            "\\HasNoChildren"
-        });
+        if !matches!(entry.kind, Kind::Missing | Kind::UnsubscribedParent) {
+            attributes.push(if has_children {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            });
+        }
         if let Some(special) = entry.special_use() {
             attributes.push(special.attribute());
         }
@@ -494,39 +523,113 @@ fn list_lines(
         if request.status.is_empty() {
             continue;
         }
-        match &entry.mailbox {
-            Some(located) if located.rights.contains('r') => {
-                let unseen = unseen_for(store, located, user)?;
+        match &entry.kind {
+            Kind::Mailbox(located) if located.rights.contains('r') => {
+                let counts = counts_for(store, located, user, &request.status)?;
                 out.extend(status_line(
                     &entry.display,
                     &located.info,
-                    unseen,
+                    &counts,
                     &request.status,
                 ));
             }
-            Some(_) => {}
-            None if fake => {
+            Kind::VirtualParent if fake => {
                 out.extend(status_line(
                     &entry.display,
                     &namespace::virtual_info(user),
-                    0,
+                    &Counts::default(),
                     &request.status,
                 ));
             }
-            None => {}
+            _ => {}
         }
     }
     Ok((out, done))
+}
+
+/// Every name the user may see: their mailboxes, the shared ones and their virtual
+/// parents, and for LSUB the subscribed names that have no mailbox.
+fn candidates(store: &Store, user: &Username, lsub: bool) -> Result<Vec<Entry>, StoreError> {
+    let mut subscribed: BTreeSet<String> = store
+        .subscriptions(user)?
+        .into_iter()
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    let mut entries = Vec::new();
+    for info in store.mailboxes(user)? {
+        let display = info.name.to_string();
+        entries.push(Entry {
+            subscribed: subscribed.remove(&display),
+            kind: Kind::Mailbox(Located {
+                display: display.clone(),
+                rights: mailhive_store::Rights::all(),
+                shared: false,
+                info,
+            }),
+            display,
+        });
+    }
+    if lsub {
+        entries.extend(subscribed.into_iter().map(|display| Entry {
+            display,
+            kind: Kind::Missing,
+            subscribed: true,
+        }));
+    }
+    let shared = namespace::shared(store, user)?;
+    for parent in namespace::virtual_parents(&shared) {
+        entries.push(Entry {
+            display: parent,
+            kind: Kind::VirtualParent,
+            subscribed: true,
+        });
+    }
+    entries.extend(shared.into_iter().map(|located| Entry {
+        display: located.display.clone(),
+        kind: Kind::Mailbox(located),
+        subscribed: true,
+    }));
+    Ok(entries)
+}
+
+/// For LSUB: the parents of subscribed names that a pattern with `%` matches where the
+/// name itself is not matched (the `%` stopped at the parent), and that are not
+/// subscribed themselves.
+fn unsubscribed_parents(entries: &[Entry], patterns: &[String]) -> Vec<Entry> {
+    let subscribed: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e.subscribed)
+        .map(|e| e.display.as_str())
+        .collect();
+    let mut parents = BTreeSet::new();
+    for name in &subscribed {
+        for (slash, _) in name.match_indices('/') {
+            let parent = &name[..slash];
+            let stops_here =
+                |p: &String| p.contains('%') && !matches(p, name) && matches(p, parent);
+            if !subscribed.contains(parent) && patterns.iter().any(stops_here) {
+                parents.insert(parent.to_owned());
+            }
+        }
+    }
+    parents
+        .into_iter()
+        .map(|display| Entry {
+            display,
+            kind: Kind::UnsubscribedParent,
+            subscribed: false,
+        })
+        .collect()
 }
 
 impl Entry {
     /// The special use of the user's own mailbox (not shown for shared ones: another
     /// user's Sent is not the user's).
     fn special_use(&self) -> Option<mailhive_store::SpecialUse> {
-        self.mailbox
-            .as_ref()
-            .filter(|m| !m.shared)
-            .and_then(|m| m.info.special_use)
+        match &self.kind {
+            Kind::Mailbox(m) if !m.shared => m.info.special_use,
+            _ => None,
+        }
     }
 }
 

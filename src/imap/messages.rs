@@ -12,7 +12,6 @@
 use super::mailboxes::PERMISSION_DENIED;
 use super::namespace::{self, Found};
 use super::session::{ImapSession, Work};
-use super::view::render_flags;
 use crate::config::Setting;
 use crate::mailbox::{Change, Incoming};
 use actix::prelude::*;
@@ -171,7 +170,8 @@ impl ImapSession {
                 user,
             };
             let registry = act.context.registry.clone();
-            let work = async move { registry.apply(target.info.id, change).await };
+            let by = Some(act.id);
+            let work = async move { registry.apply_by(target.info.id, change, by).await };
             Box::pin(
                 work.into_actor(act)
                     .then(move |result, act, _| match result {
@@ -233,9 +233,10 @@ impl ImapSession {
                         for message in done.flags {
                             view.set_flags(message.uid, message.flags, message.modseq);
                         }
+                        out.extend(view.keywords_announcement());
                         if !silent {
                             for &(seq, uid_of) in &named {
-                                let Some(flags) = view.flags(seq) else {
+                                let Some(flags) = view.flags_text(seq) else {
                                     continue;
                                 };
                                 let uid_item = if uid {
@@ -244,11 +245,8 @@ impl ImapSession {
                                     String::new()
                                 };
                                 out.extend_from_slice(
-                                    format!(
-                                        "* {seq} FETCH (FLAGS {}{uid_item})\r\n",
-                                        render_flags(flags)
-                                    )
-                                    .as_bytes(),
+                                    format!("* {seq} FETCH (FLAGS {flags}{uid_item})\r\n")
+                                        .as_bytes(),
                                 );
                             }
                         }
@@ -354,13 +352,6 @@ impl ImapSession {
                     return act.no(&tag, Some("TRYCREATE"), &text);
                 }
             };
-            if remove_source && target == from {
-                return act.no(
-                    &tag,
-                    Some("CANNOT"),
-                    "Messages cannot be moved into the mailbox they are in",
-                );
-            }
             let change = Change::Transfer {
                 from,
                 uids,
@@ -369,7 +360,8 @@ impl ImapSession {
                 user,
             };
             let registry = act.context.registry.clone();
-            let work = async move { registry.apply(target, change).await };
+            let by = Some(act.id);
+            let work = async move { registry.apply_by(target, change, by).await };
             Box::pin(
                 work.into_actor(act)
                     .then(move |result, act, _| match result {

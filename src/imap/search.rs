@@ -18,6 +18,16 @@ use mailhive_store::{
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// A message of the view, as the session knows it.
+#[derive(Debug, Clone)]
+struct Listed {
+    seq: u32,
+    uid: u32,
+    flags: Flags,
+    /// \Recent in this session.
+    recent: bool,
+}
+
 /// One message being tested, with what has been loaded of it so far.
 struct Candidate<'a> {
     store: &'a Store,
@@ -25,6 +35,7 @@ struct Candidate<'a> {
     seq: u32,
     uid: u32,
     flags: &'a Flags,
+    recent: bool,
     record: Option<Option<MessageInfo>>,
     summary: Option<MessageSummary>,
     text: Option<Vec<String>>,
@@ -72,8 +83,7 @@ impl Candidate<'_> {
             Flag::Flagged => system(SystemFlags::FLAGGED),
             Flag::Deleted => system(SystemFlags::DELETED),
             Flag::Draft => system(SystemFlags::DRAFT),
-            // \Recent is not kept: no message is recent.
-            Flag::Recent => false,
+            Flag::Recent => self.recent,
             Flag::Keyword(k) => self
                 .flags
                 .keywords()
@@ -87,8 +97,8 @@ impl Candidate<'_> {
             SearchKey::All => true,
             SearchKey::Flag(flag) => self.has(flag),
             SearchKey::NotFlag(flag) => !self.has(flag),
-            SearchKey::New => false,
-            SearchKey::Old => true,
+            SearchKey::New => self.recent && !self.flags.is_seen(),
+            SearchKey::Old => !self.recent,
             SearchKey::Sequence(set) => set.contains(self.seq, bounds.last_seq),
             SearchKey::Uid(set) => set.contains(self.uid, bounds.last_uid),
             SearchKey::Not(inner) => !self.matches(inner, bounds)?,
@@ -208,19 +218,18 @@ fn run(
     store: &Store,
     mailbox: MailboxId,
     key: &SearchKey,
-    messages: &[(u32, u32, Flags)],
+    messages: &[Listed],
     cancel: &CancellationToken,
 ) -> Result<Found, SearchFailed> {
     crate::testing::delay_blocking(|| cancel.is_cancelled());
     let bounds = Bounds {
         last_seq: messages.len() as u32,
-        last_uid: messages.last().map_or(0, |m| m.1),
+        last_uid: messages.last().map_or(0, |m| m.uid),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = cores.min(messages.len() / PARALLEL_FROM).max(1);
     let part_len = messages.len().div_ceil(parts).max(1);
-    let search =
-        |part: &[(u32, u32, Flags)]| search_part(store, mailbox, key, &bounds, part, cancel);
+    let search = |part: &[Listed]| search_part(store, mailbox, key, &bounds, part, cancel);
     if parts == 1 {
         return search(messages).map(Arc::new);
     }
@@ -247,11 +256,11 @@ fn search_part(
     mailbox: MailboxId,
     key: &SearchKey,
     bounds: &Bounds,
-    part: &[(u32, u32, Flags)],
+    part: &[Listed],
     cancel: &CancellationToken,
 ) -> Result<Vec<(u32, u32)>, SearchFailed> {
     let mut found = Vec::new();
-    for (n, (seq, uid, flags)) in part.iter().enumerate() {
+    for (n, listed) in part.iter().enumerate() {
         // Asking the token takes a lock: often enough to stop within milliseconds.
         if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
             return Err(SearchFailed::Cancelled);
@@ -259,9 +268,10 @@ fn search_part(
         let mut candidate = Candidate {
             store,
             mailbox,
-            seq: *seq,
-            uid: *uid,
-            flags,
+            seq: listed.seq,
+            uid: listed.uid,
+            flags: &listed.flags,
+            recent: listed.recent,
             record: None,
             summary: None,
             text: None,
@@ -270,10 +280,24 @@ fn search_part(
             .matches(key, bounds)
             .map_err(|e| SearchFailed::Store(e.to_string()))?;
         if matched {
-            found.push((*seq, *uid));
+            found.push((listed.seq, listed.uid));
         }
     }
     Ok(found)
+}
+
+/// Whether `key` looks at \Recent, which differs between sessions.
+fn uses_recent(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::Flag(Flag::Recent)
+        | SearchKey::NotFlag(Flag::Recent)
+        | SearchKey::New
+        | SearchKey::Old => true,
+        SearchKey::Not(inner) => uses_recent(inner),
+        SearchKey::Or(a, b) => uses_recent(a) || uses_recent(b),
+        SearchKey::And(keys) => keys.iter().any(uses_recent),
+        _ => false,
+    }
 }
 
 impl ImapSession {
@@ -300,10 +324,18 @@ impl ImapSession {
             user: user.clone(),
             mailbox: view.id(),
             criteria: format!("{key:?}"),
-            view: view.fingerprint(),
+            view: view.fingerprint(uses_recent(&key)),
         };
-        let messages: Vec<(u32, u32, Flags)> = (1..=view.exists())
-            .filter_map(|seq| Some((seq, view.uid(seq)?, view.flags(seq)?.clone())))
+        let messages: Vec<Listed> = (1..=view.exists())
+            .filter_map(|seq| {
+                let uid = view.uid(seq)?;
+                Some(Listed {
+                    seq,
+                    uid,
+                    flags: view.flags(seq)?.clone(),
+                    recent: view.is_recent(uid),
+                })
+            })
             .collect();
         let store: Arc<Store> = self.store().clone();
         let (interest, runner) = self.context.searches.join_or_begin(id);

@@ -27,7 +27,7 @@ use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
 use mailhive_protocol::imap::command::{Command, Request};
 use mailhive_protocol::imap::framer::{CommandFramer, Frame};
-use mailhive_protocol::imap::parser;
+use mailhive_protocol::imap::parser::{self, ErrorKind};
 use mailhive_protocol::imap::response::{status, Status};
 use mailhive_store::{Refusal, Username};
 use std::net::SocketAddr;
@@ -463,7 +463,11 @@ impl ImapSession {
                 Ok(request) => self.dispatch(request, ctx),
                 Err(e) => {
                     self.sequence_command = false;
-                    let answer = status(e.tag.as_deref(), Status::Bad, None, &e.reason);
+                    let (result, code) = match e.kind {
+                        ErrorKind::Syntax => (Status::Bad, None),
+                        ErrorKind::InvalidMailboxName => (Status::No, Some("CANNOT")),
+                    };
+                    let answer = status(e.tag.as_deref(), result, code, &e.reason);
                     self.send(answer)
                 }
             },

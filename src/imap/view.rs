@@ -7,12 +7,18 @@
 //!
 //! On a mailbox shared with the user, \Seen is the user's own: the Mailbox actor
 //! reports the owner's, so the view keeps its own \Seen when others change flags.
+//!
+//! \Recent is the session's own too: the UIDs the Mailbox actor gave this session
+//! (`Snapshot::recent`, `Changes::recent`), kept as ranges. A keyword the session has
+//! not announced yet is announced (`* FLAGS`, `* OK [PERMANENTFLAGS]`) before the first
+//! FETCH that shows it.
 
 use super::namespace::Located;
 use crate::mailbox::{Changes, Snapshot};
 use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 #[derive(Debug)]
 pub struct View {
@@ -32,6 +38,14 @@ pub struct View {
     /// The modseq of each message's flags as last known.
     modseqs: Vec<u64>,
     keywords: BTreeSet<String>,
+    /// How many of `keywords` the client has been told of (they only grow).
+    announced_keywords: usize,
+    /// This session's number among the mailbox's watchers.
+    watcher: u64,
+    /// UIDs that are \Recent in this session, ascending ranges.
+    recent: Vec<Range<u32>>,
+    /// The \Recent count the client was last told.
+    announced_recent: u32,
     /// Changes not yet applied, oldest first.
     pending: Vec<Changes>,
     /// Expunges held back until announcing them is allowed.
@@ -39,8 +53,9 @@ pub struct View {
 }
 
 impl View {
-    /// The view of `mailbox`, whose messages were `snapshot` (with the user's own \Seen).
-    pub fn new(mailbox: Located, read_only: bool, snapshot: Snapshot) -> View {
+    /// The view of `mailbox` for `watcher`, whose messages were `snapshot` (with the
+    /// user's own \Seen).
+    pub fn new(mailbox: Located, read_only: bool, snapshot: Snapshot, watcher: u64) -> View {
         let info = mailbox.info;
         let mut keywords: BTreeSet<String> = info.keywords.iter().cloned().collect();
         for flags in &snapshot.flags {
@@ -56,7 +71,14 @@ impl View {
             uids: snapshot.uids,
             flags: snapshot.flags,
             modseqs: snapshot.modseqs,
+            announced_keywords: keywords.len(),
             keywords,
+            watcher,
+            recent: Some(snapshot.recent)
+                .filter(|r| !r.is_empty())
+                .into_iter()
+                .collect(),
+            announced_recent: 0,
             pending: Vec::new(),
             deferred_expunges: Vec::new(),
         }
@@ -68,6 +90,7 @@ impl View {
             uids: Vec::new(),
             flags: Vec::new(),
             modseqs: Vec::new(),
+            recent: 0..0,
         };
         let located = Located {
             info,
@@ -77,7 +100,7 @@ impl View {
         };
         View {
             watched: false,
-            ..View::new(located, true, snapshot)
+            ..View::new(located, true, snapshot, 0)
         }
     }
 
@@ -97,9 +120,10 @@ impl View {
         flags.clone().with_seen(seen)
     }
 
-    /// A fingerprint of what this view holds (its messages and their flag versions):
-    /// two views with the same one answer a SEARCH alike.
-    pub fn fingerprint(&self) -> u64 {
+    /// A fingerprint of what this view holds (its messages and their flag versions,
+    /// and with `recent` which of them are \Recent here): two views with the same one
+    /// answer a SEARCH alike.
+    pub fn fingerprint(&self, recent: bool) -> u64 {
         // A fast multiplicative fold (not a defence against crafted input: views are
         // the server's own, and a collision only makes two searches of one user in one
         // mailbox share an answer that is then as stale as a late one).
@@ -110,9 +134,88 @@ impl View {
             .uids
             .iter()
             .fold(0, |hash, &uid| mix(hash, u64::from(uid)));
-        self.modseqs
+        let modseqs = self
+            .modseqs
             .iter()
-            .fold(uids, |hash, &modseq| mix(hash, modseq))
+            .fold(uids, |hash, &modseq| mix(hash, modseq));
+        if !recent {
+            return modseqs;
+        }
+        self.recent.iter().fold(modseqs, |hash, range| {
+            mix(mix(hash, u64::from(range.start)), u64::from(range.end))
+        })
+    }
+
+    pub fn is_recent(&self, uid: u32) -> bool {
+        let after = self.recent.partition_point(|r| r.end <= uid);
+        self.recent.get(after).is_some_and(|r| r.contains(&uid))
+    }
+
+    /// Adds `range` to the UIDs that are \Recent here, keeping the ranges disjoint and
+    /// ascending (a late report may repeat what a snapshot already gave).
+    fn add_recent(&mut self, range: Range<u32>) {
+        if range.is_empty() {
+            return;
+        }
+        let first = self.recent.partition_point(|r| r.end < range.start);
+        let last = self.recent.partition_point(|r| r.start <= range.end);
+        let merged = match self.recent.get(first..last) {
+            Some([]) | None => range,
+            Some(overlapping) => {
+                let start = overlapping[0].start.min(range.start);
+                let end = overlapping[overlapping.len() - 1].end.max(range.end);
+                start..end
+            }
+        };
+        self.recent.splice(first..last, [merged]);
+    }
+
+    /// How many messages are \Recent in this session.
+    pub fn recent_count(&self) -> u32 {
+        let count = |range: &Range<u32>| {
+            self.uids.partition_point(|&u| u < range.end)
+                - self.uids.partition_point(|&u| u < range.start)
+        };
+        self.recent.iter().map(count).sum::<usize>() as u32
+    }
+
+    /// The FLAGS of message `seq` as this session shows them (\Recent included).
+    pub fn flags_text(&self, seq: u32) -> Option<String> {
+        let flags = self.flags(seq)?;
+        let uid = self.uid(seq)?;
+        Some(render_flags(flags, self.is_recent(uid)))
+    }
+
+    /// The \Recent count, which the client is being told.
+    pub fn tell_recent(&mut self) -> u32 {
+        self.announced_recent = self.recent_count();
+        self.announced_recent
+    }
+
+    /// `* n RECENT` if the count changed since the client was last told.
+    fn recent_announcement(&mut self) -> Vec<u8> {
+        if self.recent_count() == self.announced_recent {
+            return Vec::new();
+        }
+        format!("* {} RECENT\r\n", self.tell_recent()).into_bytes()
+    }
+
+    /// `* FLAGS` and `* OK [PERMANENTFLAGS]` if keywords appeared that the client has not
+    /// been told of: sent before any FETCH that shows them.
+    pub fn keywords_announcement(&mut self) -> Vec<u8> {
+        if self.keywords.len() == self.announced_keywords {
+            return Vec::new();
+        }
+        self.announced_keywords = self.keywords.len();
+        let list = self.flag_list();
+        let mut out = format!("* FLAGS {list}\r\n");
+        if !self.read_only {
+            let permanent = format!("{} \\*)", list.trim_end_matches(')'));
+            out.push_str(&format!(
+                "* OK [PERMANENTFLAGS {permanent}] Flags permitted\r\n"
+            ));
+        }
+        out.into_bytes()
     }
 
     pub fn exists(&self) -> u32 {
@@ -204,11 +307,14 @@ impl View {
 
     /// Applies the queued changes and returns the untagged lines that announce them.
     pub fn announce(&mut self, expunges_allowed: bool) -> Vec<u8> {
-        let mut out = Vec::new();
         let pending = std::mem::take(&mut self.pending);
-        let known_keywords = self.keywords.len();
         let exists_before = self.uids.len();
         for changes in &pending {
+            if let Some((watcher, range)) = &changes.recent {
+                if *watcher == self.watcher {
+                    self.add_recent(range.clone());
+                }
+            }
             for (uid, flags, modseq) in &changes.appended {
                 if self.uids.last().is_none_or(|last| uid > last) {
                     let flags = self.as_seen_here(flags, None);
@@ -235,25 +341,17 @@ impl View {
                     self.keywords.extend(flags.keywords().iter().cloned());
                     flag_lines.push(format!(
                         "* {seq} FETCH (UID {uid} FLAGS {})\r\n",
-                        render_flags(&flags)
+                        render_flags(&flags, self.is_recent(*uid))
                     ));
                     self.flags[i] = flags;
                 }
             }
             self.deferred_expunges.extend(&changes.expunged);
         }
-        if self.keywords.len() != known_keywords {
-            let list = self.flag_list();
-            out.extend_from_slice(format!("* FLAGS {list}\r\n").as_bytes());
-            if !self.read_only {
-                let permanent = format!("{} \\*)", list.trim_end_matches(')'));
-                out.extend_from_slice(
-                    format!("* OK [PERMANENTFLAGS {permanent}] Flags permitted\r\n").as_bytes(),
-                );
-            }
-        }
+        let mut out = self.keywords_announcement();
         if self.uids.len() != exists_before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
+            out.extend(self.recent_announcement());
         }
         for line in flag_lines {
             out.extend_from_slice(line.as_bytes());
@@ -272,13 +370,47 @@ impl View {
     }
 }
 
-/// `(\Seen $Forwarded)`
-pub fn render_flags(flags: &Flags) -> String {
+/// `(\Seen \Recent $Forwarded)`
+pub fn render_flags(flags: &Flags, recent: bool) -> String {
     let mut names: Vec<&str> = SystemFlags::ALL
         .iter()
         .filter(|(f, _)| flags.system.contains(*f))
         .map(|(_, name)| *name)
         .collect();
+    if recent {
+        names.push("\\Recent");
+    }
     names.extend(flags.keywords().iter().map(String::as_str));
     format!("({})", names.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailhive_store::Username;
+
+    fn view() -> View {
+        let user = Username::parse("u").expect("a user name");
+        let info = super::super::namespace::virtual_info(&user);
+        let mut view = View::empty(info, "x".into());
+        view.uids = (1..=20).collect();
+        view.flags = vec![Flags::default(); 20];
+        view.modseqs = vec![1; 20];
+        view
+    }
+
+    #[test]
+    fn recent_ranges_stay_disjoint_whatever_the_order_of_reports() {
+        let mut v = view();
+        v.add_recent(5..8);
+        v.add_recent(5..8);
+        v.add_recent(1..3);
+        v.add_recent(7..11);
+        v.add_recent(0..0);
+        assert_eq!(v.recent, [1..3, 5..11]);
+        assert_eq!(v.recent_count(), 8);
+        v.add_recent(3..5);
+        assert_eq!(v.recent, vec![Range { start: 1, end: 11 }]);
+        assert!(v.is_recent(10) && !v.is_recent(11) && v.is_recent(1));
+    }
 }

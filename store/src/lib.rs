@@ -10,7 +10,7 @@
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
 //! - [`mime`]: the parse done once at append (envelope, body structure, header text).
 //! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
-//! - [`seen`]: \Seen per user on shared mailboxes.
+//! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent.
 //! - [`settings`]: administrator settings persisted by `settings set`.
 //!
 //! # Invariants
@@ -33,6 +33,7 @@ mod mailbox;
 mod message;
 pub mod mime;
 mod objects;
+mod recent;
 pub mod schema;
 pub mod seen;
 mod settings;

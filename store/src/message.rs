@@ -497,9 +497,13 @@ impl Store {
             if let Some(seen) = &seen_in_target {
                 crate::seen::save(tx, to, copier, seen)?;
             }
-            if remove_source && !same {
-                let moved: Vec<u32> = pairs.iter().map(|(old, _)| *old).collect();
-                remove_messages(tx, from, &mut source, moved.into_iter(), false)?;
+            let moved = pairs.iter().map(|(old, _)| *old);
+            if remove_source && same {
+                // A MOVE within one mailbox (RFC 6851 allows it): new UIDs, old ones gone.
+                remove_messages(tx, from, &mut target, moved, false)?;
+                target.highest_modseq += 1;
+            } else if remove_source {
+                remove_messages(tx, from, &mut source, moved, false)?;
                 source.highest_modseq += 1;
                 tx.put_record(key::mailbox(from), &source)?;
             }

@@ -19,6 +19,7 @@
 //! | `D` | blob id (u64), chunk number (u32) | compressed body chunk (inline bodies) |
 //! | `O` | scope, 0, setting name | `u64`: a setting persisted by `settings set` |
 //! | `R` | mailbox id (u64), user name | [`crate::seen::UidSet`]: what a sharer has seen |
+//! | `W` | mailbox id (u64) | `u32`: the first UID no session has claimed as \Recent |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -46,6 +47,7 @@ pub mod key {
     pub const CHUNK: u8 = b'D';
     pub const SETTING: u8 = b'O';
     pub const SEEN: u8 = b'R';
+    pub const RECENT: u8 = b'W';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -101,6 +103,9 @@ pub mod key {
     pub fn seen(mailbox: MailboxId, user: Option<&Username>) -> Vec<u8> {
         let user = user.map_or(&[][..], |u| u.as_str().as_bytes());
         with(SEEN, &[&mailbox.0.to_be_bytes(), user])
+    }
+    pub fn recent(mailbox: MailboxId) -> Vec<u8> {
+        with(RECENT, &[&mailbox.0.to_be_bytes()])
     }
     /// All settings of `scope` (with `name == None`) or one of them.
     pub fn setting(scope: &str, name: Option<&str>) -> Vec<u8> {

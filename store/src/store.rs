@@ -62,30 +62,62 @@ impl Store {
     /// transaction that writes nothing flushes nothing: it only waits until what it may
     /// have read is durable.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>) -> Outcome<T> {
-        let (ticket, value, doomed) = {
-            // A writer that panicked applied nothing (the batch is applied last), so the
-            // lock's data — none — is still consistent.
-            let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let mut tx = Tx::new(self.engine.as_ref());
-            let value = match f(&mut tx)? {
-                Ok(value) => value,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
-            let (batch, doomed) = tx.into_parts();
-            if batch.ops.is_empty() && doomed.is_empty() {
-                (self.gate.nothing_applied(), value, doomed)
-            } else {
-                self.engine.apply(batch)?;
-                (self.gate.applied(), value, doomed)
-            }
+        let (ticket, value, doomed) = match self.apply(f)? {
+            Ok(applied) => applied,
+            Err(refusal) => return Ok(Err(refusal)),
         };
         self.gate.wait_durable(ticket, self.engine.as_ref())?;
+        self.delete_objects(doomed);
+        Ok(Ok(value))
+    }
+
+    /// [`Store::write`] for bookkeeping that need not be durable at once: it returns
+    /// once the batch is applied, and the next flush (anyone's) makes it durable.
+    pub(crate) fn write_unflushed<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>,
+    ) -> Outcome<T> {
+        let (ticket, value, doomed) = match self.apply(f)? {
+            Ok(applied) => applied,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if !doomed.is_empty() {
+            // Objects go only after the batch that dropped them is durable.
+            self.gate.wait_durable(ticket, self.engine.as_ref())?;
+            self.delete_objects(doomed);
+        }
+        Ok(Ok(value))
+    }
+
+    /// Runs `f` as the only writer and applies its writes atomically (not yet durably).
+    fn apply<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Outcome<T>,
+    ) -> Outcome<(crate::durability::Ticket, T, Vec<u64>)> {
+        // A writer that panicked applied nothing (the batch is applied last), so the
+        // lock's data — none — is still consistent.
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tx = Tx::new(self.engine.as_ref());
+        let value = match f(&mut tx)? {
+            Ok(value) => value,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let (batch, doomed) = tx.into_parts();
+        let ticket = if batch.ops.is_empty() && doomed.is_empty() {
+            self.gate.nothing_applied()
+        } else {
+            self.engine.apply(batch)?;
+            self.gate.applied()
+        };
+        Ok(Ok((ticket, value, doomed)))
+    }
+
+    fn delete_objects(&self, doomed: Vec<u64>) {
         for object in doomed {
             if let Err(e) = self.engine.delete_object(object) {
                 // The record is gone; the next open's sweep removes the file.
                 tracing::warn!(object, error = %e, "could not remove an unreferenced object");
             }
         }
-        Ok(Ok(value))
     }
 }

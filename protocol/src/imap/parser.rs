@@ -9,13 +9,24 @@ use super::mutf7;
 use super::sequence::SequenceSet;
 use bytes::Bytes;
 
-/// A command that does not follow the grammar.
+/// A command that cannot be carried out as sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct ParseError {
-    /// The tag, when one could be read (the BAD answer is tagged with it).
+    /// The tag, when one could be read (the answer is tagged with it).
     pub tag: Option<String>,
     pub reason: String,
+    pub kind: ErrorKind,
+}
+
+/// Why a command was not parsed, which decides its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// It does not follow the grammar: BAD.
+    Syntax,
+    /// It follows the grammar, but names a mailbox in a form that is not valid
+    /// modified UTF-7 (RFC 3501 §5.1.3): NO, as for a name that cannot exist.
+    InvalidMailboxName,
 }
 
 /// How deep SEARCH keys may nest.
@@ -25,10 +36,16 @@ type Parsed<T> = Result<T, String>;
 
 /// Parses one complete command (terminator included).
 pub fn parse(input: &Bytes) -> Result<Request, ParseError> {
-    let mut cursor = Cursor { input, pos: 0 };
-    let tag = cursor
-        .tag()
-        .map_err(|reason| ParseError { tag: None, reason })?;
+    let mut cursor = Cursor {
+        input,
+        pos: 0,
+        invalid_name: None,
+    };
+    let tag = cursor.tag().map_err(|reason| ParseError {
+        tag: None,
+        reason,
+        kind: ErrorKind::Syntax,
+    })?;
     let command = cursor
         .sp()
         .and_then(|()| cursor.command())
@@ -36,7 +53,15 @@ pub fn parse(input: &Bytes) -> Result<Request, ParseError> {
         .map_err(|reason| ParseError {
             tag: Some(tag.clone()),
             reason,
+            kind: ErrorKind::Syntax,
         })?;
+    if let Some(reason) = cursor.invalid_name {
+        return Err(ParseError {
+            tag: Some(tag),
+            reason,
+            kind: ErrorKind::InvalidMailboxName,
+        });
+    }
     Ok(Request { tag, command })
 }
 
@@ -60,6 +85,9 @@ fn is_list_char(b: u8) -> bool {
 struct Cursor<'a> {
     input: &'a Bytes,
     pos: usize,
+    /// A mailbox name that is not valid modified UTF-7 was read (the command is
+    /// parsed to its end, then refused with this reason).
+    invalid_name: Option<String>,
 }
 
 impl Cursor<'_> {
@@ -249,7 +277,11 @@ impl Cursor<'_> {
 
     fn mailbox(&mut self) -> Parsed<String> {
         let raw = self.astring()?;
-        mutf7::decode(&raw).map_err(|e| e.to_string())
+        Ok(mutf7::decode(&raw).unwrap_or_else(|e| {
+            self.invalid_name
+                .get_or_insert_with(|| format!("Invalid mailbox name: {e}"));
+            String::from_utf8_lossy(&raw).into_owned()
+        }))
     }
 
     fn list_pattern(&mut self) -> Parsed<String> {
@@ -263,7 +295,9 @@ impl Cursor<'_> {
                 self.input.slice(start..self.pos)
             }
         };
-        mutf7::decode(&raw).map_err(|e| e.to_string())
+        // A pattern that is not valid modified UTF-7 is matched as it is: it names
+        // nothing, so LIST answers nothing for it.
+        Ok(mutf7::decode(&raw).unwrap_or_else(|_| String::from_utf8_lossy(&raw).into_owned()))
     }
 
     fn sequence_set(&mut self) -> Parsed<SequenceSet> {
