@@ -436,8 +436,18 @@ fn header_fields(raw: &[u8], headers: &[mail_parser::Header<'_>]) -> Vec<HeaderF
         .collect()
 }
 
-/// A header value as a person reads it: encoded words decoded, addresses written out.
+/// A header value as a person reads it: encoded words decoded, addresses written out,
+/// message ids as written (with their angle brackets).
 fn decoded_value(raw: &[u8], h: &mail_parser::Header<'_>) -> String {
+    if matches!(
+        h.name,
+        HeaderName::MessageId
+            | HeaderName::InReplyTo
+            | HeaderName::References
+            | HeaderName::ResentMessageId
+    ) {
+        return raw_value(raw, h.offset_start, h.offset_end);
+    }
     let addr = |a: &mail_parser::Addr<'_>| match (&a.name, &a.address) {
         (Some(n), Some(e)) => format!("{n} <{e}>"),
         (Some(n), None) => n.to_string(),
@@ -555,6 +565,11 @@ mod tests {
             b"line1\r\nline2\r\n"
         );
         assert_eq!(s.header("subject"), Some("Hi there"));
+        assert_eq!(
+            s.header("Message-ID"),
+            Some("<1@x>"),
+            "ids keep their brackets"
+        );
     }
 
     #[test]
