@@ -33,6 +33,7 @@ mod mailbox;
 mod message;
 pub mod mime;
 mod objects;
+mod reparse;
 pub mod schema;
 pub mod seen;
 mod settings;
