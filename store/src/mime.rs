@@ -265,6 +265,11 @@ impl Walk<'_> {
         out.kind = match &part.body {
             PartType::Multipart(children) if !children.is_empty() => {
                 let digest = media_subtype == "digest";
+                let boundary = out
+                    .params
+                    .iter()
+                    .find(|(name, _)| name == "boundary")
+                    .map(|(_, value)| value.clone());
                 let mut kids = Vec::new();
                 for child in children
                     .iter()
@@ -275,7 +280,7 @@ impl Walk<'_> {
                         self.truncated = true;
                         break;
                     }
-                    let end = self.end_in_multipart(child);
+                    let end = self.end_in_multipart(child, boundary.as_deref());
                     kids.push(self.part(message, child, depth + 1, Some(digest), end));
                 }
                 PartKind::Multipart(kids)
@@ -311,40 +316,62 @@ impl Walk<'_> {
 }
 
 impl Walk<'_> {
-    /// Where a part of a multipart ends. The line break before the next boundary is the
-    /// boundary's, also when it ends the header of a part with an empty body; but after
-    /// the close delimiter of a multipart the part ends with (its own or its enclosed
-    /// message's) that line is the part's, as in Dovecot.
-    fn end_in_multipart(&self, part: &MessagePart<'_>) -> u32 {
+    /// Where a part of a multipart delimited by `boundary` ends. The line break before
+    /// the next boundary is the boundary's, also when it ends the header of a part with
+    /// an empty body, or when the boundary comes before the header's blank line; but
+    /// after the close delimiter of a multipart the part ends with (its own or its
+    /// enclosed message's) that line is the part's, as in Dovecot.
+    fn end_in_multipart(&self, part: &MessagePart<'_>, boundary: Option<&str>) -> u32 {
         let end = part.offset_end;
-        if end <= part.offset_body {
-            let header = self
-                .raw
-                .get(part.offset_header as usize..part.offset_body as usize)
-                .unwrap_or_default();
-            let line_break = if header.ends_with(b"\r\n") {
-                2
-            } else {
-                u32::from(header.ends_with(b"\n"))
-            };
-            return part.offset_body - line_break;
+        let header = self
+            .raw
+            .get(part.offset_header as usize..part.offset_body as usize)
+            .unwrap_or_default();
+        if let Some(line) = boundary.and_then(|b| delimiter_line(header, b)) {
+            return part.offset_header + line - line_break_before(&header[..line as usize]);
         }
-        let Some(boundary) = last_boundary(part) else {
+        if end <= part.offset_body {
+            return part.offset_body - line_break_before(header);
+        }
+        let Some(nested) = last_boundary(part) else {
             return end;
         };
         let before = self.raw.get(..end as usize).unwrap_or_default();
-        let after = self.raw.get(end as usize..).unwrap_or_default();
-        let close = format!("--{boundary}--");
-        if !before.ends_with(close.as_bytes()) {
+        if !before.ends_with(format!("--{nested}--").as_bytes()) {
             return end;
         }
-        let line_break = if after.starts_with(b"\r\n") {
+        let after = self.raw.get(end as usize..).unwrap_or_default();
+        end + if after.starts_with(b"\r\n") {
             2
         } else {
             u32::from(after.starts_with(b"\n"))
-        };
-        end + line_break
+        }
     }
+}
+
+/// The length of the line break `bytes` end with.
+fn line_break_before(bytes: &[u8]) -> u32 {
+    if bytes.ends_with(b"\r\n") {
+        2
+    } else {
+        u32::from(bytes.ends_with(b"\n"))
+    }
+}
+
+/// Where in `header` a line holds the delimiter (or close delimiter) of `boundary`.
+fn delimiter_line(header: &[u8], boundary: &str) -> Option<u32> {
+    let mut start = 0;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        let rest = line
+            .trim_ascii_end()
+            .strip_prefix(b"--")
+            .and_then(|l| l.strip_prefix(boundary.as_bytes()));
+        if matches!(rest, Some(b"" | b"--")) {
+            return u32::try_from(start).ok();
+        }
+        start += line.len();
+    }
+    None
 }
 
 /// The boundary of the multipart `part` ends with: its own, or its enclosed message's.
@@ -684,6 +711,22 @@ mod tests {
             text(kids[2].header_start, kids[2].body_start),
             b"Content-Description: empty\r\n"
         );
+    }
+
+    #[test]
+    fn a_header_cut_short_by_a_boundary_ends_there() {
+        let raw = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\r\none\r\n\
+            --o\r\nContent-Type: application/octet-stream\r\n--o--\r\n\r\nepilogue\r\n";
+        let s = MessageSummary::parse(raw);
+        let PartKind::Multipart(kids) = &s.body.kind else {
+            panic!("not multipart: {:?}", s.body)
+        };
+        let last = &kids[1];
+        assert_eq!(
+            &raw[last.header_start as usize..last.body_start as usize],
+            b"Content-Type: application/octet-stream"
+        );
+        assert_eq!(last.body_start, last.body_end);
     }
 
     #[test]

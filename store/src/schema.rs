@@ -215,8 +215,10 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreE
 /// earlier parse is made again from its body when the store opens (`crate::reparse`),
 /// since the parse decides the part offsets and header values FETCH and SEARCH serve.
 /// Version 1 ([`FORMAT_VERSION`]) kept the line break after a nested close delimiter
-/// out of its part, ended an enclosed multipart at its close delimiter, left out
-/// Content-MD5 and kept message ids without their angle brackets.
+/// out of its part, ended an enclosed multipart at its close delimiter, gave an empty
+/// part's header the boundary's line break, read a boundary right after a part's
+/// header as header, left out Content-MD5 and kept message ids without their angle
+/// brackets.
 pub const SUMMARY_VERSION: u8 = 2;
 
 /// Summaries up to this size are stored as they are: SEARCH and FETCH read a summary
