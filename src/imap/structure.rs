@@ -20,24 +20,19 @@ pub fn envelope(out: &mut Vec<u8>, envelope: &Envelope) {
     }
     let list = |field: &Option<String>| field.as_deref().map(address::parse).unwrap_or_default();
     let from = list(&envelope.from);
+    let (sender, reply_to) = (list(&envelope.sender), list(&envelope.reply_to));
     // Sender and Reply-To default to From (RFC 3501), also when they hold no address.
-    let or_from = |entries: Vec<Address>| {
-        if entries.is_empty() {
-            from.clone()
-        } else {
-            entries
-        }
-    };
+    let from_if_empty = |entries: &'_ [Address]| entries.is_empty().then_some(&from[..]);
     for entries in [
-        from.clone(),
-        or_from(list(&envelope.sender)),
-        or_from(list(&envelope.reply_to)),
-        list(&envelope.to),
-        list(&envelope.cc),
-        list(&envelope.bcc),
+        &from[..],
+        from_if_empty(&sender).unwrap_or(&sender),
+        from_if_empty(&reply_to).unwrap_or(&reply_to),
+        &list(&envelope.to),
+        &list(&envelope.cc),
+        &list(&envelope.bcc),
     ] {
         out.push(b' ');
-        addresses(out, &entries);
+        addresses(out, entries);
     }
     out.push(b' ');
     text(out, &envelope.in_reply_to);
