@@ -327,8 +327,13 @@ impl Drop for Server {
 
 /// The corpus messages (`fixtures/mail/*.eml`) with their file names, in mbox order.
 pub fn fixture_messages() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(fixture("mail"))
-        .expect("fixtures/mail")
+    messages_in("mail")
+}
+
+/// The messages (`*.eml`) of a directory under fixtures/ with their file names, in order.
+pub fn messages_in(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(fixture(dir))
+        .expect("a fixtures directory")
         .map(|e| e.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .collect();

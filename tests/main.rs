@@ -5,6 +5,7 @@ mod harness;
 mod admin_socket;
 mod cli;
 mod imap;
+mod imap_conformance;
 mod import;
 mod limits;
 mod pop3;

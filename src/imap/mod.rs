@@ -11,12 +11,13 @@
 //! - [`acl`]: the ACL commands of RFC 4314.
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
-//!   BODYSTRUCTURE.
+//!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
 pub mod commands;
+mod address;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;

@@ -3,8 +3,9 @@
 //! ([`super::shared_search`]), which stops when no client waits for it any more. Each
 //! message is loaded only as far as the keys need: flags and numbers come from the
 //! view, dates and sizes from the message record, header keys from the stored summary
-//! (decoded header values), BODY and TEXT from the decoded text parts. String matching
-//! is a case-insensitive substring test, as the RFC asks.
+//! (decoded header values), BODY and TEXT from the decoded text parts. The SENT keys
+//! use the internal date of a message whose Date header is missing or does not parse.
+//! String matching is a case-insensitive substring test, as the RFC asks.
 
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
@@ -123,7 +124,13 @@ impl Candidate<'_> {
                 let sent = self
                     .summary()?
                     .and_then(|s| s.envelope.date.as_deref().and_then(sent_day));
-                let Some(day) = sent else {
+                // Without a Date header that parses, the internal date stands in (as in
+                // Dovecot).
+                let day = match sent {
+                    Some(day) => Some(day),
+                    None => self.record()?.and_then(internal_day),
+                };
+                let Some(day) = day else {
                     return Ok(false);
                 };
                 compare(key, day, *date)

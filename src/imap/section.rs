@@ -79,14 +79,18 @@ pub fn locate(summary: &MessageSummary, section: &Section, size: u32) -> Option<
 }
 
 /// The header fields of `header` that are (or with `not`, are not) in `names`, each
-/// with its continuation lines, followed by the blank line that ends a header.
+/// with its continuation lines, followed by the blank line that ends a header. As in
+/// Dovecot, HEADER.FIELDS.NOT keeps the header's own end: a message that has no body
+/// and no blank line gets none (RFC 3501 §6.4.5).
 pub fn filter_fields(header: &[u8], not: bool, names: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut keep = false;
+    let mut blank_line = false;
     for line in header.split_inclusive(|&b| b == b'\n') {
         let content = line.strip_suffix(b"\n").unwrap_or(line);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
         if content.is_empty() {
+            blank_line = true;
             break;
         }
         if !matches!(content[0], b' ' | b'\t') {
@@ -102,7 +106,9 @@ pub fn filter_fields(header: &[u8], not: bool, names: &[String]) -> Vec<u8> {
             out.extend_from_slice(b"\r\n");
         }
     }
-    out.extend_from_slice(b"\r\n");
+    if blank_line || !not {
+        out.extend_from_slice(b"\r\n");
+    }
     out
 }
 
@@ -146,6 +152,15 @@ mod tests {
         assert_eq!(
             filter_fields(header, true, &["subject".into(), "TO".into()]),
             b"From: a@b\r\nX-Y: z\r\n\r\n"
+        );
+        let without_blank_line = b"From: a@b\r\nSubject: one\r\n";
+        assert_eq!(
+            filter_fields(without_blank_line, true, &["subject".into()]),
+            b"From: a@b\r\n"
+        );
+        assert_eq!(
+            filter_fields(without_blank_line, false, &["subject".into()]),
+            b"Subject: one\r\n\r\n"
         );
     }
 

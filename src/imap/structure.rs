@@ -1,7 +1,8 @@
 //! ENVELOPE and BODYSTRUCTURE (RFC 3501 §7.4.2) from the summary the store made at
 //! append. Header values are sent as they were written (encoded words intact); address
-//! fields are split into (name route mailbox host) here, groups included.
+//! fields are split into (name route mailbox host) entries by [`super::address`].
 
+use super::address::{self, Address};
 use mailhive_protocol::imap::response::{nstring, string};
 use mailhive_store::{Envelope, MimePart, PartKind};
 
@@ -13,19 +14,25 @@ pub fn envelope(out: &mut Vec<u8>, envelope: &Envelope) {
     out.push(b'(');
     text(out, &envelope.date);
     out.push(b' ');
-    text(out, &envelope.subject);
-    let from = envelope.from.as_deref();
-    // Sender and Reply-To default to From (RFC 3501).
-    for field in [
-        from,
-        envelope.sender.as_deref().or(from),
-        envelope.reply_to.as_deref().or(from),
-        envelope.to.as_deref(),
-        envelope.cc.as_deref(),
-        envelope.bcc.as_deref(),
+    match &envelope.subject {
+        Some(subject) => for_humans(out, subject),
+        None => out.extend_from_slice(b"NIL"),
+    }
+    let list = |field: &Option<String>| field.as_deref().map(address::parse).unwrap_or_default();
+    let from = list(&envelope.from);
+    let (sender, reply_to) = (list(&envelope.sender), list(&envelope.reply_to));
+    // Sender and Reply-To default to From (RFC 3501), also when they hold no address.
+    let from_if_empty = |entries: &'_ [Address]| entries.is_empty().then_some(&from[..]);
+    for entries in [
+        &from[..],
+        from_if_empty(&sender).unwrap_or(&sender),
+        from_if_empty(&reply_to).unwrap_or(&reply_to),
+        &list(&envelope.to),
+        &list(&envelope.cc),
+        &list(&envelope.bcc),
     ] {
         out.push(b' ');
-        addresses(out, field);
+        addresses(out, entries);
     }
     out.push(b' ');
     text(out, &envelope.in_reply_to);
@@ -34,21 +41,8 @@ pub fn envelope(out: &mut Vec<u8>, envelope: &Envelope) {
     out.push(b')');
 }
 
-/// One entry of an address list as ENVELOPE writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
-    Mailbox {
-        name: Option<String>,
-        route: Option<String>,
-        local: String,
-        host: Option<String>,
-    },
-    GroupStart(String),
-    GroupEnd,
-}
-
-fn addresses(out: &mut Vec<u8>, field: Option<&str>) {
-    let entries = field.map(parse_addresses).unwrap_or_default();
+/// An address list: `NIL` when it holds no address.
+fn addresses(out: &mut Vec<u8>, entries: &[Address]) {
     if entries.is_empty() {
         out.extend_from_slice(b"NIL");
         return;
@@ -56,194 +50,36 @@ fn addresses(out: &mut Vec<u8>, field: Option<&str>) {
     out.push(b'(');
     for entry in entries {
         out.push(b'(');
-        match entry {
-            Entry::Mailbox {
-                name,
-                route,
-                local,
-                host,
-            } => {
-                nstring(out, name.as_deref().map(str::as_bytes));
-                out.push(b' ');
-                nstring(out, route.as_deref().map(str::as_bytes));
-                out.push(b' ');
-                string(out, local.as_bytes());
-                out.push(b' ');
-                nstring(out, host.as_deref().map(str::as_bytes));
-            }
-            Entry::GroupStart(name) => {
-                out.extend_from_slice(b"NIL NIL ");
-                string(out, name.as_bytes());
-                out.extend_from_slice(b" NIL");
-            }
-            Entry::GroupEnd => out.extend_from_slice(b"NIL NIL NIL NIL"),
+        match &entry.name {
+            Some(name) => for_humans(out, name),
+            None => out.extend_from_slice(b"NIL"),
+        }
+        for part in [&entry.route, &entry.mailbox, &entry.domain] {
+            out.push(b' ');
+            nstring(out, part.as_deref().map(str::as_bytes));
         }
         out.push(b')');
     }
     out.push(b')');
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Quoted(String),
-    Angle(String),
-    Special(char),
-}
-
-fn tokens(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                chars.next();
+/// Text meant to be read (a subject, a display name) as Dovecot sends it: every run of
+/// white space and line breaks one space, none at either end.
+fn for_humans(out: &mut Vec<u8>, value: &str) {
+    let mut collapsed = Vec::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            if collapsed.last().is_some_and(|&last| last != b' ') {
+                collapsed.push(b' ');
             }
-            '"' => {
-                chars.next();
-                let mut value = String::new();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => value.extend(chars.next()),
-                        _ => value.push(c),
-                    }
-                }
-                out.push(Token::Quoted(value));
-            }
-            '(' => {
-                let mut depth = 0;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        '\\' => {
-                            chars.next();
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            '<' => {
-                chars.next();
-                let mut value = String::new();
-                let mut comment_depth = 0usize;
-                for c in chars.by_ref() {
-                    match c {
-                        '>' if comment_depth == 0 => break,
-                        '(' => comment_depth += 1,
-                        ')' => comment_depth = comment_depth.saturating_sub(1),
-                        _ if comment_depth > 0 || c.is_whitespace() => {}
-                        _ => value.push(c),
-                    }
-                }
-                out.push(Token::Angle(value));
-            }
-            ',' | ':' | ';' => {
-                chars.next();
-                out.push(Token::Special(c));
-            }
-            _ => {
-                let mut word = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || "\"(<,:;".contains(c) {
-                        break;
-                    }
-                    word.push(c);
-                    chars.next();
-                }
-                out.push(Token::Word(word));
-            }
+        } else {
+            collapsed.push(b);
         }
     }
-    out
-}
-
-/// Splits an address header into mailboxes and groups (RFC 5322 §3.4), leniently.
-fn parse_addresses(text: &str) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let mut phrase: Vec<Token> = Vec::new();
-    let mut angle: Option<String> = None;
-    let mut in_group = false;
-    let flush = |phrase: &mut Vec<Token>, angle: &mut Option<String>, out: &mut Vec<Entry>| {
-        let words: Vec<Token> = std::mem::take(phrase);
-        match angle.take() {
-            Some(address) => {
-                let name = display_name(&words);
-                out.push(mailbox(name, &address));
-            }
-            None if !words.is_empty() => {
-                // A bare addr-spec: its pieces are written without spaces.
-                let spec: String = words
-                    .iter()
-                    .map(|t| match t {
-                        Token::Word(w) => w.clone(),
-                        Token::Quoted(q) => format!("\"{q}\""),
-                        _ => String::new(),
-                    })
-                    .collect();
-                out.push(mailbox(None, &spec));
-            }
-            None => {}
-        }
-    };
-    for token in tokens(text) {
-        match token {
-            Token::Special(':') if !in_group && angle.is_none() => {
-                let name = display_name(&phrase).unwrap_or_default();
-                phrase.clear();
-                out.push(Entry::GroupStart(name));
-                in_group = true;
-            }
-            Token::Special(';') if in_group => {
-                flush(&mut phrase, &mut angle, &mut out);
-                out.push(Entry::GroupEnd);
-                in_group = false;
-            }
-            Token::Special(',') => flush(&mut phrase, &mut angle, &mut out),
-            Token::Special(_) => {}
-            Token::Angle(address) => angle = Some(address),
-            word => phrase.push(word),
-        }
+    if collapsed.last() == Some(&b' ') {
+        collapsed.pop();
     }
-    flush(&mut phrase, &mut angle, &mut out);
-    if in_group {
-        out.push(Entry::GroupEnd);
-    }
-    out
-}
-
-fn display_name(words: &[Token]) -> Option<String> {
-    let parts: Vec<&str> = words
-        .iter()
-        .filter_map(|t| match t {
-            Token::Word(w) | Token::Quoted(w) => Some(w.as_str()),
-            _ => None,
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
-fn mailbox(name: Option<String>, address: &str) -> Entry {
-    let (route, spec) = match address.strip_prefix('@').and(address.split_once(':')) {
-        Some((route, spec)) => (Some(route.to_owned()), spec),
-        None => (None, address),
-    };
-    let (local, host) = match spec.rsplit_once('@') {
-        Some((local, host)) => (local.trim_matches('"').to_owned(), Some(host.to_owned())),
-        None => (spec.to_owned(), None),
-    };
-    Entry::Mailbox {
-        name,
-        route,
-        local,
-        host,
-    }
+    string(out, &collapsed);
 }
 
 /// BODYSTRUCTURE (`extended`) or BODY. `wire_len(start, end)` is the size on the wire
@@ -354,37 +190,29 @@ fn params(out: &mut Vec<u8>, params: &[(String, String)]) {
 mod tests {
     use super::*;
 
-    fn rendered(field: &str) -> String {
+    fn rendered(envelope_of: Envelope) -> String {
         let mut out = Vec::new();
-        addresses(&mut out, Some(field));
+        envelope(&mut out, &envelope_of);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn splits_address_fields() {
+    fn writes_names_groups_and_defaults() {
+        let fields = Envelope {
+            subject: Some("Two  spaces,\ta tab".into()),
+            from: Some("user@domain (Real  Name)".into()),
+            sender: Some("".into()),
+            to: Some("group: g1@d1.org, \"G. Two\" <g2@d2.org>;".into()),
+            ..Envelope::default()
+        };
         assert_eq!(
-            rendered("\"Joe Q. Public\" <john.q.public@example.com>"),
-            r#"(("Joe Q. Public" NIL "john.q.public" "example.com"))"#
-        );
-        assert_eq!(
-            rendered("Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>"),
-            r#"(("Mary Smith" NIL "mary" "x.test")(NIL NIL "jdoe" "example.org")("Who?" NIL "one" "y.test"))"#
-        );
-        assert_eq!(
-            rendered("A Group:Ed Jones <c@a.test>,joe@where.test;, x@y"),
-            r#"((NIL NIL "A Group" NIL)("Ed Jones" NIL "c" "a.test")(NIL NIL "joe" "where.test")(NIL NIL NIL NIL)(NIL NIL "x" "y"))"#
-        );
-        assert_eq!(
-            rendered("undisclosed-recipients:;"),
-            r#"((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL))"#
-        );
-        assert_eq!(
-            rendered("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>"),
-            r#"(("Pete" NIL "pete" "silly.test"))"#
-        );
-        assert_eq!(
-            rendered("<@route.test:user@host.test>"),
-            r#"((NIL "@route.test" "user" "host.test"))"#
+            rendered(fields),
+            concat!(
+                r#"(NIL "Two spaces, a tab" (("Real Name" NIL "user" "domain")) "#,
+                r#"(("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) "#,
+                r#"((NIL NIL "group" NIL)(NIL NIL "g1" "d1.org")("G. Two" NIL "g2" "d2.org")(NIL NIL NIL NIL)) "#,
+                "NIL NIL NIL NIL)"
+            )
         );
     }
 }

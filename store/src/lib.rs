@@ -34,6 +34,7 @@ mod message;
 pub mod mime;
 mod objects;
 mod recent;
+mod reparse;
 pub mod schema;
 pub mod seen;
 mod settings;

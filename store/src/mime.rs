@@ -6,11 +6,17 @@
 //! SEARCH is kept decoded. Every part records its byte offsets in the raw message, so
 //! `BODY[1.2.MIME]` or `BODY[2.TEXT]` is a range read.
 //!
+//! Part boundaries are Dovecot's: the line break before a boundary belongs to the
+//! boundary (also when it ends the header of an empty part), except the one after a
+//! nested multipart's close delimiter; an enclosed message runs to its part's end.
+//!
 //! Parsing is bounded like Dovecot's: at most [`MAX_DEPTH`] nesting levels and
 //! [`MAX_PARTS`] parts. A part beyond either limit is described as one opaque
 //! `application/octet-stream` part covering its bytes.
 
-use mail_parser::{HeaderName, HeaderValue, Message, MessageParser, MessagePart, PartType};
+use mail_parser::{
+    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use serde::{Deserialize, Serialize};
 
 /// MIME nesting levels kept; deeper parts are opaque.
@@ -101,7 +107,7 @@ impl MessageSummary {
                     truncated: false,
                 };
                 let root = &message.parts[0];
-                let body = walk.part(&message, root, 0, None);
+                let body = walk.part(&message, root, 0, None, root.offset_end);
                 MessageSummary {
                     envelope: envelope(raw, &root.headers),
                     headers: header_fields(raw, &root.headers),
@@ -193,15 +199,20 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Describes `part`, whose body ends at `end` (where its container says it ends).
     fn part(
         &mut self,
         message: &Message<'_>,
         part: &MessagePart<'_>,
         depth: usize,
         parent_digest: Option<bool>,
+        end: u32,
     ) -> MimePart {
-        let (header_start, body_start) = (part.offset_header, part.offset_body);
-        let body_end = part.offset_end.max(body_start);
+        // A boundary right after the header takes the header's last line break (the
+        // one before a boundary belongs to it): the body is empty and starts there.
+        let header_start = part.offset_header;
+        let body_start = part.offset_body.min(end);
+        let body_end = end.max(body_start);
         self.parts_left = self.parts_left.saturating_sub(1);
         if depth >= MAX_DEPTH {
             self.truncated = true;
@@ -242,9 +253,7 @@ impl Walk<'_> {
                         out.disposition = Some((ct.c_type.to_ascii_lowercase(), attributes(ct)));
                     }
                 }
-                HeaderName::Other(name) if name.eq_ignore_ascii_case("Content-MD5") => {
-                    out.md5 = Some(text())
-                }
+                HeaderName::ContentMd5 => out.md5 = Some(text()),
                 _ => {}
             }
         }
@@ -256,6 +265,11 @@ impl Walk<'_> {
         out.kind = match &part.body {
             PartType::Multipart(children) if !children.is_empty() => {
                 let digest = media_subtype == "digest";
+                let boundary = out
+                    .params
+                    .iter()
+                    .find(|(name, _)| name == "boundary")
+                    .map(|(_, value)| value.clone());
                 let mut kids = Vec::new();
                 for child in children
                     .iter()
@@ -266,7 +280,8 @@ impl Walk<'_> {
                         self.truncated = true;
                         break;
                     }
-                    kids.push(self.part(message, child, depth + 1, Some(digest)));
+                    let end = self.end_in_multipart(child, boundary.as_deref());
+                    kids.push(self.part(message, child, depth + 1, Some(digest), end));
                 }
                 PartKind::Multipart(kids)
             }
@@ -277,7 +292,8 @@ impl Walk<'_> {
             {
                 out.lines = lines;
                 let root = &nested.parts[0];
-                let inner = self.part(nested, root, depth + 1, None);
+                // The enclosed message is the whole body: an epilogue is its text too.
+                let inner = self.part(nested, root, depth + 1, None, body_end);
                 PartKind::Message(Box::new(envelope(self.raw, &root.headers)), Box::new(inner))
             }
             _ => {
@@ -296,6 +312,77 @@ impl Walk<'_> {
             out.kind = PartKind::Multipart(vec![empty]);
         }
         out
+    }
+}
+
+impl Walk<'_> {
+    /// Where a part of a multipart delimited by `boundary` ends. The line break before
+    /// the next boundary is the boundary's, also when it ends the header of a part with
+    /// an empty body, or when the boundary comes before the header's blank line; but
+    /// after the close delimiter of a multipart the part ends with (its own or its
+    /// enclosed message's) that line is the part's, as in Dovecot.
+    fn end_in_multipart(&self, part: &MessagePart<'_>, boundary: Option<&str>) -> u32 {
+        let end = part.offset_end;
+        let header = self
+            .raw
+            .get(part.offset_header as usize..part.offset_body as usize)
+            .unwrap_or_default();
+        if let Some(line) = boundary.and_then(|b| delimiter_line(header, b)) {
+            return part.offset_header + line - line_break_before(&header[..line as usize]);
+        }
+        if end <= part.offset_body {
+            return part.offset_body - line_break_before(header);
+        }
+        let Some(nested) = last_boundary(part) else {
+            return end;
+        };
+        let before = self.raw.get(..end as usize).unwrap_or_default();
+        if !before.ends_with(format!("--{nested}--").as_bytes()) {
+            return end;
+        }
+        let after = self.raw.get(end as usize..).unwrap_or_default();
+        end + if after.starts_with(b"\r\n") {
+            2
+        } else {
+            u32::from(after.starts_with(b"\n"))
+        }
+    }
+}
+
+/// The length of the line break `bytes` end with.
+fn line_break_before(bytes: &[u8]) -> u32 {
+    if bytes.ends_with(b"\r\n") {
+        2
+    } else {
+        u32::from(bytes.ends_with(b"\n"))
+    }
+}
+
+/// Where in `header` a line holds the delimiter (or close delimiter) of `boundary`.
+fn delimiter_line(header: &[u8], boundary: &str) -> Option<u32> {
+    let mut start = 0;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        let rest = line
+            .trim_ascii_end()
+            .strip_prefix(b"--")
+            .and_then(|l| l.strip_prefix(boundary.as_bytes()));
+        if matches!(rest, Some(b"" | b"--")) {
+            return u32::try_from(start).ok();
+        }
+        start += line.len();
+    }
+    None
+}
+
+/// The boundary of the multipart `part` ends with: its own, or its enclosed message's.
+fn last_boundary(part: &MessagePart<'_>) -> Option<String> {
+    match &part.body {
+        PartType::Multipart(_) => part
+            .content_type()?
+            .attribute("boundary")
+            .map(str::to_owned),
+        PartType::Message(nested) => last_boundary(nested.parts.first()?),
+        _ => None,
     }
 }
 
@@ -376,8 +463,18 @@ fn header_fields(raw: &[u8], headers: &[mail_parser::Header<'_>]) -> Vec<HeaderF
         .collect()
 }
 
-/// A header value as a person reads it: encoded words decoded, addresses written out.
+/// A header value as a person reads it: encoded words decoded, addresses written out,
+/// message ids as written (with their angle brackets).
 fn decoded_value(raw: &[u8], h: &mail_parser::Header<'_>) -> String {
+    if matches!(
+        h.name,
+        HeaderName::MessageId
+            | HeaderName::InReplyTo
+            | HeaderName::References
+            | HeaderName::ResentMessageId
+    ) {
+        return raw_value(raw, h.offset_start, h.offset_end);
+    }
     let addr = |a: &mail_parser::Addr<'_>| match (&a.name, &a.address) {
         (Some(n), Some(e)) => format!("{n} <{e}>"),
         (Some(n), None) => n.to_string(),
@@ -495,6 +592,11 @@ mod tests {
             b"line1\r\nline2\r\n"
         );
         assert_eq!(s.header("subject"), Some("Hi there"));
+        assert_eq!(
+            s.header("Message-ID"),
+            Some("<1@x>"),
+            "ids keep their brackets"
+        );
     }
 
     #[test]
@@ -574,6 +676,57 @@ mod tests {
         let s = MessageSummary::parse(b"");
         assert!(s.unparsed);
         assert_eq!(s.body.media_type, "text");
+    }
+
+    #[test]
+    fn nested_messages_end_where_dovecot_ends_them() {
+        let raw = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\
+            Content-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary=i\r\n\r\n\
+            --i\r\nContent-MD5: bWQ1\r\n\r\none\r\n--i--\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n\
+            Content-Type: multipart/mixed; boundary=j\r\n\r\n--j\r\n\r\ntwo\r\n--j--\r\nepilogue\r\n\
+            --o\r\nContent-Description: empty\r\n\r\n--o--\r\n";
+        let s = MessageSummary::parse(raw);
+        let text = |start: u32, end: u32| &raw[start as usize..end as usize];
+        let PartKind::Multipart(kids) = &s.body.kind else {
+            panic!("not multipart: {:?}", s.body)
+        };
+        // The close delimiter's line break is the message part's, not the boundary's.
+        assert!(text(kids[0].body_start, kids[0].body_end).ends_with(b"--i--\r\n"));
+        let PartKind::Message(_, inner) = &kids[0].kind else {
+            panic!("not a message: {:?}", kids[0])
+        };
+        assert_eq!(inner.body_end, kids[0].body_end);
+        let PartKind::Multipart(inner_kids) = &inner.kind else {
+            panic!("not multipart: {inner:?}")
+        };
+        assert_eq!(inner_kids[0].md5.as_deref(), Some("bWQ1"));
+        // The enclosed message's text keeps its multipart's epilogue.
+        let PartKind::Message(_, second) = &kids[1].kind else {
+            panic!("not a message: {:?}", kids[1])
+        };
+        assert!(text(second.body_start, second.body_end).ends_with(b"--j--\r\nepilogue"));
+        // An empty body: the header's blank line is the boundary's line break.
+        assert_eq!(kids[2].body_start, kids[2].body_end);
+        assert_eq!(
+            text(kids[2].header_start, kids[2].body_start),
+            b"Content-Description: empty\r\n"
+        );
+    }
+
+    #[test]
+    fn a_header_cut_short_by_a_boundary_ends_there() {
+        let raw = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\r\none\r\n\
+            --o\r\nContent-Type: application/octet-stream\r\n--o--\r\n\r\nepilogue\r\n";
+        let s = MessageSummary::parse(raw);
+        let PartKind::Multipart(kids) = &s.body.kind else {
+            panic!("not multipart: {:?}", s.body)
+        };
+        let last = &kids[1];
+        assert_eq!(
+            &raw[last.header_start as usize..last.body_start as usize],
+            b"Content-Type: application/octet-stream"
+        );
+        assert_eq!(last.body_start, last.body_end);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! | `G` | grantee, 0, mailbox id (u64) | [`Rights`] granted to someone other than the owner |
 //! | `U` | mailbox id (u64), UID (u32) | [`MessageRecord`] |
 //! | `B` | blob id (u64) | [`BlobRecord`] |
-//! | `P` | blob id (u64) | compressed [`MessageSummary`] |
+//! | `P` | blob id (u64) | [`MessageSummary`] behind its length, compressed when large, version [`SUMMARY_VERSION`] |
 //! | `D` | blob id (u64), chunk number (u32) | compressed body chunk (inline bodies) |
 //! | `O` | scope, 0, setting name | `u64`: a setting persisted by `settings set` |
 //! | `R` | mailbox id (u64), user name | [`crate::seen::UidSet`]: what a sharer has seen |
@@ -27,6 +27,7 @@ use crate::types::{
 };
 use crate::StoreError;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The value format written by this build.
 pub const FORMAT_VERSION: u8 = 1;
@@ -215,6 +216,16 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreE
     }
 }
 
+/// The version byte of a summary: the MIME parse that made it. A summary from an
+/// earlier parse is made again from its body when the store opens (`crate::reparse`),
+/// since the parse decides the part offsets and header values FETCH and SEARCH serve.
+/// Version 1 ([`FORMAT_VERSION`]) kept the line break after a nested close delimiter
+/// out of its part, ended an enclosed multipart at its close delimiter, gave an empty
+/// part's header the boundary's line break, read a boundary right after a part's
+/// header as header, left out Content-MD5 and kept message ids without their angle
+/// brackets.
+pub const SUMMARY_VERSION: u8 = 2;
+
 /// Summaries up to this size are stored as they are: SEARCH and FETCH read a summary
 /// per message, and decompressing one this small costs more (zstd builds its tables
 /// for every value) than the bytes it saves.
@@ -226,7 +237,8 @@ const RAW_SUMMARY: u32 = 1 << 31;
 /// (summaries repeat header text and shrink well), a small one as it is, with
 /// [`RAW_SUMMARY`] set in the length.
 pub fn encode_summary(summary: &MessageSummary) -> Result<Vec<u8>, StoreError> {
-    let plain = encode(summary)?;
+    let mut plain = vec![SUMMARY_VERSION];
+    plain.extend(postcard::to_stdvec(summary).map_err(|e| StoreError::Encode(e.to_string()))?);
     let len = u32::try_from(plain.len())
         .ok()
         .filter(|&len| len < RAW_SUMMARY)
@@ -241,14 +253,36 @@ pub fn encode_summary(summary: &MessageSummary) -> Result<Vec<u8>, StoreError> {
     Ok(out)
 }
 
-pub fn decode_summary(key: &[u8], bytes: &[u8]) -> Result<MessageSummary, StoreError> {
+/// The version byte and postcard encoding of a summary written by [`encode_summary`].
+fn summary_plain<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, StoreError> {
     let (len, packed) = bytes
         .split_first_chunk::<4>()
         .ok_or_else(|| StoreError::corrupt(key, "truncated summary"))?;
     let len = u32::from_be_bytes(*len);
     if len & RAW_SUMMARY != 0 {
-        return decode(key, packed);
+        return Ok(Cow::Borrowed(packed));
     }
-    let plain = crate::codec::decompress(packed, len as usize)?;
-    decode(key, &plain)
+    Ok(Cow::Owned(crate::codec::decompress(packed, len as usize)?))
+}
+
+/// Which parse made a stored summary (its version byte).
+pub fn summary_version(key: &[u8], bytes: &[u8]) -> Result<u8, StoreError> {
+    summary_plain(key, bytes)?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::corrupt(key, "empty summary"))
+}
+
+pub fn decode_summary(key: &[u8], bytes: &[u8]) -> Result<MessageSummary, StoreError> {
+    let plain = summary_plain(key, bytes)?;
+    match plain.split_first() {
+        Some((&SUMMARY_VERSION, body)) => {
+            postcard::from_bytes(body).map_err(|e| StoreError::corrupt(key, e))
+        }
+        Some((version, _)) => Err(StoreError::corrupt(
+            key,
+            format!("summary version {version} is not this build's; the store parses it again when it opens"),
+        )),
+        None => Err(StoreError::corrupt(key, "empty summary")),
+    }
 }

@@ -23,11 +23,13 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if needed, and removes objects that a crash
-    /// left behind unreferenced. Fails if another process has the store open.
+    /// Opens the store in `dir`, creating it if needed, removes objects that a crash
+    /// left behind unreferenced and parses again what an earlier MIME parse summarised.
+    /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
         store.sweep_orphan_objects()?;
+        store.reparse_old_summaries()?;
         Ok(store)
     }
 
