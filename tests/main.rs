@@ -6,6 +6,7 @@ mod admin_socket;
 mod cli;
 mod imap;
 mod imap_conformance;
+mod imaptest;
 mod import;
 mod limits;
 mod pop3;
