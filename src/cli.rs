@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
 use mailhive_store::{MailboxName, Rights, Username};
+use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -25,6 +26,38 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first). `--config FILE` is found wherever it
+    /// stands: before the command, after its arguments, or among the `--NAME VALUE`
+    /// pairs of `settings set`, which would otherwise take it for a setting.
+    pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Cli {
+        Cli::parse_from(config_first(args.into_iter().collect()))
+    }
+}
+
+/// `args` with every `--config FILE` (or `--config=FILE`) moved to just after the program
+/// name; `--` ends the search.
+fn config_first(mut args: Vec<OsString>) -> Vec<OsString> {
+    let mut config = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if arg == "--config" && i + 1 < args.len() {
+            config.extend(args.drain(i..i + 2));
+        } else if arg.starts_with("--config=") {
+            config.push(args.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    let at = args.len().min(1);
+    args.splice(at..at, config);
+    args
 }
 
 #[derive(Debug, Subcommand)]

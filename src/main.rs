@@ -1,12 +1,11 @@
 //! The `mailhive` binary: parses the command line, sets up logging, runs the command and
 //! turns any error into a one-line reason and a non-zero exit.
 
-use clap::Parser;
 use mailhive::cli::{run, Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os());
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
         _ => "warn",

@@ -109,3 +109,62 @@ fn acl_set_and_show_with_the_server_stopped() {
         assert!(line.contains(reason), "{args:?}: {line}");
     }
 }
+
+fn ok_config_last(env: &Env, args: &[&str], stdin: &str) -> String {
+    let out = crate::harness::run_with_input(env.command_config_last(args), stdin);
+    assert!(
+        out.status.success(),
+        "{args:?} with --config last: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every command finds the configuration when `--config FILE` comes after its own
+/// arguments, `settings set`'s `--NAME VALUE` pairs included (SPEC §2).
+#[test]
+fn config_is_taken_after_every_command() {
+    let env = Env::new();
+    let mbox = crate::harness::fixture("pop3.mbox");
+    let mbox = mbox.to_str().expect("UTF-8 path");
+    ok_config_last(&env, &["user", "add", "zoe", "--password-stdin"], "pw\n");
+    ok_config_last(&env, &["user", "add", "yan", "--password-stdin"], "pw\n");
+    ok_config_last(
+        &env,
+        &["user", "passwd", "zoe", "--password-stdin"],
+        "pw2\n",
+    );
+    assert_eq!(ok_config_last(&env, &["user", "list"], ""), "yan\nzoe\n");
+    ok_config_last(&env, &["import-mbox", "--user", "zoe", mbox], "");
+    let set = ["settings", "set", "imap", "--max-connections", "5"];
+    ok_config_last(&env, &set, "");
+    let shown = ok_config_last(&env, &["settings", "show", "imap"], "");
+    assert!(shown.contains("MaxConnections : 5 (set)"), "{shown}");
+    ok_config_last(&env, &["settings", "reset", "imap", "MaxConnections"], "");
+    let acl = ["acl", "set", "--owner", "zoe", "--mailbox", "INBOX"];
+    ok_config_last(
+        &env,
+        &[&acl[..], &["--user", "yan", "--rights", "lr"]].concat(),
+        "",
+    );
+    let show = ["acl", "show", "--owner", "zoe", "--mailbox", "INBOX"];
+    assert_eq!(ok_config_last(&env, &show, ""), "zoe lrswipkxtea\nyan lr\n");
+    ok_config_last(&env, &["user", "remove", "yan"], "");
+    // The server, and the commands that need it running.
+    let mut serve = env
+        .command_config_last(&["serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let stdout = serve.stdout.take().expect("stdout");
+    let serving = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("mailhive: serving"));
+    assert!(serving, "serve with --config last did not start");
+    let status = ok_config_last(&env, &["status"], "");
+    assert!(status.contains("imap"), "{status}");
+    ok_config_last(&env, &["tls", "reload"], "");
+    let _ = serve.kill();
+    let _ = serve.wait();
+}

@@ -69,22 +69,17 @@ impl Env {
         cmd
     }
 
+    /// The binary with `args`, then `--config` (which [`Env::command`] puts first).
+    pub fn command_config_last(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailhive"));
+        cmd.args(args).arg("--config").arg(&self.config);
+        cmd.env_remove("RUST_LOG");
+        cmd
+    }
+
     /// Runs the binary with `stdin` as standard input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mailhive");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        child.wait_with_output().expect("wait")
+        run_with_input(self.command(args), stdin)
     }
 
     /// Runs the binary and asserts success.
@@ -228,6 +223,25 @@ impl Env {
             admin_socket: socket,
         }
     }
+}
+
+/// Runs `cmd` with `stdin` as standard input (a command may exit without reading it).
+pub fn run_with_input(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailhive");
+    let written = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
+    child.wait_with_output().expect("wait")
 }
 
 /// A running server; stopped with SIGTERM when dropped.

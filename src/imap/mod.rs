@@ -16,8 +16,8 @@
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
-pub mod commands;
 mod address;
+pub mod commands;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;
