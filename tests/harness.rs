@@ -406,6 +406,11 @@ impl LineClient {
         LineClient::over(socket.into())
     }
 
+    /// A client over a connection that is already open (the greeting not yet read).
+    pub fn from_stream(stream: TcpStream) -> LineClient {
+        LineClient::over(stream)
+    }
+
     fn over(stream: TcpStream) -> LineClient {
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))

@@ -31,7 +31,7 @@ use mailhive_protocol::imap::parser::{self, ErrorKind};
 use mailhive_protocol::imap::response::{status, Status};
 use mailhive_store::{Refusal, Username};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::codec::{Decoder, FramedRead};
@@ -73,6 +73,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             tls: false,
             _connection: connection,
             state: State::NotAuthenticated,
+            logged_in: Arc::new(AtomicBool::new(false)),
             span: tracing::info_span!("imap", session = id, peer = %peer, user = tracing::field::Empty),
             mode: Mode::Commands,
             failures: 0,
@@ -88,6 +89,8 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
 struct FramerCodec {
     framer: CommandFramer,
     settings: Live,
+    /// Set by the session when it logs in: literals are then allowed in every command.
+    logged_in: Arc<AtomicBool>,
 }
 
 /// MaxCommandSize and MaxMessageSize.
@@ -101,12 +104,13 @@ fn limits(settings: &Live) -> (usize, usize) {
 }
 
 impl FramerCodec {
-    fn new(mut settings: Live) -> Self {
+    fn new(mut settings: Live, logged_in: Arc<AtomicBool>) -> Self {
         settings.mark_unchanged();
         let (line, literal) = limits(&settings);
         FramerCodec {
             framer: CommandFramer::new(line, literal),
             settings,
+            logged_in,
         }
     }
 }
@@ -121,6 +125,10 @@ impl Decoder for FramerCodec {
             let (line, literal) = limits(&self.settings);
             self.framer.set_limits(line, literal);
         }
+        // The session decodes the next command only after the last one ended, so a
+        // login is seen by the command that follows it.
+        self.framer
+            .set_logged_in(self.logged_in.load(Ordering::Relaxed));
         Ok(self.framer.next_frame(buf))
     }
 }
@@ -146,6 +154,9 @@ pub struct ImapSession {
     pub(super) state: State,
     /// Every event of this session is logged inside it: its number, address and user.
     pub(super) span: Span,
+    /// Shared with the input's framer: set at login, when literals become allowed in
+    /// every command.
+    logged_in: Arc<AtomicBool>,
     mode: Mode,
     /// Failed logins on this connection (MaxFailedLogins).
     failures: u64,
@@ -214,6 +225,12 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
                 Some("TOOBIG"),
                 "Message too large",
             )),
+            Ok(Frame::NotLoggedIn { tag }) => self.send(status(
+                tag.as_deref(),
+                Status::Bad,
+                None,
+                "Log in first (no literal is accepted in this command before login)",
+            )),
             Err(e) => {
                 tracing::debug!(error = %e, "read failed");
                 ctx.stop();
@@ -274,7 +291,7 @@ impl ImapSession {
         self.tls = handover.tls;
         self.out = out;
         self.handover = Some(handover);
-        let codec = FramerCodec::new(self.context.settings.clone());
+        let codec = FramerCodec::new(self.context.settings.clone(), self.logged_in.clone());
         let input = FramedRead::with_capacity(incoming.into_reader(), codec, INPUT_BUFFER);
         self.input = ctx.add_stream(input);
     }

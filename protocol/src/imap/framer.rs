@@ -5,6 +5,12 @@
 //! the line limit of a command's text (literal payloads excluded) nor more than the
 //! message limit of an APPEND literal: anything larger is discarded as it arrives and
 //! reported in order with the commands around it.
+//!
+//! Before login a literal is accepted only in the commands of that state whose grammar
+//! takes one (LOGIN's user and password, ID's values), and counts against the line
+//! limit like every literal but APPEND's; any other literal is refused without `+`
+//! (a non-synchronising one is discarded as it arrives), so nobody who has not logged
+//! in can make the server hold more than a command line.
 
 use bytes::{Bytes, BytesMut};
 
@@ -20,7 +26,13 @@ pub enum Frame {
     /// An APPEND literal is over the message limit; the command was dropped (a
     /// synchronising literal is refused before the client sends it).
     TooBig { tag: Option<String> },
+    /// A literal in a command that takes none before login; the command was dropped
+    /// (a synchronising literal is refused before the client sends it).
+    NotLoggedIn { tag: Option<String> },
 }
+
+/// The commands that may carry literals before login.
+const BEFORE_LOGIN: [&[u8]; 2] = [b"LOGIN", b"ID"];
 
 /// Bytes of a discarded line kept to see whether it ends announcing a literal.
 const TAIL: usize = 24;
@@ -59,6 +71,8 @@ pub struct CommandFramer {
     state: State,
     /// Bytes of the input already searched for a line end.
     scanned: usize,
+    /// The session has logged in: every command may carry literals.
+    logged_in: bool,
 }
 
 impl CommandFramer {
@@ -72,7 +86,13 @@ impl CommandFramer {
             counted: 0,
             state: State::Line,
             scanned: 0,
+            logged_in: false,
         }
+    }
+
+    /// The session logged in: from the next literal on, every command may carry one.
+    pub fn set_logged_in(&mut self, logged_in: bool) {
+        self.logged_in = logged_in;
     }
 
     /// Changes the limits from the next command on (settings apply without restart).
@@ -162,7 +182,17 @@ impl CommandFramer {
             self.reset(State::Line);
             return Step::Frame(Frame::Command(command));
         };
-        let append = self.is_append();
+        if !self.logged_in && !self.literal_allowed_before_login() {
+            let tag = self.tag(&[]);
+            let state = if synchronising {
+                State::Line
+            } else {
+                State::DiscardLiteral(size)
+            };
+            self.reset(state);
+            return Step::Frame(Frame::NotLoggedIn { tag });
+        }
+        let append = self.logged_in && self.is_append();
         let room = if append {
             self.max_literal
         } else {
@@ -214,12 +244,23 @@ impl CommandFramer {
     }
 
     /// Whether the command being read is an APPEND (`tag APPEND ...`, any case).
-    fn is_append(&self) -> bool {
+    /// The command's name (its second word), as far as it has been read.
+    fn command_name(&self) -> &[u8] {
         let mut words = self.command.splitn(3, |&b| b == b' ');
         let _tag = words.next();
-        words
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case(b"APPEND"))
+        let name = words.next().unwrap_or_default();
+        name.strip_suffix(b"\n")
+            .map(|n| n.strip_suffix(b"\r").unwrap_or(n))
+            .unwrap_or(name)
+    }
+
+    fn is_append(&self) -> bool {
+        self.command_name().eq_ignore_ascii_case(b"APPEND")
+    }
+
+    fn literal_allowed_before_login(&self) -> bool {
+        let name = self.command_name();
+        BEFORE_LOGIN.iter().any(|c| name.eq_ignore_ascii_case(c))
     }
 }
 
@@ -335,7 +376,7 @@ mod tests {
     fn an_append_literal_over_the_limit_is_refused_or_discarded() {
         // Synchronising: refused before the client sends it.
         let got = frames(
-            &mut CommandFramer::new(100, 10),
+            &mut logged_in(100, 10),
             &[b"a APPEND INBOX {11}\r\nb NOOP\r\n"],
         );
         assert_eq!(
@@ -349,7 +390,7 @@ mod tests {
         );
         // Non-synchronising: read and dropped, with the rest of its line.
         let got = frames(
-            &mut CommandFramer::new(100, 10),
+            &mut logged_in(100, 10),
             &[
                 b"a APPEND INBOX {11+}\r\n",
                 b"hello world",
@@ -367,7 +408,7 @@ mod tests {
         );
         // At the limit it is taken.
         let got = frames(
-            &mut CommandFramer::new(100, 11),
+            &mut logged_in(100, 11),
             &[b"a APPEND INBOX {11}\r\nhello world\r\n"],
         );
         assert_eq!(
@@ -377,5 +418,52 @@ mod tests {
                 command("a APPEND INBOX {11}\r\nhello world\r\n")
             ]
         );
+    }
+
+    #[test]
+    fn before_login_only_login_and_id_take_literals() {
+        // APPEND before login: refused without `+`, the literal never read.
+        let got = frames(
+            &mut CommandFramer::new(100, 1000),
+            &[b"a APPEND INBOX {60000000}\r\nb LOGIN {3}\r\n", b"bob pw\r\n"],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Frame::NotLoggedIn {
+                    tag: Some("a".into())
+                },
+                Frame::Continue,
+                command("b LOGIN {3}\r\nbob pw\r\n")
+            ]
+        );
+        // A non-synchronising one is dropped as it arrives, never kept.
+        let mut framer = CommandFramer::new(100, 1000);
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(b"a SELECT {100000+}\r\n");
+        assert_eq!(
+            framer.next_frame(&mut buf),
+            Some(Frame::NotLoggedIn {
+                tag: Some("a".into())
+            })
+        );
+        for _ in 0..10 {
+            buf.extend_from_slice(&[b'x'; 10_000]);
+            assert_eq!(framer.next_frame(&mut buf), None);
+            assert!(buf.is_empty());
+        }
+        buf.extend_from_slice(b"\r\nc ID ({2}\r\n");
+        assert_eq!(framer.next_frame(&mut buf), Some(Frame::Continue));
+        // After login APPEND may carry its message.
+        framer.set_logged_in(true);
+        buf.clear();
+        let got = frames(&mut framer, &[b"d APPEND INBOX {5}\r\nhello\r\n"]);
+        assert_eq!(got[0], Frame::Continue);
+    }
+
+    fn logged_in(max_line: usize, max_literal: usize) -> CommandFramer {
+        let mut framer = CommandFramer::new(max_line, max_literal);
+        framer.set_logged_in(true);
+        framer
     }
 }

@@ -1,0 +1,77 @@
+//! What a hostile client cannot make the server hold or compute: literals before login,
+//! FETCH answers built in bounded pieces, SEARCH cost, and the work a change costs
+//! sessions that watch the mailbox. Each test shows its bound over a real socket.
+
+use crate::harness::{Env, LineClient, Server};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The highest RSS of `server` while `work` runs, in KiB above what it was before.
+fn peak_growth_kib(server: &Server, work: impl FnOnce() + Send) -> u64 {
+    let before = server.rss_kib();
+    let mut peak = before;
+    std::thread::scope(|scope| {
+        let running = scope.spawn(work);
+        while !running.is_finished() {
+            peak = peak.max(server.rss_kib());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.join().expect("the work panicked");
+    });
+    peak.max(server.rss_kib()).saturating_sub(before)
+}
+
+/// Before login a literal is taken only where the grammar has one (LOGIN, ID): APPEND's
+/// is refused without `+`, and ten connections streaming 20 MB each into
+/// non-synchronising literals make the server hold nothing of it.
+#[test]
+fn literals_before_login_are_refused_and_never_held() {
+    let env = Env::new();
+    env.add_user("ann", "pw");
+    let server = env.serve(&[]);
+    let mut client = LineClient::connect(server.imap);
+    client.expect_prefix("* OK ");
+    client.send("a APPEND INBOX {60000000}");
+    client.expect_prefix("a BAD Log in first");
+    client.send("b NOOP");
+    client.expect("b OK NOOP completed");
+    const MB: usize = 1024 * 1024;
+    let grown = peak_growth_kib(&server, || {
+        std::thread::scope(|scope| {
+            for _ in 0..10 {
+                scope.spawn(|| {
+                    let mut stream = TcpStream::connect(server.imap).expect("connect");
+                    stream
+                        .write_all(b"x APPEND INBOX {20971520+}\r\n")
+                        .expect("announce");
+                    let chunk = vec![b'm'; MB];
+                    for _ in 0..20 {
+                        stream.write_all(&chunk).expect("stream the literal");
+                    }
+                    stream.write_all(b"\r\ny NOOP\r\n").expect("end");
+                    let mut client = LineClient::from_stream(stream);
+                    client.expect_prefix("* OK ");
+                    client.expect_prefix("x BAD Log in first");
+                    client.expect("y OK NOOP completed");
+                });
+            }
+        });
+    });
+    eprintln!("10 x 20 MB of pre-login literals: RSS grew {grown} KiB");
+    assert!(grown < 30 * 1024, "the server grew by {grown} KiB");
+    // LOGIN still takes its literals.
+    client.send("c LOGIN {3}");
+    client.expect("+ Ready for literal");
+    client.send("ann {2}");
+    client.expect("+ Ready for literal");
+    client.send("pw");
+    client.expect_prefix("c OK ");
+    let started = Instant::now();
+    client.send("d APPEND INBOX {5}");
+    client.expect("+ Ready for literal");
+    client.send("hello");
+    client.expect_prefix("d OK [APPENDUID");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    server.stop();
+}
