@@ -75,3 +75,54 @@ fn literals_before_login_are_refused_and_never_held() {
     assert!(started.elapsed() < Duration::from_secs(5));
     server.stop();
 }
+
+/// `FETCH 1 (BODY.PEEK[] × 400)` of a 1,000,000-byte message: the answer (400 MB) is
+/// built in pieces of about 256 KiB and sent as the client reads, so a client that
+/// reads late makes the server hold a few MiB, not the answer.
+#[test]
+fn a_fetch_answer_is_built_in_bounded_pieces() {
+    let env = Env::new();
+    env.add_user("ben", "pw");
+    let server = env.serve(&[]);
+    let mut client = LineClient::imap_login(server.imap, "ben", "pw");
+    let line = "0123456789 ".repeat(9) + "\r\n";
+    let mut message = b"Subject: big\r\n\r\n".to_vec();
+    while message.len() + line.len() <= 1_000_000 {
+        message.extend_from_slice(line.as_bytes());
+    }
+    message.resize(1_000_000, b'x');
+    client.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
+    client.send_bytes(&message);
+    client.send("");
+    client.expect_prefix("a OK [APPENDUID");
+    client.send("b SELECT INBOX");
+    while !client.line().expect("SELECT answer").starts_with("b OK") {}
+    let items = vec!["BODY.PEEK[]"; 400].join(" ");
+    let mut stream = client.into_stream();
+    stream
+        .write_all(format!("f FETCH 1 ({items})\r\n").as_bytes())
+        .expect("send FETCH");
+    let before = server.rss_kib();
+    std::thread::sleep(Duration::from_secs(2));
+    let held = server.rss_kib().saturating_sub(before);
+    let mut received = 0u64;
+    let mut tail = Vec::new();
+    let mut buf = vec![0; 1 << 20];
+    let end = b"f OK FETCH completed\r\n";
+    while !tail.ends_with(end) {
+        let n = std::io::Read::read(&mut stream, &mut buf).expect("read the answer");
+        assert!(
+            n > 0,
+            "the server closed after {received} bytes: {}",
+            std::fs::read_to_string(env.dir.path().join("server.log")).unwrap_or_default()
+        );
+        received += n as u64;
+        tail.extend_from_slice(&buf[..n]);
+        let keep = tail.len().saturating_sub(end.len());
+        tail.drain(..keep);
+    }
+    eprintln!("FETCH of 400 x 1 MB unread for 2 s: the server held {held} KiB more");
+    assert!(received > 400 * 1_000_000, "only {received} bytes");
+    assert!(held < 24 * 1024, "the server held {held} KiB of the answer");
+    server.stop();
+}

@@ -406,6 +406,11 @@ impl LineClient {
         LineClient::over(socket.into())
     }
 
+    /// The connection, for a test that reads raw bytes from now on.
+    pub fn into_stream(self) -> TcpStream {
+        self.writer
+    }
+
     /// A client over a connection that is already open (the greeting not yet read).
     pub fn from_stream(stream: TcpStream) -> LineClient {
         LineClient::over(stream)

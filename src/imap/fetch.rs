@@ -17,8 +17,8 @@ use mailhive_protocol::imap::response;
 use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_protocol::wire::WireEncoder;
 use mailhive_store::{
-    crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, Store, StoreError,
-    SystemFlags, Username,
+    crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, MessageSummary,
+    Store, StoreError, SystemFlags, Username,
 };
 use std::collections::HashSet;
 use std::ops::Range;
@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 /// Answer bytes rendered per trip to the blocking pool.
 const BATCH_BYTES: usize = 256 * 1024;
 /// Sections up to this many stored bytes are read whole; larger ones are streamed.
-const INLINE_SECTION: u32 = 1024 * 1024;
+const INLINE_SECTION: u32 = 256 * 1024;
 /// Stored bytes read per piece of a streamed section.
 const PIECE: u32 = 128 * 1024;
 
@@ -190,13 +190,13 @@ async fn stream_answer(
             () = gone.cancelled() => return Err(Broken::Disconnected),
         }
     }
-    let mut next = 0;
-    while next < job.targets.len() {
+    let mut cursor = Cursor::default();
+    while cursor.target < job.targets.len() {
         if gone.is_cancelled() {
             return Err(Broken::Disconnected);
         }
         let batch_job = job.clone();
-        let (pieces, after) = blocking(move || render_batch(&batch_job, next)).await?;
+        let (pieces, after) = blocking(move || render_batch(&batch_job, cursor)).await?;
         for piece in pieces {
             match piece {
                 Piece::Bytes(bytes) => {
@@ -207,28 +207,98 @@ async fn stream_answer(
                 Piece::Stream(stream) => send_stream(&job.store, &out, stream).await?,
             }
         }
-        next = after;
+        cursor = after;
     }
     Ok(())
 }
 
-/// Renders messages from `start` until the batch is full; returns the pieces and the
-/// index of the next message.
-fn render_batch(job: &Job, start: usize) -> Result<(Vec<Piece>, usize), StoreError> {
+/// Where rendering stopped: the message, its next item, and what was read of the
+/// message for the items before (kept, so that a message expunged meanwhile is still
+/// answered whole).
+#[derive(Debug, Default)]
+struct Cursor {
+    target: usize,
+    item: usize,
+    loaded: Option<Loaded>,
+}
+
+/// What the items of one message need from the store.
+#[derive(Debug)]
+struct Loaded {
+    record: Option<MessageInfo>,
+    summary: Option<MessageSummary>,
+}
+
+/// Renders items from `cursor` on until about [`BATCH_BYTES`] of answer are ready
+/// (bytes, or sections to stream), stopping between items — also inside one message,
+/// so that no number of items or of large sections makes the answer grow beyond
+/// that; returns the pieces and where to go on.
+fn render_batch(job: &Job, mut cursor: Cursor) -> Result<(Vec<Piece>, Cursor), StoreError> {
     let mut pieces = Vec::new();
     let mut current = Vec::new();
-    let mut next = start;
-    while next < job.targets.len() {
-        render_message(job, &job.targets[next], &mut current, &mut pieces)?;
-        next += 1;
-        if current.len() >= BATCH_BYTES || !pieces.is_empty() {
-            break;
+    let mut budget = 0u64;
+    while cursor.target < job.targets.len() && budget < BATCH_BYTES as u64 {
+        let target = &job.targets[cursor.target];
+        if cursor.item == 0 {
+            match load(job, target)? {
+                Some(loaded) => cursor.loaded = Some(loaded),
+                // Expunged by another session since this one last heard: nothing to say.
+                None => {
+                    cursor.target += 1;
+                    continue;
+                }
+            }
+            current.extend_from_slice(format!("* {} FETCH (", target.seq).as_bytes());
         }
+        let Some(loaded) = &cursor.loaded else {
+            return Err(StoreError::Encode(
+                "fetch resumed without its message".into(),
+            ));
+        };
+        if let Some(item) = job.items.get(cursor.item) {
+            if cursor.item > 0 {
+                current.push(b' ');
+            }
+            let before = current.len() as u64;
+            let moved = render_item(job, target, item, loaded, &mut current, &mut pieces)?;
+            // What was in `current` may have moved into `pieces` ahead of a stream.
+            budget += (current.len() as u64 + moved).saturating_sub(before);
+            cursor.item += 1;
+            continue;
+        }
+        if target.flags_changed && !job.items.contains(&FetchItem::Flags) {
+            current.extend_from_slice(
+                format!(" FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
+            );
+        }
+        current.extend_from_slice(b")\r\n");
+        budget += 3;
+        cursor = Cursor {
+            target: cursor.target + 1,
+            ..Cursor::default()
+        };
     }
     if !current.is_empty() {
         pieces.push(Piece::Bytes(current));
     }
-    Ok((pieces, next))
+    Ok((pieces, cursor))
+}
+
+/// The record and summary `target`'s items need; `None` if it was expunged.
+fn load(job: &Job, target: &Target) -> Result<Option<Loaded>, StoreError> {
+    let record = if job.items.iter().any(needs_record) {
+        match job.store.message(job.mailbox, target.uid)? {
+            Some(record) => Some(record),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    let summary = match &record {
+        Some(r) if job.items.iter().any(needs_summary) => Some(job.store.summary(r.blob)?),
+        _ => None,
+    };
+    Ok(Some(Loaded { record, summary }))
 }
 
 fn needs_record(item: &FetchItem) -> bool {
@@ -247,135 +317,111 @@ fn needs_summary(item: &FetchItem) -> bool {
     }
 }
 
-fn render_message(
+/// Renders one item of `target`'s answer into `current`, or its literal header there and
+/// a section to stream into `pieces`; returns how many bytes it added to `pieces` (what
+/// `current` held before a stream moves there with it).
+fn render_item(
     job: &Job,
     target: &Target,
+    item: &FetchItem,
+    loaded: &Loaded,
     current: &mut Vec<u8>,
     pieces: &mut Vec<Piece>,
-) -> Result<(), StoreError> {
-    let record = if job.items.iter().any(needs_record) {
-        match job.store.message(job.mailbox, target.uid)? {
-            Some(record) => Some(record),
-            // Expunged by another session since this one last heard: nothing to say.
-            None => return Ok(()),
+) -> Result<u64, StoreError> {
+    let streams_before = pieces.len();
+    match (item, &loaded.record, &loaded.summary) {
+        (FetchItem::Uid, ..) => current.extend_from_slice(format!("UID {}", target.uid).as_bytes()),
+        (FetchItem::Flags, ..) => {
+            current.extend_from_slice(
+                format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
+            );
         }
-    } else {
-        None
-    };
-    let summary = match &record {
-        Some(r) if job.items.iter().any(needs_summary) => Some(job.store.summary(r.blob)?),
-        _ => None,
-    };
-    current.extend_from_slice(format!("* {} FETCH (", target.seq).as_bytes());
-    let mut first = true;
-    let mut separator = |current: &mut Vec<u8>| {
-        if !std::mem::take(&mut first) {
+        (FetchItem::InternalDate, Some(r), _) => {
+            current.extend_from_slice(
+                format!("INTERNALDATE \"{}\"", format_internal_date(r.internal_date)).as_bytes(),
+            );
+        }
+        (FetchItem::Rfc822Size, Some(r), _) => {
+            current.extend_from_slice(format!("RFC822.SIZE {}", r.wire_size).as_bytes());
+        }
+        (FetchItem::Envelope, _, Some(s)) => {
+            current.extend_from_slice(b"ENVELOPE ");
+            structure::envelope(current, &s.envelope);
+        }
+        (FetchItem::Body | FetchItem::BodyStructure, Some(r), Some(s)) => {
+            let extended = matches!(item, FetchItem::BodyStructure);
+            current.extend_from_slice(if extended {
+                b"BODYSTRUCTURE "
+            } else {
+                b"BODY "
+            });
+            // Sizes are of the wire form; only a message with bare LFs needs its
+            // bytes to count them.
+            let raw = if r.wire_size != r.size {
+                Some(job.store.read_body(r.blob)?)
+            } else {
+                None
+            };
+            let wire_len = |start: u32, end: u32| match &raw {
+                Some(raw) => crlf_len(raw.get(start as usize..end as usize).unwrap_or_default()),
+                None => u64::from(end.saturating_sub(start)),
+            };
+            structure::body(current, &s.body, extended, &wire_len);
+        }
+        (FetchItem::Rfc822, Some(r), _) => {
+            current.extend_from_slice(b"RFC822 ");
+            let whole = Located {
+                range: 0..r.size,
+                fields: None,
+            };
+            section_literal(&job.store, r, Some(whole), None, current, pieces)?;
+        }
+        (FetchItem::Rfc822Header | FetchItem::Rfc822Text, Some(r), Some(s)) => {
+            let (name, range) = if matches!(item, FetchItem::Rfc822Header) {
+                ("RFC822.HEADER ", 0..s.body.body_start)
+            } else {
+                ("RFC822.TEXT ", s.body.body_start..r.size)
+            };
+            current.extend_from_slice(name.as_bytes());
+            let located = Located {
+                range,
+                fields: None,
+            };
+            section_literal(&job.store, r, Some(located), None, current, pieces)?;
+        }
+        (
+            FetchItem::Section {
+                section, partial, ..
+            },
+            Some(r),
+            summary,
+        ) => {
+            current.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
+            if let Some((offset, _)) = partial {
+                current.extend_from_slice(format!("<{offset}>").as_bytes());
+            }
             current.push(b' ');
-        }
-    };
-    let mut flags_sent = false;
-    for item in &job.items {
-        separator(current);
-        match (item, &record, &summary) {
-            (FetchItem::Uid, ..) => {
-                current.extend_from_slice(format!("UID {}", target.uid).as_bytes())
-            }
-            (FetchItem::Flags, ..) => {
-                flags_sent = true;
-                current.extend_from_slice(
-                    format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
-                );
-            }
-            (FetchItem::InternalDate, Some(r), _) => {
-                current.extend_from_slice(
-                    format!("INTERNALDATE \"{}\"", format_internal_date(r.internal_date))
-                        .as_bytes(),
-                );
-            }
-            (FetchItem::Rfc822Size, Some(r), _) => {
-                current.extend_from_slice(format!("RFC822.SIZE {}", r.wire_size).as_bytes());
-            }
-            (FetchItem::Envelope, _, Some(s)) => {
-                current.extend_from_slice(b"ENVELOPE ");
-                structure::envelope(current, &s.envelope);
-            }
-            (FetchItem::Body | FetchItem::BodyStructure, Some(r), Some(s)) => {
-                let extended = matches!(item, FetchItem::BodyStructure);
-                current.extend_from_slice(if extended {
-                    b"BODYSTRUCTURE "
-                } else {
-                    b"BODY "
-                });
-                // Sizes are of the wire form; only a message with bare LFs needs its
-                // bytes to count them.
-                let raw = if r.wire_size != r.size {
-                    Some(job.store.read_body(r.blob)?)
-                } else {
-                    None
-                };
-                let wire_len = |start: u32, end: u32| match &raw {
-                    Some(raw) => {
-                        crlf_len(raw.get(start as usize..end as usize).unwrap_or_default())
-                    }
-                    None => u64::from(end.saturating_sub(start)),
-                };
-                structure::body(current, &s.body, extended, &wire_len);
-            }
-            (FetchItem::Rfc822, Some(r), _) => {
-                current.extend_from_slice(b"RFC822 ");
-                let whole = Located {
+            let located = match summary {
+                Some(s) => locate(s, section, r.size),
+                None => Some(Located {
                     range: 0..r.size,
                     fields: None,
-                };
-                section_literal(&job.store, r, Some(whole), None, current, pieces)?;
-            }
-            (FetchItem::Rfc822Header | FetchItem::Rfc822Text, Some(r), Some(s)) => {
-                let (name, range) = if matches!(item, FetchItem::Rfc822Header) {
-                    ("RFC822.HEADER ", 0..s.body.body_start)
-                } else {
-                    ("RFC822.TEXT ", s.body.body_start..r.size)
-                };
-                current.extend_from_slice(name.as_bytes());
-                let located = Located {
-                    range,
-                    fields: None,
-                };
-                section_literal(&job.store, r, Some(located), None, current, pieces)?;
-            }
-            (
-                FetchItem::Section {
-                    section, partial, ..
-                },
-                Some(r),
-                summary,
-            ) => {
-                current.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
-                if let Some((offset, _)) = partial {
-                    current.extend_from_slice(format!("<{offset}>").as_bytes());
-                }
-                current.push(b' ');
-                let located = match summary {
-                    Some(s) => locate(s, section, r.size),
-                    None => Some(Located {
-                        range: 0..r.size,
-                        fields: None,
-                    }),
-                };
-                section_literal(&job.store, r, located, *partial, current, pieces)?;
-            }
-            // Every item above has what it needs: record and summary are loaded when
-            // any item asks for them.
-            _ => current.extend_from_slice(b"NIL"),
+                }),
+            };
+            section_literal(&job.store, r, located, *partial, current, pieces)?;
         }
+        // Every item above has what it needs: record and summary are loaded when
+        // any item asks for them.
+        _ => current.extend_from_slice(b"NIL"),
     }
-    if target.flags_changed && !flags_sent {
-        separator(current);
-        current.extend_from_slice(
-            format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
-        );
-    }
-    current.extend_from_slice(b")\r\n");
-    Ok(())
+    let streamed = pieces[streams_before..]
+        .iter()
+        .map(|piece| match piece {
+            Piece::Stream(stream) => stream.take,
+            Piece::Bytes(bytes) => bytes.len() as u64,
+        })
+        .sum();
+    Ok(streamed)
 }
 
 /// `17-Jul-1996 02:44:25 -0700`

@@ -84,7 +84,8 @@ impl ImapSession {
                 self.span.record("user", tracing::field::display(&user));
                 tracing::info!("imap login");
                 self.state.authenticate(Login::new(user, permit));
-                self.logged_in.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.logged_in
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 self.restart_timer(ctx);
                 let text = format!("[CAPABILITY {}] Logged in", self.capabilities());
                 self.ok(tag, &text)
