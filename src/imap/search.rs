@@ -39,7 +39,11 @@ struct Candidate<'a> {
     recent: bool,
     record: Option<Option<MessageInfo>>,
     summary: Option<MessageSummary>,
-    text: Option<Vec<String>>,
+    /// The decoded text of every text part, lower-cased: made once per message,
+    /// whatever the number of keys that look at it.
+    folded_text: Option<Vec<String>>,
+    /// The header fields, name and decoded value lower-cased, likewise once.
+    folded_headers: Option<Vec<(String, String)>>,
 }
 
 /// The highest sequence number and UID, for `*` in sets.
@@ -66,14 +70,28 @@ impl Candidate<'_> {
         Ok(self.summary.as_ref())
     }
 
-    fn text(&mut self) -> Result<Option<&[String]>, StoreError> {
-        if self.text.is_none() {
-            let Some(blob) = self.record()?.map(|r| r.blob) else {
-                return Ok(None);
+    fn folded_text(&mut self) -> Result<&[String], StoreError> {
+        if self.folded_text.is_none() {
+            let text = match self.record()?.map(|r| r.blob) {
+                Some(blob) => self.store.body_text(blob)?,
+                None => Vec::new(),
             };
-            self.text = Some(self.store.body_text(blob)?);
+            self.folded_text = Some(text.iter().map(|t| t.to_lowercase()).collect());
         }
-        Ok(self.text.as_deref())
+        Ok(self.folded_text.as_deref().unwrap_or_default())
+    }
+
+    fn folded_headers(&mut self) -> Result<&[(String, String)], StoreError> {
+        if self.folded_headers.is_none() {
+            let headers = self.summary()?.map(|s| {
+                s.headers
+                    .iter()
+                    .map(|h| (h.name.to_lowercase(), h.value.to_lowercase()))
+                    .collect()
+            });
+            self.folded_headers = Some(headers.unwrap_or_default());
+        }
+        Ok(self.folded_headers.as_deref().unwrap_or_default())
     }
 
     fn has(&self, flag: &Flag) -> bool {
@@ -135,33 +153,44 @@ impl Candidate<'_> {
                 };
                 compare(key, day, *date)
             }
-            SearchKey::Header(name, value) => {
-                let needle = value.to_lowercase();
-                self.summary()?.is_some_and(|s| {
-                    s.headers.iter().any(|h| {
-                        h.name.eq_ignore_ascii_case(name)
-                            && h.value.to_lowercase().contains(&needle)
-                    })
-                })
-            }
-            SearchKey::Body(value) => contains_any(self.text()?.unwrap_or_default(), value),
-            SearchKey::Text(value) => {
-                let needle = value.to_lowercase();
-                let in_headers = self.summary()?.is_some_and(|s| {
-                    s.headers.iter().any(|h| {
-                        h.name.to_lowercase().contains(&needle)
-                            || h.value.to_lowercase().contains(&needle)
-                    })
-                });
-                in_headers || contains_any(self.text()?.unwrap_or_default(), value)
+            // Needles were lower-cased once for the whole search (`fold_needles`).
+            SearchKey::Header(name, needle) => self
+                .folded_headers()?
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.contains(needle.as_str())),
+            SearchKey::Body(needle) => self
+                .folded_text()?
+                .iter()
+                .any(|t| t.contains(needle.as_str())),
+            SearchKey::Text(needle) => {
+                let in_headers = self
+                    .folded_headers()?
+                    .iter()
+                    .any(|(n, v)| n.contains(needle.as_str()) || v.contains(needle.as_str()));
+                in_headers
+                    || self
+                        .folded_text()?
+                        .iter()
+                        .any(|t| t.contains(needle.as_str()))
             }
         })
     }
 }
 
-fn contains_any(texts: &[String], value: &str) -> bool {
-    let needle = value.to_lowercase();
-    texts.iter().any(|t| t.to_lowercase().contains(&needle))
+/// Lower-cases every text a key looks for, once per search.
+fn fold_needles(key: &mut SearchKey) {
+    match key {
+        SearchKey::Header(_, needle) | SearchKey::Body(needle) | SearchKey::Text(needle) => {
+            *needle = needle.to_lowercase();
+        }
+        SearchKey::Not(inner) => fold_needles(inner),
+        SearchKey::Or(a, b) => {
+            fold_needles(a);
+            fold_needles(b);
+        }
+        SearchKey::And(keys) => keys.iter_mut().for_each(fold_needles),
+        _ => {}
+    }
 }
 
 /// BEFORE/ON/SINCE and their SENT forms compare dates only.
@@ -281,7 +310,8 @@ fn search_part(
             recent: listed.recent,
             record: None,
             summary: None,
-            text: None,
+            folded_text: None,
+            folded_headers: None,
         };
         let matched = candidate
             .matches(key, bounds)
@@ -326,7 +356,8 @@ impl ImapSession {
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        let key = SearchKey::And(criteria);
+        let mut key = SearchKey::And(criteria);
+        fold_needles(&mut key);
         let id = SearchId {
             user: user.clone(),
             mailbox: view.id(),
