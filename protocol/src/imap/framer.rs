@@ -425,7 +425,10 @@ mod tests {
         // APPEND before login: refused without `+`, the literal never read.
         let got = frames(
             &mut CommandFramer::new(100, 1000),
-            &[b"a APPEND INBOX {60000000}\r\nb LOGIN {3}\r\n", b"bob pw\r\n"],
+            &[
+                b"a APPEND INBOX {60000000}\r\nb LOGIN {3}\r\n",
+                b"bob pw\r\n",
+            ],
         );
         assert_eq!(
             got,
