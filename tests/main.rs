@@ -8,6 +8,7 @@ mod imap;
 mod import;
 mod limits;
 mod pop3;
+mod secrets;
 mod sharing;
 mod tls;
 mod transcripts;

@@ -506,13 +506,13 @@ impl ImapSession {
                     "Plaintext authentication is not allowed on this connection",
                 )
             }
-            Command::Login { user, password } => self.login(tag, user, password),
+            Command::Login { user, password } => self.login(tag, user, password.0),
             Command::Authenticate { mechanism, initial } => {
                 if mechanism != "PLAIN" {
                     return self.no(&tag, Some("CANNOT"), "Unsupported authentication mechanism");
                 }
                 match initial {
-                    Some(response) => self.sasl_response(&tag, &response),
+                    Some(response) => self.sasl_response(&tag, &response.0),
                     None => {
                         self.mode = Mode::SaslPlain { tag };
                         self.send(b"+ \r\n".to_vec())
@@ -597,7 +597,7 @@ impl ImapSession {
                 flags,
                 date,
                 message,
-            } => self.append(tag, mailbox, flags, date, message),
+            } => self.append(tag, mailbox, flags, date, message.0),
             _ if !selected => self.bad(&tag, "No mailbox selected"),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),

@@ -285,7 +285,10 @@ impl Pop3Session {
                     Action::Reply(ok("send PASS"))
                 }
                 Command::Pass(password) => match user.take() {
-                    Some(name) => Action::Login { name, password },
+                    Some(name) => Action::Login {
+                        name,
+                        password: password.0,
+                    },
                     None => Action::Reply(err(None, "USER first")),
                 },
                 Command::Auth { mechanism, .. } if mechanism != "PLAIN" => {
