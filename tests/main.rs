@@ -6,6 +6,7 @@ mod admin_socket;
 mod cli;
 mod imap;
 mod import;
+mod injection;
 mod limits;
 mod pop3;
 mod secrets;

@@ -8,6 +8,7 @@
 //! - [`redacted`]: secrets and literal payloads, which never print.
 //! - [`sasl`]: the SASL PLAIN message (RFC 4616), shared by POP3 AUTH and IMAP
 //!   AUTHENTICATE.
+//! - [`text`]: human-readable response text, always one line of printable ASCII.
 //! - [`wire`]: the canonical on-the-wire form of a stored message (CRLF line endings).
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -17,4 +18,5 @@ pub mod line;
 pub mod pop3;
 pub mod redacted;
 pub mod sasl;
+pub mod text;
 pub mod wire;
