@@ -9,6 +9,7 @@ mod import;
 mod injection;
 mod limits;
 mod pop3;
+mod sasl;
 mod secrets;
 mod sharing;
 mod tls;

@@ -195,12 +195,15 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
         let work = match item {
             Ok(Frame::Command(input)) => self.input(input, ctx),
             Ok(Frame::Continue) => self.send(b"+ Ready for literal\r\n".to_vec()),
-            Ok(Frame::TooLong { tag }) => self.send(status(
-                tag.as_deref(),
-                Status::Bad,
-                Some("TOOBIG"),
-                "Command line too long",
-            )),
+            Ok(Frame::TooLong { tag }) => {
+                let tag = self.end_sasl().or(tag);
+                self.send(status(
+                    tag.as_deref(),
+                    Status::Bad,
+                    Some("TOOBIG"),
+                    "Command line too long",
+                ))
+            }
             Ok(Frame::TooBig { tag }) => self.send(status(
                 tag.as_deref(),
                 Status::No,
