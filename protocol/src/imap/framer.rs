@@ -3,7 +3,7 @@
 //! it whole, literals inline exactly as sent, for the parser. It asks for the `+`
 //! continuation when a synchronising literal is announced, and it never holds more than
 //! the line limit of a command's text (literal payloads excluded) nor more than the
-//! message limit of an APPEND literal: anything larger is discarded as it arrives and
+//! message limit of APPEND's literals together: anything larger is discarded as it arrives and
 //! reported in order with the commands around it.
 
 use bytes::{Bytes, BytesMut};
@@ -56,6 +56,8 @@ pub struct CommandFramer {
     command: Vec<u8>,
     /// Bytes of `command` that count against the line limit.
     counted: usize,
+    /// Bytes of APPEND literals in `command`: together within the message limit.
+    appended: usize,
     state: State,
     /// Bytes of the input already searched for a line end.
     scanned: usize,
@@ -70,6 +72,7 @@ impl CommandFramer {
             max_literal,
             command: Vec::new(),
             counted: 0,
+            appended: 0,
             state: State::Line,
             scanned: 0,
         }
@@ -116,7 +119,7 @@ impl CommandFramer {
                         return None;
                     };
                     keep_tail(tail, &buf[..i]);
-                    let announced = literal_at_end(tail);
+                    let announced = literal_at_end(trim_line_end(tail));
                     let _ = buf.split_to(i + 1);
                     self.state = match announced {
                         Some((n, false)) => State::DiscardLiteral(n),
@@ -164,7 +167,7 @@ impl CommandFramer {
         };
         let append = self.is_append();
         let room = if append {
-            self.max_literal
+            self.max_literal.saturating_sub(self.appended)
         } else {
             self.max_line.saturating_sub(self.counted)
         };
@@ -182,7 +185,9 @@ impl CommandFramer {
                 Frame::TooLong { tag }
             });
         }
-        if !append {
+        if append {
+            self.appended += size;
+        } else {
             self.counted += size;
         }
         self.state = State::Literal(size);
@@ -196,6 +201,7 @@ impl CommandFramer {
     fn reset(&mut self, state: State) {
         self.command.clear();
         self.counted = 0;
+        self.appended = 0;
         self.scanned = 0;
         self.state = state;
     }
@@ -246,13 +252,13 @@ fn literal_at_end(text: &[u8]) -> Option<(usize, bool)> {
     Some((size, synchronising))
 }
 
+/// Keeps the last [`TAIL`] bytes of a discarded line in `tail`, `more` appended. Only the
+/// line's end decides what the tail announces: a CR is kept, since only the one right
+/// before the LF belongs to the line end (a piece may end between CR and LF).
 fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
     tail.extend_from_slice(&more[more.len().saturating_sub(TAIL)..]);
     let excess = tail.len().saturating_sub(TAIL);
     tail.drain(..excess);
-    while tail.last().is_some_and(|&b| b == b'\r') {
-        tail.pop();
-    }
 }
 
 #[cfg(test)]
