@@ -8,6 +8,7 @@ mod imap;
 mod import;
 mod injection;
 mod limits;
+mod malformed;
 mod pop3;
 mod sasl;
 mod secrets;

@@ -37,3 +37,5 @@ mod pop3_command;
 mod sasl;
 #[cfg(test)]
 mod sequence;
+#[cfg(test)]
+mod tokens;
