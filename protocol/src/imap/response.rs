@@ -1,6 +1,11 @@
 //! Writing IMAP responses: strings in the cheapest form that carries them (atom,
 //! quoted string or literal), mailbox names in modified UTF-7, flag lists, and the
 //! response lines themselves.
+//!
+//! A string a client sent reaches the wire only through [`astring`] in response data
+//! (or [`mailbox`] for a mailbox name, which is modified UTF-7 first), and through
+//! [`status`], which makes response text one line ([`crate::text::one_line`]), in text:
+//! never formatted into a line as it is.
 
 use super::command::Flag;
 use super::mutf7;
