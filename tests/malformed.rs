@@ -4,10 +4,13 @@
 use crate::harness::{Env, LineClient};
 
 /// Inputs kept in the MIME fuzz target's corpus, as messages.
-const MESSAGES: [&str; 1] = [
+const MESSAGES: [&str; 2] = [
     // A message/rfc822 part without a header, inside another one without a header.
     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\n\
      Content-Type: message/rfc822\r\n\n\r\n--b--\r\n",
+    // A quoted-printable part whose soft line break runs into its boundary.
+    "\0\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+     Content-Transfer-Encoding: quoted-printable\r\n\n=\r\n--b\r\n",
 ];
 
 #[test]
