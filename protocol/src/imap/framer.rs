@@ -338,6 +338,40 @@ mod tests {
     }
 
     #[test]
+    fn a_discarded_line_ending_in_cr_crlf_announces_no_literal_at_any_cut() {
+        let mut input = vec![b'x'; 40];
+        input.extend_from_slice(b"{3+}\r\r\nb NOOP\r\n");
+        for cut in 0..input.len() {
+            let got = frames(
+                &mut CommandFramer::new(16, 100),
+                &[&input[..cut], &input[cut..]],
+            );
+            assert_eq!(
+                got,
+                vec![Frame::TooLong { tag: None }, command("b NOOP\r\n")],
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn append_literals_together_stay_within_the_message_limit() {
+        let got = frames(
+            &mut CommandFramer::new(100, 10),
+            &[b"a APPEND INBOX {6+}\r\nhello {6+}\r\nworld!\r\nb NOOP\r\n"],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Frame::TooBig {
+                    tag: Some("a".into())
+                },
+                command("b NOOP\r\n")
+            ]
+        );
+    }
+
+    #[test]
     fn an_append_literal_over_the_limit_is_refused_or_discarded() {
         // Synchronising: refused before the client sends it.
         let got = frames(
