@@ -88,12 +88,15 @@ impl Env {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn mailhive");
-        child
+        let written = child
             .stdin
             .take()
             .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
+            .write_all(stdin.as_bytes());
+        // A command that fails before it reads its input may have closed the pipe.
+        if let Err(e) = written {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
         child.wait_with_output().expect("wait")
     }
 
