@@ -12,6 +12,7 @@
 //! - [`auth`]: password checks and the verified-login cache.
 //! - [`limiter`]: the Limiter actor — connection counts, FETCH/SEARCH slots, failed logins.
 //! - [`login`]: logging in, the same for both protocols.
+//! - [`logging`]: the process's log, which never holds stored mail.
 //! - [`mailbox`]: the Mailbox actors that serialise changes and push them to sessions.
 //! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod imap;
 pub mod import;
 pub mod limiter;
+pub mod logging;
 pub mod login;
 pub mod mailbox;
 pub mod mbox;

@@ -62,7 +62,8 @@ impl Gate {
             Verdict::Closed(std::time::Duration::ZERO)
         });
         if let Verdict::Closed(delay) = verdict {
-            tracing::info!(%ip, user = %name, "login refused: too many failed logins");
+            // The name is as the client sent it: `?` escapes what could fake a log line.
+            tracing::info!(%ip, user = ?name, "login refused: too many failed logins");
             tokio::time::sleep(delay).await;
             return Err(NotLoggedIn::CoolingDown);
         }

@@ -2,7 +2,6 @@
 //! turns any error into a one-line reason and a non-zero exit.
 
 use mailhive::cli::{run, Cli, Command};
-use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse_args(std::env::args_os());
@@ -10,12 +9,7 @@ fn main() {
         Command::Serve { .. } => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    mailhive::logging::init(default_level);
     if let Err(error) = run(cli) {
         eprintln!("mailhive: {error:#}");
         std::process::exit(1);

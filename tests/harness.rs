@@ -62,6 +62,16 @@ impl Env {
         self.dir.path().join("data")
     }
 
+    /// Where a server started by [`Env::serve`] writes its standard error (its log).
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Everything the server has logged so far.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailhive"));
         cmd.arg("--config").arg(&self.config).args(args);
@@ -163,8 +173,7 @@ impl Env {
     /// [`Env::serve`] with environment variables for the server (the test hooks of
     /// `mailhive::testing`, `MAILHIVE__…` settings).
     pub fn serve_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Server {
-        let log_path = self.dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path).expect("server log");
+        let log = std::fs::File::create(self.log_path()).expect("server log");
         let mut child = self
             .command(&[&["serve"], args].concat())
             .envs(vars.iter().copied())
@@ -188,7 +197,7 @@ impl Env {
         while pop3.is_none() || imap.is_none() || pop3s.is_none() || imaps.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let log = self.server_log();
                 let config = std::fs::read_to_string(&self.config).unwrap_or_default();
                 panic!("server did not start listening; its log:\n{log}\nits config:\n{config}");
             };

@@ -5,8 +5,10 @@
 //! - [`line`]: splitting input into command lines, bounded: an over-long line is
 //!   discarded as it arrives and reported once it ends, never buffered.
 //! - [`pop3`]: POP3 commands (RFC 1939, 2449, 5034) and responses, with dot-stuffing.
+//! - [`redacted`]: secrets and literal payloads, which never print.
 //! - [`sasl`]: the SASL PLAIN message (RFC 4616), shared by POP3 AUTH and IMAP
 //!   AUTHENTICATE.
+//! - [`text`]: human-readable response text, always one line of printable ASCII.
 //! - [`wire`]: the canonical on-the-wire form of a stored message (CRLF line endings).
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -14,5 +16,7 @@
 pub mod imap;
 pub mod line;
 pub mod pop3;
+pub mod redacted;
 pub mod sasl;
+pub mod text;
 pub mod wire;

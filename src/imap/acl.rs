@@ -38,11 +38,17 @@ fn changed(current: Rights, change: &RightsChange) -> Result<Rights, char> {
     })
 }
 
-/// `name` as an IMAP mailbox (quoted or literal, modified UTF-7) for an untagged line.
-fn mailbox_word(name: &str) -> String {
-    let mut out = Vec::new();
-    response::mailbox(&mut out, name);
-    String::from_utf8_lossy(&out).into_owned()
+/// `* NAME mailbox word word…`: the mailbox in modified UTF-7, each word (identifiers,
+/// rights) an astring, so that client input never goes out raw.
+fn untagged(name: &str, mailbox: &str, words: &[&str]) -> Vec<u8> {
+    let mut line = format!("* {name} ").into_bytes();
+    response::mailbox(&mut line, mailbox);
+    for word in words {
+        line.push(b' ');
+        response::astring(&mut line, word.as_bytes());
+    }
+    line.extend_from_slice(b"\r\n");
+    line
 }
 
 impl ImapSession {
@@ -61,7 +67,7 @@ impl ImapSession {
             let Found::Mailbox(located) = found else {
                 return act.no(&tag, Some("NONEXISTENT"), "No such mailbox");
             };
-            let word = mailbox_word(&located.display);
+            let display = located.display.clone();
             let owner = located.info.owner.clone();
             if !matches!(command, AclCommand::MyRights) && !located.rights.contains('a') {
                 return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
@@ -77,28 +83,29 @@ impl ImapSession {
             };
             let (identifier, rights) = match command {
                 AclCommand::MyRights => {
-                    let line = format!("* MYRIGHTS {word} {}\r\n", located.rights);
-                    return act.ok_with(line.into_bytes(), &tag, "MYRIGHTS completed");
+                    let line = untagged("MYRIGHTS", &display, &[&located.rights.to_string()]);
+                    return act.ok_with(line, &tag, "MYRIGHTS completed");
                 }
                 AclCommand::Get => {
-                    let mut line = format!("* ACL {word} {owner} {}", Rights::all());
+                    let mut words = vec![owner.to_string(), Rights::all().to_string()];
                     for (grantee, rights) in &located.info.acl {
-                        line.push_str(&format!(" {grantee} {rights}"));
+                        words.extend([grantee.to_string(), rights.to_string()]);
                     }
-                    line.push_str("\r\n");
-                    return act.ok_with(line.into_bytes(), &tag, "GETACL completed");
+                    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                    let line = untagged("ACL", &display, &words);
+                    return act.ok_with(line, &tag, "GETACL completed");
                 }
                 AclCommand::ListRights { identifier } => {
                     let line = if identifier.eq_ignore_ascii_case(owner.as_str()) {
-                        format!("* LISTRIGHTS {word} {identifier} {}\r\n", Rights::all())
+                        let all = Rights::all().to_string();
+                        untagged("LISTRIGHTS", &display, &[&identifier, &all])
                     } else {
                         let each: Vec<String> = Rights::LETTERS.chars().map(String::from).collect();
-                        format!(
-                            "* LISTRIGHTS {word} {identifier} \"\" {}\r\n",
-                            each.join(" ")
-                        )
+                        let mut words = vec![identifier.as_str(), ""];
+                        words.extend(each.iter().map(String::as_str));
+                        untagged("LISTRIGHTS", &display, &words)
                     };
-                    return act.ok_with(line.into_bytes(), &tag, "LISTRIGHTS completed");
+                    return act.ok_with(line, &tag, "LISTRIGHTS completed");
                 }
                 AclCommand::Delete { identifier } => (identifier, Ok(Rights::default())),
                 AclCommand::Set { identifier, rights } => {

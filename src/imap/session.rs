@@ -213,12 +213,15 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
         let work = match item {
             Ok(Frame::Command(input)) => self.input(input, ctx),
             Ok(Frame::Continue) => self.send(b"+ Ready for literal\r\n".to_vec()),
-            Ok(Frame::TooLong { tag }) => self.send(status(
-                tag.as_deref(),
-                Status::Bad,
-                Some("TOOBIG"),
-                "Command line too long",
-            )),
+            Ok(Frame::TooLong { tag }) => {
+                let tag = self.end_sasl().or(tag);
+                self.send(status(
+                    tag.as_deref(),
+                    Status::Bad,
+                    Some("TOOBIG"),
+                    "Command line too long",
+                ))
+            }
             Ok(Frame::TooBig { tag }) => self.send(status(
                 tag.as_deref(),
                 Status::No,
@@ -553,13 +556,13 @@ impl ImapSession {
                     "Plaintext authentication is not allowed on this connection",
                 )
             }
-            Command::Login { user, password } => self.login(tag, user, password),
+            Command::Login { user, password } => self.login(tag, user, password.0),
             Command::Authenticate { mechanism, initial } => {
                 if mechanism != "PLAIN" {
                     return self.no(&tag, Some("CANNOT"), "Unsupported authentication mechanism");
                 }
                 match initial {
-                    Some(response) => self.sasl_response(&tag, &response),
+                    Some(response) => self.sasl_response(&tag, &response.0),
                     None => {
                         self.mode = Mode::SaslPlain { tag };
                         self.send(b"+ \r\n".to_vec())
@@ -650,7 +653,7 @@ impl ImapSession {
                 flags,
                 date,
                 message,
-            } => self.append(user, tag, mailbox, flags, date, message),
+            } => self.append(user, tag, mailbox, flags, date, message.0),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),
             Command::Unselect => self.close_mailbox(tag, false),

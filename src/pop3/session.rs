@@ -139,7 +139,13 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
         }
         let action = match item {
             Ok(Line::Complete(line)) => self.decide(&line),
-            Ok(Line::TooLong) => Action::Reply(err(None, "Command line too long")),
+            Ok(Line::TooLong) => {
+                // An over-long SASL response ends the exchange like any invalid one.
+                if matches!(self.state, State::SaslPlain) {
+                    self.state = State::Authorization { user: None };
+                }
+                Action::Reply(err(None, "Command line too long"))
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "read failed");
                 ctx.stop();
@@ -285,7 +291,10 @@ impl Pop3Session {
                     Action::Reply(ok("send PASS"))
                 }
                 Command::Pass(password) => match user.take() {
-                    Some(name) => Action::Login { name, password },
+                    Some(name) => Action::Login {
+                        name,
+                        password: password.0,
+                    },
                     None => Action::Reply(err(None, "USER first")),
                 },
                 Command::Auth { mechanism, .. } if mechanism != "PLAIN" => {

@@ -1,9 +1,10 @@
 //! IMAP commands as the parser delivers them (RFC 3501 and the extensions mailhive
 //! implements). Mailbox names are already decoded from modified UTF-7; literal payloads
-//! are slices of the command's input, not copies.
+//! are slices of the command's input, not copies. Passwords, SASL responses and
+//! literal payloads are [`crate::redacted`]: a command's `Debug` shows none of them.
 
 use super::sequence::SequenceSet;
-use bytes::Bytes;
+use crate::redacted::{Payload, Secret};
 
 /// A tagged command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +22,11 @@ pub enum Command {
     Authenticate {
         mechanism: String,
         /// SASL-IR initial response, still base64 (`=` for an empty one).
-        initial: Option<Vec<u8>>,
+        initial: Option<Secret<Vec<u8>>>,
     },
     Login {
         user: String,
-        password: String,
+        password: Secret<String>,
     },
     Select {
         mailbox: String,
@@ -61,7 +62,7 @@ pub enum Command {
         mailbox: String,
         flags: Vec<Flag>,
         date: Option<DateTime>,
-        message: Bytes,
+        message: Payload,
     },
     Check,
     Close,

@@ -3,7 +3,7 @@
 //! it whole, literals inline exactly as sent, for the parser. It asks for the `+`
 //! continuation when a synchronising literal is announced, and it never holds more than
 //! the line limit of a command's text (literal payloads excluded) nor more than the
-//! message limit of an APPEND literal: anything larger is discarded as it arrives and
+//! message limit of APPEND's literals together: anything larger is discarded as it arrives and
 //! reported in order with the commands around it.
 //!
 //! Before login a literal is accepted only in the commands of that state whose grammar
@@ -68,6 +68,8 @@ pub struct CommandFramer {
     command: Vec<u8>,
     /// Bytes of `command` that count against the line limit.
     counted: usize,
+    /// Bytes of APPEND literals in `command`: together within the message limit.
+    appended: usize,
     state: State,
     /// Bytes of the input already searched for a line end.
     scanned: usize,
@@ -84,6 +86,7 @@ impl CommandFramer {
             max_literal,
             command: Vec::new(),
             counted: 0,
+            appended: 0,
             state: State::Line,
             scanned: 0,
             logged_in: false,
@@ -136,7 +139,7 @@ impl CommandFramer {
                         return None;
                     };
                     keep_tail(tail, &buf[..i]);
-                    let announced = literal_at_end(tail);
+                    let announced = literal_at_end(trim_line_end(tail));
                     let _ = buf.split_to(i + 1);
                     self.state = match announced {
                         Some((n, false)) => State::DiscardLiteral(n),
@@ -194,7 +197,7 @@ impl CommandFramer {
         }
         let append = self.logged_in && self.is_append();
         let room = if append {
-            self.max_literal
+            self.max_literal.saturating_sub(self.appended)
         } else {
             self.max_line.saturating_sub(self.counted)
         };
@@ -212,7 +215,9 @@ impl CommandFramer {
                 Frame::TooLong { tag }
             });
         }
-        if !append {
+        if append {
+            self.appended += size;
+        } else {
             self.counted += size;
         }
         self.state = State::Literal(size);
@@ -226,6 +231,7 @@ impl CommandFramer {
     fn reset(&mut self, state: State) {
         self.command.clear();
         self.counted = 0;
+        self.appended = 0;
         self.scanned = 0;
         self.state = state;
     }
@@ -287,13 +293,13 @@ fn literal_at_end(text: &[u8]) -> Option<(usize, bool)> {
     Some((size, synchronising))
 }
 
+/// Keeps the last [`TAIL`] bytes of a discarded line in `tail`, `more` appended. Only the
+/// line's end decides what the tail announces: a CR is kept, since only the one right
+/// before the LF belongs to the line end (a piece may end between CR and LF).
 fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
     tail.extend_from_slice(&more[more.len().saturating_sub(TAIL)..]);
     let excess = tail.len().saturating_sub(TAIL);
     tail.drain(..excess);
-    while tail.last().is_some_and(|&b| b == b'\r') {
-        tail.pop();
-    }
 }
 
 #[cfg(test)]
@@ -365,6 +371,40 @@ mod tests {
             got,
             vec![
                 Frame::TooLong {
+                    tag: Some("a".into())
+                },
+                command("b NOOP\r\n")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_discarded_line_ending_in_cr_crlf_announces_no_literal_at_any_cut() {
+        let mut input = vec![b'x'; 40];
+        input.extend_from_slice(b"{3+}\r\r\nb NOOP\r\n");
+        for cut in 0..input.len() {
+            let got = frames(
+                &mut CommandFramer::new(16, 100),
+                &[&input[..cut], &input[cut..]],
+            );
+            assert_eq!(
+                got,
+                vec![Frame::TooLong { tag: None }, command("b NOOP\r\n")],
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn append_literals_together_stay_within_the_message_limit() {
+        let got = frames(
+            &mut CommandFramer::new(100, 10),
+            &[b"a APPEND INBOX {6+}\r\nhello {6+}\r\nworld!\r\nb NOOP\r\n"],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Frame::TooBig {
                     tag: Some("a".into())
                 },
                 command("b NOOP\r\n")

@@ -7,6 +7,7 @@
 use super::command::*;
 use super::mutf7;
 use super::sequence::SequenceSet;
+use crate::redacted::{Payload, Secret};
 use bytes::Bytes;
 
 /// A command that cannot be carried out as sent.
@@ -449,7 +450,7 @@ impl Cursor<'_> {
                     if response.is_empty() {
                         return Err("invalid initial response".into());
                     }
-                    Some(response.to_vec())
+                    Some(Secret(response.to_vec()))
                 } else {
                     None
                 };
@@ -459,7 +460,7 @@ impl Cursor<'_> {
                 self.sp()?;
                 let user = self.text()?;
                 self.sp()?;
-                let password = self.text()?;
+                let password = Secret(self.text()?);
                 Command::Login { user, password }
             }
             "SELECT" | "EXAMINE" => {
@@ -760,7 +761,7 @@ impl Cursor<'_> {
             date = Some(self.date_time()?);
             self.sp()?;
         }
-        let message = self.literal(true)?;
+        let message = Payload(self.literal(true)?);
         Ok(Command::Append {
             mailbox,
             flags,

@@ -1,9 +1,15 @@
 //! Writing IMAP responses: strings in the cheapest form that carries them (atom,
 //! quoted string or literal), mailbox names in modified UTF-7, flag lists, and the
 //! response lines themselves.
+//!
+//! A string a client sent reaches the wire only through [`astring`] in response data
+//! (or [`mailbox`] for a mailbox name, which is modified UTF-7 first), and through
+//! [`status`], which makes response text one line ([`crate::text::one_line`]), in text:
+//! never formatted into a line as it is.
 
 use super::command::Flag;
 use super::mutf7;
+use crate::text::one_line;
 
 /// A status response's condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +45,7 @@ pub fn status(tag: Option<&str>, status: Status, code: Option<&str>, text: &str)
         out.push(b']');
     }
     out.push(b' ');
-    // Response text is one line whatever a caller passes in.
-    out.extend(
-        text.bytes()
-            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-    );
+    out.extend(one_line(text));
     out.extend_from_slice(b"\r\n");
     out
 }
@@ -95,7 +97,9 @@ pub fn nstring(out: &mut Vec<u8>, value: Option<&[u8]>) {
     }
 }
 
-/// An astring: an atom when possible, else a string.
+/// An astring: an atom when possible, else a quoted string, else a literal. This is how
+/// a string a client sent goes back on the wire in response data (ACL identifiers,
+/// header field names…): never raw, so no CR, LF or NUL can start a line of its own.
 pub fn astring(out: &mut Vec<u8>, bytes: &[u8]) {
     let atom = !bytes.is_empty()
         && !bytes.eq_ignore_ascii_case(b"NIL")
@@ -168,6 +172,14 @@ mod tests {
         assert_eq!(
             status(Some("a1"), Status::No, Some("TOOBIG"), "Message too large"),
             b"a1 NO [TOOBIG] Message too large\r\n"
+        );
+        assert_eq!(
+            status(None, Status::No, None, "x\r\n* BYE\0caf\u{e9}"),
+            b"* NO x  * BYE?caf??\r\n"
+        );
+        assert_eq!(
+            encoded(|o| astring(o, b"x\r\n* BYE injected")),
+            "{17}\r\nx\r\n* BYE injected"
         );
     }
 }

@@ -1,18 +1,20 @@
 //! Parsing one POP3 command line (already split off by [`crate::line::LineReader`]).
 //! Keywords are case-insensitive (RFC 1939 §3); message numbers are 1-based decimals.
 
-/// A POP3 command.
-#[derive(Clone, PartialEq, Eq)]
+use crate::redacted::Secret;
+
+/// A POP3 command; its `Debug` shows no password or SASL response.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Capa,
     /// `USER name`
     User(String),
     /// `PASS secret` (the rest of the line: passwords may contain spaces).
-    Pass(String),
+    Pass(Secret<String>),
     /// `AUTH mechanism [initial-response]` (RFC 5034).
     Auth {
         mechanism: String,
-        initial: Option<String>,
+        initial: Option<Secret<String>>,
     },
     Stls,
     Stat,
@@ -28,35 +30,6 @@ pub enum Command {
         lines: u32,
     },
     Uidl(Option<u32>),
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Command::Pass(_) => f.write_str("Pass(<redacted>)"),
-            Command::Auth { mechanism, initial } => f
-                .debug_struct("Auth")
-                .field("mechanism", mechanism)
-                .field("initial", &initial.as_ref().map(|_| "<redacted>"))
-                .finish(),
-            Command::Capa => f.write_str("Capa"),
-            Command::User(u) => f.debug_tuple("User").field(u).finish(),
-            Command::Stls => f.write_str("Stls"),
-            Command::Stat => f.write_str("Stat"),
-            Command::List(n) => f.debug_tuple("List").field(n).finish(),
-            Command::Retr(n) => f.debug_tuple("Retr").field(n).finish(),
-            Command::Dele(n) => f.debug_tuple("Dele").field(n).finish(),
-            Command::Noop => f.write_str("Noop"),
-            Command::Rset => f.write_str("Rset"),
-            Command::Quit => f.write_str("Quit"),
-            Command::Top { message, lines } => f
-                .debug_struct("Top")
-                .field("message", message)
-                .field("lines", lines)
-                .finish(),
-            Command::Uidl(n) => f.debug_tuple("Uidl").field(n).finish(),
-        }
-    }
 }
 
 /// Why a line is not a command; answered with `-ERR` and the connection goes on.
@@ -104,7 +77,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             _ => Err(ParseError::Syntax("USER takes one name")),
         },
         "PASS" => match rest {
-            Some(password) if !password.is_empty() => Ok(Command::Pass(password.to_owned())),
+            Some(password) if !password.is_empty() => Ok(Command::Pass(password.into())),
             _ => Err(ParseError::Syntax("PASS takes a password")),
         },
         "AUTH" => match args.as_slice() {
@@ -115,7 +88,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             }),
             [mechanism, initial] => Ok(Command::Auth {
                 mechanism: mechanism.to_ascii_uppercase(),
-                initial: Some((*initial).to_owned()),
+                initial: Some((*initial).into()),
             }),
             _ => Err(ParseError::Syntax(
                 "AUTH takes a mechanism and an optional initial response",

@@ -1,6 +1,7 @@
 //! Encoding POP3 responses: status lines with optional RFC 2449 / RFC 3206 response
 //! codes, and multi-line responses (dot-stuffed, ending with `.`).
 
+use crate::text::one_line;
 use crate::wire::WireEncoder;
 
 /// A response code (RFC 2449 §8, RFC 3206).
@@ -32,12 +33,21 @@ pub fn ok(text: &str) -> Vec<u8> {
     if text.is_empty() {
         return b"+OK\r\n".to_vec();
     }
-    format!("+OK {text}\r\n").into_bytes()
+    status_line("+OK ", "", text)
 }
 
 /// `-ERR [CODE] text`
 pub fn err(code: Option<Code>, text: &str) -> Vec<u8> {
-    format!("-ERR {}{text}\r\n", code.map_or("", Code::text)).into_bytes()
+    status_line("-ERR ", code.map_or("", Code::text), text)
+}
+
+/// `start`, `code` and `text` made one line ([`one_line`]): whatever the text quotes, it
+/// holds no line break, NUL or 8-bit byte.
+fn status_line(start: &str, code: &str, text: &str) -> Vec<u8> {
+    let mut out = format!("{start}{code}").into_bytes();
+    out.extend(one_line(text));
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// A multi-line response whose lines are short text (CAPA, LIST, UIDL).
@@ -125,6 +135,7 @@ mod tests {
             b"-ERR [SYS/TEMP] busy\r\n"
         );
         assert_eq!(err(None, "no"), b"-ERR no\r\n");
+        assert_eq!(ok("a\r\n+OK b\0\u{e9}"), b"+OK a  +OK b???\r\n");
     }
 
     #[test]

@@ -46,6 +46,18 @@ impl ImapSession {
         )
     }
 
+    /// Ends a SASL exchange that waits for the client's response, if one does (its
+    /// response was too long to read): the tag its answer goes to.
+    pub(super) fn end_sasl(&mut self) -> Option<String> {
+        match std::mem::replace(&mut self.mode, Mode::Commands) {
+            Mode::SaslPlain { tag } => Some(tag),
+            other => {
+                self.mode = other;
+                None
+            }
+        }
+    }
+
     pub(super) fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Work {
         if line == b"*" {
             return self.bad(tag, "Authentication cancelled");
