@@ -35,12 +35,13 @@ fn imapish(program: &[u8]) -> Vec<u8> {
 }
 
 /// The frames `pieces` make, checking the bounds after every call.
-fn frames(max_line: usize, max_literal: usize, pieces: &[&[u8]]) -> Vec<Frame> {
+fn frames(max_line: usize, max_literal: usize, logged_in: bool, pieces: &[&[u8]]) -> Vec<Frame> {
     // A command's text counts against `max_line`, so it has at most `max_line / 3`
     // literals (`{n}` is three bytes at least), each line ends with at most two bytes,
     // and APPEND's literals together are within `max_literal`.
     let largest = max_line + max_literal + 2 * (max_line / 3 + 1);
     let mut framer = CommandFramer::new(max_line, max_literal);
+    framer.set_logged_in(logged_in);
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     for piece in pieces {
@@ -68,12 +69,14 @@ fn imap_framer() {
             // is then always seen, however the input is cut.
             let max_line = 64 + usize::from(line % 64);
             let max_literal = usize::from(literal % 64);
+            // Before login and after: literals are allowed in different commands.
+            let logged_in = line & 0x80 != 0;
             let (control, program) = program.split_at(program.len().min(1));
             let wire = [control, &imapish(program)].concat();
             let (data, pieces) = cut(&wire);
             assert_eq!(
-                frames(max_line, max_literal, &pieces),
-                frames(max_line, max_literal, &[data])
+                frames(max_line, max_literal, logged_in, &pieces),
+                frames(max_line, max_literal, logged_in, &[data])
             );
         });
 }

@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn append_literals_together_stay_within_the_message_limit() {
         let got = frames(
-            &mut CommandFramer::new(100, 10),
+            &mut logged_in(100, 10),
             &[b"a APPEND INBOX {6+}\r\nhello {6+}\r\nworld!\r\nb NOOP\r\n"],
         );
         assert_eq!(
