@@ -132,6 +132,8 @@ settings! {
         imap: spec(40, 1, 3_600), pop3: None;
     MaxConcurrentSearchesPerUser, "MaxConcurrentSearchesPerUser", "max_concurrent_searches_per_user", Number,
         imap: spec(1, 1, 1_000), pop3: None;
+    MaxConcurrentSearchesPerServer, "MaxConcurrentSearchesPerServer", "max_concurrent_searches_per_server", Number,
+        imap: spec(16, 1, 10_000), pop3: None;
     SearchQueueTimeout, "SearchQueueTimeout", "search_queue_timeout", Seconds,
         imap: spec(30, 1, 3_600), pop3: None;
     // Beyond Exchange and VPOP3: failed logins counted across connections, per address

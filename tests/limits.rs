@@ -662,3 +662,33 @@ fn the_idle_time_out_spares_a_session_in_idle() {
     assert_eq!(idling.imap_status("NOOP"), "OK NOOP completed");
     server.stop();
 }
+
+/// MaxConcurrentSearchesPerServer: with one search slot for the whole server, a second
+/// user's SEARCH waits in the same fair queue until the first user's ends, and raising
+/// the limit on the running server serves the queue at once.
+#[test]
+fn searches_of_all_users_share_the_server_limit() {
+    let (env, server) = slow_server(
+        "max_concurrent_searches_per_server = 1\nmax_concurrent_searches_per_user = 4",
+        "3000",
+    );
+    env.add_user("bea", "pw");
+    let mut ann = selected_sessions(&server, 1).remove(0);
+    let mut bea = IMAP.greeted(LineClient::connect(server.imap));
+    assert!(IMAP.log_in(&mut bea, "bea", "pw").starts_with("OK "));
+    assert!(bea.imap_status("SELECT INBOX").starts_with("OK "));
+    ann.send("s1 SEARCH ALL");
+    server.counts_until(|c| c.searches_running == 1);
+    bea.send("s2 SEARCH ALL");
+    let counts = server.counts_until(|c| c.searches_queued == 1);
+    assert_eq!((counts.searches_running, counts.searches_queued), (1, 1));
+    env.ok(
+        &["settings", "set", "imap", "--max-concurrent-searches-per-server", "2"],
+        "",
+    );
+    let counts = server.counts_until(|c| c.searches_running == 2);
+    assert_eq!(counts.searches_queued, 0);
+    assert_eq!(ann.answer("s1").1, "s1 OK SEARCH completed");
+    assert_eq!(bea.answer("s2").1, "s2 OK SEARCH completed");
+    server.stop();
+}

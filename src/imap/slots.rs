@@ -1,5 +1,5 @@
 //! FETCH and SEARCH run holding a slot of the Limiter (MaxConcurrentFetchesPerUser and
-//! PerServer, MaxConcurrentSearchesPerUser). Without a free slot a command waits in the
+//! PerServer, MaxConcurrentSearchesPerUser and PerServer). Without a free slot a command waits in the
 //! Limiter's queue up to FetchQueueTimeout / SearchQueueTimeout and is then answered
 //! with SPEC §4's text; a client that goes away while waiting leaves the queue and its
 //! session ends.

@@ -1,6 +1,6 @@
-//! FETCH and SEARCH slots — MaxConcurrentFetchesPerUser, MaxConcurrentFetchesPerServer,
-//! MaxConcurrentSearchesPerUser — and the first-come-first-served queue of commands
-//! waiting for one.
+//! FETCH and SEARCH slots — MaxConcurrentFetchesPerUser and PerServer,
+//! MaxConcurrentSearchesPerUser and PerServer (SORT and THREAD will take SEARCH slots
+//! too) — and the first-come-first-served queue of commands waiting for one.
 //!
 //! Waiters queue per kind and user, each with a ticket that says when it came: a freed
 //! slot goes to the earliest waiter it fits, so the queue is fair across users, and the
@@ -26,6 +26,20 @@ impl SlotKind {
         match self {
             SlotKind::Fetch => 0,
             SlotKind::Search => 1,
+        }
+    }
+
+    /// The settings that limit this kind: per user, and for the whole server.
+    fn limits(self) -> (Setting, Setting) {
+        match self {
+            SlotKind::Fetch => (
+                Setting::MaxConcurrentFetchesPerUser,
+                Setting::MaxConcurrentFetchesPerServer,
+            ),
+            SlotKind::Search => (
+                Setting::MaxConcurrentSearchesPerUser,
+                Setting::MaxConcurrentSearchesPerServer,
+            ),
         }
     }
 }
@@ -73,13 +87,8 @@ impl Slots {
     /// Whether a `kind` command of `user` may start now under `settings` (IMAP's).
     pub fn fits(&self, kind: SlotKind, user: &Username, settings: &ProtocolSettings) -> bool {
         let mine = self.running.get(user).map_or(0, |r| r[kind.index()]);
-        match kind {
-            SlotKind::Fetch => {
-                mine < limit(settings, Setting::MaxConcurrentFetchesPerUser)
-                    && self.totals[0] < limit(settings, Setting::MaxConcurrentFetchesPerServer)
-            }
-            SlotKind::Search => mine < limit(settings, Setting::MaxConcurrentSearchesPerUser),
-        }
+        let (per_user, per_server) = kind.limits();
+        mine < limit(settings, per_user) && self.totals[kind.index()] < limit(settings, per_server)
     }
 
     pub fn take(&mut self, kind: SlotKind, user: &Username) {
@@ -108,8 +117,7 @@ impl Slots {
         if running == &[0, 0] {
             self.running.remove(user);
         }
-        let server_was_full = kind == SlotKind::Fetch
-            && self.totals[0] >= limit(settings, Setting::MaxConcurrentFetchesPerServer);
+        let server_was_full = self.totals[kind.index()] >= limit(settings, kind.limits().1);
         self.totals[kind.index()] = self.totals[kind.index()].saturating_sub(1);
         if server_was_full {
             Freed::Any
