@@ -300,15 +300,10 @@ impl ImapSession {
 
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(view) = self.state.view_mut() {
-            for &uid in uids {
-                if let Some(line) = view.remove(uid) {
-                    out.extend_from_slice(line.as_bytes());
-                }
-            }
-        }
-        out
+        self.state
+            .view_mut()
+            .map(|view| view.remove_all(uids))
+            .unwrap_or_default()
     }
 
     /// COPY or MOVE (and their UID forms).

@@ -293,12 +293,34 @@ impl View {
     }
 
     /// Removes a message this session has expunged itself; the `* n EXPUNGE` line.
-    pub fn remove(&mut self, uid: u32) -> Option<String> {
-        let i = self.uids.binary_search(&uid).ok()?;
-        self.uids.remove(i);
-        self.flags.remove(i);
-        self.modseqs.remove(i);
-        Some(format!("* {} EXPUNGE\r\n", i + 1))
+    /// Removes the messages `uids` names (in any order; UIDs not here are skipped) in
+    /// one pass over the view, whatever their number; the `* n EXPUNGE` lines, in
+    /// ascending order, each number counted after the removals before it.
+    pub fn remove_all(&mut self, uids: &[u32]) -> Vec<u8> {
+        let mut gone = uids.to_vec();
+        gone.sort_unstable();
+        gone.dedup();
+        let mut out = Vec::new();
+        let mut next_gone = 0;
+        let mut kept = 0;
+        for read in 0..self.uids.len() {
+            let uid = self.uids[read];
+            next_gone += gone[next_gone..].partition_point(|&g| g < uid);
+            if gone.get(next_gone) == Some(&uid) {
+                // Messages before this one that stay: `kept`; it is number kept + 1.
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", kept + 1).as_bytes());
+                next_gone += 1;
+                continue;
+            }
+            self.uids[kept] = uid;
+            self.flags.swap(kept, read);
+            self.modseqs[kept] = self.modseqs[read];
+            kept += 1;
+        }
+        self.uids.truncate(kept);
+        self.flags.truncate(kept);
+        self.modseqs.truncate(kept);
+        out
     }
 
     pub fn queue(&mut self, changes: Changes) {
@@ -357,14 +379,8 @@ impl View {
             out.extend_from_slice(line.as_bytes());
         }
         if expunges_allowed {
-            let mut expunged = std::mem::take(&mut self.deferred_expunges);
-            expunged.sort_unstable();
-            expunged.dedup();
-            for uid in expunged {
-                if let Some(line) = self.remove(uid) {
-                    out.extend_from_slice(line.as_bytes());
-                }
-            }
+            let expunged = std::mem::take(&mut self.deferred_expunges);
+            out.extend(self.remove_all(&expunged));
         }
         out
     }
@@ -397,6 +413,24 @@ mod tests {
         view.flags = vec![Flags::default(); 20];
         view.modseqs = vec![1; 20];
         view
+    }
+
+    #[test]
+    fn expunges_are_removed_in_one_pass_with_the_numbers_rfc_3501_gives() {
+        let mut v = view();
+        // UIDs 1..=20; remove 2, 3, 10 and 20 (and 99, not there), given in any order.
+        let lines = v.remove_all(&[20, 3, 99, 2, 10, 3]);
+        assert_eq!(
+            String::from_utf8(lines).expect("ASCII"),
+            "* 2 EXPUNGE\r\n* 2 EXPUNGE\r\n* 8 EXPUNGE\r\n* 17 EXPUNGE\r\n"
+        );
+        assert_eq!(v.exists(), 16);
+        assert_eq!(
+            (v.uid(1), v.uid(2), v.uid(8), v.uid(16)),
+            (Some(1), Some(4), Some(11), Some(19))
+        );
+        assert_eq!(v.flags.len(), 16);
+        assert_eq!(v.modseqs.len(), 16);
     }
 
     #[test]
