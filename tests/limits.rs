@@ -683,7 +683,13 @@ fn searches_of_all_users_share_the_server_limit() {
     let counts = server.counts_until(|c| c.searches_queued == 1);
     assert_eq!((counts.searches_running, counts.searches_queued), (1, 1));
     env.ok(
-        &["settings", "set", "imap", "--max-concurrent-searches-per-server", "2"],
+        &[
+            "settings",
+            "set",
+            "imap",
+            "--max-concurrent-searches-per-server",
+            "2",
+        ],
         "",
     );
     let counts = server.counts_until(|c| c.searches_running == 2);
