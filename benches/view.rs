@@ -24,6 +24,7 @@ fn view(messages: u32) -> View {
         flags: vec![Flags::default(); messages as usize],
         modseqs: vec![1; messages as usize],
         recent: 0..0,
+        lagged: Default::default(),
     };
     View::new(located, false, snapshot, 1)
 }

@@ -26,6 +26,7 @@ use mailhive_store::{
 };
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// What changed in a mailbox, pushed to every watcher.
@@ -68,6 +69,9 @@ pub struct Snapshot {
     pub modseqs: Vec<u64>,
     /// The UIDs that are \Recent for this watcher (it claimed them).
     pub recent: Range<u32>,
+    /// Set by the actor when this watcher fell behind (its queue of pushes full) and was
+    /// dropped: it hears of no change any more and must end its selection.
+    pub lagged: Arc<AtomicBool>,
 }
 
 /// A message to append, owning its bytes.
@@ -289,6 +293,8 @@ struct Watcher {
     recipient: Recipient<Changes>,
     /// Opened read-write: it may hold \Recent.
     takes_recent: bool,
+    /// Shared with the watcher's view, see [`Snapshot::lagged`].
+    lagged: Arc<AtomicBool>,
 }
 
 /// The actor of one mailbox.
@@ -315,10 +321,17 @@ impl MailboxActor {
         if changes.is_empty() {
             return;
         }
-        self.watchers.retain(|_, w| w.recipient.connected());
-        for watcher in self.watchers.values() {
-            watcher.recipient.do_send(changes.clone());
-        }
+        // A push never waits and never queues without bound: a session whose queue is
+        // full (stuck behind a client that does not read) is dropped and told so.
+        self.watchers
+            .retain(|_, w| match w.recipient.try_send(changes.clone()) {
+                Ok(()) => true,
+                Err(SendError::Full(_)) => {
+                    w.lagged.store(true, Ordering::Relaxed);
+                    false
+                }
+                Err(SendError::Closed(_)) => false,
+            });
     }
 
     /// Who is first to hear of new messages: `by` if it watches read-write, else the
@@ -557,6 +570,7 @@ impl Handler<Watch> for MailboxActor {
                 flags: Vec::new(),
                 modseqs: Vec::new(),
                 recent,
+                lagged: Arc::default(),
             };
             let owner = store.mailbox_by_id(id)?.map(|info| info.owner);
             let own_seen = match owner {
@@ -577,10 +591,11 @@ impl Handler<Watch> for MailboxActor {
         });
         AtomicResponse::new(Box::pin(load.into_actor(self).map(
             move |snapshot, act, ctx| {
-                if snapshot.is_ok() {
+                if let Ok(snapshot) = &snapshot {
                     let watcher = Watcher {
                         recipient: request.recipient,
                         takes_recent: claims,
+                        lagged: snapshot.lagged.clone(),
                     };
                     act.watchers.insert(request.watcher, watcher);
                 } else {

@@ -126,3 +126,76 @@ fn a_fetch_answer_is_built_in_bounded_pieces() {
     assert!(held < 24 * 1024, "the server held {held} KiB of the answer");
     server.stop();
 }
+
+/// Sends `count` STOREs on message 1, pipelined, and reads their answers.
+fn toggle_flag(client: &mut LineClient, count: usize) {
+    let mut commands = String::new();
+    for i in 0..count {
+        let sign = if i % 2 == 0 { '+' } else { '-' };
+        commands.push_str(&format!("t{i} STORE 1 {sign}FLAGS.SILENT (\\Flagged)\r\n"));
+    }
+    client.send_bytes(commands.as_bytes());
+    for i in 0..count {
+        let tag = format!("t{i}");
+        assert!(client.answer(&tag).1.starts_with(&format!("{tag} OK")));
+    }
+}
+
+/// Changes others make while a session waits between commands are merged, one entry
+/// per message: 2,001 flag changes reach it as one FETCH.
+#[test]
+fn changes_waiting_for_a_session_are_merged() {
+    let env = Env::new();
+    env.add_user("cy", "pw");
+    env.import("cy", "pop3.mbox");
+    let server = env.serve(&[]);
+    let mut idle = LineClient::imap_login(server.imap, "cy", "pw");
+    idle.imap_ok("SELECT INBOX");
+    let mut busy = LineClient::imap_login(server.imap, "cy", "pw");
+    busy.imap_ok("SELECT INBOX");
+    toggle_flag(&mut busy, 2001);
+    let seen = idle.imap_ok("NOOP");
+    assert_eq!(
+        seen,
+        vec!["* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))".to_owned()]
+    );
+    server.stop();
+}
+
+/// A session stuck behind a client that does not read (here in a 20 MB FETCH answer)
+/// is not sent changes without bound: once its queue of 1,024 is full the Mailbox
+/// actor drops it, and the session ends with a BYE when its command ends.
+#[test]
+fn a_session_that_falls_behind_its_mailbox_is_ended() {
+    let env = Env::new();
+    env.add_user("dy", "pw");
+    let server = env.serve(&[]);
+    let mut busy = LineClient::imap_login(server.imap, "dy", "pw");
+    let body = "0123456789 ".repeat(9) + "\r\n";
+    let message = format!("Subject: big\r\n\r\n{}", body.repeat(10_000));
+    busy.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
+    busy.send_bytes(message.as_bytes());
+    busy.send("");
+    busy.expect_prefix("a OK [APPENDUID");
+    busy.imap_ok("SELECT INBOX");
+    let mut slow = LineClient::imap_login(server.imap, "dy", "pw");
+    slow.imap_ok("SELECT INBOX");
+    let items = vec!["BODY.PEEK[]"; 20].join(" ");
+    let mut stuck = slow.into_stream();
+    stuck
+        .write_all(format!("f FETCH 1 ({items})\r\n").as_bytes())
+        .expect("send FETCH");
+    std::thread::sleep(Duration::from_millis(500));
+    toggle_flag(&mut busy, 1100);
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut stuck, &mut answer).expect("read to the end");
+    let tail = String::from_utf8_lossy(&answer[answer.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        tail.ends_with(
+            "f OK FETCH completed\r\n* BYE [UNAVAILABLE] The mailbox changed faster than \
+             this session could be told\r\n"
+        ),
+        "{tail:?}"
+    );
+    server.stop();
+}

@@ -13,6 +13,7 @@ use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
 use super::mailboxes::ListRequest;
 use super::state::State;
+use super::view::View;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
 use crate::config::Setting;
@@ -41,6 +42,15 @@ use tracing::Span;
 /// The command buffer's first size: it grows as a command needs, and an idle session
 /// keeps only this much.
 const INPUT_BUFFER: usize = 512;
+
+/// Change reports a session may have waiting while it is busy (a long FETCH to a slow
+/// client); a Mailbox actor that finds the queue full stops watching for the session,
+/// which then ends with [`LAGGED_BYE`].
+const PUSH_QUEUE: usize = 1024;
+
+/// What a session that fell behind its mailbox's changes is told before it closes.
+const LAGGED_BYE: &[u8] =
+    b"* BYE [UNAVAILABLE] The mailbox changed faster than this session could be told\r\n";
 
 /// Numbers sessions for the Mailbox actors' watcher lists.
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -191,6 +201,8 @@ impl Actor for ImapSession {
     fn started(&mut self, ctx: &mut Context<Self>) {
         let _entered = self.span.clone().entered();
         tracing::debug!("imap connection");
+        // Bounds the changes a Mailbox actor may push while this session is busy.
+        ctx.set_mailbox_capacity(PUSH_QUEUE);
         self.restart_timer(ctx);
         let greeting = format!(
             "* OK [CAPABILITY {}] mailhive IMAP4rev1 server ready\r\n",
@@ -398,6 +410,13 @@ impl ImapSession {
         code: Option<&str>,
         text: &str,
     ) -> Work {
+        if self.state.view().is_some_and(View::lagged) {
+            // The mailbox changed faster than this session let itself be told: it
+            // cannot be kept in step, so it ends rather than queue without bound.
+            lines.extend(status(Some(tag), result, code, text));
+            lines.extend_from_slice(LAGGED_BYE);
+            return self.close(lines);
+        }
         lines.extend(self.announcements());
         lines.extend(status(Some(tag), result, code, text));
         self.send(lines)

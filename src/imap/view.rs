@@ -17,8 +17,10 @@ use super::namespace::Located;
 use crate::mailbox::{Changes, Snapshot};
 use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct View {
@@ -46,10 +48,26 @@ pub struct View {
     recent: Vec<Range<u32>>,
     /// The \Recent count the client was last told.
     announced_recent: u32,
-    /// Changes not yet applied, oldest first.
-    pending: Vec<Changes>,
+    /// Changes not yet applied, merged as they come: however many changes others make
+    /// before this session's next command, it holds at most one entry per message.
+    pending: Pending,
     /// Expunges held back until announcing them is allowed.
-    deferred_expunges: Vec<u32>,
+    deferred_expunges: BTreeSet<u32>,
+    /// The Mailbox actor dropped this view: it fell too far behind (see
+    /// `Snapshot::lagged`).
+    lagged: Arc<AtomicBool>,
+}
+
+/// Changes reported by the Mailbox actor and not yet announced, merged.
+#[derive(Debug, Default)]
+struct Pending {
+    /// New messages, ascending UIDs.
+    appended: Vec<(u32, Flags, u64)>,
+    /// The latest flags reported for each message, with their modseq.
+    flags: BTreeMap<u32, (Flags, u64)>,
+    expunged: BTreeSet<u32>,
+    /// UIDs given to this session as \Recent.
+    recent: Vec<Range<u32>>,
 }
 
 impl View {
@@ -79,8 +97,9 @@ impl View {
                 .into_iter()
                 .collect(),
             announced_recent: 0,
-            pending: Vec::new(),
-            deferred_expunges: Vec::new(),
+            pending: Pending::default(),
+            deferred_expunges: BTreeSet::new(),
+            lagged: snapshot.lagged,
         }
     }
 
@@ -91,6 +110,7 @@ impl View {
             flags: Vec::new(),
             modseqs: Vec::new(),
             recent: 0..0,
+            lagged: Arc::default(),
         };
         let located = Located {
             info,
@@ -102,6 +122,12 @@ impl View {
             watched: false,
             ..View::new(located, true, snapshot, 0)
         }
+    }
+
+    /// The Mailbox actor stopped telling this view of changes: it cannot be kept in
+    /// step any more.
+    pub fn lagged(&self) -> bool {
+        self.lagged.load(Ordering::Relaxed)
     }
 
     pub fn id(&self) -> MailboxId {
@@ -323,53 +349,73 @@ impl View {
         out
     }
 
+    /// Merges a report of the Mailbox actor into what is pending.
     pub fn queue(&mut self, changes: Changes) {
-        self.pending.push(changes);
+        let pending = &mut self.pending;
+        if let Some((watcher, range)) = changes.recent {
+            if watcher == self.watcher {
+                pending.recent.push(range);
+            }
+        }
+        for (uid, flags, modseq) in changes.appended {
+            let last = pending
+                .appended
+                .last()
+                .map(|a| a.0)
+                .or(self.uids.last().copied());
+            if last.is_none_or(|last| uid > last) {
+                pending.appended.push((uid, flags, modseq));
+            }
+        }
+        for (uid, flags, modseq) in changes.flags {
+            let newer = pending
+                .flags
+                .get(&uid)
+                .is_none_or(|(_, seen)| modseq > *seen);
+            if newer {
+                pending.flags.insert(uid, (flags, modseq));
+            }
+        }
+        pending.expunged.extend(changes.expunged);
     }
 
     /// Applies the queued changes and returns the untagged lines that announce them.
     pub fn announce(&mut self, expunges_allowed: bool) -> Vec<u8> {
         let pending = std::mem::take(&mut self.pending);
         let exists_before = self.uids.len();
-        for changes in &pending {
-            if let Some((watcher, range)) = &changes.recent {
-                if *watcher == self.watcher {
-                    self.add_recent(range.clone());
-                }
-            }
-            for (uid, flags, modseq) in &changes.appended {
-                if self.uids.last().is_none_or(|last| uid > last) {
-                    let flags = self.as_seen_here(flags, None);
-                    self.keywords.extend(flags.keywords().iter().cloned());
-                    self.uids.push(*uid);
-                    self.flags.push(flags);
-                    self.modseqs.push(*modseq);
-                }
+        for range in pending.recent {
+            self.add_recent(range);
+        }
+        for (uid, flags, modseq) in &pending.appended {
+            if self.uids.last().is_none_or(|last| uid > last) {
+                let flags = self.as_seen_here(flags, None);
+                self.keywords.extend(flags.keywords().iter().cloned());
+                self.uids.push(*uid);
+                self.flags.push(flags);
+                self.modseqs.push(*modseq);
             }
         }
         let mut flag_lines = Vec::new();
-        for changes in &pending {
-            for (uid, flags, modseq) in &changes.flags {
-                let Some(seq) = self.seq_of(*uid) else {
-                    continue;
-                };
-                let i = seq as usize - 1;
-                if *modseq <= self.modseqs[i] {
-                    continue;
-                }
-                self.modseqs[i] = *modseq;
-                let flags = self.as_seen_here(flags, Some(i));
-                if self.flags[i] != flags {
-                    self.keywords.extend(flags.keywords().iter().cloned());
-                    flag_lines.push(format!(
-                        "* {seq} FETCH (UID {uid} FLAGS {})\r\n",
-                        render_flags(&flags, self.is_recent(*uid))
-                    ));
-                    self.flags[i] = flags;
-                }
+        for (uid, (flags, modseq)) in &pending.flags {
+            let Some(seq) = self.seq_of(*uid) else {
+                continue;
+            };
+            let i = seq as usize - 1;
+            if *modseq <= self.modseqs[i] {
+                continue;
             }
-            self.deferred_expunges.extend(&changes.expunged);
+            self.modseqs[i] = *modseq;
+            let flags = self.as_seen_here(flags, Some(i));
+            if self.flags[i] != flags {
+                self.keywords.extend(flags.keywords().iter().cloned());
+                flag_lines.push(format!(
+                    "* {seq} FETCH (UID {uid} FLAGS {})\r\n",
+                    render_flags(&flags, self.is_recent(*uid))
+                ));
+                self.flags[i] = flags;
+            }
         }
+        self.deferred_expunges.extend(pending.expunged);
         let mut out = self.keywords_announcement();
         if self.uids.len() != exists_before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
@@ -379,7 +425,9 @@ impl View {
             out.extend_from_slice(line.as_bytes());
         }
         if expunges_allowed {
-            let expunged = std::mem::take(&mut self.deferred_expunges);
+            let expunged: Vec<u32> = std::mem::take(&mut self.deferred_expunges)
+                .into_iter()
+                .collect();
             out.extend(self.remove_all(&expunged));
         }
         out
