@@ -1,5 +1,5 @@
 //! IMAP answers where RFC 3501 and Dovecot leave no room: address lists of any size in
-//! ENVELOPE, and SEARCH on message ids and sent dates.
+//! ENVELOPE, SEARCH on message ids and sent dates, and LSUB.
 
 use crate::harness::{Env, LineClient, Server};
 use std::time::{Duration, Instant};
@@ -104,5 +104,38 @@ fn search_finds_message_ids_and_sent_dates_of_undated_messages() {
     assert_eq!(search(&mut client, "SENTBEFORE 6-Mar-2021"), "* SEARCH 2");
     assert_eq!(search(&mut client, "SENTSINCE 6-Mar-2021"), "* SEARCH 1 3");
     assert_eq!(search(&mut client, "SENTSINCE 1-Jan-2026"), "* SEARCH 1");
+    server.stop();
+}
+
+/// LSUB (RFC 3501 §6.3.9): every subscribed name is listed, also one whose mailbox was
+/// deleted; with `%`, a subscribed name's parent that is not subscribed itself is
+/// listed `\Noselect`, whether or not it exists.
+#[test]
+fn lsub_lists_subscriptions_and_their_unsubscribed_parents() {
+    let (_env, server, mut client) = served("lu");
+    client.imap_ok("CREATE proj/a");
+    client.imap_ok("CREATE gone");
+    client.imap_ok("SUBSCRIBE proj/a");
+    client.imap_ok("SUBSCRIBE gone");
+    client.imap_ok("SUBSCRIBE ghost/x");
+    client.imap_ok("DELETE gone");
+    let mut top = client.imap_ok("LSUB \"\" %");
+    top.retain(|l| !l.contains("\"INBOX\"") && !l.contains("\\HasNoChildren \\"));
+    top.sort();
+    assert_eq!(
+        top,
+        vec![
+            "* LSUB () \"/\" \"gone\"",
+            "* LSUB (\\Noselect) \"/\" \"ghost\"",
+            "* LSUB (\\Noselect) \"/\" \"proj\"",
+        ],
+        "{top:?}"
+    );
+    let all = client.imap_ok("LSUB \"\" *");
+    for name in ["ghost/x", "proj/a", "gone"] {
+        let listed = all.iter().any(|l| l.ends_with(&format!(" \"{name}\"")));
+        assert!(listed, "{name}: {all:?}");
+    }
+    assert!(!all.iter().any(|l| l.ends_with(" \"proj\"")), "{all:?}");
     server.stop();
 }
