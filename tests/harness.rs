@@ -523,6 +523,22 @@ impl LineClient {
             .unwrap_or(done)
     }
 
+    /// Sends `line` over and over from a thread that never reads. The thread ends when a
+    /// write fails — the server has closed the connection — or has been blocked for
+    /// 30 s, and returns when and how.
+    pub fn flood(self, line: &str) -> std::thread::JoinHandle<(Instant, std::io::ErrorKind)> {
+        let chunk = format!("{line}\r\n").repeat(64 * 1024 / (line.len() + 2));
+        let mut stream = self.writer;
+        stream
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        std::thread::spawn(move || loop {
+            if let Err(e) = stream.write_all(chunk.as_bytes()) {
+                return (Instant::now(), e.kind());
+            }
+        })
+    }
+
     /// Aborts the connection with a TCP reset instead of a close.
     pub fn reset(self) {
         let socket = socket2::SockRef::from(&self.writer);

@@ -268,8 +268,7 @@ impl ImapSession {
 
     /// Reads and writes `stream` from now on.
     fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
-        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
-        let (out, incoming, handover) = connection::open(stream, stall);
+        let (out, incoming, handover) = connection::open(stream, self.idle_timeout());
         self.gone = incoming.gone();
         self.tls = handover.tls;
         self.out = out;
@@ -313,7 +312,19 @@ impl ImapSession {
         caps.join(" ")
     }
 
-    /// The idle time-out of the current state, or in IDLE the keepalive interval.
+    /// The idle time-out of the current state; also how long the client may leave an
+    /// answer unread.
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(if self.state.is_authenticated() {
+            self.setting(Setting::AuthenticatedConnectionTimeout)
+        } else {
+            self.setting(Setting::PreAuthenticatedConnectionTimeout)
+        })
+    }
+
+    /// The idle time-out of the current state, or in IDLE the keepalive interval. The
+    /// time-out closes the connection without its BYE when the client has left output
+    /// unread all the while.
     fn restart_timer(&mut self, ctx: &mut Context<Self>) {
         if let Some(handle) = self.timer.take() {
             ctx.cancel_future(handle);
@@ -325,14 +336,14 @@ impl ImapSession {
             }));
             return;
         }
-        let timeout = if self.state.is_authenticated() {
-            self.setting(Setting::AuthenticatedConnectionTimeout)
-        } else {
-            self.setting(Setting::PreAuthenticatedConnectionTimeout)
-        };
-        self.timer = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+        let timeout = self.idle_timeout();
+        self.out.set_stall_limit(timeout);
+        self.timer = Some(ctx.run_later(timeout, |act, ctx| {
             tracing::debug!("idle time-out");
-            ctx.wait(act.close(b"* BYE Autologout; idle for too long\r\n".to_vec()));
+            act.mode = Mode::Closing;
+            let bye = Bytes::from_static(b"* BYE Autologout; idle for too long\r\n");
+            act.out.close(Some(bye));
+            ctx.stop();
         }));
     }
 

@@ -168,8 +168,7 @@ impl Pop3Session {
 
     /// Reads and writes `stream` from now on.
     fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
-        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
-        let (out, incoming, handover) = connection::open(stream, stall);
+        let (out, incoming, handover) = connection::open(stream, self.idle_timeout());
         self.tls = handover.tls;
         self.out = out;
         self.handover = Some(handover);
@@ -207,19 +206,27 @@ impl Pop3Session {
         )
     }
 
+    /// The idle time-out of the current state; also how long the client may leave an
+    /// answer unread.
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(match self.state {
+            State::Transaction { .. } => self.setting(Setting::AuthenticatedConnectionTimeout),
+            _ => self.setting(Setting::PreAuthenticatedConnectionTimeout),
+        })
+    }
+
     /// Closes the connection after the idle time-out of the current state, without
-    /// entering UPDATE.
+    /// entering UPDATE (at once, dropping it, if output was left unread all the while).
     fn restart_idle_timer(&mut self, ctx: &mut Context<Self>) {
         if let Some(handle) = self.idle.take() {
             ctx.cancel_future(handle);
         }
-        let timeout = match self.state {
-            State::Transaction { .. } => self.setting(Setting::AuthenticatedConnectionTimeout),
-            _ => self.setting(Setting::PreAuthenticatedConnectionTimeout),
-        };
-        self.idle = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+        let timeout = self.idle_timeout();
+        self.out.set_stall_limit(timeout);
+        self.idle = Some(ctx.run_later(timeout, |act, ctx| {
             tracing::debug!(peer = %act.peer, "idle time-out");
             act.state = State::Closing;
+            act.out.close(None);
             ctx.stop();
         }));
     }
