@@ -8,7 +8,7 @@ use mailhive_store::Store;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -308,6 +308,21 @@ impl Server {
             .args([&format!("-{name}"), &pid])
             .status();
         assert!(sent.is_ok_and(|s| s.success()), "kill -{name} failed");
+    }
+
+    /// Waits up to `limit` for the server to exit by itself; its exit status, or `None`
+    /// if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Kills the server with SIGKILL: no shutdown code runs.

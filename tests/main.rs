@@ -11,5 +11,6 @@ mod import;
 mod limits;
 mod pop3;
 mod sharing;
+mod shutdown;
 mod tls;
 mod transcripts;

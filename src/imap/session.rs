@@ -22,6 +22,7 @@ use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use crate::settings::Live;
+use crate::shutdown::Shutdown;
 use crate::span::InSpan;
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
@@ -80,6 +81,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             sequence_command: false,
         };
         session.attach(stream, ctx);
+        session.context.shutdown.subscribe(ctx);
         session
     });
 }
@@ -244,6 +246,22 @@ impl Handler<Changes> for ImapSession {
                 ctx.wait(self.send(lines));
             }
         }
+    }
+}
+
+impl Handler<Shutdown> for ImapSession {
+    type Result = ();
+
+    /// Between commands or in IDLE (a running command holds the actor until it ends):
+    /// the goodbye, then the connection closes. A client that does not read holds its
+    /// session only until the server's shutdown deadline.
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        if matches!(self.mode, Mode::Closing) {
+            return;
+        }
+        let _entered = self.span.clone().entered();
+        tracing::debug!("server shutting down");
+        ctx.wait(self.close(b"* BYE [UNAVAILABLE] Server shutting down\r\n".to_vec()));
     }
 }
 

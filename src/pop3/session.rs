@@ -19,6 +19,7 @@ use crate::net::codec::LineCodec;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing};
+use crate::shutdown::Shutdown;
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::line::Line;
@@ -48,6 +49,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connec
             idle: None,
         };
         session.attach(stream, ctx);
+        session.context.shutdown.subscribe(ctx);
         session
     });
 }
@@ -152,6 +154,20 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         ctx.stop();
+    }
+}
+
+impl Handler<Shutdown> for Pop3Session {
+    type Result = ();
+
+    /// Between commands (a running one, QUIT's UPDATE too, holds the actor until it
+    /// ends): closes without entering UPDATE, so nothing marked with DELE is removed.
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        if matches!(self.state, State::Closing) {
+            return;
+        }
+        tracing::debug!(peer = %self.peer, "server shutting down");
+        ctx.wait(self.reply_and_close(err(Some(Code::SysTemp), "Server shutting down")));
     }
 }
 
