@@ -16,7 +16,7 @@
 //! - [`mailbox`]: the Mailbox actors that serialise changes and push them to sessions.
 //! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
-//! - [`serve`]: the server process.
+//! - [`serve`]: the server process; [`shutdown`]: the message that ends sessions when it stops.
 //! - [`testing`]: hooks for the integration tests, in debug builds only.
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -37,5 +37,6 @@ pub mod net;
 pub mod pop3;
 pub mod serve;
 pub mod settings;
+pub mod shutdown;
 pub mod span;
 pub mod testing;

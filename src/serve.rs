@@ -3,6 +3,12 @@
 //! or SIGTERM; SIGHUP reloads the TLS certificate. Every bound address is printed
 //! (`IMAP listening on ADDR`, `IMAPS listening on ADDR`, `POP3 …`, `POP3S …`), so a
 //! port given as 0 can be found.
+//!
+//! A signal to stop starts a graceful shutdown: the listeners close, every session is
+//! sent [`Shutdown`](crate::shutdown::Shutdown) (it answers after its running command),
+//! the process waits until the Limiter counts no open connection — at most
+//! [`SHUTDOWN_GRACE`] — then flushes the store and exits. A second signal ends the
+//! wait at once.
 
 use crate::admin;
 use crate::auth::Authenticator;
@@ -18,12 +24,19 @@ use crate::net::stream::Stream;
 use crate::net::tls::Tls;
 use crate::pop3::{self, Pop3Context};
 use crate::settings::{Live, Published};
+use crate::shutdown::ShutdownSignal;
 use actix::Addr;
+use actix_rt::task::JoinHandle;
 use anyhow::Context;
 use mailhive_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a shutdown waits for the open connections to close, so that the process
+/// exits within 10 s of the signal; connections still open then (a client that does
+/// not read) are dropped with the process.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 
 pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.store_path).with_context(|| {
@@ -63,6 +76,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         };
         let registry = Registry::start(store.clone());
         let tls = Arc::new(load_tls(config)?);
+        let shutdown = ShutdownSignal::default();
         let imap_context = Arc::new(ImapContext {
             registry: registry.clone(),
             gate: gate.clone(),
@@ -70,6 +84,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             plaintext_auth: config.plaintext_auth,
             tls: tls.clone(),
             searches: Default::default(),
+            shutdown: shutdown.clone(),
         });
         let imap = Arc::new(Entry {
             limiter: limiter.clone(),
@@ -80,7 +95,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
                 imap::session::start(stream, peer, imap_context.clone(), permit)
             }),
         });
-        listen(
+        let mut accepting = listen(
             "IMAP",
             &config.imap_listen,
             &workers,
@@ -88,13 +103,14 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         )
         .await?;
         let on_imaps = imap.on_connection(Some(tls.clone()));
-        listen("IMAPS", &config.imap_tls_listen, &workers, &on_imaps).await?;
+        accepting.extend(listen("IMAPS", &config.imap_tls_listen, &workers, &on_imaps).await?);
         let pop3_context = Arc::new(Pop3Context {
             registry: registry.clone(),
             gate,
             settings: published.live(Protocol::Pop3),
             plaintext_auth: config.plaintext_auth,
             tls: tls.clone(),
+            shutdown: shutdown.clone(),
         });
         let pop3 = Arc::new(Entry {
             limiter: limiter.clone(),
@@ -105,15 +121,17 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
                 pop3::session::start(stream, peer, pop3_context.clone(), permit)
             }),
         });
-        listen(
-            "POP3",
-            &config.pop3_listen,
-            &workers,
-            &pop3.on_connection(None),
-        )
-        .await?;
+        accepting.extend(
+            listen(
+                "POP3",
+                &config.pop3_listen,
+                &workers,
+                &pop3.on_connection(None),
+            )
+            .await?,
+        );
         let on_pop3s = pop3.on_connection(Some(tls.clone()));
-        listen("POP3S", &config.pop3_tls_listen, &workers, &on_pop3s).await?;
+        accepting.extend(listen("POP3S", &config.pop3_tls_listen, &workers, &on_pop3s).await?);
         println!(
             "mailhive: store {} open; admin socket {}",
             config.store_path.display(),
@@ -127,7 +145,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let admin_state = Arc::new(admin::server::AdminState {
             registry: registry.clone(),
             published,
-            limiter,
+            limiter: limiter.clone(),
             tls: tls.clone(),
             auth,
         });
@@ -136,6 +154,8 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             reloads = reload_on_hangup(&tls) => reloads?,
             signal = shutdown_signal() => signal?,
         }
+        drain(accepting, &shutdown, &limiter).await?;
+        store.flush().context("cannot flush the store")?;
         workers.stop();
         Ok::<_, anyhow::Error>(())
     })?;
@@ -220,13 +240,47 @@ impl Entry {
     }
 }
 
-/// Binds every address of one protocol, says where it listens, and starts accepting.
+/// The graceful part of a shutdown: closes the listeners (`accepting`, their accept
+/// loops), tells every session, and waits until the Limiter counts no connection, at
+/// most [`SHUTDOWN_GRACE`] or until a second signal.
+async fn drain(
+    accepting: Vec<JoinHandle<()>>,
+    shutdown: &ShutdownSignal,
+    limiter: &Addr<Limiter>,
+) -> anyhow::Result<()> {
+    tracing::info!("shutting down");
+    for task in &accepting {
+        task.abort();
+    }
+    for task in accepting {
+        // An aborted loop has dropped its listener once it is joined.
+        let _ = task.await;
+    }
+    shutdown.trigger();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, limiter::drained(limiter));
+    tokio::select! {
+        waited = drained => {
+            if waited.is_err() {
+                tracing::warn!("connections still open at the shutdown deadline are dropped");
+            }
+        }
+        signal = shutdown_signal() => {
+            signal?;
+            tracing::warn!("second signal: open connections are dropped");
+        }
+    }
+    Ok(())
+}
+
+/// Binds every address of one protocol, says where it listens, and starts accepting;
+/// returns the accept loops.
 async fn listen(
     protocol: &str,
     addresses: &[std::net::SocketAddr],
     workers: &Arc<Workers>,
     on_connection: &OnConnection,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut accepting = Vec::new();
     for addr in addresses {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -235,13 +289,13 @@ async fn listen(
             "mailhive: {protocol} listening on {}",
             listener.local_addr()?
         );
-        actix_rt::spawn(accept_loop(
+        accepting.push(actix_rt::spawn(accept_loop(
             listener,
             workers.clone(),
             on_connection.clone(),
-        ));
+        )));
     }
-    Ok(())
+    Ok(accepting)
 }
 
 /// How to reach the demo accounts with curl and with a mail client.

@@ -8,7 +8,7 @@ use mailhive_store::Store;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -319,6 +319,21 @@ impl Server {
         assert!(sent.is_ok_and(|s| s.success()), "kill -{name} failed");
     }
 
+    /// Waits up to `limit` for the server to exit by itself; its exit status, or `None`
+    /// if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Kills the server with SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -540,6 +555,22 @@ impl LineClient {
         done.split_once(' ')
             .map(|(_, rest)| rest.to_owned())
             .unwrap_or(done)
+    }
+
+    /// Sends `line` over and over from a thread that never reads. The thread ends when a
+    /// write fails — the server has closed the connection — or has been blocked for
+    /// 30 s, and returns when and how.
+    pub fn flood(self, line: &str) -> std::thread::JoinHandle<(Instant, std::io::ErrorKind)> {
+        let chunk = format!("{line}\r\n").repeat(64 * 1024 / (line.len() + 2));
+        let mut stream = self.writer;
+        stream
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        std::thread::spawn(move || loop {
+            if let Err(e) = stream.write_all(chunk.as_bytes()) {
+                return (Instant::now(), e.kind());
+            }
+        })
     }
 
     /// Aborts the connection with a TCP reset instead of a close.

@@ -698,3 +698,55 @@ fn searches_of_all_users_share_the_server_limit() {
     assert_eq!(bea.answer("s2").1, "s2 OK SEARCH completed");
     server.stop();
 }
+
+/// A client that sends commands but never reads holds its connection no longer than
+/// the idle time-out of its state: PreAuthenticatedConnectionTimeout before login (its
+/// answers pile up unread and the server gives up on them), AuthenticatedConnectionTimeout
+/// after; then its count is given back.
+#[test]
+fn a_client_that_never_reads_is_dropped_at_the_time_out_of_its_state() {
+    let limits = "pre_authenticated_connection_timeout = 2\nauthenticated_connection_timeout = 10";
+    let env = Env::with_settings(limits, limits);
+    env.add_user("ann", "pw");
+    let server = env.serve(&[]);
+    let floods = [(&IMAP, false), (&POP3, false), (&IMAP, true), (&POP3, true)].map(
+        |(protocol, logged_in)| {
+            let mut client = protocol.greeted(LineClient::connect(protocol.addr(&server)));
+            if logged_in {
+                let answer = protocol.log_in(&mut client, "ann", "pw");
+                assert!(answer.starts_with("OK ") || answer.starts_with("+OK"));
+            }
+            // Answers of a few hundred bytes fill the socket buffers in a second or two.
+            let command = if protocol.name == "imap" {
+                "a CAPABILITY"
+            } else {
+                "CAPA"
+            };
+            (
+                protocol.name,
+                logged_in,
+                Instant::now(),
+                client.flood(command),
+            )
+        },
+    );
+    let mut ended = Vec::new();
+    for (name, logged_in, started, flood) in floods {
+        let (cut, how) = flood.join().expect("the flooding thread");
+        let took = cut - started;
+        let (least, most) = if logged_in { (9.5, 18.0) } else { (2.0, 8.0) };
+        assert!(
+            took >= Duration::from_secs_f64(least) && took < Duration::from_secs_f64(most),
+            "{name} (logged in: {logged_in}) was cut after {took:?} ({how:?})"
+        );
+        ended.push(logged_in);
+        if ended == [false, false] {
+            let counts =
+                server.counts_until(|c| c.imap.connections == 1 && c.pop3.connections == 1);
+            assert_eq!((counts.imap.connections, counts.pop3.connections), (1, 1));
+        }
+    }
+    let counts = server.counts_until(|c| c.is_idle());
+    assert!(counts.is_idle(), "counters left: {counts:?}");
+    server.stop();
+}

@@ -16,5 +16,6 @@ mod pop3;
 mod sasl;
 mod secrets;
 mod sharing;
+mod shutdown;
 mod tls;
 mod transcripts;

@@ -37,6 +37,7 @@ use crate::login::Gate;
 use crate::mailbox::Registry;
 use crate::net::tls::Tls;
 use crate::settings::Live;
+use crate::shutdown::ShutdownSignal;
 use shared_search::SharedSearches;
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ pub struct ImapContext {
     /// STARTTLS.
     pub tls: Arc<Tls>,
     pub searches: Arc<SharedSearches>,
+    /// Tells the sessions that the server is shutting down.
+    pub shutdown: ShutdownSignal,
 }
 
 /// What a refused connection is told before it is closed (SPEC §4).

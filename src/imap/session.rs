@@ -23,6 +23,7 @@ use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use crate::settings::Live;
+use crate::shutdown::Shutdown;
 use crate::span::InSpan;
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
@@ -91,6 +92,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             sequence_command: false,
         };
         session.attach(stream, ctx);
+        session.context.shutdown.subscribe(ctx);
         session
     });
 }
@@ -279,6 +281,22 @@ impl Handler<Changes> for ImapSession {
     }
 }
 
+impl Handler<Shutdown> for ImapSession {
+    type Result = ();
+
+    /// Between commands or in IDLE (a running command holds the actor until it ends):
+    /// the goodbye, then the connection closes. A client that does not read holds its
+    /// session only until the server's shutdown deadline.
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        if matches!(self.mode, Mode::Closing) {
+            return;
+        }
+        let _entered = self.span.clone().entered();
+        tracing::debug!("server shutting down");
+        ctx.wait(self.close(b"* BYE [UNAVAILABLE] Server shutting down\r\n".to_vec()));
+    }
+}
+
 impl ImapSession {
     pub(super) fn setting(&self, setting: Setting) -> u64 {
         self.context.settings.borrow().get(setting).unwrap_or(0)
@@ -300,8 +318,7 @@ impl ImapSession {
 
     /// Reads and writes `stream` from now on.
     fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
-        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
-        let (out, incoming, handover) = connection::open(stream, stall);
+        let (out, incoming, handover) = connection::open(stream, self.idle_timeout());
         self.gone = incoming.gone();
         self.tls = handover.tls;
         self.out = out;
@@ -345,7 +362,19 @@ impl ImapSession {
         caps.join(" ")
     }
 
-    /// The idle time-out of the current state, or in IDLE the keepalive interval.
+    /// The idle time-out of the current state; also how long the client may leave an
+    /// answer unread.
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(if self.state.is_authenticated() {
+            self.setting(Setting::AuthenticatedConnectionTimeout)
+        } else {
+            self.setting(Setting::PreAuthenticatedConnectionTimeout)
+        })
+    }
+
+    /// The idle time-out of the current state, or in IDLE the keepalive interval. The
+    /// time-out closes the connection without its BYE when the client has left output
+    /// unread all the while.
     fn restart_timer(&mut self, ctx: &mut Context<Self>) {
         if let Some(handle) = self.timer.take() {
             ctx.cancel_future(handle);
@@ -357,14 +386,14 @@ impl ImapSession {
             }));
             return;
         }
-        let timeout = if self.state.is_authenticated() {
-            self.setting(Setting::AuthenticatedConnectionTimeout)
-        } else {
-            self.setting(Setting::PreAuthenticatedConnectionTimeout)
-        };
-        self.timer = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+        let timeout = self.idle_timeout();
+        self.out.set_stall_limit(timeout);
+        self.timer = Some(ctx.run_later(timeout, |act, ctx| {
             tracing::debug!("idle time-out");
-            ctx.wait(act.close(b"* BYE Autologout; idle for too long\r\n".to_vec()));
+            act.mode = Mode::Closing;
+            let bye = Bytes::from_static(b"* BYE Autologout; idle for too long\r\n");
+            act.out.close(Some(bye));
+            ctx.stop();
         }));
     }
 

@@ -10,6 +10,7 @@
 //!
 //! The session side of each exchange — waiting in the queue with its time-out, leaving
 //! it when the client goes — is [`acquire_slot`]; logins go through [`crate::login`].
+//! A shutdown waits for the last connection to close with [`drained`].
 
 pub mod failures;
 mod permit;
@@ -66,6 +67,8 @@ pub struct Limiter {
     /// FETCH and SEARCH slots (IMAP).
     slots: Slots,
     failures: [Failures; 2],
+    /// Who waits for the last open connection to close (graceful shutdown).
+    drained: Vec<oneshot::Sender<()>>,
 }
 
 impl Limiter {
@@ -76,6 +79,7 @@ impl Limiter {
             connections: Default::default(),
             slots: Slots::default(),
             failures: Default::default(),
+            drained: Vec::new(),
         })
     }
 
@@ -257,6 +261,7 @@ impl Handler<Release> for Limiter {
                 let connections = &mut self.connections[index(protocol)];
                 connections.total = connections.total.saturating_sub(1);
                 decrement(&mut connections.per_ip, &ip);
+                self.tell_if_drained();
             }
             Grant::Login { protocol, user } => {
                 decrement(&mut self.connections[index(protocol)].per_user, &user);
@@ -267,6 +272,41 @@ impl Handler<Release> for Limiter {
                 self.serve_queue(freed, ctx.address());
             }
         }
+    }
+}
+
+/// Answers once no connection of either protocol is open (at once if none is): the
+/// receiver fires then, and fails if the Limiter stops first.
+#[derive(Debug, Message)]
+#[rtype(result = "oneshot::Receiver<()>")]
+pub struct Drained;
+
+impl Handler<Drained> for Limiter {
+    type Result = MessageResult<Drained>;
+
+    fn handle(&mut self, _: Drained, _: &mut Context<Self>) -> Self::Result {
+        let (tell, told) = oneshot::channel();
+        self.drained.push(tell);
+        self.tell_if_drained();
+        MessageResult(told)
+    }
+}
+
+impl Limiter {
+    /// Answers the [`Drained`] waiters when the last connection has closed.
+    fn tell_if_drained(&mut self) {
+        if self.connections.iter().all(|c| c.total == 0) {
+            for tell in self.drained.drain(..) {
+                let _ = tell.send(());
+            }
+        }
+    }
+}
+
+/// Waits until no connection is open, or the Limiter is gone.
+pub async fn drained(limiter: &Addr<Limiter>) {
+    if let Ok(told) = limiter.send(Drained).await {
+        let _ = told.await;
     }
 }
 

@@ -1,20 +1,27 @@
 //! The write side of a connection: a task that owns the socket's write half and takes
 //! frames from a bounded channel. A session awaits each send, so a client that reads
 //! slowly slows its session down instead of making the server buffer (actix's
-//! `FramedWrite` would queue without bound). A peer that takes no bytes for
-//! `stall_timeout` is disconnected.
+//! `FramedWrite` would queue without bound). A peer that leaves output waiting and
+//! takes less than [`MAX_FRAME`] bytes of it within the stall limit is disconnected
+//! (see [`Progress`]); the session sets the limit to the idle time-out of its
+//! state (PreAuthenticatedConnectionTimeout before login, AuthenticatedConnectionTimeout
+//! after), so a client that sends commands but never reads cannot hold a connection
+//! longer than one that says nothing.
 //!
 //! When every [`Outgoing`] is dropped the task writes what is queued and shuts the
 //! connection down — or, when `keep_open` was set first (STARTTLS), flushes and hands
-//! the write half back.
+//! the write half back. [`Outgoing::close`] ends a connection whose client has left its
+//! output unread without waiting for it.
 
 use bytes::Bytes;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// Frames queued per connection. Sessions send frames of at most [`MAX_FRAME`] bytes,
 /// so a connection holds at most about 8 × 64 KiB of unsent output.
@@ -22,27 +29,163 @@ const QUEUE: usize = 8;
 /// The largest frame a session sends at once.
 pub const MAX_FRAME: usize = 64 * 1024;
 
-/// The sending end of a connection's output.
-pub type Outgoing = mpsc::Sender<Bytes>;
+/// The connection is gone: the frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the connection is closed")]
+pub struct Closed;
+
+/// The sending end of a connection's output, and what the session tells its writer.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Frames for the writer task, bounded by [`QUEUE`].
+    frames: mpsc::Sender<Bytes>,
+    /// Shared with the writer task.
+    control: Arc<Control>,
+}
+
+/// What a session changes in its writer while the connection runs.
+#[derive(Debug)]
+struct Control {
+    /// The stall limit in milliseconds: the idle time-out of the session's state.
+    stall_ms: AtomicU64,
+    /// A frame is being written: output is still unsent though the queue may be empty.
+    writing: AtomicBool,
+    /// Cancelled to close the connection at once, dropping unsent output.
+    cut: CancellationToken,
+}
+
+impl Control {
+    fn new(stall: Duration) -> Arc<Control> {
+        Arc::new(Control {
+            stall_ms: AtomicU64::new(millis(stall)),
+            writing: AtomicBool::new(false),
+            cut: CancellationToken::new(),
+        })
+    }
+
+    fn stall(&self) -> Duration {
+        Duration::from_millis(self.stall_ms.load(Ordering::Relaxed))
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// An [`Outgoing`] of no connection: every send fails. It stands in while a session
 /// has handed its connection over (STARTTLS).
 pub fn closed() -> Outgoing {
-    mpsc::channel(1).0
+    Outgoing {
+        frames: mpsc::channel(1).0,
+        control: Control::new(Duration::ZERO),
+    }
+}
+
+impl Outgoing {
+    /// Queues `frame` (at most [`MAX_FRAME`] bytes), waiting while the queue is full.
+    pub async fn send(&self, frame: Bytes) -> Result<(), Closed> {
+        self.frames.send(frame).await.map_err(|_| Closed)
+    }
+
+    /// From the next frame on, a peer that takes too little of its output within
+    /// `stall` is disconnected.
+    pub fn set_stall_limit(&self, stall: Duration) {
+        self.control
+            .stall_ms
+            .store(millis(stall), Ordering::Relaxed);
+    }
+
+    /// Ends the output without waiting: `last` (if any) is queued as the connection's
+    /// last words when nothing else is left unsent; when output is still queued, the
+    /// client has not read it all the while and the connection is cut at once instead.
+    /// The writer closes the connection once every sender is dropped.
+    pub fn close(&self, last: Option<Bytes>) {
+        let unread = self.control.writing.load(Ordering::Relaxed)
+            || self.frames.capacity() < self.frames.max_capacity();
+        let said = match last {
+            Some(bytes) if !unread => self.frames.try_send(bytes).is_ok(),
+            _ => !unread,
+        };
+        if !said {
+            tracing::debug!("output left unread; closing at once");
+            self.control.cut.cancel();
+        }
+    }
+}
+
+/// How much output the peer has taken since its stall clock started. The clock starts
+/// again when the peer has taken everything queued, or [`MAX_FRAME`] bytes: a peer
+/// that takes less within the stall limit while output waits is not reading (a few
+/// bytes now and then is what a kernel lets through to a client that reads nothing).
+struct Progress {
+    /// When the clock started.
+    since: Instant,
+    /// Bytes taken since then.
+    taken: usize,
+}
+
+impl Progress {
+    fn started() -> Progress {
+        Progress {
+            since: Instant::now(),
+            taken: 0,
+        }
+    }
+
+    fn took(&mut self, bytes: usize) {
+        self.taken += bytes;
+        if self.taken >= MAX_FRAME {
+            *self = Progress::started();
+        }
+    }
 }
 
 /// Starts the writer task on the current arbiter; it returns the write half if it was
-/// asked to keep the connection open and nothing failed.
+/// asked to keep the connection open and nothing failed. A peer that leaves output
+/// waiting and takes less than [`MAX_FRAME`] bytes of it within `stall` is disconnected
+/// (see [`Outgoing::set_stall_limit`]).
 pub fn spawn_writer<W: AsyncWrite + Unpin + 'static>(
     mut write: W,
-    stall_timeout: Duration,
+    stall: Duration,
     keep_open: Arc<AtomicBool>,
 ) -> (Outgoing, JoinHandle<Option<W>>) {
-    let (sender, mut frames) = mpsc::channel::<Bytes>(QUEUE);
+    let (frames, mut queued) = mpsc::channel::<Bytes>(QUEUE);
+    let control = Control::new(stall);
+    let sender = Outgoing {
+        frames,
+        control: control.clone(),
+    };
     let task = actix_rt::spawn(async move {
-        while let Some(frame) = frames.recv().await {
-            match tokio::time::timeout(stall_timeout, write.write_all(&frame)).await {
-                Ok(Ok(())) => {}
+        let mut progress = Progress::started();
+        loop {
+            let frame = match queued.try_recv() {
+                Ok(frame) => Some(frame),
+                Err(TryRecvError::Disconnected) => None,
+                Err(TryRecvError::Empty) => {
+                    let frame = tokio::select! {
+                        biased;
+                        () = control.cut.cancelled() => return None,
+                        frame = queued.recv() => frame,
+                    };
+                    // The peer had taken everything: its time starts anew.
+                    progress = Progress::started();
+                    frame
+                }
+            };
+            let Some(frame) = frame else { break };
+            let deadline = progress.since + control.stall();
+            control.writing.store(true, Ordering::Relaxed);
+            let written = tokio::select! {
+                biased;
+                () = control.cut.cancelled() => {
+                    tracing::debug!("connection cut");
+                    return None;
+                }
+                written = tokio::time::timeout_at(deadline, write.write_all(&frame)) => written,
+            };
+            control.writing.store(false, Ordering::Relaxed);
+            match written {
+                Ok(Ok(())) => progress.took(frame.len()),
                 Ok(Err(e)) => {
                     tracing::debug!(error = %e, "write failed");
                     return None;

@@ -15,6 +15,7 @@ use crate::login::Gate;
 use crate::mailbox::Registry;
 use crate::net::tls::Tls;
 use crate::settings::Live;
+use crate::shutdown::ShutdownSignal;
 use std::sync::Arc;
 
 /// What every POP3 session shares.
@@ -29,6 +30,8 @@ pub struct Pop3Context {
     pub plaintext_auth: PlaintextAuth,
     /// STLS.
     pub tls: Arc<Tls>,
+    /// Tells the sessions that the server is shutting down.
+    pub shutdown: ShutdownSignal,
 }
 
 /// What a refused connection is told before it is closed (SPEC §4).

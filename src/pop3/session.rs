@@ -19,6 +19,7 @@ use crate::net::codec::LineCodec;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing};
+use crate::shutdown::Shutdown;
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::line::Line;
@@ -48,6 +49,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connec
             idle: None,
         };
         session.attach(stream, ctx);
+        session.context.shutdown.subscribe(ctx);
         session
     });
 }
@@ -161,6 +163,20 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
     }
 }
 
+impl Handler<Shutdown> for Pop3Session {
+    type Result = ();
+
+    /// Between commands (a running one, QUIT's UPDATE too, holds the actor until it
+    /// ends): closes without entering UPDATE, so nothing marked with DELE is removed.
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        if matches!(self.state, State::Closing) {
+            return;
+        }
+        tracing::debug!(peer = %self.peer, "server shutting down");
+        ctx.wait(self.reply_and_close(err(Some(Code::SysTemp), "Server shutting down")));
+    }
+}
+
 impl Pop3Session {
     fn setting(&self, setting: Setting) -> u64 {
         self.context.settings.borrow().get(setting).unwrap_or(0)
@@ -174,8 +190,7 @@ impl Pop3Session {
 
     /// Reads and writes `stream` from now on.
     fn attach(&mut self, stream: Stream, ctx: &mut Context<Self>) {
-        let stall = Duration::from_secs(self.setting(Setting::AuthenticatedConnectionTimeout));
-        let (out, incoming, handover) = connection::open(stream, stall);
+        let (out, incoming, handover) = connection::open(stream, self.idle_timeout());
         self.tls = handover.tls;
         self.out = out;
         self.handover = Some(handover);
@@ -213,19 +228,27 @@ impl Pop3Session {
         )
     }
 
+    /// The idle time-out of the current state; also how long the client may leave an
+    /// answer unread.
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(match self.state {
+            State::Transaction { .. } => self.setting(Setting::AuthenticatedConnectionTimeout),
+            _ => self.setting(Setting::PreAuthenticatedConnectionTimeout),
+        })
+    }
+
     /// Closes the connection after the idle time-out of the current state, without
-    /// entering UPDATE.
+    /// entering UPDATE (at once, dropping it, if output was left unread all the while).
     fn restart_idle_timer(&mut self, ctx: &mut Context<Self>) {
         if let Some(handle) = self.idle.take() {
             ctx.cancel_future(handle);
         }
-        let timeout = match self.state {
-            State::Transaction { .. } => self.setting(Setting::AuthenticatedConnectionTimeout),
-            _ => self.setting(Setting::PreAuthenticatedConnectionTimeout),
-        };
-        self.idle = Some(ctx.run_later(Duration::from_secs(timeout), |act, ctx| {
+        let timeout = self.idle_timeout();
+        self.out.set_stall_limit(timeout);
+        self.idle = Some(ctx.run_later(timeout, |act, ctx| {
             tracing::debug!(peer = %act.peer, "idle time-out");
             act.state = State::Closing;
+            act.out.close(None);
             ctx.stop();
         }));
     }

@@ -46,6 +46,13 @@ impl Store {
         }
     }
 
+    /// Makes every batch applied so far durable, also the bookkeeping written without a
+    /// flush (\Recent claims): called when the server stops.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let ticket = self.gate.nothing_applied();
+        self.gate.wait_durable(ticket, self.engine.as_ref())
+    }
+
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.engine.size_on_disk()
