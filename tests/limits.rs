@@ -206,7 +206,7 @@ fn settings_apply_to_a_running_server_and_survive_a_restart() {
     );
     assert_eq!(
         listing.lines().count(),
-        22,
+        23,
         "every IMAP setting:\n{listing}"
     );
     let pop3 = env.ok(&["settings", "show", "pop3"], "");
