@@ -17,6 +17,7 @@
 //! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
 //! - [`serve`]: the server process; [`shutdown`]: the message that ends sessions when it stops.
+//! - [`spool`]: large APPEND literals kept on disk while they arrive.
 //! - [`testing`]: hooks for the integration tests, in debug builds only.
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -39,4 +40,5 @@ pub mod serve;
 pub mod settings;
 pub mod shutdown;
 pub mod span;
+pub mod spool;
 pub mod testing;

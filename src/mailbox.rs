@@ -207,6 +207,7 @@ impl Registry {
             store: self.store.clone(),
             registry: self.me.clone(),
             watchers: BTreeMap::new(),
+            idle_stop: None,
         };
         let addr = MailboxActor::start_in_arbiter(&self.arbiter, |_| actor);
         actors.insert(mailbox, addr.clone());
@@ -304,7 +305,12 @@ pub struct MailboxActor {
     store: Arc<Store>,
     registry: Weak<Registry>,
     watchers: BTreeMap<u64, Watcher>,
+    /// The stop planned while nobody watches, cancelled by the next request.
+    idle_stop: Option<SpawnHandle>,
 }
+
+/// How long an actor nobody watches waits for more requests before it stops.
+const IDLE_STOP: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Actor for MailboxActor {
     type Context = Context<Self>;
@@ -346,9 +352,19 @@ impl MailboxActor {
         })
     }
 
-    fn stop_if_unwatched(&self, ctx: &mut Context<Self>) {
+    /// With nobody watching, stops after [`IDLE_STOP`] without a request: requests
+    /// already queued (concurrent APPENDs to a mailbox nobody has selected) are served
+    /// first, rather than find the actor gone.
+    fn stop_if_unwatched(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.idle_stop.take() {
+            ctx.cancel_future(handle);
+        }
         if self.watchers.is_empty() {
-            ctx.stop();
+            self.idle_stop = Some(ctx.run_later(IDLE_STOP, |act, ctx| {
+                if act.watchers.is_empty() {
+                    ctx.stop();
+                }
+            }));
         }
     }
 }

@@ -77,8 +77,11 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let registry = Registry::start(store.clone());
         let tls = Arc::new(load_tls(config)?);
         let shutdown = ShutdownSignal::default();
+        let spool = crate::spool::Spool::open(&config.store_path)
+            .context("cannot open the spool directory")?;
         let imap_context = Arc::new(ImapContext {
             registry: registry.clone(),
+            spool: Arc::new(spool),
             gate: gate.clone(),
             settings: published.live(Protocol::Imap),
             plaintext_auth: config.plaintext_auth,

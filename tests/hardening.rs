@@ -199,3 +199,77 @@ fn a_session_that_falls_behind_its_mailbox_is_ended() {
     );
     server.stop();
 }
+
+/// APPEND literals over 1 MiB go to the spool as they arrive: ten 20 MB uploads in
+/// flight make the server hold a few MiB, not 200; a client that goes away mid-upload
+/// leaves no file behind, and the others' messages arrive whole.
+#[test]
+fn large_append_literals_are_spooled_not_held() {
+    const SIZE: usize = 20 * 1024 * 1024;
+    let env = Env::new();
+    env.add_user("ed", "pw");
+    let server = env.serve(&[]);
+    let spool = env.data().join("spool");
+    let body_line = "spooled spooled spooled spooled spooled spooled spooled spooled\r\n";
+    let mut message = b"Subject: large\r\n\r\n".to_vec();
+    while message.len() + body_line.len() <= SIZE {
+        message.extend_from_slice(body_line.as_bytes());
+    }
+    message.resize(SIZE - 2, b'.');
+    message.extend_from_slice(b"\r\n");
+    let nine_tenths = SIZE / 10 * 9;
+    let mut uploads: Vec<LineClient> = (0..10)
+        .map(|_| {
+            let mut client = LineClient::imap_login(server.imap, "ed", "pw");
+            client.send(&format!("u APPEND INBOX {{{SIZE}}}"));
+            client.expect("+ Ready for literal");
+            client
+        })
+        .collect();
+    let before = server.rss_kib();
+    for client in &mut uploads {
+        client.send_bytes(&message[..nine_tenths]);
+    }
+    // Every upload is in flight: its bytes are on disk, not in the server.
+    let spooled = || std::fs::read_dir(&spool).map(|d| d.count()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while spooled() < 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let held = server.rss_kib().saturating_sub(before);
+    eprintln!("10 x 18 MB of APPEND literals in flight: RSS grew {held} KiB");
+    assert_eq!(spooled(), 10);
+    assert!(
+        held < 40 * 1024,
+        "the server held {held} KiB of the uploads"
+    );
+    // One goes away mid-upload: its file goes with it.
+    drop(uploads.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while spooled() > 9 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(spooled(), 9);
+    for client in &mut uploads {
+        client.send_bytes(&message[nine_tenths..]);
+        client.send("");
+    }
+    for client in &mut uploads {
+        let done = client.answer("u").1;
+        let log = std::fs::read_to_string(env.dir.path().join("server.log")).unwrap_or_default();
+        assert!(done.starts_with("u OK [APPENDUID"), "{done}: {log}");
+    }
+    assert_eq!(spooled(), 0);
+    let mut check = LineClient::imap_login(server.imap, "ed", "pw");
+    check.imap_ok("SELECT INBOX");
+    let sizes = check.imap_ok("FETCH 1:* RFC822.SIZE");
+    assert_eq!(sizes.len(), 9, "{sizes:?}");
+    assert!(
+        sizes
+            .iter()
+            .all(|l| l.ends_with(&format!("RFC822.SIZE {SIZE})"))),
+        "{sizes:?}"
+    );
+    server.stop();
+}

@@ -45,6 +45,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct ImapContext {
     pub registry: Arc<Registry>,
+    /// Where large APPEND literals wait while they arrive.
+    pub spool: Arc<crate::spool::Spool>,
     /// Logins, and the Limiter behind them.
     pub gate: Gate,
     /// The IMAP settings, as they are now.

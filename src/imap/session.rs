@@ -8,6 +8,7 @@
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
 mod login;
+mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
@@ -85,6 +86,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             _connection: connection,
             state: State::NotAuthenticated,
             logged_in: Arc::new(AtomicBool::new(false)),
+            spooling: None,
             span: tracing::info_span!("imap", session = id, peer = %peer, user = tracing::field::Empty),
             mode: Mode::Commands,
             failures: 0,
@@ -120,7 +122,11 @@ impl FramerCodec {
         settings.mark_unchanged();
         let (line, literal) = limits(&settings);
         FramerCodec {
-            framer: CommandFramer::new(line, literal),
+            framer: {
+                let mut framer = CommandFramer::new(line, literal);
+                framer.spool_from(ImapSession::spool_from());
+                framer
+            },
             settings,
             logged_in,
         }
@@ -169,6 +175,8 @@ pub struct ImapSession {
     /// Shared with the input's framer: set at login, when literals become allowed in
     /// every command.
     logged_in: Arc<AtomicBool>,
+    /// The spool file of a large APPEND literal being received.
+    spooling: Option<spooled::Spooling>,
     mode: Mode,
     /// Failed logins on this connection (MaxFailedLogins).
     failures: u64,
@@ -224,7 +232,22 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             return;
         }
         let _entered = self.span.clone().entered();
+        if !matches!(item, Ok(Frame::Spooled(_) | Frame::SpooledCommand(_))) {
+            // A command that was refused or cut short drops (removes) its spool file.
+            self.spooling = None;
+        }
         let work = match item {
+            Ok(Frame::Spooled(piece)) => {
+                self.spool_piece(&piece);
+                self.restart_timer(ctx);
+                return;
+            }
+            Ok(Frame::SpooledCommand(input)) => {
+                let work = self.input(input, ctx);
+                // Only an APPEND takes the file; anything else leaves it to be removed.
+                self.spooling = None;
+                work
+            }
             Ok(Frame::Command(input)) => self.input(input, ctx),
             Ok(Frame::Continue) => self.send(b"+ Ready for literal\r\n".to_vec()),
             Ok(Frame::TooLong { tag }) => {
@@ -696,6 +719,14 @@ impl ImapSession {
                 identifier,
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
+            Command::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } if self.spooling.is_some() && message.0.is_empty() => {
+                self.append_spooled(user, tag, mailbox, flags, date)
+            }
             Command::Append {
                 mailbox,
                 flags,

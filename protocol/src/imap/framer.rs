@@ -29,6 +29,12 @@ pub enum Frame {
     /// A literal in a command that takes none before login; the command was dropped
     /// (a synchronising literal is refused before the client sends it).
     NotLoggedIn { tag: Option<String> },
+    /// The next bytes of an APPEND literal too large to keep in memory: the caller
+    /// stores them (spools them to a file) as they come.
+    Spooled(Bytes),
+    /// A complete command whose APPEND literal was handed out as [`Frame::Spooled`]
+    /// pieces; in the command it stands as an empty literal (`{0}`).
+    SpooledCommand(Bytes),
 }
 
 /// The commands that may carry literals before login.
@@ -45,6 +51,8 @@ enum State {
     Line,
     /// Copying this many more literal bytes into the command.
     Literal(usize),
+    /// Handing out this many more literal bytes as [`Frame::Spooled`].
+    Spool(usize),
     /// Dropping input up to the line end; `tail` holds its last bytes.
     Discard { tail: Vec<u8> },
     /// Dropping this many more bytes of a refused non-synchronising literal.
@@ -75,6 +83,10 @@ pub struct CommandFramer {
     scanned: usize,
     /// The session has logged in: every command may carry literals.
     logged_in: bool,
+    /// An APPEND literal larger than this is handed out in pieces, not kept.
+    spool_from: usize,
+    /// The command being read has a spooled literal.
+    spooled: bool,
 }
 
 impl CommandFramer {
@@ -90,7 +102,15 @@ impl CommandFramer {
             state: State::Line,
             scanned: 0,
             logged_in: false,
+            spool_from: usize::MAX,
+            spooled: false,
         }
+    }
+
+    /// APPEND literals larger than `bytes` are handed out as they arrive
+    /// ([`Frame::Spooled`]) instead of being kept in the command.
+    pub fn spool_from(&mut self, bytes: usize) {
+        self.spool_from = bytes;
     }
 
     /// The session logged in: from the next literal on, every command may carry one.
@@ -122,6 +142,17 @@ impl CommandFramer {
                         return None;
                     }
                     self.state = State::Line;
+                }
+                State::Spool(remaining) => {
+                    if buf.is_empty() {
+                        return None;
+                    }
+                    let take = (*remaining).min(buf.len());
+                    *remaining -= take;
+                    if *remaining == 0 {
+                        self.state = State::Line;
+                    }
+                    return Some(Frame::Spooled(buf.split_to(take).freeze()));
                 }
                 State::DiscardLiteral(remaining) => {
                     let take = (*remaining).min(buf.len());
@@ -182,8 +213,13 @@ impl CommandFramer {
         self.command.extend_from_slice(&line);
         let Some((size, synchronising)) = literal_at_end(text) else {
             let command = Bytes::from(std::mem::take(&mut self.command));
+            let spooled = std::mem::take(&mut self.spooled);
             self.reset(State::Line);
-            return Step::Frame(Frame::Command(command));
+            return Step::Frame(if spooled {
+                Frame::SpooledCommand(command)
+            } else {
+                Frame::Command(command)
+            });
         };
         if !self.logged_in && !self.literal_allowed_before_login() {
             let tag = self.tag(&[]);
@@ -221,6 +257,15 @@ impl CommandFramer {
             self.counted += size;
         }
         self.state = State::Literal(size);
+        if append && size > self.spool_from && !self.spooled {
+            // The literal stands as `{0}` in the command; its bytes go out in pieces.
+            let brace = text.iter().rposition(|&b| b == b'{').unwrap_or(text.len());
+            let header_start = self.command.len() - line.len() + brace;
+            self.command.truncate(header_start);
+            self.command.extend_from_slice(b"{0}\r\n");
+            self.spooled = true;
+            self.state = State::Spool(size);
+        }
         if synchronising {
             Step::Frame(Frame::Continue)
         } else {
@@ -233,6 +278,7 @@ impl CommandFramer {
         self.counted = 0;
         self.appended = 0;
         self.scanned = 0;
+        self.spooled = false;
         self.state = state;
     }
 
@@ -502,6 +548,40 @@ mod tests {
         buf.clear();
         let got = frames(&mut framer, &[b"d APPEND INBOX {5}\r\nhello\r\n"]);
         assert_eq!(got[0], Frame::Continue);
+    }
+
+    #[test]
+    fn large_append_literals_are_handed_out_in_pieces() {
+        let mut framer = logged_in(100, 1000);
+        framer.spool_from(4);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for chunk in [
+            &b"a APPEND INBOX (\\Seen) {11}\r\n"[..],
+            b"hello",
+            b" worl",
+            b"d\r\nb NOOP\r\n",
+        ] {
+            buf.extend_from_slice(chunk);
+            while let Some(frame) = framer.next_frame(&mut buf) {
+                out.push(frame);
+            }
+            assert!(buf.len() < 16, "kept {} bytes", buf.len());
+        }
+        assert_eq!(
+            out,
+            vec![
+                Frame::Continue,
+                Frame::Spooled(Bytes::from_static(b"hello")),
+                Frame::Spooled(Bytes::from_static(b" worl")),
+                Frame::Spooled(Bytes::from_static(b"d")),
+                Frame::SpooledCommand(Bytes::from_static(b"a APPEND INBOX (\\Seen) {0}\r\n\r\n")),
+                command("b NOOP\r\n"),
+            ]
+        );
+        // A small one stays in the command.
+        let got = frames(&mut framer, &[b"c APPEND INBOX {3+}\r\nabc\r\n"]);
+        assert_eq!(got, vec![command("c APPEND INBOX {3+}\r\nabc\r\n")]);
     }
 
     fn logged_in(max_line: usize, max_literal: usize) -> CommandFramer {
