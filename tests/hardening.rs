@@ -22,6 +22,26 @@ fn peak_growth_kib(server: &Server, work: impl FnOnce() + Send) -> u64 {
     peak.max(server.rss_kib()).saturating_sub(before)
 }
 
+/// A message of exactly `size` bytes of text lines, ending with CRLF.
+fn message_of(size: usize) -> Vec<u8> {
+    let line = "0123456789 ".repeat(9) + "\r\n";
+    let mut message = b"Subject: big\r\n\r\n".to_vec();
+    while message.len() + line.len() <= size {
+        message.extend_from_slice(line.as_bytes());
+    }
+    message.resize(size - 2, b'.');
+    message.extend_from_slice(b"\r\n");
+    message
+}
+
+/// APPENDs `message` to INBOX with a non-synchronising literal.
+fn append(client: &mut LineClient, message: &[u8]) {
+    client.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
+    client.send_bytes(message);
+    client.send("");
+    client.expect_prefix("a OK [APPENDUID");
+}
+
 /// Before login a literal is taken only where the grammar has one (LOGIN, ID): APPEND's
 /// is refused without `+`, and ten connections streaming 20 MB each into
 /// non-synchronising literals make the server hold nothing of it.
@@ -85,16 +105,7 @@ fn a_fetch_answer_is_built_in_bounded_pieces() {
     env.add_user("ben", "pw");
     let server = env.serve(&[]);
     let mut client = LineClient::imap_login(server.imap, "ben", "pw");
-    let line = "0123456789 ".repeat(9) + "\r\n";
-    let mut message = b"Subject: big\r\n\r\n".to_vec();
-    while message.len() + line.len() <= 1_000_000 {
-        message.extend_from_slice(line.as_bytes());
-    }
-    message.resize(1_000_000, b'x');
-    client.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
-    client.send_bytes(&message);
-    client.send("");
-    client.expect_prefix("a OK [APPENDUID");
+    append(&mut client, &message_of(1_000_000));
     client.send("b SELECT INBOX");
     while !client.line().expect("SELECT answer").starts_with("b OK") {}
     let items = vec!["BODY.PEEK[]"; 400].join(" ");
@@ -171,12 +182,7 @@ fn a_session_that_falls_behind_its_mailbox_is_ended() {
     env.add_user("dy", "pw");
     let server = env.serve(&[]);
     let mut busy = LineClient::imap_login(server.imap, "dy", "pw");
-    let body = "0123456789 ".repeat(9) + "\r\n";
-    let message = format!("Subject: big\r\n\r\n{}", body.repeat(10_000));
-    busy.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
-    busy.send_bytes(message.as_bytes());
-    busy.send("");
-    busy.expect_prefix("a OK [APPENDUID");
+    append(&mut busy, &message_of(1_000_000));
     busy.imap_ok("SELECT INBOX");
     let mut slow = LineClient::imap_login(server.imap, "dy", "pw");
     slow.imap_ok("SELECT INBOX");
@@ -210,13 +216,7 @@ fn large_append_literals_are_spooled_not_held() {
     env.add_user("ed", "pw");
     let server = env.serve(&[]);
     let spool = env.data().join("spool");
-    let body_line = "spooled spooled spooled spooled spooled spooled spooled spooled\r\n";
-    let mut message = b"Subject: large\r\n\r\n".to_vec();
-    while message.len() + body_line.len() <= SIZE {
-        message.extend_from_slice(body_line.as_bytes());
-    }
-    message.resize(SIZE - 2, b'.');
-    message.extend_from_slice(b"\r\n");
+    let message = message_of(SIZE);
     let nine_tenths = SIZE / 10 * 9;
     let mut uploads: Vec<LineClient> = (0..10)
         .map(|_| {
