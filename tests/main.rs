@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_socket;
 mod cli;
+mod hostile_input;
 mod imap;
 mod imap_conformance;
 mod imaptest;
