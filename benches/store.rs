@@ -54,7 +54,10 @@ fn populated(count: u32) -> (tempfile::TempDir, Store, MailboxId) {
                 internal_date: InternalDate::now(),
             })
             .collect();
-        store.append(inbox, &batch).expect("store").expect("append");
+        store
+            .append(inbox, &batch, &user())
+            .expect("store")
+            .expect("append");
     }
     (dir, store, inbox)
 }
@@ -74,7 +77,10 @@ fn per_operation(c: &mut Criterion) {
                     flags: Flags::default(),
                     internal_date: InternalDate::now(),
                 };
-                store.append(inbox, &[m]).expect("store").expect("append")
+                store
+                    .append(inbox, &[m], &user())
+                    .expect("store")
+                    .expect("append")
             })
         });
         let mut uid = 0u32;
@@ -83,11 +89,11 @@ fn per_operation(c: &mut Criterion) {
             b.iter(|| {
                 uid = uid % count + 1;
                 store
-                    .store_flags(inbox, &[uid], &FlagChange::Add(seen.clone()))
+                    .store_flags(inbox, &[uid], &FlagChange::Add(seen.clone()), &user())
                     .expect("store")
                     .expect("flag");
                 store
-                    .store_flags(inbox, &[uid], &FlagChange::Remove(seen.clone()))
+                    .store_flags(inbox, &[uid], &FlagChange::Remove(seen.clone()), &user())
                     .expect("store")
                     .expect("flag")
             })

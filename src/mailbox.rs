@@ -426,31 +426,18 @@ fn carry_out(
     };
     match change {
         Change::Append { messages, user } => {
-            // A sharer's \Seen goes to their own set, once the messages have UIDs.
-            let private = user != owner;
             let new: Vec<NewMessage<'_>> = messages
                 .iter()
                 .map(|m| NewMessage {
                     raw: &m.raw,
-                    flags: m.flags.clone().with_seen(m.flags.is_seen() && !private),
+                    flags: m.flags.clone(),
                     internal_date: m.internal_date,
                 })
                 .collect();
-            let uids = match store.append(id, &new)? {
+            let uids = match store.append(id, &new, &user)? {
                 Ok(uids) => uids,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            let seen: Vec<u32> = uids
-                .iter()
-                .zip(&messages)
-                .filter(|(_, m)| private && m.flags.is_seen())
-                .map(|(&uid, _)| uid)
-                .collect();
-            if !seen.is_empty() {
-                if let Err(refusal) = store.set_seen_by(id, &user, &seen, true)? {
-                    return Ok(Err(refusal));
-                }
-            }
             for message in store.messages(id, uids.first().copied().unwrap_or(1)..=u32::MAX) {
                 let message = message?;
                 changes
@@ -459,38 +446,25 @@ fn carry_out(
             }
             done.appended = uids;
         }
-        Change::Flags { uids, change, user } if user == owner => {
-            let changed = match store.store_flags(id, &uids, &change)? {
-                Ok(changed) => changed,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
-            changes.flags = changed
-                .iter()
-                .map(|m| (m.uid, m.flags.clone(), m.modseq))
-                .collect();
-            done.flags = changed;
-        }
         Change::Flags { uids, change, user } => {
-            // Someone the mailbox is shared with: the shared flags on the messages,
-            // \Seen in their own set.
-            let changed = match store.store_flags(id, &uids, &change.shared_part())? {
+            // The store keeps a sharer's \Seen in their own set; their answer shows it.
+            let changed = match store.store_flags(id, &uids, &change, &user)? {
                 Ok(changed) => changed,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            if let Some(seen) = change.seen_part() {
-                if let Err(refusal) = store.set_seen_by(id, &user, &uids, seen)? {
-                    return Ok(Err(refusal));
-                }
-            }
             changes.flags = changed
                 .iter()
                 .map(|m| (m.uid, m.flags.clone(), m.modseq))
                 .collect();
-            let seen = store.seen_by(id, &user)?;
-            for &uid in &uids {
-                if let Some(mut message) = store.message(id, uid)? {
-                    message.flags = message.flags.with_seen(seen.contains(uid));
-                    done.flags.push(message);
+            if user == owner {
+                done.flags = changed;
+            } else {
+                let seen = store.seen_by(id, &user)?;
+                for &uid in &uids {
+                    if let Some(mut message) = store.message(id, uid)? {
+                        message.flags = message.flags.with_seen(seen.contains(uid));
+                        done.flags.push(message);
+                    }
                 }
             }
         }

@@ -582,7 +582,7 @@ fn a_fetch_of_20000_messages_streams_with_bounded_memory() {
                     internal_date: mailhive_store::InternalDate::now(),
                 })
                 .collect();
-            store.append(inbox, &batch).unwrap().unwrap();
+            store.append(inbox, &batch, &hal).unwrap().unwrap();
         }
     }
     let server = env.serve(&[]);

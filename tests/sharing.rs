@@ -1,6 +1,7 @@
 //! Shared mailboxes with three users over real sockets (SPEC §5): rights as RFC 4314
 //! has them, privacy for those who hold none, IDLE across users, \Seen per user, and
-//! COPY/MOVE out of a shared mailbox with and without CopyKeepsMetadata.
+//! COPY/MOVE out of a shared mailbox with and without CopyKeepsMetadata; a sharer's
+//! APPEND, STORE and CREATE.
 
 use crate::harness::{Env, LineClient, Server};
 use std::time::{Duration, Instant};
@@ -182,6 +183,61 @@ fn a_sharer_in_idle_wakes_at_once_and_seen_is_per_user() {
     answer(&mut alice, "NOOP");
     let (flags, _) = answer(&mut alice, "FETCH 10 (FLAGS)");
     assert!(!flags[0].contains("\\Seen"), "{flags:?}");
+    server.stop();
+}
+
+/// A sharer's APPEND with \Seen, STORE +FLAGS (\Seen \Flagged) and CREATE below a
+/// shared mailbox: each one change in the store, and each seen as before by both users.
+#[test]
+fn a_sharers_append_store_and_create_keep_seen_and_rights_their_own() {
+    let (env, server) = three_users("");
+    grant(&env, "alice", "lrswik");
+    let mut alice = logged_in(&server, "alice");
+    let message = "Subject: from alice\r\n\r\nhello\r\n";
+    alice.send(&format!(
+        "ap APPEND {SHARED} (\\Seen) {{{}+}}",
+        message.len()
+    ));
+    alice.send_bytes(message.as_bytes());
+    alice.send("");
+    alice.expect_prefix("ap OK [APPENDUID");
+    answer(&mut alice, &format!("SELECT {SHARED}"));
+    let (flags, _) = answer(&mut alice, "FETCH 11 (FLAGS)");
+    assert!(
+        flags[0].contains("\\Seen"),
+        "alice appended it seen: {flags:?}"
+    );
+    let (stored, done) = answer(&mut alice, "STORE 1 +FLAGS (\\Seen \\Flagged)");
+    assert!(done.starts_with("OK"), "{done}");
+    assert!(
+        stored[0].contains("\\Seen") && stored[0].contains("\\Flagged"),
+        "{stored:?}"
+    );
+
+    let mut karen = logged_in(&server, "karen");
+    answer(&mut karen, "SELECT INBOX");
+    let (flags, _) = answer(&mut karen, "FETCH 1,11 (FLAGS)");
+    assert!(
+        flags[0].contains("\\Flagged"),
+        "\\Flagged is shared: {flags:?}"
+    );
+    assert!(
+        flags.iter().all(|f| !f.contains("\\Seen")),
+        "alice's \\Seen is hers: {flags:?}"
+    );
+    let (status, _) = answer(&mut alice, &format!("STATUS {SHARED} (UNSEEN)"));
+    assert!(status[0].ends_with("(UNSEEN 9)"), "{status:?}");
+
+    // A mailbox alice creates below karen's INBOX has the INBOX's rights.
+    let child = "\"#users/karen/INBOX/notes\"";
+    assert!(answer(&mut alice, &format!("CREATE {child}"))
+        .1
+        .starts_with("OK"));
+    let (acl, _) = answer(&mut karen, "GETACL INBOX/notes");
+    assert_eq!(
+        acl,
+        ["* ACL \"INBOX/notes\" karen lrswipkxtea alice lrswik"]
+    );
     server.stop();
 }
 

@@ -77,6 +77,21 @@ fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
     AdminError::Refused(format!("{subject}: {refusal}"))
 }
 
+/// Appends as the mailbox's owner (an import puts mail in someone's own mailbox).
+fn append_as_owner(
+    store: &Store,
+    mailbox: MailboxId,
+    messages: &[NewMessage<'_>],
+) -> Result<Vec<u32>, AdminError> {
+    let owner = store
+        .mailbox_by_id(mailbox)?
+        .map(|info| info.owner)
+        .ok_or_else(|| refused("append", Refusal::NoSuchMailbox))?;
+    store
+        .append(mailbox, messages, &owner)?
+        .map_err(|r| refused("append", r))
+}
+
 impl Admin for Store {
     fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
         Store::add_user(self, user, password)?.map_err(|r| refused(user, r))
@@ -106,8 +121,7 @@ impl Admin for Store {
     }
 
     fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
-        let uids = Store::append(self, mailbox, messages)?.map_err(|r| refused("append", r))?;
-        Ok(uids.len())
+        Ok(append_as_owner(self, mailbox, messages)?.len())
     }
 
     fn set_acl(

@@ -175,9 +175,7 @@ fn execute(state: &AdminState, request: Request) -> Response {
             .map(new_message)
             .collect::<Result<Vec<_>, _>>()
             .and_then(|batch| {
-                let uids = store
-                    .append(MailboxId(id), &batch)?
-                    .map_err(|r| AdminError::Refused(format!("append: {r}")))?;
+                let uids = super::append_as_owner(store, MailboxId(id), &batch)?;
                 if let Some(&first) = uids.first() {
                     registry.appended_elsewhere(MailboxId(id), first);
                 }

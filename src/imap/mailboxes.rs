@@ -95,11 +95,13 @@ impl ImapSession {
         };
         if owner == user {
             return self.mailbox_change(tag, "CREATE completed", move |store| {
-                Ok(store.create_mailbox(&owner, &name, None)?.map(|_| ()))
+                Ok(store
+                    .create_mailbox(&owner, &name, None, &user)?
+                    .map(|_| ()))
             });
         }
-        // In a shared mailbox: the parent's `k` right, and the parent's rights for the
-        // new mailbox.
+        // In a shared mailbox: the parent's `k` right; the store gives the new mailbox
+        // the parent's rights in the same step.
         let Some(parent) = name.ancestors().pop() else {
             return self.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
         };
@@ -107,19 +109,13 @@ impl ImapSession {
             owner: owner.clone(),
             name: parent,
         };
+        let creator = user.clone();
         self.with_found(&user, tag, parent, move |act, tag, found| match found {
             Found::Mailbox(parent) if parent.rights.contains('k') => {
                 act.mailbox_change(tag, "CREATE completed", move |store| {
-                    let id = match store.create_mailbox(&owner, &name, None)? {
-                        Ok(id) => id,
-                        Err(refusal) => return Ok(Err(refusal)),
-                    };
-                    for (grantee, rights) in &parent.info.acl {
-                        if let Err(refusal) = store.set_acl(id, grantee, *rights)? {
-                            return Ok(Err(refusal));
-                        }
-                    }
-                    Ok(Ok(()))
+                    Ok(store
+                        .create_mailbox(&owner, &name, None, &creator)?
+                        .map(|_| ()))
                 })
             }
             Found::Mailbox(_) => act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),

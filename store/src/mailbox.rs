@@ -118,6 +118,32 @@ fn create_with_parents(
     create_in(tx, owner, name, special_use)
 }
 
+/// Grants `rights` on the existing mailbox `id` to `grantee`, replacing what they had;
+/// empty rights remove the entry (and the grantee's own \Seen set).
+fn grant_in(
+    tx: &mut Tx<'_>,
+    id: MailboxId,
+    grantee: &str,
+    rights: Rights,
+) -> Result<(), StoreError> {
+    let mk = key::mailbox(id);
+    let Some(mut record) = tx.record::<MailboxRecord>(&mk)? else {
+        return Ok(());
+    };
+    record.acl.retain(|(who, _)| who != grantee);
+    if rights.is_empty() {
+        tx.delete(key::grant(grantee, Some(id)));
+        if let Ok(user) = Username::parse(grantee) {
+            crate::seen::forget_user(tx, id, &user);
+        }
+    } else {
+        record.acl.push((grantee.to_owned(), rights));
+        record.acl.sort();
+        tx.put_record(key::grant(grantee, Some(id)), &rights)?;
+    }
+    tx.put_record(mk, &record)
+}
+
 /// Removes a mailbox, its messages (dropping their bodies' references) and its grants.
 pub(crate) fn delete_in(tx: &mut Tx<'_>, id: MailboxId) -> Result<(), StoreError> {
     let Some(record) = mailbox_record(tx, id)? else {
@@ -159,12 +185,15 @@ fn subtree(
 }
 
 impl Store {
-    /// Creates `name`, and any missing parent as RFC 3501 §6.3.3 suggests.
+    /// Creates `name` as `by` does, and any missing parent as RFC 3501 §6.3.3 suggests.
+    /// When `by` is not the owner (a mailbox shared with them), the parent must exist
+    /// and the new mailbox gets the parent's ACL in the same atomic batch.
     pub fn create_mailbox(
         &self,
         owner: &Username,
         name: &MailboxName,
         special_use: Option<SpecialUse>,
+        by: &Username,
     ) -> Outcome<MailboxId> {
         self.write(|tx| {
             if tx.get(&key::account(owner))?.is_none() {
@@ -173,7 +202,25 @@ impl Store {
             if lookup(tx, owner, name)?.is_some() {
                 return Ok(Err(Refusal::MailboxExists));
             }
-            Ok(Ok(create_with_parents(tx, owner, name, special_use)?))
+            if owner == by {
+                return Ok(Ok(create_with_parents(tx, owner, name, special_use)?));
+            }
+            let parent = match name.ancestors().pop() {
+                Some(parent) => lookup(tx, owner, &parent)?,
+                None => None,
+            };
+            let Some(parent) = parent
+                .map(|id| mailbox_record(tx, id))
+                .transpose()?
+                .flatten()
+            else {
+                return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            let id = create_in(tx, owner, name, special_use)?;
+            for (grantee, rights) in &parent.acl {
+                grant_in(tx, id, grantee, *rights)?;
+            }
+            Ok(Ok(id))
         })
     }
 
@@ -331,22 +378,10 @@ impl Store {
     /// what they had; empty rights remove the entry.
     pub fn set_acl(&self, mailbox: MailboxId, grantee: &str, rights: Rights) -> Outcome<()> {
         self.write(|tx| {
-            let mk = key::mailbox(mailbox);
-            let Some(mut record) = tx.record::<MailboxRecord>(&mk)? else {
+            if tx.get(&key::mailbox(mailbox))?.is_none() {
                 return Ok(Err(Refusal::NoSuchMailbox));
-            };
-            record.acl.retain(|(who, _)| who != grantee);
-            if rights.is_empty() {
-                tx.delete(key::grant(grantee, Some(mailbox)));
-                if let Ok(user) = Username::parse(grantee) {
-                    crate::seen::forget_user(tx, mailbox, &user);
-                }
-            } else {
-                record.acl.push((grantee.to_owned(), rights));
-                record.acl.sort();
-                tx.put_record(key::grant(grantee, Some(mailbox)), &rights)?;
             }
-            tx.put_record(mk, &record)?;
+            grant_in(tx, mailbox, grantee, rights)?;
             Ok(Ok(()))
         })
     }
@@ -396,17 +431,17 @@ mod tests {
     fn create_makes_parents_and_refuses_duplicates() {
         let (store, u) = setup();
         store
-            .create_mailbox(&u, &n("Work/2026/Q1"), None)
+            .create_mailbox(&u, &n("Work/2026/Q1"), None, &u)
             .unwrap()
             .unwrap();
         assert!(store.mailbox(&u, &n("Work")).unwrap().is_some());
         assert!(store.mailbox(&u, &n("Work/2026")).unwrap().is_some());
         assert_eq!(
-            store.create_mailbox(&u, &n("Work"), None).unwrap(),
+            store.create_mailbox(&u, &n("Work"), None, &u).unwrap(),
             Err(Refusal::MailboxExists)
         );
         assert_eq!(
-            store.create_mailbox(&u, &n("inbox"), None).unwrap(),
+            store.create_mailbox(&u, &n("inbox"), None, &u).unwrap(),
             Err(Refusal::MailboxExists)
         );
     }
@@ -440,10 +475,13 @@ mod tests {
     fn rename_moves_children_and_subscriptions() {
         let (store, u) = setup();
         store
-            .create_mailbox(&u, &n("a/b/c"), None)
+            .create_mailbox(&u, &n("a/b/c"), None, &u)
             .unwrap()
             .unwrap();
-        store.create_mailbox(&u, &n("ab"), None).unwrap().unwrap();
+        store
+            .create_mailbox(&u, &n("ab"), None, &u)
+            .unwrap()
+            .unwrap();
         store.subscribe(&u, &n("a/b")).unwrap().unwrap();
         let id = store.mailbox(&u, &n("a/b")).unwrap().unwrap().id;
         store
@@ -492,7 +530,10 @@ mod tests {
     #[test]
     fn delete_refuses_inbox_and_parents() {
         let (store, u) = setup();
-        store.create_mailbox(&u, &n("p/c"), None).unwrap().unwrap();
+        store
+            .create_mailbox(&u, &n("p/c"), None, &u)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             store.delete_mailbox(&u, &n("INBOX")).unwrap(),
             Err(Refusal::CannotDeleteInbox)
@@ -512,10 +553,16 @@ mod tests {
     #[test]
     fn recreated_mailbox_gets_a_new_uidvalidity() {
         let (store, u) = setup();
-        store.create_mailbox(&u, &n("t"), None).unwrap().unwrap();
+        store
+            .create_mailbox(&u, &n("t"), None, &u)
+            .unwrap()
+            .unwrap();
         let first = store.mailbox(&u, &n("t")).unwrap().unwrap().uid_validity;
         store.delete_mailbox(&u, &n("t")).unwrap().unwrap();
-        store.create_mailbox(&u, &n("t"), None).unwrap().unwrap();
+        store
+            .create_mailbox(&u, &n("t"), None, &u)
+            .unwrap()
+            .unwrap();
         assert!(store.mailbox(&u, &n("t")).unwrap().unwrap().uid_validity > first);
     }
 

@@ -88,7 +88,7 @@ impl FlagChange {
 impl FlagChange {
     /// The change without \Seen: what a user's STORE does to a mailbox shared with them,
     /// whose \Seen is kept per user (see [`crate::seen`]).
-    pub fn shared_part(&self) -> FlagChange {
+    fn shared_part(&self) -> FlagChange {
         match self {
             FlagChange::Add(flags) => FlagChange::Add(flags.clone().with_seen(false)),
             FlagChange::Remove(flags) => FlagChange::Remove(flags.clone().with_seen(false)),
@@ -99,7 +99,7 @@ impl FlagChange {
     }
 
     /// What the change does to \Seen: sets it, clears it, or (`None`) leaves it.
-    pub fn seen_part(&self) -> Option<bool> {
+    fn seen_part(&self) -> Option<bool> {
         match self {
             FlagChange::Add(flags) => flags.is_seen().then_some(true),
             FlagChange::Remove(flags) => flags.is_seen().then_some(false),
@@ -196,9 +196,16 @@ fn remove_messages(
 }
 
 impl Store {
-    /// Appends messages in order and returns their UIDs. Bodies are parsed and
-    /// compressed before the writer lock is taken; the batch is durable on return.
-    pub fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Outcome<Vec<u32>> {
+    /// Appends messages in order, as `by` does, and returns their UIDs. When `by` is
+    /// not the owner, a message's \Seen goes to `by`'s own set (see [`crate::seen`]) in
+    /// the same atomic batch. Bodies are parsed and compressed before the writer lock is
+    /// taken; the batch is durable on return.
+    pub fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        by: &Username,
+    ) -> Outcome<Vec<u32>> {
         let prepared = match self.prepare(messages) {
             Ok(prepared) => prepared,
             Err((e, written)) => {
@@ -212,21 +219,33 @@ impl Store {
                 return Ok(Err(Refusal::NoSuchMailbox));
             };
             record.highest_modseq += 1;
+            let mut own_seen = (&record.owner != by)
+                .then(|| crate::seen::load(tx, mailbox, by))
+                .transpose()?;
             let mut uids = Vec::with_capacity(messages.len());
             for (message, blob) in messages.iter().zip(prepared) {
                 let (size, wire_size) = (blob.size(), blob.wire_size());
+                let seen = message.flags.is_seen();
                 let message_record = MessageRecord {
                     blob: blob.insert(tx)?,
-                    flags: message.flags.clone(),
+                    flags: message.flags.clone().with_seen(seen && own_seen.is_none()),
                     internal_date: message.internal_date,
                     size,
                     wire_size,
                     modseq: record.highest_modseq,
                 };
                 match add_message(tx, mailbox, &mut record, message_record)? {
-                    Ok(uid) => uids.push(uid),
+                    Ok(uid) => {
+                        if let (true, Some(set)) = (seen, own_seen.as_mut()) {
+                            set.insert(uid);
+                        }
+                        uids.push(uid);
+                    }
                     Err(refusal) => return Ok(Err(refusal)),
                 }
+            }
+            if let Some(set) = &own_seen {
+                crate::seen::save(tx, mailbox, by, set)?;
             }
             tx.put_record(key::mailbox(mailbox), &record)?;
             Ok(Ok(uids))
@@ -337,17 +356,29 @@ impl Store {
             .collect()
     }
 
-    /// Changes the flags of the listed messages; returns those whose flags changed, with
-    /// their new flags and modseq. UIDs that no longer exist are skipped.
+    /// Changes the flags of the listed messages as `by` does; returns those whose stored
+    /// flags changed, with their new flags and modseq. When `by` is not the owner, the
+    /// change's \Seen goes to `by`'s own set (see [`crate::seen`]) and the rest to the
+    /// messages, in one atomic batch. UIDs that no longer exist are skipped.
     pub fn store_flags(
         &self,
         mailbox: MailboxId,
         uids: &[u32],
         change: &FlagChange,
+        by: &Username,
     ) -> Outcome<Vec<MessageInfo>> {
         self.write(|tx| {
             let Some(mut record) = load_mailbox(tx, mailbox)? else {
                 return Ok(Err(Refusal::NoSuchMailbox));
+            };
+            let (change, own_seen) = if &record.owner == by {
+                (change.clone(), None)
+            } else {
+                (change.shared_part(), change.seen_part())
+            };
+            let mut own_set = match own_seen {
+                Some(_) => Some(crate::seen::load(tx, mailbox, by)?),
+                None => None,
             };
             let modseq = record.highest_modseq + 1;
             let mut changed = Vec::new();
@@ -356,6 +387,11 @@ impl Store {
                 let Some(mut message) = tx.record::<MessageRecord>(&k)? else {
                     continue;
                 };
+                match (own_set.as_mut(), own_seen) {
+                    (Some(set), Some(true)) => set.insert(uid),
+                    (Some(set), Some(false)) => set.remove(uid),
+                    _ => {}
+                }
                 let flags = change.apply(&message.flags);
                 if flags == message.flags {
                     continue;
@@ -376,6 +412,9 @@ impl Store {
             if !changed.is_empty() {
                 record.highest_modseq = modseq;
                 tx.put_record(key::mailbox(mailbox), &record)?;
+            }
+            if let Some(set) = &own_set {
+                crate::seen::save(tx, mailbox, by, set)?;
             }
             Ok(Ok(changed))
         })

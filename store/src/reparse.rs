@@ -89,7 +89,7 @@ mod tests {
                     offset_minutes: 0,
                 },
             };
-            store.append(inbox.id, &[message]).unwrap().unwrap();
+            store.append(inbox.id, &[message], &user).unwrap().unwrap();
             let record = store.message(inbox.id, 1).unwrap().unwrap();
             // What the first parse wrote: format version 1, the id without brackets.
             let mut old = store.summary(record.blob).unwrap();

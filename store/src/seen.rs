@@ -8,7 +8,7 @@
 use crate::schema::key;
 use crate::tx::Tx;
 use crate::types::{MailboxId, Username};
-use crate::{Outcome, Refusal, Store, StoreError};
+use crate::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// A set of UIDs as sorted, disjoint, non-adjacent inclusive ranges.
@@ -147,32 +147,6 @@ impl Store {
         Ok(self
             .read(&key::seen(mailbox, Some(user)))?
             .unwrap_or_default())
-    }
-
-    /// Marks `uids` of `mailbox` seen (or not) for `user`, who is not its owner; UIDs that
-    /// do not exist are skipped. Durable on return.
-    pub fn set_seen_by(
-        &self,
-        mailbox: MailboxId,
-        user: &Username,
-        uids: &[u32],
-        seen: bool,
-    ) -> Outcome<()> {
-        self.write(|tx| {
-            if tx.get(&key::mailbox(mailbox))?.is_none() {
-                return Ok(Err(Refusal::NoSuchMailbox));
-            }
-            let mut set = load(tx, mailbox, user)?;
-            for &uid in uids {
-                if !seen {
-                    set.remove(uid);
-                } else if tx.get(&key::message(mailbox, uid))?.is_some() {
-                    set.insert(uid);
-                }
-            }
-            save(tx, mailbox, user, &set)?;
-            Ok(Ok(()))
-        })
     }
 }
 

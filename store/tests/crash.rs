@@ -55,7 +55,7 @@ fn child(dir: &str, first_seed: u64) {
                         flags: Flags::default(),
                         internal_date: InternalDate::now(),
                     };
-                    let uid = store.append(inbox, &[m]).unwrap().unwrap()[0];
+                    let uid = store.append(inbox, &[m], &user()).unwrap().unwrap()[0];
                     let mut out = std::io::stdout().lock();
                     writeln!(out, "ACK {uid} {seed}").unwrap();
                     out.flush().unwrap();

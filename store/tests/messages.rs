@@ -46,12 +46,13 @@ fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
                     message(b"Subject: 1\r\n\r\na"),
                     message(b"Subject: 2\r\n\r\nb"),
                 ],
+                &user(),
             )
             .unwrap()
             .unwrap();
         assert_eq!(uids, [1, 2]);
         let all = FlagChange::Add(Flags::new(SystemFlags::DELETED, []));
-        store.store_flags(mb, &[2], &all).unwrap().unwrap();
+        store.store_flags(mb, &[2], &all, &user()).unwrap().unwrap();
         assert_eq!(
             store
                 .expunge(mb, ExpungeScope::AllDeleted)
@@ -69,7 +70,7 @@ fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
     assert_eq!(info.uid_next, last);
     assert_eq!(
         store
-            .append(mb, &[message(b"Subject: 3\r\n\r\nc")])
+            .append(mb, &[message(b"Subject: 3\r\n\r\nc")], &user())
             .unwrap()
             .unwrap(),
         [3]
@@ -97,7 +98,7 @@ fn flags_keywords_and_internal_dates_round_trip() {
             flags,
             internal_date: date,
         };
-        store.append(inbox(&store), &[m]).unwrap().unwrap();
+        store.append(inbox(&store), &[m], &user()).unwrap().unwrap();
     }
     let store = open(dir.path());
     let mb = inbox(&store);
@@ -110,14 +111,17 @@ fn flags_keywords_and_internal_dates_round_trip() {
     assert_eq!(info.keywords, ["$Label1", "Work"]);
 
     let remove = FlagChange::Remove(Flags::new(SystemFlags::SEEN, ["Work".into()]));
-    let changed = store.store_flags(mb, &[1, 99], &remove).unwrap().unwrap();
+    let changed = store
+        .store_flags(mb, &[1, 99], &remove, &user())
+        .unwrap()
+        .unwrap();
     assert_eq!(changed.len(), 1);
     assert!(changed[0].modseq > got.modseq);
     assert_eq!(changed[0].flags.keywords(), ["$Label1"]);
     assert_eq!(store.mailbox_by_id(mb).unwrap().unwrap().unseen, 1);
     // A change that changes nothing reports nothing.
     assert!(store
-        .store_flags(mb, &[1], &remove)
+        .store_flags(mb, &[1], &remove, &user())
         .unwrap()
         .unwrap()
         .is_empty());
@@ -153,7 +157,10 @@ fn bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks() {
         .collect();
     for body in [compressible, incompressible(700_000)] {
         let raw = [&b"Subject: big\r\n\r\n"[..], &body].concat();
-        let uid = store.append(mb, &[message(&raw)]).unwrap().unwrap()[0];
+        let uid = store
+            .append(mb, &[message(&raw)], &user())
+            .unwrap()
+            .unwrap()[0];
         let blob = store.message(mb, uid).unwrap().unwrap().blob;
         assert_eq!(store.read_body(blob).unwrap(), raw);
         for (start, end) in [
@@ -183,7 +190,7 @@ fn large_bodies_are_objects_removed_with_their_last_reference_and_orphans_are_sw
     let small = b"Subject: small\r\n\r\nhello\r\n".to_vec();
     let large = [&b"Subject: large\r\n\r\n"[..], &incompressible(100_000)].concat();
     store
-        .append(mb, &[message(&small), message(&large)])
+        .append(mb, &[message(&small), message(&large)], &user())
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -251,7 +258,7 @@ fn copies_share_one_body_and_metadata_follows_the_switch() {
         flags: Flags::new(SystemFlags::ANSWERED, []),
         ..message(b"Subject: c\r\n\r\nx")
     };
-    store.append(mb, &[m]).unwrap().unwrap();
+    store.append(mb, &[m], &user()).unwrap().unwrap();
     assert_eq!(
         store
             .copy_messages(mb, &[1], archive, true, &user())
@@ -308,9 +315,12 @@ fn expunge_scopes() {
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let batch: Vec<_> = (0..4).map(|_| message(b"Subject: e\r\n\r\nx")).collect();
-    store.append(mb, &batch).unwrap().unwrap();
+    store.append(mb, &batch, &user()).unwrap().unwrap();
     let deleted = FlagChange::Add(Flags::new(SystemFlags::DELETED, []));
-    store.store_flags(mb, &[1, 2], &deleted).unwrap().unwrap();
+    store
+        .store_flags(mb, &[1, 2], &deleted, &user())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store
             .expunge(mb, ExpungeScope::DeletedAmong(&[2, 3]))
@@ -342,9 +352,12 @@ fn a_deleted_mailboxs_messages_are_gone() {
     let store = Store::temporary().unwrap();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let name = MailboxName::parse("Old").unwrap();
-    let id = store.create_mailbox(&user(), &name, None).unwrap().unwrap();
+    let id = store
+        .create_mailbox(&user(), &name, None, &user())
+        .unwrap()
+        .unwrap();
     store
-        .append(id, &[message(b"Subject: d\r\n\r\nx")])
+        .append(id, &[message(b"Subject: d\r\n\r\nx")], &user())
         .unwrap()
         .unwrap();
     let blob = store.message(id, 1).unwrap().unwrap().blob;
@@ -352,7 +365,7 @@ fn a_deleted_mailboxs_messages_are_gone() {
     assert!(store.message(id, 1).unwrap().is_none());
     assert!(store.read_body(blob).is_err());
     assert_eq!(
-        store.append(id, &[message(b"x")]).unwrap(),
+        store.append(id, &[message(b"x")], &user()).unwrap(),
         Err(Refusal::NoSuchMailbox)
     );
 }
@@ -363,7 +376,7 @@ fn messages_scan_a_uid_range_in_order() {
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let batch: Vec<_> = (0..10).map(|_| message(b"Subject: r\r\n\r\nx")).collect();
-    store.append(mb, &batch).unwrap().unwrap();
+    store.append(mb, &batch, &user()).unwrap().unwrap();
     let uids: Vec<u32> = store.messages(mb, 3..=6).map(|m| m.unwrap().uid).collect();
     assert_eq!(uids, [3, 4, 5, 6]);
     let tail: Vec<u32> = store
@@ -393,6 +406,7 @@ fn seen_is_per_user_on_shared_mailboxes() {
                 message(b"Subject: a\r\n\r\nx\r\n"),
                 message(b"Subject: b\r\n\r\ny\r\n"),
             ],
+            &karen,
         )
         .unwrap()
         .unwrap();
@@ -404,13 +418,16 @@ fn seen_is_per_user_on_shared_mailboxes() {
         )
         .unwrap()
         .unwrap();
-    store
-        .set_seen_by(shared, &alice, &uids, true)
+    let seen_and_flagged = Flags::new(SystemFlags::SEEN.union(SystemFlags::FLAGGED), []);
+    let changed = store
+        .store_flags(shared, &uids, &FlagChange::Add(seen_and_flagged), &alice)
         .unwrap()
         .unwrap();
+    assert_eq!(changed.len(), 2, "\\Flagged is shared");
     assert_eq!(store.seen_by(shared, &alice).unwrap().len(), 2);
     let owners_view = store.message(shared, uids[0]).unwrap().unwrap();
     assert!(!owners_view.flags.is_seen(), "karen has not read it");
+    assert!(owners_view.flags.system.contains(SystemFlags::FLAGGED));
 
     // Copied into her own INBOX, the message is seen, as she saw it.
     let own = inbox(&store);
@@ -444,6 +461,7 @@ fn seen_is_per_user_on_shared_mailboxes() {
                 flags: Flags::new(SystemFlags::SEEN, []),
                 ..message(b"Subject: c\r\n\r\nz\r\n")
             }],
+            &alice,
         )
         .unwrap()
         .unwrap();
