@@ -124,7 +124,7 @@ impl FramerCodec {
         FramerCodec {
             framer: {
                 let mut framer = CommandFramer::new(line, literal);
-                framer.spool_from(ImapSession::spool_from());
+                framer.spool_from(crate::spool::SPOOL_FROM);
                 framer
             },
             settings,

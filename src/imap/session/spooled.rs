@@ -1,11 +1,11 @@
-//! APPEND literals larger than [`SPOOL_FROM`]: the framer hands their bytes out as they
+//! APPEND literals larger than [`crate::spool::SPOOL_FROM`]: the framer hands their bytes out as they
 //! arrive and the session writes them to a spool file, so an upload in flight costs
 //! the server disk, not memory; the complete APPEND then reads the file back for the
 //! store. Whatever ends the command otherwise drops the file, which removes it.
 
 use super::{ImapSession, Work};
 use crate::mailbox::blocking;
-use crate::spool::{SpoolFile, SPOOL_FROM};
+use crate::spool::SpoolFile;
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::imap::command::{DateTime, Flag};
@@ -20,11 +20,6 @@ pub(super) enum Spooling {
 }
 
 impl ImapSession {
-    /// The limit from which the framer spools APPEND literals.
-    pub(super) fn spool_from() -> usize {
-        SPOOL_FROM
-    }
-
     /// Writes the next piece of a spooled literal.
     pub(super) fn spool_piece(&mut self, piece: &[u8]) {
         let spooling = match self.spooling.take() {
