@@ -10,13 +10,14 @@
 //! rights); virtual parents are `\Noselect`, or with FakeInaccessibleMailboxes empty
 //! read-only mailboxes.
 
+use super::condstore;
 use super::namespace::{self, find, Found, Located, Name};
 use super::session::{ImapSession, Work};
 use super::view::View;
 use crate::config::Setting;
 use crate::mailbox::{blocking, Change, Changes};
 use actix::prelude::*;
-use mailhive_protocol::imap::command::StatusItem;
+use mailhive_protocol::imap::command::{Qresync, StatusItem};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_store::{MailboxInfo, Store, StoreError, Username};
 use std::collections::BTreeSet;
@@ -223,9 +224,12 @@ impl ImapSession {
         tag: String,
         text: String,
         examine: bool,
+        qresync: Option<Qresync>,
         recipient: Recipient<Changes>,
     ) -> Work {
-        self.deselect();
+        // With QRESYNC the client is told the previous mailbox is closed (RFC 7162
+        // §3.2.11), before anything of the new one.
+        let closed = self.deselect().is_some() && self.extensions.qresync;
         let name = match namespace::parse(&text, &user) {
             Ok(name) => name,
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
@@ -236,7 +240,7 @@ impl ImapSession {
                 Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
                 Found::Virtual(display) if act.enabled(Setting::FakeInaccessibleMailboxes) => {
                     let view = View::empty(namespace::virtual_info(&user), display);
-                    return act.selected_answer(tag, view, examine);
+                    return act.selected_answer(tag, view, examine, closed, Vec::new());
                 }
                 Found::Virtual(_) => return act.no(&tag, Some("CANNOT"), NOT_SELECTABLE),
                 Found::Nothing => return act.no(&tag, Some("NONEXISTENT"), NO_SUCH_MAILBOX),
@@ -244,24 +248,56 @@ impl ImapSession {
             // Read-write only for a user who may change something in it.
             let read_only = examine || !located.rights.any_of("swte");
             let registry = act.context.registry.clone();
+            let store = act.store().clone();
             let watcher = act.id;
             let open = async move {
+                let id = located.info.id;
+                let validity = located.info.uid_validity;
                 let snapshot = registry
-                    .watch(located.info.id, watcher, recipient, user, read_only)
+                    .watch(id, watcher, recipient, user, read_only)
                     .await?;
                 let view = View::new(located, read_only, snapshot, watcher);
-                Ok::<_, crate::mailbox::MailboxError>(view)
+                // What the client missed, if its UIDs are still valid (RFC 7162 §3.2.5).
+                let resync = match qresync.filter(|q| q.uid_validity == validity) {
+                    Some(known) => {
+                        let since = known.modseq;
+                        let gone = blocking(move || store.vanished_since(id, since)).await?;
+                        condstore::resync_lines(&view, &known, gone)
+                    }
+                    None => Vec::new(),
+                };
+                Ok::<_, crate::mailbox::MailboxError>((view, resync))
             };
-            Box::pin(open.into_actor(act).then(move |view, act, _| match view {
-                Ok(view) => act.selected_answer(tag, view, examine),
-                Err(e) => act.failed(&tag, &e),
-            }))
+            Box::pin(
+                open.into_actor(act)
+                    .then(move |opened, act, _| match opened {
+                        Ok((view, resync)) => {
+                            act.selected_answer(tag, view, examine, closed, resync)
+                        }
+                        Err(e) => act.failed(&tag, &e),
+                    }),
+            )
         })
     }
 
-    /// Makes `view` the selected mailbox and answers SELECT or EXAMINE.
-    fn selected_answer(&mut self, tag: String, mut view: View, examine: bool) -> Work {
-        let mut answer = selected_lines(&mut view);
+    /// Makes `view` the selected mailbox and answers SELECT or EXAMINE, with QRESYNC's
+    /// additions: `[CLOSED]` first when a mailbox was selected before, and the
+    /// resynchronisation (`resync`) after the usual lines.
+    fn selected_answer(
+        &mut self,
+        tag: String,
+        mut view: View,
+        examine: bool,
+        closed: bool,
+        resync: Vec<u8>,
+    ) -> Work {
+        let mut answer = Vec::new();
+        if closed {
+            answer.extend_from_slice(b"* OK [CLOSED] Previous mailbox closed\r\n");
+        }
+        answer.extend(selected_lines(&mut view));
+        answer.extend(condstore::highest_modseq_line(&view).into_bytes());
+        answer.extend(resync);
         let code = if view.read_only {
             "READ-ONLY"
         } else {
@@ -419,6 +455,7 @@ fn status_line(
             StatusItem::UidValidity => format!("UIDVALIDITY {}", info.uid_validity),
             StatusItem::Unseen => format!("UNSEEN {}", counts.unseen),
             StatusItem::Size => format!("SIZE {}", info.bytes),
+            StatusItem::HighestModseq => format!("HIGHESTMODSEQ {}", info.highest_modseq),
         })
         .collect();
     out.extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());

@@ -20,6 +20,19 @@ use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags, Username};
+use std::collections::HashSet;
+
+/// A STORE or UID STORE as parsed.
+#[derive(Debug)]
+pub struct StoreRequest {
+    pub uid: bool,
+    pub set: SequenceSet,
+    pub mode: StoreMode,
+    pub silent: bool,
+    pub flags: Vec<Flag>,
+    /// CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3).
+    pub unchanged_since: Option<u64>,
+}
 
 /// The store's form of flags a client named.
 pub fn store_flags(flags: &[Flag]) -> Flags {
@@ -191,17 +204,26 @@ impl ImapSession {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// STORE; with UNCHANGEDSINCE, messages changed after it are left alone and named
+    /// in `OK [MODIFIED ...]`, and the changed ones are reported with their MODSEQ even
+    /// when silent (RFC 7162 §3.1.3).
     pub(super) fn store_flags(
         &mut self,
         user: Username,
         tag: String,
-        uid: bool,
-        set: SequenceSet,
-        mode: StoreMode,
-        silent: bool,
-        flags: Vec<Flag>,
+        request: StoreRequest,
     ) -> Work {
+        let StoreRequest {
+            uid,
+            set,
+            mode,
+            silent,
+            flags,
+            unchanged_since,
+        } = request;
+        if unchanged_since.is_some() {
+            self.extensions.condstore = true;
+        }
         let flags = store_flags(&flags);
         let needed = rights_needed(&flags, mode == StoreMode::Replace);
         let mailbox = match self.writable(&tag, &needed) {
@@ -221,37 +243,66 @@ impl ImapSession {
         let registry = self.context.registry.clone();
         Box::pin(
             async move {
-                registry
-                    .apply(mailbox, Change::Flags { uids, change, user })
-                    .await
+                let change = Change::Flags {
+                    uids,
+                    change,
+                    user,
+                    unchanged_since,
+                };
+                registry.apply(mailbox, change).await
             }
             .into_actor(self)
             .then(move |result, act, _| match result {
                 Ok(Ok(done)) => {
                     let mut out = Vec::new();
+                    let condstore = act.extensions.condstore;
+                    let mut modified = Vec::new();
                     if let Some(view) = act.state.view_mut() {
+                        let changed: HashSet<u32> = done.flags.iter().map(|m| m.uid).collect();
                         for message in done.flags {
                             view.set_flags(message.uid, message.flags, message.modseq);
                         }
                         out.extend(view.keywords_announcement());
-                        if !silent {
-                            for &(seq, uid_of) in &named {
+                        let left_alone: HashSet<u32> = done.modified.iter().copied().collect();
+                        for &(seq, uid_of) in &named {
+                            if left_alone.contains(&uid_of) {
+                                modified.push(if uid { uid_of } else { seq });
+                                continue;
+                            }
+                            let mut items = Vec::new();
+                            if uid {
+                                items.push(format!("UID {uid_of}"));
+                            }
+                            if !silent {
                                 let Some(flags) = view.flags_text(seq) else {
                                     continue;
                                 };
-                                let uid_item = if uid {
-                                    format!(" UID {uid_of}")
-                                } else {
-                                    String::new()
-                                };
-                                out.extend_from_slice(
-                                    format!("* {seq} FETCH (FLAGS {flags}{uid_item})\r\n")
-                                        .as_bytes(),
-                                );
+                                items.push(format!("FLAGS {flags}"));
+                            } else if unchanged_since.is_none() || !changed.contains(&uid_of) {
+                                continue;
                             }
+                            if condstore {
+                                if let Some(modseq) = view.modseq(seq) {
+                                    items.push(format!("MODSEQ ({modseq})"));
+                                }
+                            }
+                            out.extend_from_slice(
+                                format!("* {seq} FETCH ({})\r\n", items.join(" ")).as_bytes(),
+                            );
                         }
                     }
-                    act.ok_with(out, &tag, "STORE completed")
+                    if modified.is_empty() {
+                        return act.ok_with(out, &tag, "STORE completed");
+                    }
+                    modified.sort_unstable();
+                    let code = format!("MODIFIED {}", compact(&modified));
+                    act.respond_with(
+                        out,
+                        &tag,
+                        Status::Ok,
+                        Some(&code),
+                        "Conditional STORE failed",
+                    )
                 }
                 Ok(Err(refusal)) => act.refused(&tag, &refusal),
                 Err(e) => act.failed(&tag, &e),
@@ -282,7 +333,23 @@ impl ImapSession {
                 .then(move |result, act, _| match result {
                     Ok(Ok(done)) => {
                         let out = act.remove_expunged(&done.expunged);
-                        act.ok_with(out, &tag, "EXPUNGE completed")
+                        if let Some(view) = act.state.view_mut() {
+                            view.reached_modseq(done.changes.highest_modseq);
+                        }
+                        // With QRESYNC the client learns the modseq its VANISHED
+                        // brought it to (RFC 7162 §3.2.10).
+                        let highest = act
+                            .state
+                            .view()
+                            .filter(|_| act.extensions.qresync)
+                            .map(|view| format!("HIGHESTMODSEQ {}", view.highest_modseq()));
+                        act.respond_with(
+                            out,
+                            &tag,
+                            Status::Ok,
+                            highest.as_deref(),
+                            "EXPUNGE completed",
+                        )
                     }
                     Ok(Err(refusal)) => act.refused(&tag, &refusal),
                     Err(e) => act.failed(&tag, &e),
@@ -300,9 +367,10 @@ impl ImapSession {
 
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
+        let enabled = self.extensions;
         self.state
             .view_mut()
-            .map(|view| view.remove_all(uids))
+            .map(|view| view.remove_all(uids, enabled))
             .unwrap_or_default()
     }
 

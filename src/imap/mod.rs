@@ -1,6 +1,6 @@
 //! The IMAP4rev1 server (RFC 3501) with the extensions clients rely on: IDLE,
 //! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
-//! APPENDLIMIT, SASL-IR, STARTTLS.
+//! APPENDLIMIT, SASL-IR, STARTTLS, CONDSTORE, QRESYNC.
 //!
 //! - [`session`]: the Session actor — input, dispatch, login, IDLE, time-outs.
 //! - [`state`]: the connection states and what each holds; [`commands`]: the table of
@@ -12,12 +12,14 @@
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
+//! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
 mod address;
 pub mod commands;
+pub mod condstore;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;

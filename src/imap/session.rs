@@ -12,7 +12,10 @@ mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
+use super::condstore::Enabled;
+use super::fetch::FetchModifiers;
 use super::mailboxes::ListRequest;
+use super::messages::StoreRequest;
 use super::state::State;
 use super::view::View;
 use super::ImapContext;
@@ -92,6 +95,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             failures: 0,
             timer: None,
             sequence_command: false,
+            extensions: Enabled::default(),
         };
         session.attach(stream, ctx);
         session.context.shutdown.subscribe(ctx);
@@ -184,6 +188,8 @@ pub struct ImapSession {
     timer: Option<SpawnHandle>,
     /// The running command uses sequence numbers: expunges wait (RFC 3501 §7.4.1).
     sequence_command: bool,
+    /// CONDSTORE and QRESYNC, once enabled (RFC 7162).
+    pub(super) extensions: Enabled,
 }
 
 /// What the next input line is.
@@ -290,13 +296,14 @@ impl Handler<Changes> for ImapSession {
     type Result = ();
 
     fn handle(&mut self, changes: Changes, ctx: &mut Context<Self>) {
+        let enabled = self.extensions;
         let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) else {
             return;
         };
         view.queue(changes);
         if matches!(self.mode, Mode::Idle { .. }) {
             let _entered = self.span.clone().entered();
-            let lines = view.announce(true);
+            let lines = view.announce(true, enabled);
             if !lines.is_empty() {
                 ctx.wait(self.send(lines));
             }
@@ -370,6 +377,9 @@ impl ImapSession {
             "SPECIAL-USE",
             "STATUS=SIZE",
         ]);
+        if self.state.is_authenticated() {
+            caps.extend(["CONDSTORE", "QRESYNC"]);
+        }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
             "APPENDLIMIT={}",
@@ -449,12 +459,12 @@ impl ImapSession {
         code: Option<&str>,
         text: &str,
     ) -> Work {
-        self.respond(Vec::new(), tag, result, code, text)
+        self.respond_with(Vec::new(), tag, result, code, text)
     }
 
     /// `lines` (the command's own untagged answer), the announcements due now, then
     /// the tagged answer.
-    fn respond(
+    pub(super) fn respond_with(
         &mut self,
         mut lines: Vec<u8>,
         tag: &str,
@@ -476,7 +486,7 @@ impl ImapSession {
 
     /// `lines`, the announcements due now, then `TAG OK text`.
     pub(super) fn ok_with(&mut self, lines: Vec<u8>, tag: &str, text: &str) -> Work {
-        self.respond(lines, tag, Status::Ok, None, text)
+        self.respond_with(lines, tag, Status::Ok, None, text)
     }
 
     pub(super) fn ok(&mut self, tag: &str, text: &str) -> Work {
@@ -520,9 +530,10 @@ impl ImapSession {
     /// Untagged lines for changes made elsewhere, as far as the running command allows.
     pub(super) fn announcements(&mut self) -> Vec<u8> {
         let expunges_allowed = !self.sequence_command;
+        let enabled = self.extensions;
         self.state
             .view_mut()
-            .map(|view| view.announce(expunges_allowed))
+            .map(|view| view.announce(expunges_allowed, enabled))
             .unwrap_or_default()
     }
 
@@ -659,14 +670,19 @@ impl ImapSession {
                 let out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
                 self.ok_with(out, &tag, "NAMESPACE completed")
             }
-            Command::Enable(_) => {
-                // None of the extensions that ENABLE switches on are offered.
-                let out = b"* ENABLED\r\n".to_vec();
-                self.ok_with(out, &tag, "ENABLE completed")
-            }
+            Command::Enable(capabilities) => self.enable(&tag, &capabilities),
             Command::Idle => self.idle(tag),
-            Command::Select { mailbox, read_only } => {
-                self.select(user, tag, mailbox, read_only, me.recipient())
+            Command::Select {
+                mailbox,
+                read_only,
+                condstore,
+                qresync,
+            } => {
+                if qresync.is_some() && !self.extensions.qresync {
+                    return self.bad(&tag, "QRESYNC is not enabled (ENABLE QRESYNC first)");
+                }
+                self.extensions.condstore |= condstore;
+                self.select(user, tag, mailbox, read_only, qresync, me.recipient())
             }
             Command::Create(name) => self.create_mailbox(user, tag, name),
             Command::Delete(name) => self.delete_mailbox(user, tag, name),
@@ -742,14 +758,40 @@ impl ImapSession {
                 charset,
                 criteria,
             } => self.search(user, tag, uid, charset, criteria),
-            Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
+            Command::Fetch {
+                uid,
+                set,
+                items,
+                changed_since,
+                vanished,
+            } => {
+                if vanished && !self.extensions.qresync {
+                    return self.bad(&tag, "VANISHED needs QRESYNC enabled");
+                }
+                let modifiers = FetchModifiers {
+                    changed_since,
+                    vanished,
+                };
+                self.fetch(user, tag, uid, set, items, modifiers)
+            }
             Command::Store {
                 uid,
                 set,
                 mode,
                 silent,
                 flags,
-            } => self.store_flags(user, tag, uid, set, mode, silent, flags),
+                unchanged_since,
+            } => {
+                let store = StoreRequest {
+                    uid,
+                    set,
+                    mode,
+                    silent,
+                    flags,
+                    unchanged_since,
+                };
+                self.store_flags(user, tag, store)
+            }
             Command::Copy { uid, set, mailbox } => {
                 self.transfer(user, tag, uid, set, mailbox, false)
             }

@@ -31,6 +31,10 @@ pub enum Command {
     Select {
         mailbox: String,
         read_only: bool,
+        /// `(CONDSTORE)` among the select parameters (RFC 7162 §3.1.8).
+        condstore: bool,
+        /// `(QRESYNC (...))` (RFC 7162 §3.2.5).
+        qresync: Option<Qresync>,
     },
     Create(String),
     Delete(String),
@@ -80,6 +84,10 @@ pub enum Command {
         uid: bool,
         set: SequenceSet,
         items: Vec<FetchItem>,
+        /// `(CHANGEDSINCE m)`: only messages whose modseq is above `m` (RFC 7162 §3.1.4).
+        changed_since: Option<u64>,
+        /// `(... VANISHED)` with UID FETCH: also the UIDs expunged since (RFC 7162 §3.2.6).
+        vanished: bool,
     },
     Store {
         uid: bool,
@@ -87,6 +95,8 @@ pub enum Command {
         mode: StoreMode,
         silent: bool,
         flags: Vec<Flag>,
+        /// `(UNCHANGEDSINCE m)` (RFC 7162 §3.1.3).
+        unchanged_since: Option<u64>,
     },
     Copy {
         uid: bool,
@@ -162,6 +172,18 @@ pub enum StatusItem {
     UidValidity,
     Unseen,
     Size,
+    HighestModseq,
+}
+
+/// The QRESYNC select parameter: what the client knew of the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qresync {
+    pub uid_validity: u32,
+    pub modseq: u64,
+    /// The UIDs the client knows (`None`: all up to UIDNEXT).
+    pub known_uids: Option<SequenceSet>,
+    /// Sequence numbers and the UIDs the client has for them, to narrow VANISHED.
+    pub seq_match: Option<(SequenceSet, SequenceSet)>,
 }
 
 /// An APPEND date-time: `"17-Jul-1996 02:44:25 -0700"`.
@@ -197,6 +219,8 @@ pub enum FetchItem {
     Body,
     BodyStructure,
     Uid,
+    /// `MODSEQ` (RFC 7162 §3.1.4).
+    Modseq,
     Section {
         peek: bool,
         section: Section,
@@ -251,6 +275,8 @@ pub enum SearchKey {
     Smaller(u32),
     Uid(SequenceSet),
     Sequence(SequenceSet),
+    /// `MODSEQ [entry type] n`: modseq at least `n` (RFC 7162 §3.1.5).
+    Modseq(u64),
     Not(Box<SearchKey>),
     Or(Box<SearchKey>, Box<SearchKey>),
     And(Vec<SearchKey>),
