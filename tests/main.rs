@@ -12,6 +12,7 @@ mod imaptest;
 mod import;
 mod injection;
 mod limits;
+mod list_extended;
 mod malformed;
 mod pop3;
 mod sasl;

@@ -7,7 +7,9 @@
 //!   what each command needs.
 //! - [`view`]: the selected mailbox as the session knows it, and change announcements.
 //! - [`namespace`]: the user's own and the shared (`#users/…`) namespaces.
-//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...).
+//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...);
+//!   [`list`]: the LIST and LSUB answer (LIST-EXTENDED); [`status`]: one mailbox's
+//!   STATUS answer, for STATUS and LIST-STATUS.
 //! - [`acl`]: the ACL commands of RFC 4314.
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
@@ -19,6 +21,7 @@ pub mod acl;
 mod address;
 pub mod commands;
 pub mod fetch;
+pub mod list;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
@@ -28,6 +31,7 @@ pub mod session;
 pub mod shared_search;
 mod slots;
 pub mod state;
+pub mod status;
 pub mod structure;
 pub mod view;
 

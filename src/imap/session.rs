@@ -12,7 +12,7 @@ mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
-use super::mailboxes::ListRequest;
+use super::list::ListRequest;
 use super::state::State;
 use super::view::View;
 use super::ImapContext;
@@ -370,6 +370,9 @@ impl ImapSession {
             "SPECIAL-USE",
             "STATUS=SIZE",
         ]);
+        if self.state.is_authenticated() {
+            caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
+        }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
             "APPENDLIMIT={}",
@@ -668,7 +671,10 @@ impl ImapSession {
             Command::Select { mailbox, read_only } => {
                 self.select(user, tag, mailbox, read_only, me.recipient())
             }
-            Command::Create(name) => self.create_mailbox(user, tag, name),
+            Command::Create {
+                mailbox,
+                special_use,
+            } => self.create_mailbox(user, tag, mailbox, special_use),
             Command::Delete(name) => self.delete_mailbox(user, tag, name),
             Command::Rename { from, to } => self.rename_mailbox(user, tag, from, to),
             Command::Subscribe(name) => self.subscribe(user, tag, name, true),
@@ -676,33 +682,20 @@ impl ImapSession {
             Command::List {
                 reference,
                 patterns,
-                subscribed_only,
-                special_use,
-                status,
+                options,
             } => self.list(
                 user,
                 tag,
                 ListRequest {
                     reference,
                     patterns,
-                    subscribed_only,
-                    special_use_only: special_use,
-                    status,
+                    options,
                     lsub: false,
                 },
             ),
-            Command::Lsub { reference, pattern } => self.list(
-                user,
-                tag,
-                ListRequest {
-                    reference,
-                    patterns: vec![pattern],
-                    subscribed_only: true,
-                    special_use_only: false,
-                    status: Vec::new(),
-                    lsub: true,
-                },
-            ),
+            Command::Lsub { reference, pattern } => {
+                self.list(user, tag, ListRequest::lsub(reference, pattern))
+            }
             Command::Status { mailbox, items } => self.status(user, tag, mailbox, items),
             Command::SetAcl {
                 mailbox,

@@ -32,7 +32,12 @@ pub enum Command {
         mailbox: String,
         read_only: bool,
     },
-    Create(String),
+    /// CREATE, with the special uses of RFC 6154 §3 (`(USE (\Drafts))`) as written
+    /// (`\Drafts`).
+    Create {
+        mailbox: String,
+        special_use: Vec<String>,
+    },
     Delete(String),
     Rename {
         from: String,
@@ -43,12 +48,7 @@ pub enum Command {
     List {
         reference: String,
         patterns: Vec<String>,
-        /// LIST-EXTENDED selection `(SUBSCRIBED)`.
-        subscribed_only: bool,
-        /// `RETURN (SPECIAL-USE)` or selection `(SPECIAL-USE)`.
-        special_use: bool,
-        /// `RETURN (STATUS (...))` (RFC 5819).
-        status: Vec<StatusItem>,
+        options: ListOptions,
     },
     Lsub {
         reference: String,
@@ -124,6 +124,23 @@ pub enum Command {
     },
     /// RFC 4314 §3.5.
     MyRights(String),
+}
+
+/// The selection and return options of LIST-EXTENDED (RFC 5258 §3), SPECIAL-USE
+/// (RFC 6154 §5) and LIST-STATUS (RFC 5819).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListOptions {
+    /// Selection `SUBSCRIBED`: subscribed names only, existing or not.
+    pub subscribed: bool,
+    /// Selection `SPECIAL-USE`: mailboxes with a special use only.
+    pub special_use: bool,
+    /// Selection `RECURSIVEMATCH`: a matched name whose descendant satisfies the
+    /// selection without being matched is listed with CHILDINFO.
+    pub recursive_match: bool,
+    /// Return `SUBSCRIBED` (implied by the selection): the `\Subscribed` attribute.
+    pub return_subscribed: bool,
+    /// Return `STATUS (...)`: a STATUS answer after each selectable mailbox.
+    pub status: Vec<StatusItem>,
 }
 
 /// The rights argument of SETACL: letters, possibly after `+` or `-`.

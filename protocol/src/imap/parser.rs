@@ -10,6 +10,9 @@ use super::sequence::SequenceSet;
 use crate::redacted::{Payload, Secret};
 use bytes::Bytes;
 
+mod list;
+pub use list::MAX_LIST_PATTERNS;
+
 /// A command that cannot be carried out as sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
@@ -470,10 +473,7 @@ impl Cursor<'_> {
                     read_only: name == "EXAMINE",
                 }
             }
-            "CREATE" => {
-                self.sp()?;
-                Command::Create(self.mailbox()?)
-            }
+            "CREATE" => self.create_command()?,
             "DELETE" => {
                 self.sp()?;
                 Command::Delete(self.mailbox()?)
@@ -677,58 +677,6 @@ impl Cursor<'_> {
             }
             _ if uid => return Err(format!("unknown UID command {name}")),
             _ => return Err(format!("unknown command {name}")),
-        })
-    }
-
-    fn list_command(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let (mut subscribed_only, mut special_use) = (false, false);
-        if self.peek() == Some(b'(') {
-            for option in self.list(true, Self::word)? {
-                match option.as_str() {
-                    "SUBSCRIBED" => subscribed_only = true,
-                    "SPECIAL-USE" => special_use = true,
-                    "REMOTE" | "RECURSIVEMATCH" => {}
-                    other => return Err(format!("unknown LIST selection option {other}")),
-                }
-            }
-            self.sp()?;
-        }
-        let reference = self.mailbox()?;
-        self.sp()?;
-        let patterns = if self.peek() == Some(b'(') {
-            self.list(false, Self::list_pattern)?
-        } else {
-            vec![self.list_pattern()?]
-        };
-        let mut status = Vec::new();
-        if self.eat(b' ') {
-            if self.word()? != "RETURN" {
-                return Err("expected RETURN".into());
-            }
-            self.sp()?;
-            self.expect(b'(')?;
-            while !self.eat(b')') {
-                match self.word()?.as_str() {
-                    "SPECIAL-USE" => special_use = true,
-                    "SUBSCRIBED" | "CHILDREN" => {}
-                    "STATUS" => {
-                        self.sp()?;
-                        status = self.list(false, Self::status_item)?;
-                    }
-                    other => return Err(format!("unknown LIST return option {other}")),
-                }
-                if self.peek() != Some(b')') {
-                    self.expect(b' ')?;
-                }
-            }
-        }
-        Ok(Command::List {
-            reference,
-            patterns,
-            subscribed_only,
-            special_use,
-            status,
         })
     }
 
@@ -1065,7 +1013,10 @@ mod tests {
         );
         assert_eq!(
             parsed("c CREATE \"Entw&APw-rfe\"\r\n"),
-            Command::Create("Entwürfe".into())
+            Command::Create {
+                mailbox: "Entwürfe".into(),
+                special_use: Vec::new()
+            }
         );
         let Command::Append {
             date,
