@@ -14,6 +14,7 @@ mod injection;
 mod limits;
 mod list_extended;
 mod malformed;
+mod multiappend;
 mod pop3;
 mod sasl;
 mod secrets;

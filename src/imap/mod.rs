@@ -11,7 +11,8 @@
 //!   [`list`]: the LIST and LSUB answer (LIST-EXTENDED); [`status`]: one mailbox's
 //!   STATUS answer, for STATUS and LIST-STATUS.
 //! - [`acl`]: the ACL commands of RFC 4314.
-//! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
+//! - [`messages`]: commands that change messages (STORE, COPY, MOVE, EXPUNGE);
+//!   [`append`]: APPEND, MULTIAPPEND and CATENATE, whose URLs [`catenate`] resolves.
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
@@ -19,6 +20,8 @@
 
 pub mod acl;
 mod address;
+pub mod append;
+pub mod catenate;
 pub mod commands;
 pub mod fetch;
 pub mod list;

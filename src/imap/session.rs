@@ -8,7 +8,7 @@
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
 mod login;
-mod spooled;
+pub(super) mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
@@ -232,11 +232,19 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             return;
         }
         let _entered = self.span.clone().entered();
-        if !matches!(item, Ok(Frame::Spooled(_) | Frame::SpooledCommand(_))) {
+        if !matches!(
+            item,
+            Ok(Frame::SpoolStart | Frame::Spooled(_) | Frame::SpooledCommand(_))
+        ) {
             // A command that was refused or cut short drops (removes) its spool file.
             self.spooling = None;
         }
         let work = match item {
+            Ok(Frame::SpoolStart) => {
+                self.spool_start();
+                self.restart_timer(ctx);
+                return;
+            }
             Ok(Frame::Spooled(piece)) => {
                 self.spool_piece(&piece);
                 self.restart_timer(ctx);
@@ -244,7 +252,7 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             }
             Ok(Frame::SpooledCommand(input)) => {
                 let work = self.input(input, ctx);
-                // Only an APPEND takes the file; anything else leaves it to be removed.
+                // Only an APPEND takes the files; anything else leaves them to be removed.
                 self.spooling = None;
                 work
             }
@@ -372,6 +380,7 @@ impl ImapSession {
         ]);
         if self.state.is_authenticated() {
             caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
+            caps.extend(["MULTIAPPEND", "CATENATE"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -712,20 +721,7 @@ impl ImapSession {
                 identifier,
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } if self.spooling.is_some() && message.0.is_empty() => {
-                self.append_spooled(user, tag, mailbox, flags, date)
-            }
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } => self.append(user, tag, mailbox, flags, date, message.0),
+            Command::Append { mailbox, messages } => self.append(user, tag, mailbox, messages),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),
             Command::Unselect => self.close_mailbox(tag, false),

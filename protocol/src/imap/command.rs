@@ -58,11 +58,10 @@ pub enum Command {
         mailbox: String,
         items: Vec<StatusItem>,
     },
+    /// APPEND of one message, or of several in one step (MULTIAPPEND, RFC 3502).
     Append {
         mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Payload,
+        messages: Vec<AppendMessage>,
     },
     Check,
     Close,
@@ -141,6 +140,32 @@ pub struct ListOptions {
     pub return_subscribed: bool,
     /// Return `STATUS (...)`: a STATUS answer after each selectable mailbox.
     pub status: Vec<StatusItem>,
+}
+
+/// One message of an APPEND: its flags, date and content, one literal or CATENATE's
+/// parts (RFC 4469) joined in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    pub flags: Vec<Flag>,
+    pub date: Option<DateTime>,
+    pub parts: Vec<AppendPart>,
+}
+
+/// A piece of an appended message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendPart {
+    /// A literal (CATENATE's `TEXT`).
+    Text(Literal),
+    /// CATENATE's `URL`: a message or section the user may read, as written.
+    Url(String),
+}
+
+/// An APPEND literal: in the command, or spooled by the framer (see
+/// [`super::framer::SPOOLED_LITERAL`]), its bytes kept by the caller in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Inline(Payload),
+    Spooled,
 }
 
 /// The rights argument of SETACL: letters, possibly after `+` or `-`.

@@ -7,10 +7,12 @@
 use super::command::*;
 use super::mutf7;
 use super::sequence::SequenceSet;
-use crate::redacted::{Payload, Secret};
+use crate::redacted::Secret;
 use bytes::Bytes;
 
+mod append;
 mod list;
+pub use append::{parse_section, MAX_APPEND_MESSAGES, MAX_CATENATE_PARTS};
 pub use list::MAX_LIST_PATTERNS;
 
 /// A command that cannot be carried out as sent.
@@ -692,32 +694,6 @@ impl Cursor<'_> {
         })
     }
 
-    fn append(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let mailbox = self.mailbox()?;
-        self.sp()?;
-        let mut flags = Vec::new();
-        if self.peek() == Some(b'(') {
-            flags = self.list(true, Self::flag)?;
-            if flags.contains(&Flag::Recent) {
-                return Err("\\Recent cannot be set".into());
-            }
-            self.sp()?;
-        }
-        let mut date = None;
-        if self.peek() == Some(b'"') {
-            date = Some(self.date_time()?);
-            self.sp()?;
-        }
-        let message = Payload(self.literal(true)?);
-        Ok(Command::Append {
-            mailbox,
-            flags,
-            date,
-            message,
-        })
-    }
-
     fn fetch_items(&mut self) -> Parsed<Vec<FetchItem>> {
         if self.peek() == Some(b'(') {
             return self.list(false, Self::fetch_item);
@@ -946,6 +922,7 @@ fn make_date(year: u32, month: u8, day: u32) -> Parsed<Date> {
 mod tests {
     use super::*;
     use crate::imap::sequence::Bound;
+    use crate::redacted::Payload;
 
     fn parsed(input: &str) -> Command {
         match parse(&Bytes::copy_from_slice(input.as_bytes())) {
@@ -1018,17 +995,21 @@ mod tests {
                 special_use: Vec::new()
             }
         );
-        let Command::Append {
-            date,
-            flags,
-            message,
-            ..
-        } = parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
+        let Command::Append { messages, .. } =
+            parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
         else {
             panic!("not an APPEND")
         };
-        assert_eq!(flags, vec![Flag::Seen]);
-        assert_eq!(&message[..], b"hi!");
+        let [AppendMessage { flags, date, parts }] = &messages[..] else {
+            panic!("not one message: {messages:?}")
+        };
+        assert_eq!(flags, &vec![Flag::Seen]);
+        assert_eq!(
+            parts,
+            &vec![AppendPart::Text(Literal::Inline(Payload(
+                Bytes::from_static(b"hi!")
+            )))]
+        );
         let date = date.unwrap();
         assert_eq!((date.date.day, date.hour, date.zone_minutes), (7, 13, -90));
     }
