@@ -101,19 +101,11 @@ pub fn answer(
         (!options.subscribed || entry.subscribed)
             && (!options.special_use || entry.special_use().is_some())
     };
-    // RECURSIVEMATCH: matched names below which something is selected that no pattern
-    // matches (RFC 5258 §3.5; CHILDINFO is defined for SUBSCRIBED only). A name that
-    // is not there at all is listed `\NonExistent`.
-    let with_child_info: BTreeSet<String> = match options.recursive_match && options.subscribed {
-        true => entries
-            .iter()
-            .filter(|e| selected(e) && !matched(&e.display))
-            .flat_map(|e| ancestors(&e.display))
-            .filter(|name| matched(name))
-            .map(str::to_owned)
-            .collect(),
+    let with_child_info = match options.recursive_match && options.subscribed {
+        true => child_info(&entries, &matched, &selected),
         false => BTreeSet::new(),
     };
+    // A name with CHILDINFO that is not there at all is listed `\NonExistent`.
     let known: BTreeSet<String> = entries.iter().map(|e| e.display.clone()).collect();
     entries.extend(
         with_child_info
@@ -150,29 +142,51 @@ pub fn answer(
             out.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
         }
         out.extend_from_slice(b"\r\n");
-        if options.status.is_empty() {
-            continue;
-        }
-        match &entry.kind {
-            Kind::Mailbox(located) if located.rights.contains('r') => {
-                out.extend(status::mailbox_status(
-                    store,
-                    user,
-                    located,
-                    &options.status,
-                )?);
-            }
-            Kind::VirtualParent if fake => {
-                out.extend(status::virtual_status(
-                    &entry.display,
-                    user,
-                    &options.status,
-                ));
-            }
-            _ => {}
+        if !options.status.is_empty() {
+            status_after(store, user, entry, request, fake, &mut out)?;
         }
     }
     Ok((out, done))
+}
+
+/// RECURSIVEMATCH: the matched names below which something is selected that no
+/// pattern matches (RFC 5258 §3.5; CHILDINFO is defined for SUBSCRIBED only), whether
+/// they are there or not.
+fn child_info(
+    entries: &[Entry],
+    matched: &impl Fn(&str) -> bool,
+    selected: &impl Fn(&Entry) -> bool,
+) -> BTreeSet<String> {
+    entries
+        .iter()
+        .filter(|e| selected(e) && !matched(&e.display))
+        .flat_map(|e| ancestors(&e.display))
+        .filter(|name| matched(name))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// LIST-STATUS: the STATUS answer after a listed name, when it is a mailbox the user
+/// may read (or, with FakeInaccessibleMailboxes, a virtual parent).
+fn status_after(
+    store: &Store,
+    user: &Username,
+    entry: &Entry,
+    request: &ListRequest,
+    fake: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), StoreError> {
+    let items = &request.options.status;
+    match &entry.kind {
+        Kind::Mailbox(located) if located.rights.contains('r') => {
+            out.extend(status::mailbox_status(store, user, located, items)?);
+        }
+        Kind::VirtualParent if fake => {
+            out.extend(status::virtual_status(&entry.display, user, items));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The attributes of a listed name.
