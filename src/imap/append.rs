@@ -14,7 +14,7 @@
 //! kept (`s` for \Seen, `t` for \Deleted, `w` for the others); a URL needs `r` on its
 //! mailbox.
 
-use super::catenate;
+use super::catenate::{self, Resolved};
 use super::mailboxes::PERMISSION_DENIED;
 use super::messages::store_flags;
 use super::namespace::{self, Found};
@@ -160,10 +160,14 @@ fn assemble(
                     .ok_or_else(|| StoreError::Encode("a spooled literal is missing".into()))?
                     .read_all()
                     .map_err(|e| StoreError::Encode(format!("reading a spooled message: {e}")))?,
-                AppendPart::Url(url) => match catenate::resolve(store, user, &url)? {
-                    Some(bytes) => bytes,
-                    None => return Ok(Err(Refused::BadUrl(url))),
-                },
+                AppendPart::Url(url) => {
+                    let room = limit.saturating_sub(total);
+                    match catenate::resolve(store, user, &url, room)? {
+                        Resolved::Bytes(bytes) => bytes,
+                        Resolved::Refused => return Ok(Err(Refused::BadUrl(url))),
+                        Resolved::TooBig => return Ok(Err(Refused::TooBig)),
+                    }
+                }
             };
             total += piece.len() as u64;
             if (raw.len() + piece.len()) as u64 > limit || total > limit {
