@@ -275,3 +275,38 @@ fn urls_reach_what_the_user_may_read_and_nothing_else() {
         "* STATUS \"INBOX\" (MESSAGES 3 UIDNEXT 4)"
     );
 }
+
+/// Many literals each under the spool threshold do not add up in memory: once the
+/// command's kept literals would pass 1 MiB, each goes to a spool file of its own, and
+/// a client that leaves mid-command leaves none behind.
+#[test]
+fn many_small_literals_in_flight_are_spooled_not_held() {
+    const EACH: usize = SPOOL_FROM - 100;
+    const COUNT: usize = 24;
+    let (env, server) = users("");
+    let spool = env.data().join("spool");
+    let spooled = || std::fs::read_dir(&spool).map(|d| d.count()).unwrap_or(0);
+    let mut alice = LineClient::imap_login(server.imap, "alice", "pw");
+    let body = message("part", &"p".repeat(EACH - 40));
+    let before = server.rss_kib();
+    alice.send_bytes(b"m1 APPEND INBOX");
+    for _ in 0..COUNT {
+        alice.send_bytes(format!(" {}", literal(&body)).as_bytes());
+    }
+    // The command is not complete: everything but the first literal is on disk.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while spooled() < COUNT - 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let held = server.rss_kib().saturating_sub(before);
+    eprintln!("{COUNT} literals of 1 MiB in one APPEND in flight: RSS grew {held} KiB");
+    assert_eq!(spooled(), COUNT - 1);
+    assert!(held < 8 * 1024, "the server held {held} KiB of the upload");
+    drop(alice);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while spooled() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(spooled(), 0, "spool files left behind");
+}
