@@ -518,6 +518,36 @@ fn window(total: u64, partial: Option<(u32, u32)>) -> (u64, u64) {
     }
 }
 
+/// The bytes of a section in wire form, `partial` applied, read whole: for sections
+/// FETCH answers inline and for CATENATE's URLs.
+pub(super) fn section_bytes(
+    store: &Store,
+    record: &MessageInfo,
+    located: Located,
+    partial: Option<(u32, u32)>,
+) -> Result<Vec<u8>, StoreError> {
+    let Located { range, fields } = located;
+    let range = range.start.min(record.size)..range.end.min(record.size);
+    let to_end = range.end == record.size;
+    let raw = store.read_body_range(record.blob, range)?;
+    let mut wire = match fields {
+        Some((not, names)) => filter_fields(&raw, not, &names),
+        None => {
+            let mut wire = Vec::with_capacity(raw.len() + 2);
+            let mut encoder = WireEncoder::new(false);
+            encoder.push(&raw, &mut wire);
+            if to_end {
+                encoder.finish(&mut wire);
+            }
+            wire
+        }
+    };
+    let (skip, take) = window(wire.len() as u64, partial);
+    wire.truncate((skip + take) as usize);
+    wire.drain(..skip as usize);
+    Ok(wire)
+}
+
 /// Writes a section as a literal (or NIL when the message has no such part): inline
 /// when small, otherwise its literal header now and a [`Stream`] for the bytes.
 fn section_literal(
@@ -535,23 +565,9 @@ fn section_literal(
     let range = range.start.min(record.size)..range.end.min(record.size);
     let to_end = range.end == record.size;
     if range.len() as u32 <= INLINE_SECTION || fields.is_some() {
-        let raw = store.read_body_range(record.blob, range)?;
-        let wire = match fields {
-            Some((not, names)) => filter_fields(&raw, not, &names),
-            None => {
-                let mut wire = Vec::with_capacity(raw.len() + 2);
-                let mut encoder = WireEncoder::new(false);
-                encoder.push(&raw, &mut wire);
-                if to_end {
-                    encoder.finish(&mut wire);
-                }
-                wire
-            }
-        };
-        let (skip, take) = window(wire.len() as u64, partial);
-        let bytes = &wire[skip as usize..(skip + take) as usize];
+        let bytes = section_bytes(store, record, Located { range, fields }, partial)?;
         response::literal_header(current, bytes.len());
-        current.extend_from_slice(bytes);
+        current.extend_from_slice(&bytes);
         return Ok(());
     }
     let total = if range == (0..record.size) {

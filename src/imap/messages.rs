@@ -1,25 +1,22 @@
-//! Commands that change messages: APPEND, STORE, EXPUNGE (and UID EXPUNGE), COPY and
-//! MOVE. Each change goes through the Mailbox actor of the mailbox it changes, which
-//! answers once the change is on disk; the session then reports it itself, with the
-//! UIDPLUS codes (APPENDUID, COPYUID).
+//! Commands that change messages: STORE, EXPUNGE (and UID EXPUNGE), COPY and MOVE
+//! (APPEND is [`super::append`]). Each change goes through the Mailbox actor of the
+//! mailbox it changes, which answers once the change is on disk; the session then
+//! reports it itself, with the UIDPLUS code COPYUID.
 //!
-//! Rights (RFC 4314 §4): APPEND, COPY and MOVE need `i` on the target, and APPEND keeps
-//! only the flags the user may set (`s` for \Seen, `t` for \Deleted, `w` for the
-//! others); STORE needs the right of every flag it names (a replacing STORE all three);
-//! EXPUNGE needs `e`, and MOVE `t` and `e` on its source. A missing right is answered
-//! `NO [NOPERM]`.
+//! Rights (RFC 4314 §4): COPY and MOVE need `i` on the target; STORE needs the right
+//! of every flag it names (a replacing STORE all three); EXPUNGE needs `e`, and MOVE
+//! `t` and `e` on its source. A missing right is answered `NO [NOPERM]`.
 
 use super::mailboxes::PERMISSION_DENIED;
 use super::namespace::{self, Found};
 use super::session::{ImapSession, Work};
 use crate::config::Setting;
-use crate::mailbox::{Change, Incoming};
+use crate::mailbox::Change;
 use actix::prelude::*;
-use bytes::Bytes;
-use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
+use mailhive_protocol::imap::command::{Flag, StoreMode};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
-use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags, Username};
+use mailhive_store::{FlagChange, Flags, SystemFlags, Username};
 use std::collections::HashSet;
 
 /// A STORE or UID STORE as parsed.
@@ -70,46 +67,6 @@ fn rights_needed(flags: &Flags, replace: bool) -> String {
     needed
 }
 
-/// `flags` without those `rights` do not allow to set (what APPEND keeps).
-fn allowed_flags(flags: Flags, rights: Rights) -> Flags {
-    let mut system = flags.system;
-    let mut keywords = flags.keywords().to_vec();
-    if !rights.contains('s') {
-        system = system.difference(SystemFlags::SEEN);
-    }
-    if !rights.contains('t') {
-        system = system.difference(SystemFlags::DELETED);
-    }
-    if !rights.contains('w') {
-        let others = SystemFlags::ANSWERED
-            .union(SystemFlags::FLAGGED)
-            .union(SystemFlags::DRAFT);
-        system = system.difference(others);
-        keywords.clear();
-    }
-    Flags::new(system, keywords)
-}
-
-/// An APPEND date-time as the store keeps it.
-fn internal_date(date: &DateTime) -> Option<InternalDate> {
-    let day = chrono::NaiveDate::from_ymd_opt(
-        i32::from(date.date.year),
-        u32::from(date.date.month),
-        u32::from(date.date.day),
-    )?;
-    // A leap second is kept as the second before it.
-    let local = day.and_hms_opt(
-        u32::from(date.hour),
-        u32::from(date.minute),
-        u32::from(date.second.min(59)),
-    )?;
-    let unix_seconds = local.and_utc().timestamp() - i64::from(date.zone_minutes) * 60;
-    Some(InternalDate {
-        unix_seconds,
-        offset_minutes: date.zone_minutes,
-    })
-}
-
 impl ImapSession {
     /// The selected messages a set names, or a BAD answer for sequence numbers that do
     /// not exist (UIDs that do not exist are simply not there).
@@ -139,69 +96,6 @@ impl ImapSession {
             Some(_) => Err(self.no(tag, Some("NOPERM"), PERMISSION_DENIED)),
             None => Err(self.bad(tag, "No mailbox selected")),
         }
-    }
-
-    pub(super) fn append(
-        &mut self,
-        user: Username,
-        tag: String,
-        mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Bytes,
-    ) -> Work {
-        let name = match namespace::parse(&mailbox, &user) {
-            Ok(name) => name,
-            Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
-        };
-        if message.len() as u64 > self.setting(Setting::MaxMessageSize) {
-            return self.no(&tag, Some("TOOBIG"), "Message too large");
-        }
-        if message.is_empty() {
-            return self.no(&tag, Some("CANNOT"), "An empty message cannot be appended");
-        }
-        let internal_date = match date.as_ref().map(internal_date) {
-            None => InternalDate::now(),
-            Some(Some(date)) => date,
-            Some(None) => return self.bad(&tag, "Invalid date-time"),
-        };
-        let flags = store_flags(&flags);
-        self.with_found(&user.clone(), tag, name, move |act, tag, found| {
-            let target = match found {
-                Found::Mailbox(target) if target.rights.contains('i') => target,
-                Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
-                // What a mailbox that does not exist answers, for one the user may not see too.
-                _ => return act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
-            };
-            let incoming = Incoming {
-                raw: message,
-                flags: allowed_flags(flags, target.rights),
-                internal_date,
-            };
-            let change = Change::Append {
-                messages: vec![incoming],
-                user,
-            };
-            let registry = act.context.registry.clone();
-            let by = Some(act.id);
-            let work = async move { registry.apply_by(target.info.id, change, by).await };
-            Box::pin(
-                work.into_actor(act)
-                    .then(move |result, act, _| match result {
-                        Ok(Ok(done)) => {
-                            act.learn(done.changes);
-                            let code = format!(
-                                "APPENDUID {} {}",
-                                done.uid_validity,
-                                compact(&done.appended)
-                            );
-                            act.finish(&tag, Status::Ok, Some(&code), "APPEND completed")
-                        }
-                        Ok(Err(refusal)) => act.refused(&tag, &refusal),
-                        Err(e) => act.failed(&tag, &e),
-                    }),
-            )
-        })
     }
 
     /// STORE; with UNCHANGEDSINCE, messages changed after it are left alone and named
@@ -359,7 +253,7 @@ impl ImapSession {
 
     /// Queues changes this session made to the mailbox it has selected (if it is that
     /// one), so that they are announced with its own answer.
-    fn learn(&mut self, changes: crate::mailbox::Changes) {
+    pub(super) fn learn(&mut self, changes: crate::mailbox::Changes) {
         if let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) {
             view.queue(changes);
         }

@@ -7,9 +7,12 @@
 //!   what each command needs.
 //! - [`view`]: the selected mailbox as the session knows it, and change announcements.
 //! - [`namespace`]: the user's own and the shared (`#users/…`) namespaces.
-//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...).
+//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...);
+//!   [`list`]: the LIST and LSUB answer (LIST-EXTENDED); [`status`]: one mailbox's
+//!   STATUS answer, for STATUS and LIST-STATUS.
 //! - [`acl`]: the ACL commands of RFC 4314.
-//! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
+//! - [`messages`]: commands that change messages (STORE, COPY, MOVE, EXPUNGE);
+//!   [`append`]: APPEND, MULTIAPPEND and CATENATE, whose URLs [`catenate`] resolves.
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
 //! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
@@ -18,9 +21,12 @@
 
 pub mod acl;
 mod address;
+pub mod append;
+pub mod catenate;
 pub mod commands;
 pub mod condstore;
 pub mod fetch;
+pub mod list;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
@@ -30,6 +36,7 @@ pub mod session;
 pub mod shared_search;
 mod slots;
 pub mod state;
+pub mod status;
 pub mod structure;
 pub mod view;
 

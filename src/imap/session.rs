@@ -8,13 +8,13 @@
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
 mod login;
-mod spooled;
+pub(super) mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
 use super::condstore::Enabled;
 use super::fetch::FetchModifiers;
-use super::mailboxes::ListRequest;
+use super::list::ListRequest;
 use super::messages::StoreRequest;
 use super::state::State;
 use super::view::View;
@@ -238,11 +238,19 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             return;
         }
         let _entered = self.span.clone().entered();
-        if !matches!(item, Ok(Frame::Spooled(_) | Frame::SpooledCommand(_))) {
+        if !matches!(
+            item,
+            Ok(Frame::SpoolStart | Frame::Spooled(_) | Frame::SpooledCommand(_))
+        ) {
             // A command that was refused or cut short drops (removes) its spool file.
             self.spooling = None;
         }
         let work = match item {
+            Ok(Frame::SpoolStart) => {
+                self.spool_start();
+                self.restart_timer(ctx);
+                return;
+            }
             Ok(Frame::Spooled(piece)) => {
                 self.spool_piece(&piece);
                 self.restart_timer(ctx);
@@ -250,7 +258,7 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             }
             Ok(Frame::SpooledCommand(input)) => {
                 let work = self.input(input, ctx);
-                // Only an APPEND takes the file; anything else leaves it to be removed.
+                // Only an APPEND takes the files; anything else leaves them to be removed.
                 self.spooling = None;
                 work
             }
@@ -378,6 +386,8 @@ impl ImapSession {
             "STATUS=SIZE",
         ]);
         if self.state.is_authenticated() {
+            caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
+            caps.extend(["MULTIAPPEND", "CATENATE"]);
             caps.extend(["CONDSTORE", "QRESYNC"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
@@ -684,7 +694,10 @@ impl ImapSession {
                 self.extensions.condstore |= condstore;
                 self.select(user, tag, mailbox, read_only, qresync, me.recipient())
             }
-            Command::Create(name) => self.create_mailbox(user, tag, name),
+            Command::Create {
+                mailbox,
+                special_use,
+            } => self.create_mailbox(user, tag, mailbox, special_use),
             Command::Delete(name) => self.delete_mailbox(user, tag, name),
             Command::Rename { from, to } => self.rename_mailbox(user, tag, from, to),
             Command::Subscribe(name) => self.subscribe(user, tag, name, true),
@@ -692,33 +705,20 @@ impl ImapSession {
             Command::List {
                 reference,
                 patterns,
-                subscribed_only,
-                special_use,
-                status,
+                options,
             } => self.list(
                 user,
                 tag,
                 ListRequest {
                     reference,
                     patterns,
-                    subscribed_only,
-                    special_use_only: special_use,
-                    status,
+                    options,
                     lsub: false,
                 },
             ),
-            Command::Lsub { reference, pattern } => self.list(
-                user,
-                tag,
-                ListRequest {
-                    reference,
-                    patterns: vec![pattern],
-                    subscribed_only: true,
-                    special_use_only: false,
-                    status: Vec::new(),
-                    lsub: true,
-                },
-            ),
+            Command::Lsub { reference, pattern } => {
+                self.list(user, tag, ListRequest::lsub(reference, pattern))
+            }
             Command::Status { mailbox, items } => self.status(user, tag, mailbox, items),
             Command::SetAcl {
                 mailbox,
@@ -735,20 +735,7 @@ impl ImapSession {
                 identifier,
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } if self.spooling.is_some() && message.0.is_empty() => {
-                self.append_spooled(user, tag, mailbox, flags, date)
-            }
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } => self.append(user, tag, mailbox, flags, date, message.0),
+            Command::Append { mailbox, messages } => self.append(user, tag, mailbox, messages),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),
             Command::Unselect => self.close_mailbox(tag, false),

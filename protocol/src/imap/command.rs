@@ -36,7 +36,12 @@ pub enum Command {
         /// `(QRESYNC (...))` (RFC 7162 §3.2.5).
         qresync: Option<Qresync>,
     },
-    Create(String),
+    /// CREATE, with the special uses of RFC 6154 §3 (`(USE (\Drafts))`) as written
+    /// (`\Drafts`).
+    Create {
+        mailbox: String,
+        special_use: Vec<String>,
+    },
     Delete(String),
     Rename {
         from: String,
@@ -47,12 +52,7 @@ pub enum Command {
     List {
         reference: String,
         patterns: Vec<String>,
-        /// LIST-EXTENDED selection `(SUBSCRIBED)`.
-        subscribed_only: bool,
-        /// `RETURN (SPECIAL-USE)` or selection `(SPECIAL-USE)`.
-        special_use: bool,
-        /// `RETURN (STATUS (...))` (RFC 5819).
-        status: Vec<StatusItem>,
+        options: ListOptions,
     },
     Lsub {
         reference: String,
@@ -62,11 +62,10 @@ pub enum Command {
         mailbox: String,
         items: Vec<StatusItem>,
     },
+    /// APPEND of one message, or of several in one step (MULTIAPPEND, RFC 3502).
     Append {
         mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Payload,
+        messages: Vec<AppendMessage>,
     },
     Check,
     Close,
@@ -134,6 +133,49 @@ pub enum Command {
     },
     /// RFC 4314 §3.5.
     MyRights(String),
+}
+
+/// The selection and return options of LIST-EXTENDED (RFC 5258 §3), SPECIAL-USE
+/// (RFC 6154 §5) and LIST-STATUS (RFC 5819).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListOptions {
+    /// Selection `SUBSCRIBED`: subscribed names only, existing or not.
+    pub subscribed: bool,
+    /// Selection `SPECIAL-USE`: mailboxes with a special use only.
+    pub special_use: bool,
+    /// Selection `RECURSIVEMATCH`: a matched name whose descendant satisfies the
+    /// selection without being matched is listed with CHILDINFO.
+    pub recursive_match: bool,
+    /// Return `SUBSCRIBED` (implied by the selection): the `\Subscribed` attribute.
+    pub return_subscribed: bool,
+    /// Return `STATUS (...)`: a STATUS answer after each selectable mailbox.
+    pub status: Vec<StatusItem>,
+}
+
+/// One message of an APPEND: its flags, date and content, one literal or CATENATE's
+/// parts (RFC 4469) joined in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    pub flags: Vec<Flag>,
+    pub date: Option<DateTime>,
+    pub parts: Vec<AppendPart>,
+}
+
+/// A piece of an appended message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendPart {
+    /// A literal (CATENATE's `TEXT`).
+    Text(Literal),
+    /// CATENATE's `URL`: a message or section the user may read, as written.
+    Url(String),
+}
+
+/// An APPEND literal: in the command, or spooled by the framer (see
+/// [`super::framer::SPOOLED_LITERAL`]), its bytes kept by the caller in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Inline(Payload),
+    Spooled,
 }
 
 /// The rights argument of SETACL: letters, possibly after `+` or `-`.

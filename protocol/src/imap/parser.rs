@@ -7,8 +7,13 @@
 use super::command::*;
 use super::mutf7;
 use super::sequence::SequenceSet;
-use crate::redacted::{Payload, Secret};
+use crate::redacted::Secret;
 use bytes::Bytes;
+
+mod append;
+mod list;
+pub use append::{parse_section, MAX_APPEND_MESSAGES, MAX_CATENATE_PARTS};
+pub use list::MAX_LIST_PATTERNS;
 
 /// A command that cannot be carried out as sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -540,10 +545,7 @@ impl Cursor<'_> {
                     qresync,
                 }
             }
-            "CREATE" => {
-                self.sp()?;
-                Command::Create(self.mailbox()?)
-            }
+            "CREATE" => self.create_command()?,
             "DELETE" => {
                 self.sp()?;
                 Command::Delete(self.mailbox()?)
@@ -789,58 +791,6 @@ impl Cursor<'_> {
         })
     }
 
-    fn list_command(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let (mut subscribed_only, mut special_use) = (false, false);
-        if self.peek() == Some(b'(') {
-            for option in self.list(true, Self::word)? {
-                match option.as_str() {
-                    "SUBSCRIBED" => subscribed_only = true,
-                    "SPECIAL-USE" => special_use = true,
-                    "REMOTE" | "RECURSIVEMATCH" => {}
-                    other => return Err(format!("unknown LIST selection option {other}")),
-                }
-            }
-            self.sp()?;
-        }
-        let reference = self.mailbox()?;
-        self.sp()?;
-        let patterns = if self.peek() == Some(b'(') {
-            self.list(false, Self::list_pattern)?
-        } else {
-            vec![self.list_pattern()?]
-        };
-        let mut status = Vec::new();
-        if self.eat(b' ') {
-            if self.word()? != "RETURN" {
-                return Err("expected RETURN".into());
-            }
-            self.sp()?;
-            self.expect(b'(')?;
-            while !self.eat(b')') {
-                match self.word()?.as_str() {
-                    "SPECIAL-USE" => special_use = true,
-                    "SUBSCRIBED" | "CHILDREN" => {}
-                    "STATUS" => {
-                        self.sp()?;
-                        status = self.list(false, Self::status_item)?;
-                    }
-                    other => return Err(format!("unknown LIST return option {other}")),
-                }
-                if self.peek() != Some(b')') {
-                    self.expect(b' ')?;
-                }
-            }
-        }
-        Ok(Command::List {
-            reference,
-            patterns,
-            subscribed_only,
-            special_use,
-            status,
-        })
-    }
-
     fn status_item(&mut self) -> Parsed<StatusItem> {
         Ok(match self.word()?.as_str() {
             "MESSAGES" => StatusItem::Messages,
@@ -851,32 +801,6 @@ impl Cursor<'_> {
             "SIZE" => StatusItem::Size,
             "HIGHESTMODSEQ" => StatusItem::HighestModseq,
             other => return Err(format!("unknown STATUS item {other}")),
-        })
-    }
-
-    fn append(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let mailbox = self.mailbox()?;
-        self.sp()?;
-        let mut flags = Vec::new();
-        if self.peek() == Some(b'(') {
-            flags = self.list(true, Self::flag)?;
-            if flags.contains(&Flag::Recent) {
-                return Err("\\Recent cannot be set".into());
-            }
-            self.sp()?;
-        }
-        let mut date = None;
-        if self.peek() == Some(b'"') {
-            date = Some(self.date_time()?);
-            self.sp()?;
-        }
-        let message = Payload(self.literal(true)?);
-        Ok(Command::Append {
-            mailbox,
-            flags,
-            date,
-            message,
         })
     }
 
@@ -1124,6 +1048,7 @@ fn make_date(year: u32, month: u8, day: u32) -> Parsed<Date> {
 mod tests {
     use super::*;
     use crate::imap::sequence::Bound;
+    use crate::redacted::Payload;
 
     fn parsed(input: &str) -> Command {
         match parse(&Bytes::copy_from_slice(input.as_bytes())) {
@@ -1194,19 +1119,26 @@ mod tests {
         );
         assert_eq!(
             parsed("c CREATE \"Entw&APw-rfe\"\r\n"),
-            Command::Create("Entwürfe".into())
+            Command::Create {
+                mailbox: "Entwürfe".into(),
+                special_use: Vec::new()
+            }
         );
-        let Command::Append {
-            date,
-            flags,
-            message,
-            ..
-        } = parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
+        let Command::Append { messages, .. } =
+            parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
         else {
             panic!("not an APPEND")
         };
-        assert_eq!(flags, vec![Flag::Seen]);
-        assert_eq!(&message[..], b"hi!");
+        let [AppendMessage { flags, date, parts }] = &messages[..] else {
+            panic!("not one message: {messages:?}")
+        };
+        assert_eq!(flags, &vec![Flag::Seen]);
+        assert_eq!(
+            parts,
+            &vec![AppendPart::Text(Literal::Inline(Payload(
+                Bytes::from_static(b"hi!")
+            )))]
+        );
         let date = date.unwrap();
         assert_eq!((date.date.day, date.hour, date.zone_minutes), (7, 13, -90));
     }
