@@ -8,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use mailhive::imap::list::{self, ListRequest};
 use mailhive_protocol::imap::command::{ListOptions, StatusItem};
+use mailhive_protocol::imap::mutf7::MailboxEncoding;
 use mailhive_store::{Flags, InternalDate, MailboxName, NewMessage, Store, Username};
 
 const MAILBOXES: usize = 1_000;
@@ -59,12 +60,18 @@ fn list_status(c: &mut Criterion) {
         },
         lsub: false,
     };
-    let (out, _) = list::answer(&store, &user, &request, false).expect("list");
+    let (out, _) =
+        list::answer(&store, &user, &request, false, MailboxEncoding::default()).expect("list");
     let statuses = out.windows(9).filter(|w| w == b"* STATUS ").count();
     assert!(statuses > MAILBOXES, "{statuses} STATUS answers");
     c.bench_function(
         "LIST \"\" * RETURN (STATUS (MESSAGES UNSEEN)), 1,000 mailboxes",
-        |b| b.iter(|| list::answer(&store, &user, &request, false).expect("list")),
+        |b| {
+            b.iter(|| {
+                list::answer(&store, &user, &request, false, MailboxEncoding::default())
+                    .expect("list")
+            })
+        },
     );
 }
 

@@ -9,6 +9,7 @@ use super::session::{ImapSession, Work};
 use crate::mailbox::blocking;
 use actix::prelude::*;
 use mailhive_protocol::imap::command::RightsChange;
+use mailhive_protocol::imap::mutf7::MailboxEncoding;
 use mailhive_protocol::imap::response;
 use mailhive_store::{Refusal, Rights, Username};
 
@@ -38,11 +39,11 @@ fn changed(current: Rights, change: &RightsChange) -> Result<Rights, char> {
     })
 }
 
-/// `* NAME mailbox word word…`: the mailbox in modified UTF-7, each word (identifiers,
-/// rights) an astring, so that client input never goes out raw.
-fn untagged(name: &str, mailbox: &str, words: &[&str]) -> Vec<u8> {
+/// `* NAME mailbox word word…`: the mailbox in the session's encoding, each word
+/// (identifiers, rights) an astring, so that client input never goes out raw.
+fn untagged(name: &str, (mailbox, names): (&str, MailboxEncoding), words: &[&str]) -> Vec<u8> {
     let mut line = format!("* {name} ").into_bytes();
-    response::mailbox(&mut line, mailbox);
+    response::mailbox(&mut line, mailbox, names);
     for word in words {
         line.push(b' ');
         response::astring(&mut line, word.as_bytes());
@@ -68,6 +69,7 @@ impl ImapSession {
                 return act.no(&tag, Some("NONEXISTENT"), "No such mailbox");
             };
             let display = located.display.clone();
+            let display = (display.as_str(), act.names());
             let owner = located.info.owner.clone();
             if !matches!(command, AclCommand::MyRights) && !located.rights.contains('a') {
                 return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED);
@@ -83,7 +85,7 @@ impl ImapSession {
             };
             let (identifier, rights) = match command {
                 AclCommand::MyRights => {
-                    let line = untagged("MYRIGHTS", &display, &[&located.rights.to_string()]);
+                    let line = untagged("MYRIGHTS", display, &[&located.rights.to_string()]);
                     return act.ok_with(line, &tag, "MYRIGHTS completed");
                 }
                 AclCommand::Get => {
@@ -92,18 +94,18 @@ impl ImapSession {
                         words.extend([grantee.to_string(), rights.to_string()]);
                     }
                     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                    let line = untagged("ACL", &display, &words);
+                    let line = untagged("ACL", display, &words);
                     return act.ok_with(line, &tag, "GETACL completed");
                 }
                 AclCommand::ListRights { identifier } => {
                     let line = if identifier.eq_ignore_ascii_case(owner.as_str()) {
                         let all = Rights::all().to_string();
-                        untagged("LISTRIGHTS", &display, &[&identifier, &all])
+                        untagged("LISTRIGHTS", display, &[&identifier, &all])
                     } else {
                         let each: Vec<String> = Rights::LETTERS.chars().map(String::from).collect();
                         let mut words = vec![identifier.as_str(), ""];
                         words.extend(each.iter().map(String::as_str));
-                        untagged("LISTRIGHTS", &display, &words)
+                        untagged("LISTRIGHTS", display, &words)
                     };
                     return act.ok_with(line, &tag, "LISTRIGHTS completed");
                 }

@@ -1,11 +1,12 @@
-//! CONDSTORE and QRESYNC (RFC 7162) in the session: which of them this connection has
-//! enabled, ENABLE, and what a resynchronisation answers — the UIDs expunged since the
+//! CONDSTORE and QRESYNC (RFC 7162) in the session: which of them (and UTF8=ACCEPT,
+//! RFC 6855) this connection has enabled, ENABLE, and what a resynchronisation answers — the UIDs expunged since the
 //! client's modseq (`* VANISHED (EARLIER)`, from the store's expunge log) and the
 //! messages changed since it (from the view's modseqs, without reading the store).
 
 use super::session::{ImapSession, Work};
 use super::view::{render_flags, View};
 use mailhive_protocol::imap::command::Qresync;
+use mailhive_protocol::imap::mutf7::MailboxEncoding;
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::Vanished;
 
@@ -16,9 +17,26 @@ pub struct Enabled {
     pub condstore: bool,
     /// Expunges are announced as VANISHED; QRESYNC select parameters are allowed.
     pub qresync: bool,
+    /// UTF8=ACCEPT (RFC 6855): mailbox names in UTF-8 both ways.
+    pub utf8: bool,
+}
+
+impl Enabled {
+    /// How mailbox names are written on this connection.
+    pub fn names(self) -> MailboxEncoding {
+        match self.utf8 {
+            true => MailboxEncoding::Utf8,
+            false => MailboxEncoding::ModifiedUtf7,
+        }
+    }
 }
 
 impl ImapSession {
+    /// How mailbox names are written on this connection.
+    pub(super) fn names(&self) -> MailboxEncoding {
+        self.extensions.names()
+    }
+
     /// ENABLE: `* ENABLED` with the extensions this command switched on.
     pub(super) fn enable(&mut self, tag: &str, capabilities: &[String]) -> Work {
         let mut switched_on = Vec::new();
@@ -33,6 +51,10 @@ impl ImapSession {
                     self.extensions.qresync = true;
                     self.extensions.condstore = true;
                     switched_on.push("QRESYNC");
+                }
+                "UTF8=ACCEPT" if !self.extensions.utf8 => {
+                    self.extensions.utf8 = true;
+                    switched_on.push("UTF8=ACCEPT");
                 }
                 _ => {}
             }

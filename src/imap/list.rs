@@ -13,6 +13,7 @@
 use super::namespace::{self, Located};
 use super::status;
 use mailhive_protocol::imap::command::ListOptions;
+use mailhive_protocol::imap::mutf7::MailboxEncoding;
 use mailhive_protocol::imap::response;
 use mailhive_store::{Rights, SpecialUse, Store, StoreError, Username};
 use std::collections::BTreeSet;
@@ -72,12 +73,13 @@ impl Entry {
     }
 }
 
-/// The LIST or LSUB lines, and the tagged text.
+/// The LIST or LSUB lines, with names in `encoding`, and the tagged text.
 pub fn answer(
     store: &Store,
     user: &Username,
     request: &ListRequest,
     fake: bool,
+    encoding: MailboxEncoding,
 ) -> Result<(Vec<u8>, &'static str), StoreError> {
     let (word, done) = match request.lsub {
         true => ("LSUB", "LSUB completed"),
@@ -137,13 +139,13 @@ pub fn answer(
     for entry in listed {
         let attributes = attributes(entry, &names, request, fake);
         out.extend_from_slice(format!("* {word} ({}) \"/\" ", attributes.join(" ")).as_bytes());
-        response::mailbox(&mut out, &entry.display);
+        response::mailbox(&mut out, &entry.display, encoding);
         if with_child_info.contains(&entry.display) {
             out.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
         }
         out.extend_from_slice(b"\r\n");
         if !options.status.is_empty() {
-            status_after(store, user, entry, request, fake, &mut out)?;
+            status_after(store, user, entry, request, (fake, encoding), &mut out)?;
         }
     }
     Ok((out, done))
@@ -173,16 +175,16 @@ fn status_after(
     user: &Username,
     entry: &Entry,
     request: &ListRequest,
-    fake: bool,
+    (fake, names): (bool, MailboxEncoding),
     out: &mut Vec<u8>,
 ) -> Result<(), StoreError> {
     let items = &request.options.status;
     match &entry.kind {
         Kind::Mailbox(located) if located.rights.contains('r') => {
-            out.extend(status::mailbox_status(store, user, located, items)?);
+            out.extend(status::mailbox_status(store, user, located, items, names)?);
         }
         Kind::VirtualParent if fake => {
-            out.extend(status::virtual_status(&entry.display, user, items));
+            out.extend(status::virtual_status(&entry.display, user, items, names));
         }
         _ => {}
     }

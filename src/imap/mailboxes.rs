@@ -335,16 +335,17 @@ impl ImapSession {
             Err(reason) => return self.no(&tag, Some("NONEXISTENT"), reason),
         };
         let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
+        let names = self.names();
         let store = self.store().clone();
         let answer =
             move || -> Result<Result<Vec<u8>, (&'static str, &'static str)>, StoreError> {
                 Ok(match find(&store, &user, name)? {
-                    Found::Mailbox(located) if located.rights.contains('r') => {
-                        Ok(status::mailbox_status(&store, &user, &located, &items)?)
-                    }
+                    Found::Mailbox(located) if located.rights.contains('r') => Ok(
+                        status::mailbox_status(&store, &user, &located, &items, names)?,
+                    ),
                     Found::Mailbox(_) => Err(("NOPERM", PERMISSION_DENIED)),
                     Found::Virtual(display) if fake => {
-                        Ok(status::virtual_status(&display, &user, &items))
+                        Ok(status::virtual_status(&display, &user, &items, names))
                     }
                     Found::Virtual(_) => Err(("CANNOT", NOT_SELECTABLE)),
                     Found::Nothing => Err(("NONEXISTENT", NO_SUCH_MAILBOX)),
@@ -364,8 +365,9 @@ impl ImapSession {
     pub(super) fn list(&mut self, user: Username, tag: String, request: ListRequest) -> Work {
         let store = self.store().clone();
         let fake = self.enabled(Setting::FakeInaccessibleMailboxes);
+        let names = self.names();
         Box::pin(
-            blocking(move || list::answer(&store, &user, &request, fake))
+            blocking(move || list::answer(&store, &user, &request, fake, names))
                 .into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok((out, done)) => act.ok_with(out, &tag, done),

@@ -361,6 +361,10 @@ impl ImapSession {
         charset: Option<String>,
         criteria: Vec<SearchKey>,
     ) -> Work {
+        if charset.is_some() && self.extensions.utf8 {
+            // RFC 6855 §3: after ENABLE UTF8=ACCEPT every string is UTF-8.
+            return self.bad(&tag, "CHARSET is not allowed after ENABLE UTF8=ACCEPT");
+        }
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
             return self.no(
                 &tag,

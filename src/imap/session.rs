@@ -388,7 +388,7 @@ impl ImapSession {
         if self.state.is_authenticated() {
             caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
             caps.extend(["MULTIAPPEND", "CATENATE"]);
-            caps.extend(["CONDSTORE", "QRESYNC"]);
+            caps.extend(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -571,7 +571,7 @@ impl ImapSession {
             Mode::Commands if crate::testing::panic_command() && is_xpanic(&input) => {
                 panic!("XPANIC: a handler panic injected by a test")
             }
-            Mode::Commands => match parser::parse(&input) {
+            Mode::Commands => match parser::parse_with(&input, self.names()) {
                 Ok(request) => self.dispatch(request, ctx),
                 Err(e) => {
                     self.sequence_command = false;

@@ -6,6 +6,7 @@
 
 use super::namespace::{self, Located};
 use mailhive_protocol::imap::command::StatusItem;
+use mailhive_protocol::imap::mutf7::MailboxEncoding;
 use mailhive_protocol::imap::response;
 use mailhive_store::{MailboxInfo, Store, StoreError, Username};
 
@@ -45,19 +46,32 @@ pub fn mailbox_status(
     user: &Username,
     mailbox: &Located,
     items: &[StatusItem],
+    names: MailboxEncoding,
 ) -> Result<Vec<u8>, StoreError> {
     let counts = counts_for(store, mailbox, user, items)?;
-    Ok(status_line(&mailbox.display, &mailbox.info, &counts, items))
+    Ok(status_line(
+        &mailbox.display,
+        &mailbox.info,
+        &counts,
+        items,
+        names,
+    ))
 }
 
 /// `* STATUS name (...)` for a virtual parent shown as an empty mailbox
 /// (FakeInaccessibleMailboxes).
-pub fn virtual_status(display: &str, user: &Username, items: &[StatusItem]) -> Vec<u8> {
+pub fn virtual_status(
+    display: &str,
+    user: &Username,
+    items: &[StatusItem],
+    names: MailboxEncoding,
+) -> Vec<u8> {
     status_line(
         display,
         &namespace::virtual_info(user),
         &Counts::default(),
         items,
+        names,
     )
 }
 
@@ -67,9 +81,10 @@ fn status_line(
     info: &MailboxInfo,
     counts: &Counts,
     items: &[StatusItem],
+    names: MailboxEncoding,
 ) -> Vec<u8> {
     let mut out = b"* STATUS ".to_vec();
-    response::mailbox(&mut out, display);
+    response::mailbox(&mut out, display, names);
     let values: Vec<String> = items
         .iter()
         .map(|item| match item {

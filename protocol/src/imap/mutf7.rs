@@ -13,6 +13,42 @@ const CODEC: GeneralPurpose = GeneralPurpose::new(&IMAP_MUTF7, NO_PAD);
 #[error("mailbox name is not valid modified UTF-7")]
 pub struct InvalidUtf7;
 
+/// How mailbox names are written on the wire: modified UTF-7, or UTF-8 once the client
+/// has enabled UTF8=ACCEPT (RFC 6855 §3), when names go as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MailboxEncoding {
+    #[default]
+    ModifiedUtf7,
+    Utf8,
+}
+
+/// Why a name a client sent cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidName {
+    #[error(transparent)]
+    Utf7(#[from] InvalidUtf7),
+    #[error("mailbox name is not valid UTF-8")]
+    Utf8,
+}
+
+impl MailboxEncoding {
+    /// The name a client wrote.
+    pub fn decode(self, raw: &[u8]) -> Result<String, InvalidName> {
+        match self {
+            MailboxEncoding::ModifiedUtf7 => Ok(decode(raw)?),
+            MailboxEncoding::Utf8 => String::from_utf8(raw.to_vec()).map_err(|_| InvalidName::Utf8),
+        }
+    }
+
+    /// `name` as it goes on the wire.
+    pub fn encode(self, name: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            MailboxEncoding::ModifiedUtf7 => encode(name).into(),
+            MailboxEncoding::Utf8 => name.into(),
+        }
+    }
+}
+
 /// Encodes a UTF-8 name for the wire.
 pub fn encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());

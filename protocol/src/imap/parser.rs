@@ -5,7 +5,7 @@
 //! is bounded so that no input can exhaust the stack.
 
 use super::command::*;
-use super::mutf7;
+pub use super::mutf7::MailboxEncoding;
 use super::sequence::SequenceSet;
 use crate::redacted::Secret;
 use bytes::Bytes;
@@ -46,12 +46,20 @@ enum SelectParameter {
     Qresync(Qresync),
 }
 
-/// Parses one complete command (terminator included).
+/// Parses one complete command (terminator included), mailbox names in modified
+/// UTF-7.
 pub fn parse(input: &Bytes) -> Result<Request, ParseError> {
+    parse_with(input, MailboxEncoding::ModifiedUtf7)
+}
+
+/// Parses one complete command with mailbox names in `names` (UTF-8 once the client
+/// has enabled UTF8=ACCEPT, RFC 6855 §3).
+pub fn parse_with(input: &Bytes, names: MailboxEncoding) -> Result<Request, ParseError> {
     let mut cursor = Cursor {
         input,
         pos: 0,
         invalid_name: None,
+        names,
     };
     let tag = cursor.tag().map_err(|reason| ParseError {
         tag: None,
@@ -100,6 +108,8 @@ struct Cursor<'a> {
     /// A mailbox name that is not valid modified UTF-7 was read (the command is
     /// parsed to its end, then refused with this reason).
     invalid_name: Option<String>,
+    /// How mailbox names and LIST patterns are written.
+    names: MailboxEncoding,
 }
 
 impl Cursor<'_> {
@@ -289,7 +299,7 @@ impl Cursor<'_> {
 
     fn mailbox(&mut self) -> Parsed<String> {
         let raw = self.astring()?;
-        Ok(mutf7::decode(&raw).unwrap_or_else(|e| {
+        Ok(self.names.decode(&raw).unwrap_or_else(|e| {
             self.invalid_name
                 .get_or_insert_with(|| format!("Invalid mailbox name: {e}"));
             String::from_utf8_lossy(&raw).into_owned()
@@ -307,9 +317,12 @@ impl Cursor<'_> {
                 self.input.slice(start..self.pos)
             }
         };
-        // A pattern that is not valid modified UTF-7 is matched as it is: it names
-        // nothing, so LIST answers nothing for it.
-        Ok(mutf7::decode(&raw).unwrap_or_else(|_| String::from_utf8_lossy(&raw).into_owned()))
+        // A pattern that is not valid in the names' encoding is matched as it is: it
+        // names nothing, so LIST answers nothing for it.
+        Ok(self
+            .names
+            .decode(&raw)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&raw).into_owned()))
     }
 
     /// A mod-sequence value (RFC 7162 §7): 1 to 2^63 - 1, or 0 where `zero` allows it.

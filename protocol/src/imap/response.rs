@@ -8,7 +8,7 @@
 //! never formatted into a line as it is.
 
 use super::command::Flag;
-use super::mutf7;
+use super::mutf7::MailboxEncoding;
 use crate::text::one_line;
 
 /// A status response's condition.
@@ -59,17 +59,22 @@ fn is_atom_safe(b: u8) -> bool {
     b > 0x20 && b < 0x7f && !b"(){%*\"\\]".contains(&b)
 }
 
-/// Whether `bytes` can go out as a quoted string.
-fn quotable(bytes: &[u8]) -> bool {
+/// Whether `bytes` can go out as a quoted string (with `utf8`, one holding UTF-8 as
+/// RFC 6855 allows once UTF8=ACCEPT is enabled).
+fn quotable(bytes: &[u8], utf8: bool) -> bool {
     bytes.len() <= 1024
         && bytes
             .iter()
-            .all(|&b| b != 0 && b != b'\r' && b != b'\n' && b < 0x80)
+            .all(|&b| b != 0 && b != b'\r' && b != b'\n' && (b < 0x80 || utf8))
 }
 
 /// A string as a quoted string or, if it cannot be one, a literal.
 pub fn string(out: &mut Vec<u8>, bytes: &[u8]) {
-    if quotable(bytes) {
+    quoted_or_literal(out, bytes, false);
+}
+
+fn quoted_or_literal(out: &mut Vec<u8>, bytes: &[u8], utf8: bool) {
+    if quotable(bytes, utf8) {
         out.push(b'"');
         for &b in bytes {
             if b == b'"' || b == b'\\' {
@@ -111,10 +116,12 @@ pub fn astring(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// A mailbox name, encoded in modified UTF-7, always quoted (as most servers do, so
-/// that clients with weak parsers cope with names holding spaces or brackets).
-pub fn mailbox(out: &mut Vec<u8>, name: &str) {
-    string(out, mutf7::encode(name).as_bytes());
+/// A mailbox name in the session's encoding (modified UTF-7, or UTF-8 after ENABLE
+/// UTF8=ACCEPT), always quoted (as most servers do, so that clients with weak parsers
+/// cope with names holding spaces or brackets).
+pub fn mailbox(out: &mut Vec<u8>, name: &str, encoding: MailboxEncoding) {
+    let utf8 = encoding == MailboxEncoding::Utf8;
+    quoted_or_literal(out, encoding.encode(name).as_bytes(), utf8);
 }
 
 /// The name of a flag on the wire.
@@ -168,7 +175,14 @@ mod tests {
         );
         assert_eq!(encoded(|o| string(o, "café".as_bytes())), "{5}\r\ncafé");
         assert_eq!(encoded(|o| nstring(o, None)), "NIL");
-        assert_eq!(encoded(|o| mailbox(o, "Entwürfe")), "\"Entw&APw-rfe\"");
+        assert_eq!(
+            encoded(|o| mailbox(o, "Entwürfe", MailboxEncoding::ModifiedUtf7)),
+            "\"Entw&APw-rfe\""
+        );
+        assert_eq!(
+            encoded(|o| mailbox(o, "Entwürfe", MailboxEncoding::Utf8)),
+            "\"Entwürfe\""
+        );
         assert_eq!(
             status(Some("a1"), Status::No, Some("TOOBIG"), "Message too large"),
             b"a1 NO [TOOBIG] Message too large\r\n"

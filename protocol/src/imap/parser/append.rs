@@ -4,7 +4,7 @@
 //! as [`SPOOLED_LITERAL`]. The number of messages and of parts is bounded, so that no
 //! command asks for unbounded work.
 
-use super::{Cursor, Parsed};
+use super::{Cursor, MailboxEncoding, Parsed};
 use crate::imap::command::{AppendMessage, AppendPart, Command, Flag, Literal, Section};
 use crate::imap::framer::SPOOLED_LITERAL;
 use crate::redacted::Payload;
@@ -97,6 +97,7 @@ pub fn parse_section(text: &str) -> Result<Section, String> {
         input: &input,
         pos: 0,
         invalid_name: None,
+        names: MailboxEncoding::ModifiedUtf7,
     };
     let section = cursor.section()?;
     match cursor.rest().is_empty() {
