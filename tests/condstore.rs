@@ -193,7 +193,7 @@ fn a_sharers_own_seen_gets_a_modseq_the_sharer_finds() {
     let changed = alice.imap_ok(&format!("FETCH 1:* (FLAGS) (CHANGEDSINCE {before})"));
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert!(
-        changed[0].starts_with("* 2 FETCH (FLAGS (\\Seen \\Recent) MODSEQ ("),
+        changed[0].starts_with("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ ("),
         "{changed:?}"
     );
     let mut karen = LineClient::imap_login(server.imap, "karen", "pw");

@@ -149,6 +149,17 @@ fn scripted_suite() {
 /// realistic mail: its consistency checker reports nothing.
 #[test]
 fn stress_mode_finds_no_inconsistency() {
+    stress(&[]);
+}
+
+/// The same with QRESYNC enabled by every client: imaptest then selects with what it
+/// remembers of each mailbox and checks every VANISHED, MODSEQ and HIGHESTMODSEQ.
+#[test]
+fn stress_mode_with_qresync_finds_no_inconsistency() {
+    stress(&["qresync"]);
+}
+
+fn stress(options: &[&str]) {
     let binary = imaptest();
     let users: Vec<String> = (1..=100).map(|i| format!("user{i}")).collect();
     let env = env_with_users(&users);
@@ -168,6 +179,7 @@ fn stress_mode_finds_no_inconsistency() {
         .args(["user=user%d", "users=1-100", "pass=pass"])
         .arg(format!("mbox={}", mbox.display()))
         .args(["clients=10", "secs=10", "seed=123"])
+        .args(options)
         .output()
         .expect("run imaptest");
     let said = format!(

@@ -113,7 +113,8 @@ impl ImapSession {
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        if uid && !items.contains(&FetchItem::Uid) {
+        // With CONDSTORE on every FETCH response carries the UID (RFC 7162 §3.1, §3.2.4).
+        if (uid || self.extensions.condstore) && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
         let reports_flags =

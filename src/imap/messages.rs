@@ -164,7 +164,8 @@ impl ImapSession {
                                 continue;
                             }
                             let mut items = Vec::new();
-                            if uid {
+                            // With CONDSTORE on, every FETCH response has the UID.
+                            if uid || condstore {
                                 items.push(format!("UID {uid_of}"));
                             }
                             if !silent {
