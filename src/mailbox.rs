@@ -18,8 +18,15 @@
 //! nobody has seen, and new messages go to one read-write watcher — the session that
 //! added them if it watches, else the longest-watching one — or, with none, wait for
 //! the next SELECT.
+//!
+//! While it runs, the actor keeps its mailbox's messages as a [`Column`] that every
+//! published change updates: a SELECT of a mailbox open elsewhere reads no message
+//! record. A store error that may have left the column behind drops it.
+
+mod column;
 
 use actix::prelude::*;
+use column::Column;
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
     Refusal, Store, StoreError, Username,
@@ -217,6 +224,7 @@ impl Registry {
             registry: self.me.clone(),
             watchers: BTreeMap::new(),
             idle_stop: None,
+            column: None,
         };
         let addr = MailboxActor::start_in_arbiter(&self.arbiter, |_| actor);
         actors.insert(mailbox, addr.clone());
@@ -316,6 +324,8 @@ pub struct MailboxActor {
     watchers: BTreeMap<u64, Watcher>,
     /// The stop planned while nobody watches, cancelled by the next request.
     idle_stop: Option<SpawnHandle>,
+    /// The mailbox's messages as of the last change, once a SELECT has loaded them.
+    column: Option<Column>,
 }
 
 /// How long an actor nobody watches waits for more requests before it stops.
@@ -335,6 +345,9 @@ impl MailboxActor {
     fn publish(&mut self, changes: Changes) {
         if changes.is_empty() {
             return;
+        }
+        if let Some(column) = &mut self.column {
+            column.apply(&changes);
         }
         // A push never waits and never queues without bound: a session whose queue is
         // full (stuck behind a client that does not read) is dropped and told so.
@@ -396,6 +409,10 @@ impl Handler<Apply> for MailboxActor {
         let first = self.first_to_hear(by);
         let work = blocking(move || carry_out(&store, id, change, first));
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, ctx| {
+            if result.is_err() {
+                // The change may or may not have been made: read the mailbox again.
+                act.column = None;
+            }
             if let Ok(Ok((done, source))) = &result {
                 act.publish(done.changes.clone());
                 if let Some(expunged) = source {
@@ -575,41 +592,43 @@ impl Handler<Watch> for MailboxActor {
         let id = self.id;
         let user = request.user.clone();
         let claims = !request.read_only;
+        // Taken, not copied: no other request runs until this one has put it back.
+        let cached = self.column.take();
         let load = blocking(move || {
             let recent = match claims {
                 true => store.claim_recent(id)?,
                 false => store.unclaimed_range(id)?,
             }
             .unwrap_or(0..0);
-            let mut snapshot = Snapshot {
-                uids: Vec::new(),
-                flags: Vec::new(),
-                modseqs: Vec::new(),
-                highest_modseq: 0,
+            let column = match cached {
+                Some(column) => column,
+                None => Column::load(&store, id)?,
+            };
+            let owner = store.mailbox_by_id(id)?.map(|info| info.owner);
+            let mut flags = column.flags.clone();
+            // On a mailbox shared with the user, \Seen is their own.
+            if owner.is_some_and(|owner| owner != user) {
+                let seen = store.seen_by(id, &user)?;
+                for (flags, &uid) in flags.iter_mut().zip(&column.uids) {
+                    *flags = std::mem::take(flags).with_seen(seen.contains(uid));
+                }
+            }
+            let snapshot = Snapshot {
+                uids: column.uids.clone(),
+                flags,
+                modseqs: column.modseqs.clone(),
+                highest_modseq: column.highest_modseq,
                 recent,
                 lagged: Arc::default(),
             };
-            let info = store.mailbox_by_id(id)?;
-            snapshot.highest_modseq = info.as_ref().map_or(0, |info| info.highest_modseq);
-            let owner = info.map(|info| info.owner);
-            let own_seen = match owner {
-                Some(owner) if owner != user => Some(store.seen_by(id, &user)?),
-                _ => None,
-            };
-            for message in store.messages(id, 1..=u32::MAX) {
-                let message = message?;
-                let flags = match &own_seen {
-                    Some(seen) => message.flags.with_seen(seen.contains(message.uid)),
-                    None => message.flags,
-                };
-                snapshot.uids.push(message.uid);
-                snapshot.flags.push(flags);
-                snapshot.modseqs.push(message.modseq);
-            }
-            Ok(snapshot)
+            Ok((snapshot, column))
         });
         AtomicResponse::new(Box::pin(load.into_actor(self).map(
-            move |snapshot, act, ctx| {
+            move |loaded, act, ctx| {
+                let snapshot = loaded.map(|(snapshot, column)| {
+                    act.column = Some(column);
+                    snapshot
+                });
                 if let Ok(snapshot) = &snapshot {
                     let watcher = Watcher {
                         recipient: request.recipient,
@@ -668,7 +687,10 @@ impl Handler<Refresh> for MailboxActor {
         AtomicResponse::new(Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
             match loaded {
                 Ok(changes) => act.publish(changes),
-                Err(e) => tracing::error!(error = %e, "could not read appended messages"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read appended messages");
+                    act.column = None;
+                }
             }
             act.stop_if_unwatched(ctx);
         })))

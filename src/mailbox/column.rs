@@ -1,0 +1,106 @@
+//! What a Mailbox actor remembers of its mailbox while it runs: every message's UID,
+//! flags (the owner's) and modseq, and HIGHESTMODSEQ. Loaded from the store by the first
+//! SELECT and kept up to date by every change the actor publishes, it is what later
+//! SELECTs start from: a mailbox already open elsewhere is selected without reading a
+//! message record.
+
+use super::Changes;
+use mailhive_store::{Flags, MailboxId, Store, StoreError};
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Column {
+    pub uids: Vec<u32>,
+    pub flags: Vec<Flags>,
+    pub modseqs: Vec<u64>,
+    pub highest_modseq: u64,
+}
+
+impl Column {
+    /// Reads every message of `mailbox`.
+    pub fn load(store: &Store, mailbox: MailboxId) -> Result<Column, StoreError> {
+        let mut column = Column {
+            highest_modseq: store
+                .mailbox_by_id(mailbox)?
+                .map_or(0, |info| info.highest_modseq),
+            ..Column::default()
+        };
+        for message in store.messages(mailbox, 1..=u32::MAX) {
+            let message = message?;
+            column.uids.push(message.uid);
+            column.flags.push(message.flags);
+            column.modseqs.push(message.modseq);
+        }
+        Ok(column)
+    }
+
+    /// Takes in what the actor publishes (a change it made, or one it was told of).
+    pub fn apply(&mut self, changes: &Changes) {
+        for (uid, flags, modseq) in &changes.appended {
+            if self.uids.last().is_none_or(|last| uid > last) {
+                self.uids.push(*uid);
+                self.flags.push(flags.clone());
+                self.modseqs.push(*modseq);
+            }
+        }
+        for (uid, flags, modseq) in &changes.flags {
+            if let Ok(i) = self.uids.binary_search(uid) {
+                if *modseq >= self.modseqs[i] {
+                    self.flags[i] = flags.clone();
+                    self.modseqs[i] = *modseq;
+                }
+            }
+        }
+        if !changes.expunged.is_empty() {
+            let gone = &changes.expunged;
+            let mut kept = 0;
+            for read in 0..self.uids.len() {
+                if gone.binary_search(&self.uids[read]).is_ok() {
+                    continue;
+                }
+                self.uids[kept] = self.uids[read];
+                self.flags.swap(kept, read);
+                self.modseqs[kept] = self.modseqs[read];
+                kept += 1;
+            }
+            self.uids.truncate(kept);
+            self.flags.truncate(kept);
+            self.modseqs.truncate(kept);
+        }
+        self.highest_modseq = self.highest_modseq.max(changes.highest_modseq);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailhive_store::SystemFlags;
+
+    fn flagged() -> Flags {
+        Flags::new(SystemFlags::FLAGGED, [])
+    }
+
+    #[test]
+    fn changes_are_applied_once_in_order() {
+        let mut column = Column {
+            uids: vec![1, 2, 3, 4],
+            flags: vec![Flags::default(); 4],
+            modseqs: vec![1; 4],
+            highest_modseq: 1,
+        };
+        let mut changes = Changes::new(MailboxId(1));
+        changes.appended = vec![(5, Flags::default(), 2), (3, Flags::default(), 2)];
+        changes.flags = vec![(2, flagged(), 3), (9, flagged(), 3)];
+        changes.expunged = vec![1, 4, 8];
+        changes.highest_modseq = 4;
+        column.apply(&changes);
+        assert_eq!(column.uids, [2, 3, 5]);
+        assert_eq!(column.modseqs, [3, 1, 2]);
+        assert_eq!(column.flags[0], flagged());
+        assert_eq!(column.highest_modseq, 4);
+        // A stale report of the same message changes nothing.
+        let mut stale = Changes::new(MailboxId(1));
+        stale.flags = vec![(2, Flags::default(), 2)];
+        column.apply(&stale);
+        assert_eq!(column.flags[0], flagged());
+    }
+}
