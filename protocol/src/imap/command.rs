@@ -124,6 +124,8 @@ pub enum Command {
     },
     /// RFC 4314 §3.5.
     MyRights(String),
+    /// RFC 4978: `COMPRESS mechanism`, the mechanism upper-cased.
+    Compress(String),
 }
 
 /// The rights argument of SETACL: letters, possibly after `+` or `-`.

@@ -580,6 +580,10 @@ impl Cursor<'_> {
                 self.sp()?;
                 Command::MyRights(self.mailbox()?)
             }
+            "COMPRESS" => {
+                self.sp()?;
+                Command::Compress(self.atom()?.to_ascii_uppercase())
+            }
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;
@@ -1123,6 +1127,16 @@ mod tests {
             Command::MyRights("INBOX".into())
         );
         assert!(parse(&Bytes::from_static(b"a SETACL INBOX\r\n")).is_err());
+    }
+
+    #[test]
+    fn parses_compress() {
+        assert_eq!(
+            parsed("a compress deflate\r\n"),
+            Command::Compress("DEFLATE".into())
+        );
+        assert!(parse(&Bytes::from_static(b"a COMPRESS\r\n")).is_err());
+        assert!(parse(&Bytes::from_static(b"a COMPRESS DEFLATE x\r\n")).is_err());
     }
 
     #[test]
