@@ -3,6 +3,7 @@
 mod harness;
 
 mod admin_socket;
+mod binary;
 mod cli;
 mod compress;
 mod hardening;

@@ -11,9 +11,10 @@
 
 use super::mailboxes::PERMISSION_DENIED;
 use super::namespace::{self, Found};
+use super::nul_free::nul_free;
 use super::session::{ImapSession, Work};
 use crate::config::Setting;
-use crate::mailbox::{Change, Incoming};
+use crate::mailbox::{blocking, Change, Incoming};
 use actix::prelude::*;
 use bytes::Bytes;
 use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
@@ -160,18 +161,22 @@ impl ImapSession {
                 // What a mailbox that does not exist answers, for one the user may not see too.
                 _ => return act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
             };
-            let incoming = Incoming {
-                raw: message,
-                flags: allowed_flags(flags, target.rights),
-                internal_date,
-            };
-            let change = Change::Append {
-                messages: vec![incoming],
-                user,
-            };
+            let flags = allowed_flags(flags, target.rights);
             let registry = act.context.registry.clone();
             let by = Some(act.id);
-            let work = async move { registry.apply_by(target.info.id, change, by).await };
+            let work = async move {
+                let raw = blocking(move || Ok(nul_free(message))).await?;
+                let incoming = Incoming {
+                    raw,
+                    flags,
+                    internal_date,
+                };
+                let change = Change::Append {
+                    messages: vec![incoming],
+                    user,
+                };
+                registry.apply_by(target.info.id, change, by).await
+            };
             Box::pin(
                 work.into_actor(act)
                     .then(move |result, act, _| match result {

@@ -11,17 +11,20 @@
 //! - [`acl`]: the ACL commands of RFC 4314.
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
-//!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
+//!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them;
+//!   [`binary`]: BINARY's decoded parts; [`nul_free`]: APPEND's parts with NUL bytes.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
 mod address;
+mod binary;
 pub mod commands;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
+mod nul_free;
 pub mod search;
 pub mod section;
 pub mod session;

@@ -400,6 +400,7 @@ impl ImapSession {
         ));
         if self.state.is_authenticated() {
             caps.push("COMPRESS=DEFLATE".into());
+            caps.push("BINARY".into());
         }
         if !self.state.is_authenticated() {
             if self.plaintext_allowed() {
