@@ -15,9 +15,10 @@ use tokio::io::AsyncWrite;
 /// Compressed bytes held for the stream underneath.
 const OUT: usize = 32 * 1024;
 
-/// The compression level: 1, the fastest, compresses mail text to about a third (a
-/// higher level gains a few percent for two to four times the CPU per byte).
-const LEVEL: u32 = 1;
+/// The compression level. zlib-rs's level 1 is a quicker algorithm that leaves text
+/// half as large again; level 2 costs about the same and makes the benchmark's
+/// mail-like text 36 % of its size (`benches/compress.py`; zlib's level 6, 33 %).
+const LEVEL: u32 = 2;
 
 /// Raw-deflates what is written through it onto `W`.
 #[derive(Debug)]
