@@ -165,7 +165,12 @@ impl ImapSession {
             let registry = act.context.registry.clone();
             let by = Some(act.id);
             let work = async move {
-                let raw = blocking(move || Ok(nul_free(message))).await?;
+                // Only a message that holds a NUL byte is rewritten (see `nul_free`).
+                let raw = if message.contains(&0) {
+                    blocking(move || Ok(nul_free(message))).await?
+                } else {
+                    message
+                };
                 let incoming = Incoming {
                     raw,
                     flags,

@@ -57,9 +57,10 @@ impl Inflate {
     fn inflate(&mut self, compressed: &mut BytesMut) -> io::Result<usize> {
         loop {
             if self.ended {
-                return match compressed.is_empty() {
-                    true => Ok(0),
-                    false => Err(invalid("input after the end of the compressed stream")),
+                return if compressed.is_empty() {
+                    Ok(0)
+                } else {
+                    Err(invalid("input after the end of the compressed stream"))
                 };
             }
             let start = self.plain.len();
