@@ -1,7 +1,8 @@
 //! COMPRESS=DEFLATE (RFC 4978) over sockets: Python's imaplib and zlib over plain TCP,
 //! STARTTLS and implicit TLS; commands pipelined behind COMPRESS; refusals (before
 //! login, a second time, an unknown mechanism); the input bounds on the decompressed
-//! stream (an over-long line, a decompression bomb); IDLE; and a FETCH left unread.
+//! stream (an over-long line, a decompression bomb); corrupt input; IDLE; and a FETCH
+//! left unread.
 //! Most tests talk to the server through [`compressed`], a relay that deflates what
 //! the test writes and inflates what the server answers.
 
@@ -252,6 +253,28 @@ fn a_decompression_bomb_is_cut_by_the_input_bounds() {
     );
     assert!(sent < 4 << 20, "{sent} compressed bytes");
     assert!(grown < 16 * 1024, "the server grew by {grown} KiB");
+    server.stop();
+}
+
+/// Input that is not deflate ends the connection with a BYE (compressed, like all
+/// output after COMPRESS): a deflate stream cannot be resumed.
+#[test]
+fn corrupt_compressed_input_ends_the_connection_with_bye() {
+    let (_env, server) = served();
+    let mut client = LineClient::imap_login(server.imap, "ann", "pw");
+    client.send("z COMPRESS DEFLATE");
+    client.expect("z OK DEFLATE active");
+    let mut stream = client.into_stream();
+    stream
+        .write_all(b"\xff\xff\xff\xff not deflate\r\n")
+        .expect("send");
+    let mut said = Vec::new();
+    stream.read_to_end(&mut said).expect("read until closed");
+    let mut bye = Vec::with_capacity(1024);
+    flate2::Decompress::new(false)
+        .decompress_vec(&said, &mut bye, flate2::FlushDecompress::Sync)
+        .expect("a compressed answer");
+    assert_eq!(bye, b"* BYE [PARSE] Invalid compressed input\r\n");
     server.stop();
 }
 

@@ -290,6 +290,11 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
                 None,
                 "Log in first (no literal is accepted in this command before login)",
             )),
+            // Compressed input that does not inflate: the stream cannot be resumed.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                tracing::debug!(error = %e, "invalid input");
+                self.close(b"* BYE [PARSE] Invalid compressed input\r\n".to_vec())
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "read failed");
                 ctx.stop();
