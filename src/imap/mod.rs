@@ -1,6 +1,6 @@
 //! The IMAP4rev1 server (RFC 3501) with the extensions clients rely on: IDLE,
 //! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
-//! APPENDLIMIT, SASL-IR, STARTTLS.
+//! APPENDLIMIT, SASL-IR, STARTTLS, COMPRESS=DEFLATE, BINARY.
 //!
 //! - [`session`]: the Session actor — input, dispatch, login, IDLE, time-outs.
 //! - [`state`]: the connection states and what each holds; [`commands`]: the table of

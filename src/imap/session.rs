@@ -174,7 +174,8 @@ pub struct ImapSession {
     pub(super) id: u64,
     peer: SocketAddr,
     out: Outgoing,
-    /// Takes the connection back from its reader and writer, for STARTTLS.
+    /// Takes the connection back from its reader and writer, for STARTTLS, or its
+    /// writer, for COMPRESS; `None` once compression is on.
     handover: Option<Handover>,
     /// The stream of commands read from the connection.
     input: SpawnHandle,
