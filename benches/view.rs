@@ -4,6 +4,7 @@
 //! (every other one) were expunged: one pass over the view, whatever their number.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use mailhive::imap::condstore::Enabled;
 use mailhive::imap::namespace::{virtual_info, Located};
 use mailhive::imap::view::View;
 use mailhive::mailbox::Snapshot;
@@ -23,6 +24,7 @@ fn view(messages: u32) -> View {
         uids: (1..=messages).collect(),
         flags: vec![Flags::default(); messages as usize],
         modseqs: vec![1; messages as usize],
+        highest_modseq: 1,
         recent: 0..0,
         lagged: Default::default(),
     };
@@ -34,7 +36,7 @@ fn expunge_half(c: &mut Criterion) {
     c.bench_function("view: expunge 50,000 of 100,000", |b| {
         b.iter_batched(
             || view(MESSAGES),
-            |mut view| view.remove_all(&every_other),
+            |mut view| view.remove_all(&every_other, Enabled::default()),
             BatchSize::LargeInput,
         )
     });

@@ -43,6 +43,8 @@ pub struct Changes {
     pub expunged: Vec<u32>,
     /// The watcher for whom the UIDs of this range among `appended` are \Recent.
     pub recent: Option<(u64, Range<u32>)>,
+    /// The mailbox's HIGHESTMODSEQ after the change.
+    pub highest_modseq: u64,
 }
 
 impl Changes {
@@ -53,6 +55,7 @@ impl Changes {
             flags: Vec::new(),
             expunged: Vec::new(),
             recent: None,
+            highest_modseq: 0,
         }
     }
 
@@ -67,6 +70,8 @@ pub struct Snapshot {
     pub uids: Vec<u32>,
     pub flags: Vec<Flags>,
     pub modseqs: Vec<u64>,
+    /// The mailbox's HIGHESTMODSEQ when the snapshot was taken.
+    pub highest_modseq: u64,
     /// The UIDs that are \Recent for this watcher (it claimed them).
     pub recent: Range<u32>,
     /// Set by the actor when this watcher fell behind (its queue of pushes full) and was
@@ -93,6 +98,8 @@ pub enum Change {
         uids: Vec<u32>,
         change: FlagChange,
         user: Username,
+        /// CONDSTORE's UNCHANGEDSINCE: messages changed after it are left alone.
+        unchanged_since: Option<u64>,
     },
     /// `uids: None` expunges every \Deleted message; `only_deleted` false removes the
     /// listed UIDs whatever their flags.
@@ -118,6 +125,8 @@ pub struct Done {
     pub pairs: Vec<(u32, u32)>,
     /// Messages whose flags changed, as the user who changed them sees them.
     pub flags: Vec<MessageInfo>,
+    /// UIDs a conditional STORE left alone: they changed after its UNCHANGEDSINCE.
+    pub modified: Vec<u32>,
     pub expunged: Vec<u32>,
     pub uid_validity: u32,
     /// What watchers are told; the session that asked can apply it at once.
@@ -389,11 +398,11 @@ impl Handler<Apply> for MailboxActor {
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, ctx| {
             if let Ok(Ok((done, source))) = &result {
                 act.publish(done.changes.clone());
-                if let Some((from, expunged)) = source {
+                if let Some(expunged) = source {
                     if let Some(registry) = act.registry.upgrade() {
-                        let mut changes = Changes::new(*from);
-                        changes.expunged = expunged.clone();
-                        registry.actor(*from).do_send(Announce(changes));
+                        registry
+                            .actor(expunged.mailbox)
+                            .do_send(Announce(expunged.clone()));
                     }
                 }
             }
@@ -410,12 +419,13 @@ fn carry_out(
     id: MailboxId,
     change: Change,
     first_to_hear: Option<u64>,
-) -> Result<Result<(Done, Option<(MailboxId, Vec<u32>)>), Refusal>, StoreError> {
+) -> Result<Result<(Done, Option<Changes>), Refusal>, StoreError> {
     let mut changes = Changes::new(id);
     let mut done = Done {
         appended: Vec::new(),
         pairs: Vec::new(),
         flags: Vec::new(),
+        modified: Vec::new(),
         expunged: Vec::new(),
         uid_validity: 0,
         changes: Changes::new(id),
@@ -446,12 +456,20 @@ fn carry_out(
             }
             done.appended = uids;
         }
-        Change::Flags { uids, change, user } => {
+        Change::Flags {
+            uids,
+            change,
+            user,
+            unchanged_since,
+        } => {
             // The store keeps a sharer's \Seen in their own set; their answer shows it.
-            let changed = match store.store_flags(id, &uids, &change, &user)? {
-                Ok(changed) => changed,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+            let stored =
+                match store.conditional_store(id, &uids, &change, &user, unchanged_since)? {
+                    Ok(stored) => stored,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+            let changed = stored.changed;
+            done.modified = stored.modified;
             changes.flags = changed
                 .iter()
                 .map(|m| (m.uid, m.flags.clone(), m.modseq))
@@ -460,7 +478,9 @@ fn carry_out(
                 done.flags = changed;
             } else {
                 let seen = store.seen_by(id, &user)?;
-                for &uid in &uids {
+                let changed: std::collections::HashSet<u32> =
+                    changes.flags.iter().map(|&(uid, _, _)| uid).collect();
+                for &uid in uids.iter().filter(|uid| changed.contains(uid)) {
                     if let Some(mut message) = store.message(id, uid)? {
                         message.flags = message.flags.with_seen(seen.contains(uid));
                         done.flags.push(message);
@@ -510,7 +530,12 @@ fn carry_out(
                 if from == id {
                     changes.expunged = moved;
                 } else {
-                    source = Some((from, moved));
+                    let mut expunged = Changes::new(from);
+                    expunged.expunged = moved;
+                    if let Some(info) = store.mailbox_by_id(from)? {
+                        expunged.highest_modseq = info.highest_modseq;
+                    }
+                    source = Some(expunged);
                 }
             }
             done.appended = new_uids;
@@ -519,6 +544,7 @@ fn carry_out(
     }
     if let Some(info) = store.mailbox_by_id(id)? {
         done.uid_validity = info.uid_validity;
+        changes.highest_modseq = info.highest_modseq;
     }
     changes.recent = claim_for(store, id, first_to_hear, &changes)?;
     done.changes = changes;
@@ -559,10 +585,13 @@ impl Handler<Watch> for MailboxActor {
                 uids: Vec::new(),
                 flags: Vec::new(),
                 modseqs: Vec::new(),
+                highest_modseq: 0,
                 recent,
                 lagged: Arc::default(),
             };
-            let owner = store.mailbox_by_id(id)?.map(|info| info.owner);
+            let info = store.mailbox_by_id(id)?;
+            snapshot.highest_modseq = info.as_ref().map_or(0, |info| info.highest_modseq);
+            let owner = info.map(|info| info.owner);
             let own_seen = match owner {
                 Some(owner) if owner != user => Some(store.seen_by(id, &user)?),
                 _ => None,
@@ -631,6 +660,9 @@ impl Handler<Refresh> for MailboxActor {
                     .push((message.uid, message.flags, message.modseq));
             }
             changes.recent = claim_for(&store, id, first, &changes)?;
+            if let Some(info) = store.mailbox_by_id(id)? {
+                changes.highest_modseq = info.highest_modseq;
+            }
             Ok(changes)
         });
         AtomicResponse::new(Box::pin(load.into_actor(self).map(|loaded, act, ctx| {

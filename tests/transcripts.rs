@@ -7,8 +7,10 @@
 //! server starts) and `imap-setting: key = value` lines
 //! (added to the `[imap]` configuration), then `C: line` (sent with CRLF;
 //! consecutive `C:` lines go out in one write, which exercises pipelining), `S: line`
-//! (one expected line; a token `abc$name` matches `abc` followed by anything, and the
-//! capture must be the same wherever `$name` appears again), `closed` (the server
+//! (one expected line; a token `abc$name` matches `abc` followed by anything — `$name]`
+//! anything followed by `]`; a name is letters, digits and `_` — and the
+//! capture must be the same wherever `$name` appears again; a later `C:` line may send
+//! it back as `${name}`), `closed` (the server
 //! hangs up) and `reconnect` (a new connection). `#` starts a comment.
 
 use crate::harness::Env;
@@ -99,8 +101,14 @@ fn matches(expected: &str, actual: &str, captures: &mut HashMap<String, String>)
     want.len() == got.len()
         && want.iter().zip(&got).all(|(w, g)| match w.split_once('$') {
             None => w == g,
-            Some((prefix, name)) => {
-                let Some(value) = g.strip_prefix(prefix) else {
+            Some((prefix, rest)) => {
+                // The name is letters, digits and `_`; what follows must match as is.
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let (name, suffix) = rest.split_at(end);
+                let Some(value) = g.strip_prefix(prefix).and_then(|v| v.strip_suffix(suffix))
+                else {
                     return false;
                 };
                 captures
@@ -109,6 +117,25 @@ fn matches(expected: &str, actual: &str, captures: &mut HashMap<String, String>)
                     == value
             }
         })
+}
+
+/// A client line with each `${name}` replaced by what `$name` captured.
+fn substitute(line: &str, captures: &HashMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some((before, after)) = rest.split_once("${") {
+        let (name, tail) = after
+            .split_once('}')
+            .ok_or_else(|| format!("unclosed ${{ in {line:?}"))?;
+        let value = captures
+            .get(name)
+            .ok_or_else(|| format!("nothing captured as ${name} yet"))?;
+        out.push_str(before);
+        out.push_str(value);
+        rest = tail;
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
@@ -155,6 +182,7 @@ fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
     for (step, line) in script.iter().enumerate() {
         let fail = |what: String| format!("{name}, step {} ({line:?}): {what}", step + 1);
         if let Some(client) = line.strip_prefix("C: ") {
+            let client = substitute(client, &captures).map_err(fail)?;
             conversation.pending.extend_from_slice(client.as_bytes());
             conversation.pending.extend_from_slice(b"\r\n");
         } else if let Some(expected) = line.strip_prefix("S:") {

@@ -36,7 +36,7 @@ const COMMANDS: [&str; 24] = [
 ];
 
 /// The grammar's tokens other than command names.
-const TOKENS: [&[u8]; 40] = [
+const TOKENS: [&[u8]; 46] = [
     b" ",
     b"(",
     b")",
@@ -67,6 +67,12 @@ const TOKENS: [&[u8]; 40] = [
     b"+FLAGS.SILENT ",
     b"CHARSET ",
     b"RETURN (STATUS (",
+    b"(SUBSCRIBED RECURSIVEMATCH) ",
+    b"(USE (\\Drafts)",
+    b"CATENATE (",
+    b"URL \"/INBOX/;UID=1\"",
+    b"TEXT ",
+    b"{spooled}\r\n",
     b"NIL",
     b"\\Seen",
     b"1-Feb-1994",

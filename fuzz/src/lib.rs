@@ -26,6 +26,8 @@ mod imap_parser;
 #[cfg(test)]
 mod imap_quoting;
 #[cfg(test)]
+mod imap_url;
+#[cfg(test)]
 mod line_reader;
 #[cfg(test)]
 mod mbox;

@@ -67,7 +67,7 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::Enable(_)
         | Command::Idle
         | Command::Select { .. }
-        | Command::Create(_)
+        | Command::Create { .. }
         | Command::Delete(_)
         | Command::Rename { .. }
         | Command::Subscribe(_)

@@ -5,8 +5,13 @@
 //! batch, not the answer. Non-PEEK body fetches set \Seen first (through the Mailbox
 //! actor) and report the new flags. BINARY and BINARY.SIZE (see [`super::binary`]) go
 //! through the same path with a decoder in place of the wire encoder.
+//!
+//! CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` comes from the view, CHANGEDSINCE keeps the
+//! messages whose modseq in the view is above it (no store read for the others), and
+//! with QRESYNC the VANISHED modifier first names the UIDs of the set expunged since.
 
 use super::binary::{self, part_name};
+use super::condstore::{vanished_earlier_line, vanished_uids};
 use super::section::{filter_fields, locate, section_name, Located};
 use super::session::{send_all, ImapSession, Work};
 use super::structure;
@@ -35,12 +40,21 @@ const INLINE_SECTION: u32 = 256 * 1024;
 /// Stored bytes read per piece of a streamed section.
 const PIECE: u32 = 128 * 1024;
 
+/// FETCH's modifiers (RFC 7162 §3.1.4, §3.2.6).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchModifiers {
+    pub changed_since: Option<u64>,
+    /// UID FETCH (CHANGEDSINCE m VANISHED): also `* VANISHED (EARLIER)`.
+    pub vanished: bool,
+}
+
 /// One message to answer for.
 #[derive(Debug)]
 struct Target {
     seq: u32,
     uid: u32,
     flags: Flags,
+    modseq: u64,
     /// \Recent in this session.
     recent: bool,
     /// \Seen was just set by this FETCH: FLAGS goes into the answer.
@@ -102,17 +116,40 @@ impl ImapSession {
         uid: bool,
         set: SequenceSet,
         mut items: Vec<FetchItem>,
+        modifiers: FetchModifiers,
     ) -> Work {
-        let named = match self.messages_named(&tag, uid, &set) {
+        let mut named = match self.messages_named(&tag, uid, &set) {
             Ok(named) => named,
             Err(work) => return work,
         };
+        if modifiers.changed_since.is_some() || items.contains(&FetchItem::Modseq) {
+            self.extensions.condstore = true;
+        }
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
+        let reports_flags =
+            items.contains(&FetchItem::Flags) || items.iter().any(FetchItem::sets_seen);
+        let wants_modseq =
+            modifiers.changed_since.is_some() || (self.extensions.condstore && reports_flags);
+        if wants_modseq && !items.contains(&FetchItem::Modseq) {
+            items.push(FetchItem::Modseq);
+        }
+        if let Some(since) = modifiers.changed_since {
+            named.retain(|&(seq, _)| view.modseq(seq).is_some_and(|m| m > since));
+        }
+        // The UIDs of the set expunged since, read from the store's expunge log.
+        let vanished = match modifiers.changed_since.filter(|_| modifiers.vanished) {
+            Some(since) => {
+                let store = self.store().clone();
+                let mailbox = view.id();
+                Some((since, set.clone(), store, mailbox))
+            }
+            None => None,
+        };
         let mailbox = view.id();
         // Without the `s` right \Seen is not kept (RFC 4314 §4): the fetch only reads.
         let may_mark = !view.read_only && view.rights.contains('s');
@@ -126,6 +163,14 @@ impl ImapSession {
             Vec::new()
         };
         let registry = self.context.registry.clone();
+        let earlier = async move {
+            let Some((since, set, store, mailbox)) = vanished else {
+                return Ok(None);
+            };
+            blocking(move || store.vanished_since(mailbox, since))
+                .await
+                .map(|gone| Some((gone, set)))
+        };
         let mark = async move {
             if to_mark.is_empty() {
                 return Ok(Ok(Vec::new()));
@@ -135,6 +180,7 @@ impl ImapSession {
                 uids: to_mark,
                 change: seen,
                 user,
+                unchanged_since: None,
             };
             Ok::<_, MailboxError>(
                 registry
@@ -143,58 +189,79 @@ impl ImapSession {
                     .map(|done| done.flags),
             )
         };
-        Box::pin(mark.into_actor(self).then(move |marked, act, _| {
-            let changed: Vec<MessageInfo> = match marked {
-                Ok(Ok(changed)) => changed,
-                Ok(Err(refusal)) => return act.refused(&tag, &refusal),
-                Err(e) => return act.failed(&tag, &e),
-            };
-            let Some(view) = act.state.view_mut() else {
-                return act.bad(&tag, "No mailbox selected");
-            };
-            let mut changed_uids = HashSet::new();
-            for message in changed {
-                changed_uids.insert(message.uid);
-                view.set_flags(message.uid, message.flags, message.modseq);
-            }
-            let targets = named
-                .iter()
-                .filter_map(|&(seq, uid)| {
-                    Some(Target {
-                        seq,
-                        uid,
-                        flags: view.flags(seq)?.clone(),
-                        recent: view.is_recent(uid),
-                        flags_changed: changed_uids.contains(&uid),
-                    })
-                })
-                .collect();
-            let job = Arc::new(Job {
-                store: act.store().clone(),
-                mailbox,
-                items,
-                targets,
-            });
-            let out = act.outgoing();
-            let gone = act.gone.clone();
-            Box::pin(
-                stream_answer(job, out, gone)
-                    .into_actor(act)
-                    .then(move |result, act, ctx| match result {
-                        Ok(Answered::Whole) => act.ok(&tag, "FETCH completed"),
-                        Ok(Answered::UnknownCte) => act.no(
-                            &tag,
-                            Some("UNKNOWN-CTE"),
-                            "A part has a Content-Transfer-Encoding that cannot be decoded",
-                        ),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "fetch answer broken off; closing");
-                            ctx.stop();
-                            Box::pin(actix::fut::ready(())) as Work
+        let before = async move { (earlier.await, mark.await) };
+        Box::pin(
+            before
+                .into_actor(self)
+                .then(move |(earlier, marked), act, _| {
+                    let changed: Vec<MessageInfo> = match marked {
+                        Ok(Ok(changed)) => changed,
+                        Ok(Err(refusal)) => return act.refused(&tag, &refusal),
+                        Err(e) => return act.failed(&tag, &e),
+                    };
+                    let earlier = match earlier {
+                        Ok(earlier) => earlier,
+                        Err(e) => return act.failed(&tag, &e),
+                    };
+                    let Some(view) = act.state.view_mut() else {
+                        return act.bad(&tag, "No mailbox selected");
+                    };
+                    let vanished_line = earlier.map(|(gone, set)| {
+                        vanished_earlier_line(&vanished_uids(view, gone, Some(&set)))
+                    });
+                    let mut changed_uids = HashSet::new();
+                    for message in changed {
+                        changed_uids.insert(message.uid);
+                        view.set_flags(message.uid, message.flags, message.modseq);
+                    }
+                    let targets = named
+                        .iter()
+                        .filter_map(|&(seq, uid)| {
+                            Some(Target {
+                                seq,
+                                uid,
+                                flags: view.flags(seq)?.clone(),
+                                modseq: view.modseq(seq)?,
+                                recent: view.is_recent(uid),
+                                flags_changed: changed_uids.contains(&uid),
+                            })
+                        })
+                        .collect();
+                    let job = Arc::new(Job {
+                        store: act.store().clone(),
+                        mailbox,
+                        items,
+                        targets,
+                    });
+                    let out = act.outgoing();
+                    let gone = act.gone.clone();
+                    let answer = async move {
+                        if let Some(line) = vanished_line.filter(|l| !l.is_empty()) {
+                            if !send_all(out.clone(), line).await {
+                                return Err(Broken::Disconnected);
+                            }
                         }
-                    }),
-            ) as Work
-        }))
+                        stream_answer(job, out, gone).await
+                    };
+                    Box::pin(
+                        answer
+                            .into_actor(act)
+                            .then(move |result, act, ctx| match result {
+                                Ok(Answered::Whole) => act.ok(&tag, "FETCH completed"),
+                                Ok(Answered::UnknownCte) => act.no(
+                                    &tag,
+                                    Some("UNKNOWN-CTE"),
+                                    "A part has a Content-Transfer-Encoding that cannot be decoded",
+                                ),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "fetch answer broken off; closing");
+                                    ctx.stop();
+                                    Box::pin(actix::fut::ready(())) as Work
+                                }
+                            }),
+                    ) as Work
+                }),
+        )
     }
 }
 
@@ -339,7 +406,7 @@ impl Loaded {
 }
 
 fn needs_record(item: &FetchItem) -> bool {
-    !matches!(item, FetchItem::Uid | FetchItem::Flags)
+    !matches!(item, FetchItem::Uid | FetchItem::Flags | FetchItem::Modseq)
 }
 
 fn needs_summary(item: &FetchItem) -> bool {
@@ -369,6 +436,9 @@ fn render_item(
     let streams_before = pieces.len();
     match (item, &loaded.record, &loaded.summary) {
         (FetchItem::Uid, ..) => current.extend_from_slice(format!("UID {}", target.uid).as_bytes()),
+        (FetchItem::Modseq, ..) => {
+            current.extend_from_slice(format!("MODSEQ ({})", target.modseq).as_bytes())
+        }
         (FetchItem::Flags, ..) => {
             current.extend_from_slice(
                 format!("FLAGS {}", render_flags(&target.flags, target.recent)).as_bytes(),
@@ -525,8 +595,37 @@ fn window(total: u64, partial: Option<(u32, u32)>) -> (u64, u64) {
 }
 
 /// The decoder of BODY sections: the wire form.
-fn wire() -> Decoder {
+pub(super) fn wire() -> Decoder {
     Decoder::Identity(WireEncoder::new(false))
+}
+
+/// The bytes of a section as `decoder` gives them (the wire form, or a part decoded),
+/// `partial` applied, read whole: for sections FETCH answers inline and for CATENATE's
+/// URLs.
+pub(super) fn section_bytes(
+    store: &Store,
+    record: &MessageInfo,
+    located: Located,
+    mut decoder: Decoder,
+    partial: Option<(u32, u32)>,
+) -> Result<Vec<u8>, StoreError> {
+    let Located { range, fields } = located;
+    let range = range.start.min(record.size)..range.end.min(record.size);
+    let to_end = range.end == record.size;
+    let raw = store.read_body_range(record.blob, range)?;
+    let mut bytes = match fields {
+        Some((not, names)) => filter_fields(&raw, not, &names),
+        None => {
+            let mut bytes = Vec::with_capacity(raw.len() + 2);
+            decoder.push(&raw, &mut bytes);
+            decoder.finish(&mut bytes, to_end);
+            bytes
+        }
+    };
+    let (skip, take) = window(bytes.len() as u64, partial);
+    bytes.truncate((skip + take) as usize);
+    bytes.drain(..skip as usize);
+    Ok(bytes)
 }
 
 /// Writes a section as a literal (or NIL when the message has no such part), its bytes
@@ -542,30 +641,20 @@ fn section_literal(
     current: &mut Vec<u8>,
     pieces: &mut Vec<Piece>,
 ) -> Result<(), StoreError> {
-    let Some((Located { range, fields }, mut decoder)) = target else {
+    let Some((Located { range, fields }, decoder)) = target else {
         current.extend_from_slice(b"NIL");
         return Ok(());
     };
     let range = range.start.min(record.size)..range.end.min(record.size);
     let to_end = range.end == record.size;
     if range.len() as u32 <= INLINE_SECTION || fields.is_some() {
-        let raw = store.read_body_range(record.blob, range)?;
-        let bytes = match fields {
-            Some((not, names)) => filter_fields(&raw, not, &names),
-            None => {
-                let mut bytes = Vec::with_capacity(raw.len() + 2);
-                decoder.push(&raw, &mut bytes);
-                decoder.finish(&mut bytes, to_end);
-                bytes
-            }
-        };
-        let (skip, take) = window(bytes.len() as u64, partial);
-        let bytes = &bytes[skip as usize..(skip + take) as usize];
+        let located = Located { range, fields };
+        let bytes = section_bytes(store, record, located, decoder, partial)?;
         if literal8 && bytes.contains(&0) {
             current.push(b'~');
         }
         response::literal_header(current, bytes.len());
-        current.extend_from_slice(bytes);
+        current.extend_from_slice(&bytes);
         return Ok(());
     }
     let (total, nul) = if literal8 {

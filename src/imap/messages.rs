@@ -1,26 +1,35 @@
-//! Commands that change messages: APPEND, STORE, EXPUNGE (and UID EXPUNGE), COPY and
-//! MOVE. Each change goes through the Mailbox actor of the mailbox it changes, which
-//! answers once the change is on disk; the session then reports it itself, with the
-//! UIDPLUS codes (APPENDUID, COPYUID).
+//! Commands that change messages: STORE, EXPUNGE (and UID EXPUNGE), COPY and MOVE
+//! (APPEND is [`super::append`]). Each change goes through the Mailbox actor of the
+//! mailbox it changes, which answers once the change is on disk; the session then
+//! reports it itself, with the UIDPLUS code COPYUID.
 //!
-//! Rights (RFC 4314 §4): APPEND, COPY and MOVE need `i` on the target, and APPEND keeps
-//! only the flags the user may set (`s` for \Seen, `t` for \Deleted, `w` for the
-//! others); STORE needs the right of every flag it names (a replacing STORE all three);
-//! EXPUNGE needs `e`, and MOVE `t` and `e` on its source. A missing right is answered
-//! `NO [NOPERM]`.
+//! Rights (RFC 4314 §4): COPY and MOVE need `i` on the target; STORE needs the right
+//! of every flag it names (a replacing STORE all three); EXPUNGE needs `e`, and MOVE
+//! `t` and `e` on its source. A missing right is answered `NO [NOPERM]`.
 
 use super::mailboxes::PERMISSION_DENIED;
 use super::namespace::{self, Found};
-use super::nul_free::nul_free;
 use super::session::{ImapSession, Work};
 use crate::config::Setting;
-use crate::mailbox::{blocking, Change, Incoming};
+use crate::mailbox::Change;
 use actix::prelude::*;
-use bytes::Bytes;
-use mailhive_protocol::imap::command::{DateTime, Flag, StoreMode};
+use mailhive_protocol::imap::command::{Flag, StoreMode};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
-use mailhive_store::{FlagChange, Flags, InternalDate, Rights, SystemFlags, Username};
+use mailhive_store::{FlagChange, Flags, SystemFlags, Username};
+use std::collections::HashSet;
+
+/// A STORE or UID STORE as parsed.
+#[derive(Debug)]
+pub struct StoreRequest {
+    pub uid: bool,
+    pub set: SequenceSet,
+    pub mode: StoreMode,
+    pub silent: bool,
+    pub flags: Vec<Flag>,
+    /// CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3).
+    pub unchanged_since: Option<u64>,
+}
 
 /// The store's form of flags a client named.
 pub fn store_flags(flags: &[Flag]) -> Flags {
@@ -58,46 +67,6 @@ fn rights_needed(flags: &Flags, replace: bool) -> String {
     needed
 }
 
-/// `flags` without those `rights` do not allow to set (what APPEND keeps).
-fn allowed_flags(flags: Flags, rights: Rights) -> Flags {
-    let mut system = flags.system;
-    let mut keywords = flags.keywords().to_vec();
-    if !rights.contains('s') {
-        system = system.difference(SystemFlags::SEEN);
-    }
-    if !rights.contains('t') {
-        system = system.difference(SystemFlags::DELETED);
-    }
-    if !rights.contains('w') {
-        let others = SystemFlags::ANSWERED
-            .union(SystemFlags::FLAGGED)
-            .union(SystemFlags::DRAFT);
-        system = system.difference(others);
-        keywords.clear();
-    }
-    Flags::new(system, keywords)
-}
-
-/// An APPEND date-time as the store keeps it.
-fn internal_date(date: &DateTime) -> Option<InternalDate> {
-    let day = chrono::NaiveDate::from_ymd_opt(
-        i32::from(date.date.year),
-        u32::from(date.date.month),
-        u32::from(date.date.day),
-    )?;
-    // A leap second is kept as the second before it.
-    let local = day.and_hms_opt(
-        u32::from(date.hour),
-        u32::from(date.minute),
-        u32::from(date.second.min(59)),
-    )?;
-    let unix_seconds = local.and_utc().timestamp() - i64::from(date.zone_minutes) * 60;
-    Some(InternalDate {
-        unix_seconds,
-        offset_minutes: date.zone_minutes,
-    })
-}
-
 impl ImapSession {
     /// The selected messages a set names, or a BAD answer for sequence numbers that do
     /// not exist (UIDs that do not exist are simply not there).
@@ -129,89 +98,26 @@ impl ImapSession {
         }
     }
 
-    pub(super) fn append(
-        &mut self,
-        user: Username,
-        tag: String,
-        mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Bytes,
-    ) -> Work {
-        let name = match namespace::parse(&mailbox, &user) {
-            Ok(name) => name,
-            Err(reason) => return self.no(&tag, Some("CANNOT"), reason),
-        };
-        if message.len() as u64 > self.setting(Setting::MaxMessageSize) {
-            return self.no(&tag, Some("TOOBIG"), "Message too large");
-        }
-        if message.is_empty() {
-            return self.no(&tag, Some("CANNOT"), "An empty message cannot be appended");
-        }
-        let internal_date = match date.as_ref().map(internal_date) {
-            None => InternalDate::now(),
-            Some(Some(date)) => date,
-            Some(None) => return self.bad(&tag, "Invalid date-time"),
-        };
-        let flags = store_flags(&flags);
-        self.with_found(&user.clone(), tag, name, move |act, tag, found| {
-            let target = match found {
-                Found::Mailbox(target) if target.rights.contains('i') => target,
-                Found::Mailbox(_) => return act.no(&tag, Some("NOPERM"), PERMISSION_DENIED),
-                // What a mailbox that does not exist answers, for one the user may not see too.
-                _ => return act.no(&tag, Some("TRYCREATE"), "Mailbox does not exist"),
-            };
-            let flags = allowed_flags(flags, target.rights);
-            let registry = act.context.registry.clone();
-            let by = Some(act.id);
-            let work = async move {
-                // Only a message that holds a NUL byte is rewritten (see `nul_free`).
-                let raw = if message.contains(&0) {
-                    blocking(move || Ok(nul_free(message))).await?
-                } else {
-                    message
-                };
-                let incoming = Incoming {
-                    raw,
-                    flags,
-                    internal_date,
-                };
-                let change = Change::Append {
-                    messages: vec![incoming],
-                    user,
-                };
-                registry.apply_by(target.info.id, change, by).await
-            };
-            Box::pin(
-                work.into_actor(act)
-                    .then(move |result, act, _| match result {
-                        Ok(Ok(done)) => {
-                            act.learn(done.changes);
-                            let code = format!(
-                                "APPENDUID {} {}",
-                                done.uid_validity,
-                                compact(&done.appended)
-                            );
-                            act.finish(&tag, Status::Ok, Some(&code), "APPEND completed")
-                        }
-                        Ok(Err(refusal)) => act.refused(&tag, &refusal),
-                        Err(e) => act.failed(&tag, &e),
-                    }),
-            )
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
+    /// STORE; with UNCHANGEDSINCE, messages changed after it are left alone and named
+    /// in `OK [MODIFIED ...]`, and the changed ones are reported with their MODSEQ even
+    /// when silent (RFC 7162 §3.1.3).
     pub(super) fn store_flags(
         &mut self,
         user: Username,
         tag: String,
-        uid: bool,
-        set: SequenceSet,
-        mode: StoreMode,
-        silent: bool,
-        flags: Vec<Flag>,
+        request: StoreRequest,
     ) -> Work {
+        let StoreRequest {
+            uid,
+            set,
+            mode,
+            silent,
+            flags,
+            unchanged_since,
+        } = request;
+        if unchanged_since.is_some() {
+            self.extensions.condstore = true;
+        }
         let flags = store_flags(&flags);
         let needed = rights_needed(&flags, mode == StoreMode::Replace);
         let mailbox = match self.writable(&tag, &needed) {
@@ -231,37 +137,66 @@ impl ImapSession {
         let registry = self.context.registry.clone();
         Box::pin(
             async move {
-                registry
-                    .apply(mailbox, Change::Flags { uids, change, user })
-                    .await
+                let change = Change::Flags {
+                    uids,
+                    change,
+                    user,
+                    unchanged_since,
+                };
+                registry.apply(mailbox, change).await
             }
             .into_actor(self)
             .then(move |result, act, _| match result {
                 Ok(Ok(done)) => {
                     let mut out = Vec::new();
+                    let condstore = act.extensions.condstore;
+                    let mut modified = Vec::new();
                     if let Some(view) = act.state.view_mut() {
+                        let changed: HashSet<u32> = done.flags.iter().map(|m| m.uid).collect();
                         for message in done.flags {
                             view.set_flags(message.uid, message.flags, message.modseq);
                         }
                         out.extend(view.keywords_announcement());
-                        if !silent {
-                            for &(seq, uid_of) in &named {
+                        let left_alone: HashSet<u32> = done.modified.iter().copied().collect();
+                        for &(seq, uid_of) in &named {
+                            if left_alone.contains(&uid_of) {
+                                modified.push(if uid { uid_of } else { seq });
+                                continue;
+                            }
+                            let mut items = Vec::new();
+                            if uid {
+                                items.push(format!("UID {uid_of}"));
+                            }
+                            if !silent {
                                 let Some(flags) = view.flags_text(seq) else {
                                     continue;
                                 };
-                                let uid_item = if uid {
-                                    format!(" UID {uid_of}")
-                                } else {
-                                    String::new()
-                                };
-                                out.extend_from_slice(
-                                    format!("* {seq} FETCH (FLAGS {flags}{uid_item})\r\n")
-                                        .as_bytes(),
-                                );
+                                items.push(format!("FLAGS {flags}"));
+                            } else if unchanged_since.is_none() || !changed.contains(&uid_of) {
+                                continue;
                             }
+                            if condstore {
+                                if let Some(modseq) = view.modseq(seq) {
+                                    items.push(format!("MODSEQ ({modseq})"));
+                                }
+                            }
+                            out.extend_from_slice(
+                                format!("* {seq} FETCH ({})\r\n", items.join(" ")).as_bytes(),
+                            );
                         }
                     }
-                    act.ok_with(out, &tag, "STORE completed")
+                    if modified.is_empty() {
+                        return act.ok_with(out, &tag, "STORE completed");
+                    }
+                    modified.sort_unstable();
+                    let code = format!("MODIFIED {}", compact(&modified));
+                    act.respond_with(
+                        out,
+                        &tag,
+                        Status::Ok,
+                        Some(&code),
+                        "Conditional STORE failed",
+                    )
                 }
                 Ok(Err(refusal)) => act.refused(&tag, &refusal),
                 Err(e) => act.failed(&tag, &e),
@@ -292,7 +227,23 @@ impl ImapSession {
                 .then(move |result, act, _| match result {
                     Ok(Ok(done)) => {
                         let out = act.remove_expunged(&done.expunged);
-                        act.ok_with(out, &tag, "EXPUNGE completed")
+                        if let Some(view) = act.state.view_mut() {
+                            view.reached_modseq(done.changes.highest_modseq);
+                        }
+                        // With QRESYNC the client learns the modseq its VANISHED
+                        // brought it to (RFC 7162 §3.2.10).
+                        let highest = act
+                            .state
+                            .view()
+                            .filter(|_| act.extensions.qresync)
+                            .map(|view| format!("HIGHESTMODSEQ {}", view.highest_modseq()));
+                        act.respond_with(
+                            out,
+                            &tag,
+                            Status::Ok,
+                            highest.as_deref(),
+                            "EXPUNGE completed",
+                        )
                     }
                     Ok(Err(refusal)) => act.refused(&tag, &refusal),
                     Err(e) => act.failed(&tag, &e),
@@ -302,7 +253,7 @@ impl ImapSession {
 
     /// Queues changes this session made to the mailbox it has selected (if it is that
     /// one), so that they are announced with its own answer.
-    fn learn(&mut self, changes: crate::mailbox::Changes) {
+    pub(super) fn learn(&mut self, changes: crate::mailbox::Changes) {
         if let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) {
             view.queue(changes);
         }
@@ -310,9 +261,10 @@ impl ImapSession {
 
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
+        let enabled = self.extensions;
         self.state
             .view_mut()
-            .map(|view| view.remove_all(uids))
+            .map(|view| view.remove_all(uids, enabled))
             .unwrap_or_default()
     }
 

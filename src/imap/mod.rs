@@ -1,26 +1,34 @@
 //! The IMAP4rev1 server (RFC 3501) with the extensions clients rely on: IDLE,
 //! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
-//! APPENDLIMIT, SASL-IR, STARTTLS, COMPRESS=DEFLATE, BINARY.
+//! APPENDLIMIT, SASL-IR, STARTTLS, CONDSTORE, QRESYNC, COMPRESS=DEFLATE, BINARY.
 //!
 //! - [`session`]: the Session actor — input, dispatch, login, IDLE, time-outs.
 //! - [`state`]: the connection states and what each holds; [`commands`]: the table of
 //!   what each command needs.
 //! - [`view`]: the selected mailbox as the session knows it, and change announcements.
 //! - [`namespace`]: the user's own and the shared (`#users/…`) namespaces.
-//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...).
+//! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...);
+//!   [`list`]: the LIST and LSUB answer (LIST-EXTENDED); [`status`]: one mailbox's
+//!   STATUS answer, for STATUS and LIST-STATUS.
 //! - [`acl`]: the ACL commands of RFC 4314.
-//! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
+//! - [`messages`]: commands that change messages (STORE, COPY, MOVE, EXPUNGE);
+//!   [`append`]: APPEND, MULTIAPPEND and CATENATE, whose URLs [`catenate`] resolves.
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them;
 //!   [`binary`]: BINARY's decoded parts; [`nul_free`]: APPEND's parts with NUL bytes.
+//! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
 mod address;
+pub mod append;
 mod binary;
+pub mod catenate;
 pub mod commands;
+pub mod condstore;
 pub mod fetch;
+pub mod list;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
@@ -31,6 +39,7 @@ pub mod session;
 pub mod shared_search;
 mod slots;
 pub mod state;
+pub mod status;
 pub mod structure;
 pub mod view;
 

@@ -25,6 +25,7 @@ struct Listed {
     seq: u32,
     uid: u32,
     flags: Flags,
+    modseq: u64,
     /// \Recent in this session.
     recent: bool,
 }
@@ -36,6 +37,7 @@ struct Candidate<'a> {
     seq: u32,
     uid: u32,
     flags: &'a Flags,
+    modseq: u64,
     recent: bool,
     record: Option<Option<MessageInfo>>,
     summary: Option<MessageSummary>,
@@ -120,6 +122,7 @@ impl Candidate<'_> {
             SearchKey::Old => !self.recent,
             SearchKey::Sequence(set) => set.contains(self.seq, bounds.last_seq),
             SearchKey::Uid(set) => set.contains(self.uid, bounds.last_uid),
+            SearchKey::Modseq(at_least) => self.modseq >= *at_least,
             SearchKey::Not(inner) => !self.matches(inner, bounds)?,
             SearchKey::Or(a, b) => self.matches(a, bounds)? || self.matches(b, bounds)?,
             SearchKey::And(keys) => {
@@ -307,6 +310,7 @@ fn search_part(
             seq: listed.seq,
             uid: listed.uid,
             flags: &listed.flags,
+            modseq: listed.modseq,
             recent: listed.recent,
             record: None,
             summary: None,
@@ -321,6 +325,17 @@ fn search_part(
         }
     }
     Ok(found)
+}
+
+/// Whether `key` looks at modseqs (its answer then carries the highest).
+fn uses_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::Modseq(_) => true,
+        SearchKey::Not(inner) => uses_modseq(inner),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        SearchKey::And(keys) => keys.iter().any(uses_modseq),
+        _ => false,
+    }
 }
 
 /// Whether `key` looks at \Recent, which differs between sessions.
@@ -356,6 +371,10 @@ impl ImapSession {
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
+        let by_modseq = criteria.iter().any(uses_modseq);
+        if by_modseq {
+            self.extensions.condstore = true;
+        }
         let mut key = SearchKey::And(criteria);
         fold_needles(&mut key);
         let id = SearchId {
@@ -371,6 +390,7 @@ impl ImapSession {
                     seq,
                     uid,
                     flags: view.flags(seq)?.clone(),
+                    modseq: view.modseq(seq)?,
                     recent: view.is_recent(uid),
                 })
             })
@@ -406,6 +426,14 @@ impl ImapSession {
                         for &(seq, message_uid) in found.iter() {
                             line.push(' ');
                             line.push_str(&(if uid { message_uid } else { seq }).to_string());
+                        }
+                        // With MODSEQ among the criteria, the highest modseq of the
+                        // matches (RFC 7162 §3.1.5).
+                        let highest = act.state.view().and_then(|view| {
+                            found.iter().filter_map(|&(seq, _)| view.modseq(seq)).max()
+                        });
+                        if let Some(highest) = highest.filter(|_| by_modseq) {
+                            line.push_str(&format!(" (MODSEQ {highest})"));
                         }
                         line.push_str("\r\n");
                         act.ok_with(line.into_bytes(), &tag, "SEARCH completed")

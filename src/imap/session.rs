@@ -9,11 +9,14 @@
 
 mod compress;
 mod login;
-mod spooled;
+pub(super) mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
-use super::mailboxes::ListRequest;
+use super::condstore::Enabled;
+use super::fetch::FetchModifiers;
+use super::list::ListRequest;
+use super::messages::StoreRequest;
 use super::state::State;
 use super::view::View;
 use super::ImapContext;
@@ -95,6 +98,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             failures: 0,
             timer: None,
             sequence_command: false,
+            extensions: Enabled::default(),
         };
         session.attach(stream, ctx);
         session.context.shutdown.subscribe(ctx);
@@ -204,6 +208,8 @@ pub struct ImapSession {
     timer: Option<SpawnHandle>,
     /// The running command uses sequence numbers: expunges wait (RFC 3501 §7.4.1).
     sequence_command: bool,
+    /// CONDSTORE and QRESYNC, once enabled (RFC 7162).
+    pub(super) extensions: Enabled,
 }
 
 /// What the next input line is.
@@ -252,11 +258,19 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             return;
         }
         let _entered = self.span.clone().entered();
-        if !matches!(item, Ok(Frame::Spooled(_) | Frame::SpooledCommand(_))) {
+        if !matches!(
+            item,
+            Ok(Frame::SpoolStart | Frame::Spooled(_) | Frame::SpooledCommand(_))
+        ) {
             // A command that was refused or cut short drops (removes) its spool file.
             self.spooling = None;
         }
         let work = match item {
+            Ok(Frame::SpoolStart) => {
+                self.spool_start();
+                self.restart_timer(ctx);
+                return;
+            }
             Ok(Frame::Spooled(piece)) => {
                 self.spool_piece(&piece);
                 self.restart_timer(ctx);
@@ -264,7 +278,7 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
             }
             Ok(Frame::SpooledCommand(input)) => {
                 let work = self.input(input, ctx);
-                // Only an APPEND takes the file; anything else leaves it to be removed.
+                // Only an APPEND takes the files; anything else leaves them to be removed.
                 self.spooling = None;
                 work
             }
@@ -315,13 +329,14 @@ impl Handler<Changes> for ImapSession {
     type Result = ();
 
     fn handle(&mut self, changes: Changes, ctx: &mut Context<Self>) {
+        let enabled = self.extensions;
         let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) else {
             return;
         };
         view.queue(changes);
         if matches!(self.mode, Mode::Idle { .. }) {
             let _entered = self.span.clone().entered();
-            let lines = view.announce(true);
+            let lines = view.announce(true, enabled);
             if !lines.is_empty() {
                 ctx.wait(self.send(lines));
             }
@@ -399,6 +414,11 @@ impl ImapSession {
             "SPECIAL-USE",
             "STATUS=SIZE",
         ]);
+        if self.state.is_authenticated() {
+            caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
+            caps.extend(["MULTIAPPEND", "CATENATE"]);
+            caps.extend(["CONDSTORE", "QRESYNC"]);
+        }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
             "APPENDLIMIT={}",
@@ -482,12 +502,12 @@ impl ImapSession {
         code: Option<&str>,
         text: &str,
     ) -> Work {
-        self.respond(Vec::new(), tag, result, code, text)
+        self.respond_with(Vec::new(), tag, result, code, text)
     }
 
     /// `lines` (the command's own untagged answer), the announcements due now, then
     /// the tagged answer.
-    fn respond(
+    pub(super) fn respond_with(
         &mut self,
         mut lines: Vec<u8>,
         tag: &str,
@@ -509,7 +529,7 @@ impl ImapSession {
 
     /// `lines`, the announcements due now, then `TAG OK text`.
     pub(super) fn ok_with(&mut self, lines: Vec<u8>, tag: &str, text: &str) -> Work {
-        self.respond(lines, tag, Status::Ok, None, text)
+        self.respond_with(lines, tag, Status::Ok, None, text)
     }
 
     pub(super) fn ok(&mut self, tag: &str, text: &str) -> Work {
@@ -553,9 +573,10 @@ impl ImapSession {
     /// Untagged lines for changes made elsewhere, as far as the running command allows.
     pub(super) fn announcements(&mut self) -> Vec<u8> {
         let expunges_allowed = !self.sequence_command;
+        let enabled = self.extensions;
         self.state
             .view_mut()
-            .map(|view| view.announce(expunges_allowed))
+            .map(|view| view.announce(expunges_allowed, enabled))
             .unwrap_or_default()
     }
 
@@ -692,16 +713,24 @@ impl ImapSession {
                 let out = b"* NAMESPACE ((\"\" \"/\")) ((\"#users/\" \"/\")) NIL\r\n".to_vec();
                 self.ok_with(out, &tag, "NAMESPACE completed")
             }
-            Command::Enable(_) => {
-                // None of the extensions that ENABLE switches on are offered.
-                let out = b"* ENABLED\r\n".to_vec();
-                self.ok_with(out, &tag, "ENABLE completed")
-            }
+            Command::Enable(capabilities) => self.enable(&tag, &capabilities),
             Command::Idle => self.idle(tag),
-            Command::Select { mailbox, read_only } => {
-                self.select(user, tag, mailbox, read_only, me.recipient())
+            Command::Select {
+                mailbox,
+                read_only,
+                condstore,
+                qresync,
+            } => {
+                if qresync.is_some() && !self.extensions.qresync {
+                    return self.bad(&tag, "QRESYNC is not enabled (ENABLE QRESYNC first)");
+                }
+                self.extensions.condstore |= condstore;
+                self.select(user, tag, mailbox, read_only, qresync, me.recipient())
             }
-            Command::Create(name) => self.create_mailbox(user, tag, name),
+            Command::Create {
+                mailbox,
+                special_use,
+            } => self.create_mailbox(user, tag, mailbox, special_use),
             Command::Delete(name) => self.delete_mailbox(user, tag, name),
             Command::Rename { from, to } => self.rename_mailbox(user, tag, from, to),
             Command::Subscribe(name) => self.subscribe(user, tag, name, true),
@@ -709,33 +738,20 @@ impl ImapSession {
             Command::List {
                 reference,
                 patterns,
-                subscribed_only,
-                special_use,
-                status,
+                options,
             } => self.list(
                 user,
                 tag,
                 ListRequest {
                     reference,
                     patterns,
-                    subscribed_only,
-                    special_use_only: special_use,
-                    status,
+                    options,
                     lsub: false,
                 },
             ),
-            Command::Lsub { reference, pattern } => self.list(
-                user,
-                tag,
-                ListRequest {
-                    reference,
-                    patterns: vec![pattern],
-                    subscribed_only: true,
-                    special_use_only: false,
-                    status: Vec::new(),
-                    lsub: true,
-                },
-            ),
+            Command::Lsub { reference, pattern } => {
+                self.list(user, tag, ListRequest::lsub(reference, pattern))
+            }
             Command::Status { mailbox, items } => self.status(user, tag, mailbox, items),
             Command::SetAcl {
                 mailbox,
@@ -753,20 +769,7 @@ impl ImapSession {
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
             Command::Compress(mechanism) => self.compress(&tag, &mechanism),
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } if self.spooling.is_some() && message.0.is_empty() => {
-                self.append_spooled(user, tag, mailbox, flags, date)
-            }
-            Command::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } => self.append(user, tag, mailbox, flags, date, message.0),
+            Command::Append { mailbox, messages } => self.append(user, tag, mailbox, messages),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),
             Command::Unselect => self.close_mailbox(tag, false),
@@ -776,14 +779,40 @@ impl ImapSession {
                 charset,
                 criteria,
             } => self.search(user, tag, uid, charset, criteria),
-            Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
+            Command::Fetch {
+                uid,
+                set,
+                items,
+                changed_since,
+                vanished,
+            } => {
+                if vanished && !self.extensions.qresync {
+                    return self.bad(&tag, "VANISHED needs QRESYNC enabled");
+                }
+                let modifiers = FetchModifiers {
+                    changed_since,
+                    vanished,
+                };
+                self.fetch(user, tag, uid, set, items, modifiers)
+            }
             Command::Store {
                 uid,
                 set,
                 mode,
                 silent,
                 flags,
-            } => self.store_flags(user, tag, uid, set, mode, silent, flags),
+                unchanged_since,
+            } => {
+                let store = StoreRequest {
+                    uid,
+                    set,
+                    mode,
+                    silent,
+                    flags,
+                    unchanged_since,
+                };
+                self.store_flags(user, tag, store)
+            }
             Command::Copy { uid, set, mailbox } => {
                 self.transfer(user, tag, uid, set, mailbox, false)
             }

@@ -12,10 +12,15 @@
 //! (`Snapshot::recent`, `Changes::recent`), kept as ranges. A keyword the session has
 //! not announced yet is announced (`* FLAGS`, `* OK [PERMANENTFLAGS]`) before the first
 //! FETCH that shows it.
+//!
+//! With CONDSTORE enabled, flag changes are announced with their MODSEQ; with QRESYNC,
+//! expunges as `* VANISHED` (RFC 7162 §3.1.4, §3.2.10). The view keeps each message's
+//! modseq, so CHANGEDSINCE and a QRESYNC SELECT find what changed without the store.
 
+use super::condstore::Enabled;
 use super::namespace::Located;
 use crate::mailbox::{Changes, Snapshot};
-use mailhive_protocol::imap::sequence::SequenceSet;
+use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -39,6 +44,8 @@ pub struct View {
     flags: Vec<Flags>,
     /// The modseq of each message's flags as last known.
     modseqs: Vec<u64>,
+    /// The mailbox's HIGHESTMODSEQ as far as this view has applied its changes.
+    highest_modseq: u64,
     keywords: BTreeSet<String>,
     /// How many of `keywords` the client has been told of (they only grow).
     announced_keywords: usize,
@@ -68,6 +75,8 @@ struct Pending {
     expunged: BTreeSet<u32>,
     /// UIDs given to this session as \Recent.
     recent: Vec<Range<u32>>,
+    /// The highest HIGHESTMODSEQ reported.
+    highest_modseq: u64,
 }
 
 impl View {
@@ -89,6 +98,7 @@ impl View {
             uids: snapshot.uids,
             flags: snapshot.flags,
             modseqs: snapshot.modseqs,
+            highest_modseq: snapshot.highest_modseq,
             announced_keywords: keywords.len(),
             keywords,
             watcher,
@@ -109,6 +119,7 @@ impl View {
             uids: Vec::new(),
             flags: Vec::new(),
             modseqs: Vec::new(),
+            highest_modseq: 0,
             recent: 0..0,
             lagged: Arc::default(),
         };
@@ -273,6 +284,22 @@ impl View {
         self.flags.get(seq.checked_sub(1)? as usize)
     }
 
+    /// The modseq of message `seq` as last known.
+    pub fn modseq(&self, seq: u32) -> Option<u64> {
+        self.modseqs.get(seq.checked_sub(1)? as usize).copied()
+    }
+
+    /// Takes in the HIGHESTMODSEQ after a change this session made and reports itself.
+    pub fn reached_modseq(&mut self, modseq: u64) {
+        self.highest_modseq = self.highest_modseq.max(modseq);
+    }
+
+    /// HIGHESTMODSEQ as this view knows it (0 for a mailbox without modseqs, a virtual
+    /// parent).
+    pub fn highest_modseq(&self) -> u64 {
+        self.highest_modseq
+    }
+
     /// `(\Answered \Flagged \Deleted \Seen \Draft $kw...)`
     pub fn flag_list(&self) -> String {
         let mut list: Vec<&str> = SystemFlags::ALL.iter().map(|(_, name)| *name).collect();
@@ -316,25 +343,31 @@ impl View {
                 self.modseqs[i] = modseq;
             }
         }
+        self.reached_modseq(modseq);
     }
 
-    /// Removes a message this session has expunged itself; the `* n EXPUNGE` line.
     /// Removes the messages `uids` names (in any order; UIDs not here are skipped) in
     /// one pass over the view, whatever their number; the `* n EXPUNGE` lines, in
-    /// ascending order, each number counted after the removals before it.
-    pub fn remove_all(&mut self, uids: &[u32]) -> Vec<u8> {
+    /// ascending order, each number counted after the removals before it — or with
+    /// QRESYNC one `* VANISHED` line.
+    pub fn remove_all(&mut self, uids: &[u32], enabled: Enabled) -> Vec<u8> {
         let mut gone = uids.to_vec();
         gone.sort_unstable();
         gone.dedup();
         let mut out = Vec::new();
+        let mut vanished = Vec::new();
         let mut next_gone = 0;
         let mut kept = 0;
         for read in 0..self.uids.len() {
             let uid = self.uids[read];
             next_gone += gone[next_gone..].partition_point(|&g| g < uid);
             if gone.get(next_gone) == Some(&uid) {
-                // Messages before this one that stay: `kept`; it is number kept + 1.
-                out.extend_from_slice(format!("* {} EXPUNGE\r\n", kept + 1).as_bytes());
+                if enabled.qresync {
+                    vanished.push(uid);
+                } else {
+                    // Messages before this one that stay: `kept`; it is number kept + 1.
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", kept + 1).as_bytes());
+                }
                 next_gone += 1;
                 continue;
             }
@@ -346,6 +379,9 @@ impl View {
         self.uids.truncate(kept);
         self.flags.truncate(kept);
         self.modseqs.truncate(kept);
+        if !vanished.is_empty() {
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&vanished)).as_bytes());
+        }
         out
     }
 
@@ -377,11 +413,13 @@ impl View {
             }
         }
         pending.expunged.extend(changes.expunged);
+        pending.highest_modseq = pending.highest_modseq.max(changes.highest_modseq);
     }
 
     /// Applies the queued changes and returns the untagged lines that announce them.
-    pub fn announce(&mut self, expunges_allowed: bool) -> Vec<u8> {
+    pub fn announce(&mut self, expunges_allowed: bool, enabled: Enabled) -> Vec<u8> {
         let pending = std::mem::take(&mut self.pending);
+        self.highest_modseq = self.highest_modseq.max(pending.highest_modseq);
         let exists_before = self.uids.len();
         for range in pending.recent {
             self.add_recent(range);
@@ -408,8 +446,12 @@ impl View {
             let flags = self.as_seen_here(flags, Some(i));
             if self.flags[i] != flags {
                 self.keywords.extend(flags.keywords().iter().cloned());
+                let modseq = match enabled.condstore {
+                    true => format!(" MODSEQ ({modseq})"),
+                    false => String::new(),
+                };
                 flag_lines.push(format!(
-                    "* {seq} FETCH (UID {uid} FLAGS {})\r\n",
+                    "* {seq} FETCH (UID {uid} FLAGS {}{modseq})\r\n",
                     render_flags(&flags, self.is_recent(*uid))
                 ));
                 self.flags[i] = flags;
@@ -428,7 +470,7 @@ impl View {
             let expunged: Vec<u32> = std::mem::take(&mut self.deferred_expunges)
                 .into_iter()
                 .collect();
-            out.extend(self.remove_all(&expunged));
+            out.extend(self.remove_all(&expunged, enabled));
         }
         out
     }
@@ -467,7 +509,7 @@ mod tests {
     fn expunges_are_removed_in_one_pass_with_the_numbers_rfc_3501_gives() {
         let mut v = view();
         // UIDs 1..=20; remove 2, 3, 10 and 20 (and 99, not there), given in any order.
-        let lines = v.remove_all(&[20, 3, 99, 2, 10, 3]);
+        let lines = v.remove_all(&[20, 3, 99, 2, 10, 3], Enabled::default());
         assert_eq!(
             String::from_utf8(lines).expect("ASCII"),
             "* 2 EXPUNGE\r\n* 2 EXPUNGE\r\n* 8 EXPUNGE\r\n* 17 EXPUNGE\r\n"

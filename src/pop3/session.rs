@@ -518,6 +518,7 @@ impl Pop3Session {
                     user: owner,
                     uids: seen,
                     change: FlagChange::Add(Flags::new(SystemFlags::SEEN, [])),
+                    unchanged_since: None,
                 };
                 if let Err(e) = registry.apply(mailbox, mark).await {
                     tracing::warn!(error = %e, "pop3 could not mark retrieved messages seen");

@@ -10,7 +10,8 @@
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
 //! - [`mime`]: the parse done once at append (envelope, body structure, header text).
 //! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
-//! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent.
+//! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent;
+//!   `vanished`: the expunged UIDs QRESYNC reports.
 //! - [`settings`]: administrator settings persisted by `settings set`.
 //!
 //! # Invariants
@@ -41,12 +42,14 @@ mod settings;
 mod store;
 mod tx;
 pub mod types;
+mod vanished;
 
 pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
-pub use message::{ExpungeScope, FlagChange, MessageInfo, NewMessage};
+pub use message::{ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage};
 pub use mime::{crlf_len, wire_size, Envelope, HeaderField, MessageSummary, MimePart, PartKind};
 pub use store::Store;
 pub use types::{
     BlobId, Flags, InternalDate, MailboxId, MailboxName, Rights, SpecialUse, SystemFlags, Username,
 };
+pub use vanished::{Vanished, MAX_REMEMBERED};

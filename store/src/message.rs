@@ -109,6 +109,16 @@ impl FlagChange {
     }
 }
 
+/// What a conditional STORE did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagsStored {
+    /// Messages whose stored flags (or the sharer's own \Seen) changed, with their new
+    /// flags and modseq.
+    pub changed: Vec<MessageInfo>,
+    /// UIDs left alone because they changed after UNCHANGEDSINCE, ascending as named.
+    pub modified: Vec<u32>,
+}
+
 /// Which messages an expunge removes.
 #[derive(Debug, Clone, Copy)]
 pub enum ExpungeScope<'a> {
@@ -169,7 +179,9 @@ fn add_message(
     Ok(Ok(uid))
 }
 
-/// Removes the listed messages that `keep` rejects; returns the UIDs removed.
+/// Removes the listed messages (with `only_deleted`, those with \Deleted) as the
+/// mailbox's next modseq, which it takes if any went; returns the UIDs removed, which
+/// the expunge log remembers.
 fn remove_messages(
     tx: &mut Tx<'_>,
     id: MailboxId,
@@ -190,6 +202,10 @@ fn remove_messages(
         drop_reference(tx, record.blob)?;
         tx.delete(k);
         removed.push(uid);
+    }
+    if !removed.is_empty() {
+        mailbox.highest_modseq += 1;
+        crate::vanished::remember(tx, id, mailbox.highest_modseq, &removed)?;
     }
     crate::seen::forget_uids(tx, id, &removed)?;
     Ok(removed)
@@ -367,6 +383,24 @@ impl Store {
         change: &FlagChange,
         by: &Username,
     ) -> Outcome<Vec<MessageInfo>> {
+        Ok(self
+            .conditional_store(mailbox, uids, change, by, None)?
+            .map(|stored| stored.changed))
+    }
+
+    /// [`Store::store_flags`] with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3): a
+    /// message whose modseq is above `unchanged_since` is left alone and listed in
+    /// `modified`, decided in the same transaction as the change. A change to a
+    /// sharer's own \Seen gives the message a new modseq too, so that their
+    /// CHANGEDSINCE finds it.
+    pub fn conditional_store(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: &FlagChange,
+        by: &Username,
+        unchanged_since: Option<u64>,
+    ) -> Outcome<FlagsStored> {
         self.write(|tx| {
             let Some(mut record) = load_mailbox(tx, mailbox)? else {
                 return Ok(Err(Refusal::NoSuchMailbox));
@@ -381,19 +415,29 @@ impl Store {
                 None => None,
             };
             let modseq = record.highest_modseq + 1;
-            let mut changed = Vec::new();
+            let mut stored = FlagsStored::default();
             for &uid in uids {
                 let k = key::message(mailbox, uid);
                 let Some(mut message) = tx.record::<MessageRecord>(&k)? else {
                     continue;
                 };
-                match (own_set.as_mut(), own_seen) {
-                    (Some(set), Some(true)) => set.insert(uid),
-                    (Some(set), Some(false)) => set.remove(uid),
-                    _ => {}
+                if unchanged_since.is_some_and(|since| message.modseq > since) {
+                    stored.modified.push(uid);
+                    continue;
                 }
+                let own_seen_changed = match (own_set.as_mut(), own_seen) {
+                    (Some(set), Some(seen)) if set.contains(uid) != seen => {
+                        if seen {
+                            set.insert(uid);
+                        } else {
+                            set.remove(uid);
+                        }
+                        true
+                    }
+                    _ => false,
+                };
                 let flags = change.apply(&message.flags);
-                if flags == message.flags {
+                if flags == message.flags && !own_seen_changed {
                     continue;
                 }
                 if let Err(refusal) = note_keywords(&mut record, &flags) {
@@ -407,16 +451,16 @@ impl Store {
                 message.flags = flags;
                 message.modseq = modseq;
                 tx.put_record(k, &message)?;
-                changed.push(MessageInfo::new(uid, message));
+                stored.changed.push(MessageInfo::new(uid, message));
             }
-            if !changed.is_empty() {
+            if !stored.changed.is_empty() {
                 record.highest_modseq = modseq;
                 tx.put_record(key::mailbox(mailbox), &record)?;
             }
             if let Some(set) = &own_set {
                 crate::seen::save(tx, mailbox, by, set)?;
             }
-            Ok(Ok(changed))
+            Ok(Ok(stored))
         })
     }
 
@@ -439,7 +483,6 @@ impl Store {
                 only_deleted,
             )?;
             if !removed.is_empty() {
-                record.highest_modseq += 1;
                 tx.put_record(key::mailbox(mailbox), &record)?;
             }
             removed.sort_unstable();
@@ -540,10 +583,8 @@ impl Store {
             if remove_source && same {
                 // A MOVE within one mailbox (RFC 6851 allows it): new UIDs, old ones gone.
                 remove_messages(tx, from, &mut target, moved, false)?;
-                target.highest_modseq += 1;
             } else if remove_source {
                 remove_messages(tx, from, &mut source, moved, false)?;
-                source.highest_modseq += 1;
                 tx.put_record(key::mailbox(from), &source)?;
             }
             tx.put_record(key::mailbox(to), &target)?;

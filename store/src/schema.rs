@@ -20,6 +20,8 @@
 //! | `O` | scope, 0, setting name | `u64`: a setting persisted by `settings set` |
 //! | `R` | mailbox id (u64), user name | [`crate::seen::UidSet`]: what a sharer has seen |
 //! | `W` | mailbox id (u64) | `u32`: the first UID no session has claimed as \Recent |
+//! | `V` | mailbox id (u64), modseq (u64), UID (u32) | `()`: the UID was expunged at that modseq |
+//! | `X` | mailbox id (u64) | the bookkeeping of the mailbox's `V` entries (`crate::vanished`) |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -49,6 +51,8 @@ pub mod key {
     pub const SETTING: u8 = b'O';
     pub const SEEN: u8 = b'R';
     pub const RECENT: u8 = b'W';
+    pub const VANISHED: u8 = b'V';
+    pub const EXPUNGE_LOG: u8 = b'X';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -107,6 +111,33 @@ pub mod key {
     }
     pub fn recent(mailbox: MailboxId) -> Vec<u8> {
         with(RECENT, &[&mailbox.0.to_be_bytes()])
+    }
+    pub fn vanished(mailbox: MailboxId, modseq: u64, uid: u32) -> Vec<u8> {
+        with(
+            VANISHED,
+            &[
+                &mailbox.0.to_be_bytes(),
+                &modseq.to_be_bytes(),
+                &uid.to_be_bytes(),
+            ],
+        )
+    }
+    /// Every `V` entry of `mailbox`.
+    pub fn vanished_of(mailbox: MailboxId) -> Vec<u8> {
+        with(VANISHED, &[&mailbox.0.to_be_bytes()])
+    }
+    pub fn expunge_log(mailbox: MailboxId) -> Vec<u8> {
+        with(EXPUNGE_LOG, &[&mailbox.0.to_be_bytes()])
+    }
+    /// The modseq in a `V` key.
+    pub fn modseq_of_vanished(vanished_key: &[u8]) -> Option<u64> {
+        let bytes: [u8; 8] = vanished_key.get(9..17)?.try_into().ok()?;
+        Some(u64::from_be_bytes(bytes))
+    }
+    /// The UID at the end of a `V` key.
+    pub fn uid_of_vanished(vanished_key: &[u8]) -> Option<u32> {
+        let bytes: [u8; 4] = vanished_key.get(17..21)?.try_into().ok()?;
+        Some(u32::from_be_bytes(bytes))
     }
     /// All settings of `scope` (with `name == None`) or one of them.
     pub fn setting(scope: &str, name: Option<&str>) -> Vec<u8> {

@@ -280,6 +280,21 @@ impl SpecialUse {
             SpecialUse::Trash => "\\Trash",
         }
     }
+
+    /// The special use an attribute names (any case), as CREATE's USE parameter gives it.
+    pub fn from_attribute(attribute: &str) -> Option<Self> {
+        [
+            SpecialUse::All,
+            SpecialUse::Archive,
+            SpecialUse::Drafts,
+            SpecialUse::Flagged,
+            SpecialUse::Junk,
+            SpecialUse::Sent,
+            SpecialUse::Trash,
+        ]
+        .into_iter()
+        .find(|u| u.attribute().eq_ignore_ascii_case(attribute))
+    }
 }
 
 /// RFC 4314 access rights, as a set of the letters `lrswipkxtea`.

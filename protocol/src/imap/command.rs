@@ -31,8 +31,17 @@ pub enum Command {
     Select {
         mailbox: String,
         read_only: bool,
+        /// `(CONDSTORE)` among the select parameters (RFC 7162 §3.1.8).
+        condstore: bool,
+        /// `(QRESYNC (...))` (RFC 7162 §3.2.5).
+        qresync: Option<Qresync>,
     },
-    Create(String),
+    /// CREATE, with the special uses of RFC 6154 §3 (`(USE (\Drafts))`) as written
+    /// (`\Drafts`).
+    Create {
+        mailbox: String,
+        special_use: Vec<String>,
+    },
     Delete(String),
     Rename {
         from: String,
@@ -43,12 +52,7 @@ pub enum Command {
     List {
         reference: String,
         patterns: Vec<String>,
-        /// LIST-EXTENDED selection `(SUBSCRIBED)`.
-        subscribed_only: bool,
-        /// `RETURN (SPECIAL-USE)` or selection `(SPECIAL-USE)`.
-        special_use: bool,
-        /// `RETURN (STATUS (...))` (RFC 5819).
-        status: Vec<StatusItem>,
+        options: ListOptions,
     },
     Lsub {
         reference: String,
@@ -58,11 +62,10 @@ pub enum Command {
         mailbox: String,
         items: Vec<StatusItem>,
     },
+    /// APPEND of one message, or of several in one step (MULTIAPPEND, RFC 3502).
     Append {
         mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Payload,
+        messages: Vec<AppendMessage>,
     },
     Check,
     Close,
@@ -80,6 +83,10 @@ pub enum Command {
         uid: bool,
         set: SequenceSet,
         items: Vec<FetchItem>,
+        /// `(CHANGEDSINCE m)`: only messages whose modseq is above `m` (RFC 7162 §3.1.4).
+        changed_since: Option<u64>,
+        /// `(... VANISHED)` with UID FETCH: also the UIDs expunged since (RFC 7162 §3.2.6).
+        vanished: bool,
     },
     Store {
         uid: bool,
@@ -87,6 +94,8 @@ pub enum Command {
         mode: StoreMode,
         silent: bool,
         flags: Vec<Flag>,
+        /// `(UNCHANGEDSINCE m)` (RFC 7162 §3.1.3).
+        unchanged_since: Option<u64>,
     },
     Copy {
         uid: bool,
@@ -128,6 +137,49 @@ pub enum Command {
     Compress(String),
 }
 
+/// The selection and return options of LIST-EXTENDED (RFC 5258 §3), SPECIAL-USE
+/// (RFC 6154 §5) and LIST-STATUS (RFC 5819).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListOptions {
+    /// Selection `SUBSCRIBED`: subscribed names only, existing or not.
+    pub subscribed: bool,
+    /// Selection `SPECIAL-USE`: mailboxes with a special use only.
+    pub special_use: bool,
+    /// Selection `RECURSIVEMATCH`: a matched name whose descendant satisfies the
+    /// selection without being matched is listed with CHILDINFO.
+    pub recursive_match: bool,
+    /// Return `SUBSCRIBED` (implied by the selection): the `\Subscribed` attribute.
+    pub return_subscribed: bool,
+    /// Return `STATUS (...)`: a STATUS answer after each selectable mailbox.
+    pub status: Vec<StatusItem>,
+}
+
+/// One message of an APPEND: its flags, date and content, one literal or CATENATE's
+/// parts (RFC 4469) joined in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    pub flags: Vec<Flag>,
+    pub date: Option<DateTime>,
+    pub parts: Vec<AppendPart>,
+}
+
+/// A piece of an appended message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendPart {
+    /// A literal (CATENATE's `TEXT`).
+    Text(Literal),
+    /// CATENATE's `URL`: a message or section the user may read, as written.
+    Url(String),
+}
+
+/// An APPEND literal: in the command, or spooled by the framer (see
+/// [`super::framer::SPOOLED_LITERAL`]), its bytes kept by the caller in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Inline(Payload),
+    Spooled,
+}
+
 /// The rights argument of SETACL: letters, possibly after `+` or `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RightsChange {
@@ -164,6 +216,18 @@ pub enum StatusItem {
     UidValidity,
     Unseen,
     Size,
+    HighestModseq,
+}
+
+/// The QRESYNC select parameter: what the client knew of the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qresync {
+    pub uid_validity: u32,
+    pub modseq: u64,
+    /// The UIDs the client knows (`None`: all up to UIDNEXT).
+    pub known_uids: Option<SequenceSet>,
+    /// Sequence numbers and the UIDs the client has for them, to narrow VANISHED.
+    pub seq_match: Option<(SequenceSet, SequenceSet)>,
 }
 
 /// An APPEND date-time: `"17-Jul-1996 02:44:25 -0700"`.
@@ -199,6 +263,8 @@ pub enum FetchItem {
     Body,
     BodyStructure,
     Uid,
+    /// `MODSEQ` (RFC 7162 §3.1.4).
+    Modseq,
     Section {
         peek: bool,
         section: Section,
@@ -267,6 +333,8 @@ pub enum SearchKey {
     Smaller(u32),
     Uid(SequenceSet),
     Sequence(SequenceSet),
+    /// `MODSEQ [entry type] n`: modseq at least `n` (RFC 7162 §3.1.5).
+    Modseq(u64),
     Not(Box<SearchKey>),
     Or(Box<SearchKey>, Box<SearchKey>),
     And(Vec<SearchKey>),

@@ -29,13 +29,19 @@ pub enum Frame {
     /// A literal in a command that takes none before login; the command was dropped
     /// (a synchronising literal is refused before the client sends it).
     NotLoggedIn { tag: Option<String> },
-    /// The next bytes of an APPEND literal too large to keep in memory: the caller
-    /// stores them (spools them to a file) as they come.
+    /// An APPEND literal too large to keep in memory begins: the caller starts a new
+    /// place (a spool file) for the [`Frame::Spooled`] pieces that follow.
+    SpoolStart,
+    /// The next bytes of that literal: the caller stores them as they come.
     Spooled(Bytes),
-    /// A complete command whose APPEND literal was handed out as [`Frame::Spooled`]
-    /// pieces; in the command it stands as an empty literal (`{0}`).
+    /// A complete command whose APPEND literals were handed out as [`Frame::Spooled`]
+    /// pieces; in the command each stands as [`SPOOLED_LITERAL`], in order.
     SpooledCommand(Bytes),
 }
+
+/// What stands in a command for a literal handed out in pieces. It is not a literal
+/// (no digits between the braces), so no client can send it and have it taken for one.
+pub const SPOOLED_LITERAL: &[u8] = b"{spooled}\r\n";
 
 /// The commands that may carry literals before login.
 const BEFORE_LOGIN: [&[u8]; 2] = [b"LOGIN", b"ID"];
@@ -51,8 +57,9 @@ enum State {
     Line,
     /// Copying this many more literal bytes into the command.
     Literal(usize),
-    /// Handing out this many more literal bytes as [`Frame::Spooled`].
-    Spool(usize),
+    /// Handing out this many more literal bytes as [`Frame::Spooled`], after a
+    /// [`Frame::SpoolStart`] unless `started`.
+    Spool { remaining: usize, started: bool },
     /// Dropping input up to the line end; `tail` holds its last bytes.
     Discard { tail: Vec<u8> },
     /// Dropping this many more bytes of a refused non-synchronising literal.
@@ -76,16 +83,19 @@ pub struct CommandFramer {
     command: Vec<u8>,
     /// Bytes of `command` that count against the line limit.
     counted: usize,
-    /// Bytes of APPEND literals in `command`: together within the message limit.
+    /// Bytes of APPEND literals, kept or spooled: together within the message limit.
     appended: usize,
+    /// Bytes of APPEND literals kept in `command`: together within the spool threshold.
+    kept: usize,
     state: State,
     /// Bytes of the input already searched for a line end.
     scanned: usize,
     /// The session has logged in: every command may carry literals.
     logged_in: bool,
-    /// An APPEND literal larger than this is handed out in pieces, not kept.
+    /// An APPEND literal is handed out in pieces, not kept, when the command's kept
+    /// literals would be larger than this with it.
     spool_from: usize,
-    /// The command being read has a spooled literal.
+    /// The command being read has spooled literals.
     spooled: bool,
 }
 
@@ -99,6 +109,7 @@ impl CommandFramer {
             command: Vec::new(),
             counted: 0,
             appended: 0,
+            kept: 0,
             state: State::Line,
             scanned: 0,
             logged_in: false,
@@ -107,8 +118,8 @@ impl CommandFramer {
         }
     }
 
-    /// APPEND literals larger than `bytes` are handed out as they arrive
-    /// ([`Frame::Spooled`]) instead of being kept in the command.
+    /// APPEND literals are handed out as they arrive ([`Frame::Spooled`]) instead of
+    /// being kept in the command when those kept would be more than `bytes` with them.
     pub fn spool_from(&mut self, bytes: usize) {
         self.spool_from = bytes;
     }
@@ -143,7 +154,11 @@ impl CommandFramer {
                     }
                     self.state = State::Line;
                 }
-                State::Spool(remaining) => {
+                State::Spool { remaining, started } => {
+                    if !*started {
+                        *started = true;
+                        return Some(Frame::SpoolStart);
+                    }
                     if buf.is_empty() {
                         return None;
                     }
@@ -257,14 +272,19 @@ impl CommandFramer {
             self.counted += size;
         }
         self.state = State::Literal(size);
-        if append && size > self.spool_from && !self.spooled {
-            // The literal stands as `{0}` in the command; its bytes go out in pieces.
+        if append && size > self.spool_from.saturating_sub(self.kept) {
+            // The literal's place is marked in the command; its bytes go out in pieces.
             let brace = text.iter().rposition(|&b| b == b'{').unwrap_or(text.len());
             let header_start = self.command.len() - line.len() + brace;
             self.command.truncate(header_start);
-            self.command.extend_from_slice(b"{0}\r\n");
+            self.command.extend_from_slice(SPOOLED_LITERAL);
             self.spooled = true;
-            self.state = State::Spool(size);
+            self.state = State::Spool {
+                remaining: size,
+                started: false,
+            };
+        } else if append {
+            self.kept += size;
         }
         if synchronising {
             Step::Frame(Frame::Continue)
@@ -277,6 +297,7 @@ impl CommandFramer {
         self.command.clear();
         self.counted = 0;
         self.appended = 0;
+        self.kept = 0;
         self.scanned = 0;
         self.spooled = false;
         self.state = state;
@@ -572,16 +593,37 @@ mod tests {
             out,
             vec![
                 Frame::Continue,
+                Frame::SpoolStart,
                 Frame::Spooled(Bytes::from_static(b"hello")),
                 Frame::Spooled(Bytes::from_static(b" worl")),
                 Frame::Spooled(Bytes::from_static(b"d")),
-                Frame::SpooledCommand(Bytes::from_static(b"a APPEND INBOX (\\Seen) {0}\r\n\r\n")),
+                Frame::SpooledCommand(Bytes::from_static(
+                    b"a APPEND INBOX (\\Seen) {spooled}\r\n\r\n"
+                )),
                 command("b NOOP\r\n"),
             ]
         );
         // A small one stays in the command.
         let got = frames(&mut framer, &[b"c APPEND INBOX {3+}\r\nabc\r\n"]);
         assert_eq!(got, vec![command("c APPEND INBOX {3+}\r\nabc\r\n")]);
+        // Of several, each is spooled that would take the kept ones over the threshold
+        // (four bytes here).
+        let got = frames(
+            &mut framer,
+            &[b"d APPEND INBOX {2+}\r\nab {3+}\r\ncde {2+}\r\nfg CATENATE (TEXT {1+}\r\nh)\r\n"],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Frame::SpoolStart,
+                Frame::Spooled(Bytes::from_static(b"cde")),
+                Frame::SpoolStart,
+                Frame::Spooled(Bytes::from_static(b"h")),
+                Frame::SpooledCommand(Bytes::from_static(
+                    b"d APPEND INBOX {2+}\r\nab {spooled}\r\n {2+}\r\nfg CATENATE (TEXT {spooled}\r\n)\r\n"
+                )),
+            ]
+        );
     }
 
     fn logged_in(max_line: usize, max_literal: usize) -> CommandFramer {

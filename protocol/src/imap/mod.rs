@@ -5,6 +5,7 @@
 //! - [`sequence`]: sequence sets.
 //! - [`mutf7`]: modified UTF-7 mailbox names.
 //! - [`response`]: strings, mailbox names, flags and status lines on the way out.
+//! - [`url`]: IMAP URLs (RFC 5092) of messages and their parts, for CATENATE.
 
 pub mod command;
 pub mod framer;
@@ -12,3 +13,4 @@ pub mod mutf7;
 pub mod parser;
 pub mod response;
 pub mod sequence;
+pub mod url;

@@ -7,8 +7,13 @@
 use super::command::*;
 use super::mutf7;
 use super::sequence::SequenceSet;
-use crate::redacted::{Payload, Secret};
+use crate::redacted::Secret;
 use bytes::Bytes;
+
+mod append;
+mod list;
+pub use append::{parse_section, MAX_APPEND_MESSAGES, MAX_CATENATE_PARTS};
+pub use list::MAX_LIST_PATTERNS;
 
 /// A command that cannot be carried out as sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +39,12 @@ pub enum ErrorKind {
 const MAX_NESTING: usize = 64;
 
 type Parsed<T> = Result<T, String>;
+
+/// One SELECT / EXAMINE parameter.
+enum SelectParameter {
+    Condstore,
+    Qresync(Qresync),
+}
 
 /// Parses one complete command (terminator included).
 pub fn parse(input: &Bytes) -> Result<Request, ParseError> {
@@ -301,6 +312,57 @@ impl Cursor<'_> {
         Ok(mutf7::decode(&raw).unwrap_or_else(|_| String::from_utf8_lossy(&raw).into_owned()))
     }
 
+    /// A mod-sequence value (RFC 7162 §7): 1 to 2^63 - 1, or 0 where `zero` allows it.
+    fn modseq(&mut self, zero: bool) -> Parsed<u64> {
+        let digits = self.take_while(|b| b.is_ascii_digit());
+        let value = std::str::from_utf8(digits)
+            .ok()
+            .filter(|d| !d.is_empty() && d.len() <= 19)
+            .and_then(|d| d.parse::<u64>().ok())
+            .filter(|&v| v < 1 << 63)
+            .ok_or("expected a mod-sequence value")?;
+        if value == 0 && !zero {
+            return Err("expected a non-zero mod-sequence value".into());
+        }
+        Ok(value)
+    }
+
+    /// `CONDSTORE` or `QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]])`.
+    fn select_parameter(&mut self) -> Parsed<SelectParameter> {
+        match self.word()?.as_str() {
+            "CONDSTORE" => Ok(SelectParameter::Condstore),
+            "QRESYNC" => {
+                self.sp()?;
+                self.expect(b'(')?;
+                let uid_validity = self.nz_number()?;
+                self.sp()?;
+                let modseq = self.modseq(false)?;
+                let (mut known_uids, mut seq_match) = (None, None);
+                if self.eat(b' ') {
+                    if self.peek() != Some(b'(') {
+                        known_uids = Some(self.sequence_set()?);
+                    }
+                    if known_uids.is_none() || self.eat(b' ') {
+                        self.expect(b'(')?;
+                        let seqs = self.sequence_set()?;
+                        self.sp()?;
+                        let uids = self.sequence_set()?;
+                        self.expect(b')')?;
+                        seq_match = Some((seqs, uids));
+                    }
+                }
+                self.expect(b')')?;
+                Ok(SelectParameter::Qresync(Qresync {
+                    uid_validity,
+                    modseq,
+                    known_uids,
+                    seq_match,
+                }))
+            }
+            other => Err(format!("unknown SELECT parameter {other}")),
+        }
+    }
+
     fn sequence_set(&mut self) -> Parsed<SequenceSet> {
         let text = self.take_while(|b| b.is_ascii_digit() || b == b':' || b == b',' || b == b'*');
         SequenceSet::parse(text).ok_or_else(|| "invalid sequence set".into())
@@ -465,15 +527,25 @@ impl Cursor<'_> {
             }
             "SELECT" | "EXAMINE" => {
                 self.sp()?;
+                let mailbox = self.mailbox()?;
+                let (mut condstore, mut qresync) = (false, None);
+                if self.eat(b' ') {
+                    for parameter in self.list(false, Self::select_parameter)? {
+                        match parameter {
+                            SelectParameter::Condstore => condstore = true,
+                            SelectParameter::Qresync(q) if qresync.is_none() => qresync = Some(q),
+                            SelectParameter::Qresync(_) => return Err("QRESYNC given twice".into()),
+                        }
+                    }
+                }
                 Command::Select {
-                    mailbox: self.mailbox()?,
+                    mailbox,
                     read_only: name == "EXAMINE",
+                    condstore,
+                    qresync,
                 }
             }
-            "CREATE" => {
-                self.sp()?;
-                Command::Create(self.mailbox()?)
-            }
+            "CREATE" => self.create_command()?,
             "DELETE" => {
                 self.sp()?;
                 Command::Delete(self.mailbox()?)
@@ -601,16 +673,54 @@ impl Cursor<'_> {
                 self.sp()?;
                 let set = self.sequence_set()?;
                 self.sp()?;
+                let items = self.fetch_items()?;
+                let (mut changed_since, mut vanished) = (None, false);
+                if self.eat(b' ') {
+                    // Each modifier: `CHANGEDSINCE m` (Some) or `VANISHED` (None).
+                    let modifiers = self.list(false, |c| match c.word()?.as_str() {
+                        "CHANGEDSINCE" => {
+                            c.sp()?;
+                            Ok(Some(c.modseq(true)?))
+                        }
+                        "VANISHED" if uid => Ok(None),
+                        other => Err(format!("unknown FETCH modifier {other}")),
+                    })?;
+                    for modifier in modifiers {
+                        match modifier {
+                            Some(m) if changed_since.is_none() => changed_since = Some(m),
+                            None if !vanished => vanished = true,
+                            _ => return Err("a FETCH modifier given twice".into()),
+                        }
+                    }
+                    if vanished && changed_since.is_none() {
+                        return Err("VANISHED needs CHANGEDSINCE".into());
+                    }
+                }
                 Command::Fetch {
                     uid,
                     set,
-                    items: self.fetch_items()?,
+                    items,
+                    changed_since,
+                    vanished,
                 }
             }
             "STORE" => {
                 self.sp()?;
                 let set = self.sequence_set()?;
                 self.sp()?;
+                let unchanged_since = if self.peek() == Some(b'(') {
+                    self.expect(b'(')?;
+                    if !self.word()?.eq("UNCHANGEDSINCE") {
+                        return Err("unknown STORE modifier".into());
+                    }
+                    self.sp()?;
+                    let modseq = self.modseq(true)?;
+                    self.expect(b')')?;
+                    self.sp()?;
+                    Some(modseq)
+                } else {
+                    None
+                };
                 let mode = if self.eat(b'+') {
                     StoreMode::Add
                 } else if self.eat(b'-') {
@@ -642,6 +752,7 @@ impl Cursor<'_> {
                     mode,
                     silent,
                     flags,
+                    unchanged_since,
                 }
             }
             "SEARCH" => {
@@ -684,58 +795,6 @@ impl Cursor<'_> {
         })
     }
 
-    fn list_command(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let (mut subscribed_only, mut special_use) = (false, false);
-        if self.peek() == Some(b'(') {
-            for option in self.list(true, Self::word)? {
-                match option.as_str() {
-                    "SUBSCRIBED" => subscribed_only = true,
-                    "SPECIAL-USE" => special_use = true,
-                    "REMOTE" | "RECURSIVEMATCH" => {}
-                    other => return Err(format!("unknown LIST selection option {other}")),
-                }
-            }
-            self.sp()?;
-        }
-        let reference = self.mailbox()?;
-        self.sp()?;
-        let patterns = if self.peek() == Some(b'(') {
-            self.list(false, Self::list_pattern)?
-        } else {
-            vec![self.list_pattern()?]
-        };
-        let mut status = Vec::new();
-        if self.eat(b' ') {
-            if self.word()? != "RETURN" {
-                return Err("expected RETURN".into());
-            }
-            self.sp()?;
-            self.expect(b'(')?;
-            while !self.eat(b')') {
-                match self.word()?.as_str() {
-                    "SPECIAL-USE" => special_use = true,
-                    "SUBSCRIBED" | "CHILDREN" => {}
-                    "STATUS" => {
-                        self.sp()?;
-                        status = self.list(false, Self::status_item)?;
-                    }
-                    other => return Err(format!("unknown LIST return option {other}")),
-                }
-                if self.peek() != Some(b')') {
-                    self.expect(b' ')?;
-                }
-            }
-        }
-        Ok(Command::List {
-            reference,
-            patterns,
-            subscribed_only,
-            special_use,
-            status,
-        })
-    }
-
     fn status_item(&mut self) -> Parsed<StatusItem> {
         Ok(match self.word()?.as_str() {
             "MESSAGES" => StatusItem::Messages,
@@ -744,35 +803,8 @@ impl Cursor<'_> {
             "UIDVALIDITY" => StatusItem::UidValidity,
             "UNSEEN" => StatusItem::Unseen,
             "SIZE" => StatusItem::Size,
+            "HIGHESTMODSEQ" => StatusItem::HighestModseq,
             other => return Err(format!("unknown STATUS item {other}")),
-        })
-    }
-
-    fn append(&mut self) -> Parsed<Command> {
-        self.sp()?;
-        let mailbox = self.mailbox()?;
-        self.sp()?;
-        let mut flags = Vec::new();
-        if self.peek() == Some(b'(') {
-            flags = self.list(true, Self::flag)?;
-            if flags.contains(&Flag::Recent) {
-                return Err("\\Recent cannot be set".into());
-            }
-            self.sp()?;
-        }
-        let mut date = None;
-        if self.peek() == Some(b'"') {
-            date = Some(self.date_time()?);
-            self.sp()?;
-        }
-        // `~{n}`: a literal8 (RFC 3516), which may hold NUL bytes like every APPEND literal.
-        self.eat(b'~');
-        let message = Payload(self.literal(true)?);
-        Ok(Command::Append {
-            mailbox,
-            flags,
-            date,
-            message,
         })
     }
 
@@ -821,6 +853,7 @@ impl Cursor<'_> {
             "RFC822.SIZE" => FetchItem::Rfc822Size,
             "BODYSTRUCTURE" => FetchItem::BodyStructure,
             "UID" => FetchItem::Uid,
+            "MODSEQ" => FetchItem::Modseq,
             "BODY" if self.peek() != Some(b'[') => FetchItem::Body,
             "BODY" | "BODY.PEEK" => FetchItem::Section {
                 peek: name == "BODY.PEEK",
@@ -988,6 +1021,21 @@ impl Cursor<'_> {
                 self.sp()?;
                 SearchKey::Uid(self.sequence_set()?)
             }
+            "MODSEQ" => {
+                self.sp()?;
+                if self.peek() == Some(b'"') {
+                    // An entry name and type (RFC 7162 §3.1.5): one modseq per message
+                    // here, so both only need to be well formed.
+                    self.quoted()?;
+                    self.sp()?;
+                    let kind = self.word()?;
+                    if !matches!(kind.as_str(), "PRIV" | "SHARED" | "ALL") {
+                        return Err(format!("unknown MODSEQ entry type {kind}"));
+                    }
+                    self.sp()?;
+                }
+                SearchKey::Modseq(self.modseq(true)?)
+            }
             "NOT" => {
                 self.sp()?;
                 SearchKey::Not(Box::new(self.search_key(depth + 1)?))
@@ -1026,6 +1074,7 @@ fn make_date(year: u32, month: u8, day: u32) -> Parsed<Date> {
 mod tests {
     use super::*;
     use crate::imap::sequence::Bound;
+    use crate::redacted::Payload;
 
     fn parsed(input: &str) -> Command {
         match parse(&Bytes::copy_from_slice(input.as_bytes())) {
@@ -1061,7 +1110,9 @@ mod tests {
                         },
                         partial: Some((0, 100))
                     }
-                ]
+                ],
+                changed_since: None,
+                vanished: false,
             }
         );
         assert_eq!(
@@ -1071,7 +1122,8 @@ mod tests {
                 set: SequenceSet(vec![(Bound::Number(2), Bound::Number(2))]),
                 mode: StoreMode::Remove,
                 silent: true,
-                flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())]
+                flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())],
+                unchanged_since: None,
             }
         );
         assert_eq!(
@@ -1093,21 +1145,103 @@ mod tests {
         );
         assert_eq!(
             parsed("c CREATE \"Entw&APw-rfe\"\r\n"),
-            Command::Create("Entwürfe".into())
+            Command::Create {
+                mailbox: "Entwürfe".into(),
+                special_use: Vec::new()
+            }
         );
-        let Command::Append {
-            date,
-            flags,
-            message,
-            ..
-        } = parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
+        let Command::Append { messages, .. } =
+            parsed("x APPEND Sent (\\Seen) \" 7-Feb-2024 13:05:09 -0130\" {3}\r\nhi!\r\n")
         else {
             panic!("not an APPEND")
         };
-        assert_eq!(flags, vec![Flag::Seen]);
-        assert_eq!(&message[..], b"hi!");
+        let [AppendMessage { flags, date, parts }] = &messages[..] else {
+            panic!("not one message: {messages:?}")
+        };
+        assert_eq!(flags, &vec![Flag::Seen]);
+        assert_eq!(
+            parts,
+            &vec![AppendPart::Text(Literal::Inline(Payload(
+                Bytes::from_static(b"hi!")
+            )))]
+        );
         let date = date.unwrap();
         assert_eq!((date.date.day, date.hour, date.zone_minutes), (7, 13, -90));
+    }
+
+    #[test]
+    fn parses_the_condstore_and_qresync_forms() {
+        let set = |text: &str| SequenceSet::parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            parsed("a SELECT INBOX (CONDSTORE QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1,3,5 41,43,45)))\r\n"),
+            Command::Select {
+                mailbox: "INBOX".into(),
+                read_only: false,
+                condstore: true,
+                qresync: Some(Qresync {
+                    uid_validity: 67890007,
+                    modseq: 20050715194045000,
+                    known_uids: Some(set("41,43:211,214:541")),
+                    seq_match: Some((set("1,3,5"), set("41,43,45"))),
+                }),
+            }
+        );
+        assert_eq!(
+            parsed("a EXAMINE INBOX (QRESYNC (1 2 (1 5)))\r\n"),
+            Command::Select {
+                mailbox: "INBOX".into(),
+                read_only: true,
+                condstore: false,
+                qresync: Some(Qresync {
+                    uid_validity: 1,
+                    modseq: 2,
+                    known_uids: None,
+                    seq_match: Some((set("1"), set("5"))),
+                }),
+            }
+        );
+        assert_eq!(
+            parsed("a UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n"),
+            Command::Fetch {
+                uid: true,
+                set: set("300:500"),
+                items: vec![FetchItem::Flags],
+                changed_since: Some(12345),
+                vanished: true,
+            }
+        );
+        assert_eq!(
+            parsed("a STORE 1:* (UNCHANGEDSINCE 0) +FLAGS.SILENT \\Seen\r\n"),
+            Command::Store {
+                uid: false,
+                set: set("1:*"),
+                mode: StoreMode::Add,
+                silent: true,
+                flags: vec![Flag::Seen],
+                unchanged_since: Some(0),
+            }
+        );
+        assert_eq!(
+            parsed("a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338\r\n"),
+            Command::Search {
+                uid: false,
+                charset: None,
+                criteria: vec![SearchKey::Modseq(620162338)],
+            }
+        );
+        for bad in [
+            "a FETCH 1 FLAGS (VANISHED CHANGEDSINCE 1)\r\n",
+            "a UID FETCH 1 FLAGS (VANISHED)\r\n",
+            "a FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)\r\n",
+            "a FETCH 1 FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)\r\n",
+            "a SELECT INBOX (QRESYNC (1 0))\r\n",
+            "a SELECT INBOX (FOO)\r\n",
+            "a SELECT INBOX ()\r\n",
+            "a STORE 1 (UNCHANGEDSINCE x) FLAGS \\Seen\r\n",
+            "a SEARCH MODSEQ \"/flags/x\" nosuch 5\r\n",
+        ] {
+            assert!(parse(&Bytes::from(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -1172,7 +1306,9 @@ mod tests {
                         partial: None
                     },
                     FetchItem::BinarySize { part: vec![3] },
-                ]
+                ],
+                changed_since: None,
+                vanished: false,
             }
         );
         for bad in [
@@ -1186,10 +1322,15 @@ mod tests {
                 "{bad}"
             );
         }
-        let Command::Append { message, .. } = parsed("a APPEND INBOX ~{3}\r\na\0b\r\n") else {
+        let Command::Append { messages, .. } = parsed("a APPEND INBOX ~{3}\r\na\0b\r\n") else {
             panic!("not an APPEND")
         };
-        assert_eq!(&message[..], b"a\0b");
+        assert_eq!(
+            messages[0].parts,
+            vec![AppendPart::Text(Literal::Inline(Payload(
+                Bytes::from_static(b"a\0b")
+            )))]
+        );
     }
 
     #[test]

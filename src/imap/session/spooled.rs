@@ -1,69 +1,69 @@
-//! APPEND literals larger than [`crate::spool::SPOOL_FROM`]: the framer hands their bytes out as they
-//! arrive and the session writes them to a spool file, so an upload in flight costs
-//! the server disk, not memory; the complete APPEND then reads the file back for the
-//! store. Whatever ends the command otherwise drops the file, which removes it.
+//! APPEND literals the framer hands out in pieces (see [`crate::spool::SPOOL_FROM`]):
+//! the session writes each to a spool file of its own as it arrives, so an upload in
+//! flight costs the server disk, not memory; the complete APPEND then takes the files,
+//! in the order of the places the command marks for them. Whatever ends the command
+//! otherwise drops the files, which removes them.
 
-use super::{ImapSession, Work};
-use crate::mailbox::blocking;
+use super::ImapSession;
 use crate::spool::SpoolFile;
-use actix::prelude::*;
-use bytes::Bytes;
-use mailhive_protocol::imap::command::{DateTime, Flag};
-use mailhive_store::{StoreError, Username};
 
-/// The spool file of the literal being received.
-#[derive(Debug)]
-pub(super) enum Spooling {
-    Writing(SpoolFile),
+/// The spool files of the APPEND being received, one per spooled literal, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Spooling {
+    files: Vec<SpoolFile>,
     /// Writing failed; the APPEND is answered with the failure.
+    failed: Option<String>,
+}
+
+/// Why the spooled literals cannot be used.
+#[derive(Debug)]
+pub(crate) enum SpoolTrouble {
+    /// A spool file could not be written.
     Failed(String),
+    /// The command marks another number of spooled literals than were received.
+    Mismatch,
+}
+
+impl Spooling {
+    /// The files of a command that marks `marked` spooled literals.
+    pub(crate) fn files(self, marked: usize) -> Result<Vec<SpoolFile>, SpoolTrouble> {
+        match self.failed {
+            Some(e) => Err(SpoolTrouble::Failed(e)),
+            None if self.files.len() != marked => Err(SpoolTrouble::Mismatch),
+            None => Ok(self.files),
+        }
+    }
 }
 
 impl ImapSession {
-    /// Writes the next piece of a spooled literal.
-    pub(super) fn spool_piece(&mut self, piece: &[u8]) {
-        let spooling = match self.spooling.take() {
-            Some(spooling) => spooling,
-            None => match self.context.spool.create() {
-                Ok(file) => Spooling::Writing(file),
-                Err(e) => Spooling::Failed(e.to_string()),
-            },
-        };
-        self.spooling = Some(match spooling {
-            Spooling::Writing(mut file) => match file.write(piece) {
-                Ok(()) => Spooling::Writing(file),
-                Err(e) => Spooling::Failed(e.to_string()),
-            },
-            failed => failed,
-        });
+    /// A spooled literal begins: a new file for its pieces.
+    pub(super) fn spool_start(&mut self) {
+        let spooling = self.spooling.get_or_insert_with(Spooling::default);
+        if spooling.failed.is_none() {
+            match self.context.spool.create() {
+                Ok(file) => spooling.files.push(file),
+                Err(e) => spooling.failed = Some(e.to_string()),
+            }
+        }
     }
 
-    /// APPEND of the message that was spooled: read back, then appended as any other.
-    pub(super) fn append_spooled(
-        &mut self,
-        user: Username,
-        tag: String,
-        mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-    ) -> Work {
-        let file = match self.spooling.take() {
-            Some(Spooling::Writing(file)) => file,
-            Some(Spooling::Failed(e)) => return self.failed(&tag, &e),
-            None => return self.failed(&tag, &"the spooled message is missing"),
+    /// Writes the next piece of the spooled literal.
+    pub(super) fn spool_piece(&mut self, piece: &[u8]) {
+        let spooling = self.spooling.get_or_insert_with(Spooling::default);
+        if spooling.failed.is_some() {
+            return;
+        }
+        let written = match spooling.files.last_mut() {
+            Some(file) => file.write(piece).map_err(|e| e.to_string()),
+            None => Err("a spooled piece came before its literal".to_owned()),
         };
-        let read = blocking(move || {
-            file.read_all()
-                .map_err(|e| StoreError::Encode(format!("reading a spooled message: {e}")))
-        });
-        Box::pin(
-            read.into_actor(self)
-                .then(move |message, act, _| match message {
-                    Ok(message) => {
-                        act.append(user, tag, mailbox, flags, date, Bytes::from(message))
-                    }
-                    Err(e) => act.failed(&tag, &e),
-                }),
-        )
+        if let Err(e) = written {
+            spooling.failed = Some(e);
+        }
+    }
+
+    /// The spooled literals of the command being run (none if it has none).
+    pub(crate) fn take_spooling(&mut self) -> Spooling {
+        self.spooling.take().unwrap_or_default()
     }
 }
