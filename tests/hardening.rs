@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// The highest RSS of `server` while `work` runs, in KiB above what it was before.
-fn peak_growth_kib(server: &Server, work: impl FnOnce() + Send) -> u64 {
+pub(crate) fn peak_growth_kib(server: &Server, work: impl FnOnce() + Send) -> u64 {
     let before = server.rss_kib();
     let mut peak = before;
     std::thread::scope(|scope| {
@@ -23,7 +23,7 @@ fn peak_growth_kib(server: &Server, work: impl FnOnce() + Send) -> u64 {
 }
 
 /// A message of exactly `size` bytes of text lines, ending with CRLF.
-fn message_of(size: usize) -> Vec<u8> {
+pub(crate) fn message_of(size: usize) -> Vec<u8> {
     let line = "0123456789 ".repeat(9) + "\r\n";
     let mut message = b"Subject: big\r\n\r\n".to_vec();
     while message.len() + line.len() <= size {
@@ -35,7 +35,7 @@ fn message_of(size: usize) -> Vec<u8> {
 }
 
 /// APPENDs `message` to INBOX with a non-synchronising literal.
-fn append(client: &mut LineClient, message: &[u8]) {
+pub(crate) fn append(client: &mut LineClient, message: &[u8]) {
     client.send(&format!("a APPEND INBOX {{{}+}}", message.len()));
     client.send_bytes(message);
     client.send("");

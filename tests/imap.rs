@@ -197,7 +197,8 @@ fn literals_as_quoted(text: &str) -> String {
 }
 
 /// mbsync (isync) mirrors the account into a local maildir, then pushes a flag set
-/// locally and a message written locally; a third run has nothing left to do.
+/// locally and a message written locally; a third run has nothing left to do. It
+/// compresses the connections (COMPRESS=DEFLATE).
 #[test]
 fn mbsync_mirrors_the_account_both_ways() {
     let (env, server) = served_with("mia", Some("corpus.mbox"));
@@ -216,17 +217,21 @@ fn mbsync_mirrors_the_account_both_ways() {
     )
     .unwrap();
     let sync = || {
+        // -Dn prints the IMAP conversation (uncompressed) on standard output.
         let run = Command::new("mbsync")
-            .arg("-c")
+            .args(["-Dn", "-c"])
             .arg(&rc)
             .arg("c")
             .output()
             .expect("mbsync (Debian package isync)");
         let said = String::from_utf8_lossy(&run.stderr).into_owned();
         assert!(run.status.success(), "mbsync failed: {said}");
-        said
+        String::from_utf8_lossy(&run.stdout).into_owned() + &said
     };
-    sync();
+    let said = sync();
+    // mbsync compresses whenever the server offers COMPRESS=DEFLATE.
+    assert!(said.contains(" COMPRESS DEFLATE\r\n"), "{said}");
+    assert!(said.contains(" OK DEFLATE active"), "{said}");
     let inbox = local.join("INBOX");
     let files = |dir: &str| -> Vec<std::path::PathBuf> {
         let mut names: Vec<_> = std::fs::read_dir(inbox.join(dir))

@@ -3,7 +3,9 @@
 mod harness;
 
 mod admin_socket;
+mod binary;
 mod cli;
+mod compress;
 mod condstore;
 mod hardening;
 mod hostile_input;

@@ -9,7 +9,7 @@ use mailhive_protocol::imap::framer::{CommandFramer, Frame};
 
 /// Turns fuzz bytes into IMAP-ish input: most bytes pick a token, some stand for
 /// themselves.
-fn imapish(program: &[u8]) -> Vec<u8> {
+pub fn imapish(program: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut bytes = program.iter().copied();
     while let Some(b) = bytes.next() {

@@ -20,6 +20,8 @@ mod config;
 #[cfg(test)]
 mod imap_framer;
 #[cfg(test)]
+mod imap_inflate;
+#[cfg(test)]
 mod imap_parser;
 #[cfg(test)]
 mod imap_quoting;
@@ -41,3 +43,5 @@ mod sasl;
 mod sequence;
 #[cfg(test)]
 mod tokens;
+#[cfg(test)]
+mod transfer;

@@ -9,6 +9,7 @@
 //! - [`sasl`]: the SASL PLAIN message (RFC 4616), shared by POP3 AUTH and IMAP
 //!   AUTHENTICATE.
 //! - [`text`]: human-readable response text, always one line of printable ASCII.
+//! - [`transfer`]: undoing a MIME part's Content-Transfer-Encoding, piece by piece (BINARY).
 //! - [`wire`]: the canonical on-the-wire form of a stored message (CRLF line endings).
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -19,4 +20,5 @@ pub mod pop3;
 pub mod redacted;
 pub mod sasl;
 pub mod text;
+pub mod transfer;
 pub mod wire;

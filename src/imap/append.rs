@@ -18,6 +18,7 @@ use super::catenate::{self, Resolved};
 use super::mailboxes::PERMISSION_DENIED;
 use super::messages::store_flags;
 use super::namespace::{self, Found};
+use super::nul_free::nul_free;
 use super::session::spooled::SpoolTrouble;
 use super::session::{ImapSession, Work};
 use crate::config::Setting;
@@ -183,7 +184,7 @@ fn assemble(
             return Ok(Err(Refused::Empty));
         }
         out.push(Incoming {
-            raw: Bytes::from(raw),
+            raw: nul_free(Bytes::from(raw)),
             flags: allowed_flags(store_flags(&message.flags), rights),
             internal_date,
         });

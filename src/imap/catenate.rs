@@ -5,7 +5,7 @@
 //! UIDVALIDITY, a message or section that is not there, is refused: `[BADURL]`. A
 //! section larger than what the APPEND may still take is not read at all.
 
-use super::fetch::section_bytes;
+use super::fetch::{section_bytes, wire};
 use super::namespace::{self, Found};
 use super::section::{locate, Located};
 use mailhive_protocol::imap::url;
@@ -32,7 +32,13 @@ pub fn resolve(
         None => Resolved::Refused,
         Some(target) if target.at_least() > room => Resolved::TooBig,
         Some(target) => {
-            let bytes = section_bytes(store, &target.record, target.located, target.partial)?;
+            let bytes = section_bytes(
+                store,
+                &target.record,
+                target.located,
+                wire(),
+                target.partial,
+            )?;
             match bytes.len() as u64 > room {
                 true => Resolved::TooBig,
                 false => Resolved::Bytes(bytes),

@@ -80,7 +80,8 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::GetAcl(_)
         | Command::ListRights { .. }
         | Command::MyRights(_)
-        | Command::Append { .. } => spec(Authenticated),
+        | Command::Append { .. }
+        | Command::Compress(_) => spec(Authenticated),
         Command::Check | Command::Close | Command::Unselect | Command::Expunge { .. } => {
             spec(Selected)
         }

@@ -3,12 +3,14 @@
 //! section larger than [`INLINE_SECTION`] is sent piece by piece from the store, each
 //! piece awaited through the bounded writer. A FETCH 1:* over 100,000 messages holds a
 //! batch, not the answer. Non-PEEK body fetches set \Seen first (through the Mailbox
-//! actor) and report the new flags.
+//! actor) and report the new flags. BINARY and BINARY.SIZE (see [`super::binary`]) go
+//! through the same path with a decoder in place of the wire encoder.
 //!
 //! CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` comes from the view, CHANGEDSINCE keeps the
 //! messages whose modseq in the view is above it (no store read for the others), and
 //! with QRESYNC the VANISHED modifier first names the UIDs of the set expunged since.
 
+use super::binary::{self, part_name};
 use super::condstore::{vanished_earlier_line, vanished_uids};
 use super::section::{filter_fields, locate, section_name, Located};
 use super::session::{send_all, ImapSession, Work};
@@ -20,6 +22,7 @@ use actix::prelude::*;
 use mailhive_protocol::imap::command::{FetchItem, Section};
 use mailhive_protocol::imap::response;
 use mailhive_protocol::imap::sequence::SequenceSet;
+use mailhive_protocol::transfer::Decoder;
 use mailhive_protocol::wire::WireEncoder;
 use mailhive_store::{
     crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, MessageSummary,
@@ -71,17 +74,29 @@ struct Job {
 enum Piece {
     Bytes(Vec<u8>),
     Stream(Stream),
+    /// The next message has a part BINARY cannot decode: the answer ends here.
+    UnknownCte,
 }
 
-/// `take` bytes of the wire form of `range`, after skipping `skip`.
+/// `take` bytes of `range` as `decoder` gives them (the wire form, or a part's body
+/// decoded), after skipping `skip`.
 #[derive(Debug)]
 struct Stream {
     blob: BlobId,
     range: Range<u32>,
     /// The range reaches the end of the message: its wire form ends with a line break.
     to_end: bool,
+    decoder: Decoder,
     skip: u64,
     take: u64,
+}
+
+/// How a FETCH answer ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Answered {
+    Whole,
+    /// Up to a message with a part of an unknown Content-Transfer-Encoding.
+    UnknownCte,
 }
 
 /// Why a FETCH answer stopped half-way; the connection cannot go on.
@@ -233,7 +248,12 @@ impl ImapSession {
                         answer
                             .into_actor(act)
                             .then(move |result, act, ctx| match result {
-                                Ok(()) => act.ok(&tag, "FETCH completed"),
+                                Ok(Answered::Whole) => act.ok(&tag, "FETCH completed"),
+                                Ok(Answered::UnknownCte) => act.no(
+                                    &tag,
+                                    Some("UNKNOWN-CTE"),
+                                    "A part has a Content-Transfer-Encoding that cannot be decoded",
+                                ),
                                 Err(e) => {
                                     tracing::warn!(error = %e, "fetch answer broken off; closing");
                                     ctx.stop();
@@ -251,7 +271,7 @@ async fn stream_answer(
     job: Arc<Job>,
     out: Outgoing,
     gone: CancellationToken,
-) -> Result<(), Broken> {
+) -> Result<Answered, Broken> {
     if let Some(delay) = crate::testing::work_delay() {
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
@@ -273,11 +293,12 @@ async fn stream_answer(
                     }
                 }
                 Piece::Stream(stream) => send_stream(&job.store, &out, stream).await?,
+                Piece::UnknownCte => return Ok(Answered::UnknownCte),
             }
         }
         cursor = after;
     }
-    Ok(())
+    Ok(Answered::Whole)
 }
 
 /// Where rendering stopped: the message, its next item, and what was read of the
@@ -309,6 +330,14 @@ fn render_batch(job: &Job, mut cursor: Cursor) -> Result<(Vec<Piece>, Cursor), S
         let target = &job.targets[cursor.target];
         if cursor.item == 0 {
             match load(job, target)? {
+                Some(loaded) if !loaded.decodable(&job.items) => {
+                    // Before anything of this message is said: its FETCH is never cut.
+                    if !current.is_empty() {
+                        pieces.push(Piece::Bytes(current));
+                    }
+                    pieces.push(Piece::UnknownCte);
+                    return Ok((pieces, cursor));
+                }
                 Some(loaded) => cursor.loaded = Some(loaded),
                 // Expunged by another session since this one last heard: nothing to say.
                 None => {
@@ -369,6 +398,14 @@ fn load(job: &Job, target: &Target) -> Result<Option<Loaded>, StoreError> {
     Ok(Some(Loaded { record, summary }))
 }
 
+impl Loaded {
+    /// Whether every BINARY item can be decoded for this message.
+    fn decodable(&self, items: &[FetchItem]) -> bool {
+        let size = self.record.as_ref().map_or(0, |r| r.size);
+        binary::decodable(items, self.summary.as_ref(), size)
+    }
+}
+
 fn needs_record(item: &FetchItem) -> bool {
     !matches!(item, FetchItem::Uid | FetchItem::Flags | FetchItem::Modseq)
 }
@@ -381,6 +418,7 @@ fn needs_summary(item: &FetchItem) -> bool {
         | FetchItem::Rfc822Header
         | FetchItem::Rfc822Text => true,
         FetchItem::Section { section, .. } => *section != Section::default(),
+        FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => !part.is_empty(),
         _ => false,
     }
 }
@@ -445,7 +483,15 @@ fn render_item(
                 range: 0..r.size,
                 fields: None,
             };
-            section_literal(&job.store, r, Some(whole), None, current, pieces)?;
+            section_literal(
+                &job.store,
+                r,
+                Some((whole, wire())),
+                None,
+                false,
+                current,
+                pieces,
+            )?;
         }
         (FetchItem::Rfc822Header | FetchItem::Rfc822Text, Some(r), Some(s)) => {
             let (name, range) = if matches!(item, FetchItem::Rfc822Header) {
@@ -458,7 +504,15 @@ fn render_item(
                 range,
                 fields: None,
             };
-            section_literal(&job.store, r, Some(located), None, current, pieces)?;
+            section_literal(
+                &job.store,
+                r,
+                Some((located, wire())),
+                None,
+                false,
+                current,
+                pieces,
+            )?;
         }
         (
             FetchItem::Section {
@@ -479,7 +533,28 @@ fn render_item(
                     fields: None,
                 }),
             };
-            section_literal(&job.store, r, located, *partial, current, pieces)?;
+            let located = located.map(|l| (l, wire()));
+            section_literal(&job.store, r, located, *partial, false, current, pieces)?;
+        }
+        (FetchItem::Binary { part, partial, .. }, Some(r), summary) => {
+            current.extend_from_slice(format!("BINARY[{}]", part_name(part)).as_bytes());
+            if let Some((offset, _)) = partial {
+                current.extend_from_slice(format!("<{offset}>").as_bytes());
+            }
+            current.push(b' ');
+            // Checked for the message before its answer began.
+            let target = binary::target(summary.as_ref(), part, r.size).unwrap_or(None);
+            section_literal(&job.store, r, target, *partial, true, current, pieces)?;
+        }
+        (FetchItem::BinarySize { part }, Some(r), summary) => {
+            let size = match binary::target(summary.as_ref(), part, r.size) {
+                Ok(Some((located, decoder))) => {
+                    decoded_size(&job.store, r, located.range, decoder)?
+                }
+                _ => 0,
+            };
+            current
+                .extend_from_slice(format!("BINARY.SIZE[{}] {size}", part_name(part)).as_bytes());
         }
         // Every item above has what it needs: record and summary are loaded when
         // any item asks for them.
@@ -490,6 +565,7 @@ fn render_item(
         .map(|piece| match piece {
             Piece::Stream(stream) => stream.take,
             Piece::Bytes(bytes) => bytes.len() as u64,
+            Piece::UnknownCte => 0,
         })
         .sum();
     Ok(streamed)
@@ -519,104 +595,163 @@ fn window(total: u64, partial: Option<(u32, u32)>) -> (u64, u64) {
     }
 }
 
-/// The bytes of a section in wire form, `partial` applied, read whole: for sections
-/// FETCH answers inline and for CATENATE's URLs.
+/// The decoder of BODY sections: the wire form.
+pub(super) fn wire() -> Decoder {
+    Decoder::Identity(WireEncoder::new(false))
+}
+
+/// The bytes of a section as `decoder` gives them (the wire form, or a part decoded),
+/// `partial` applied, read whole: for sections FETCH answers inline and for CATENATE's
+/// URLs.
 pub(super) fn section_bytes(
     store: &Store,
     record: &MessageInfo,
     located: Located,
+    mut decoder: Decoder,
     partial: Option<(u32, u32)>,
 ) -> Result<Vec<u8>, StoreError> {
     let Located { range, fields } = located;
     let range = range.start.min(record.size)..range.end.min(record.size);
     let to_end = range.end == record.size;
     let raw = store.read_body_range(record.blob, range)?;
-    let mut wire = match fields {
+    let mut bytes = match fields {
         Some((not, names)) => filter_fields(&raw, not, &names),
         None => {
-            let mut wire = Vec::with_capacity(raw.len() + 2);
-            let mut encoder = WireEncoder::new(false);
-            encoder.push(&raw, &mut wire);
-            if to_end {
-                encoder.finish(&mut wire);
-            }
-            wire
+            let mut bytes = Vec::with_capacity(raw.len() + 2);
+            decoder.push(&raw, &mut bytes);
+            decoder.finish(&mut bytes, to_end);
+            bytes
         }
     };
-    let (skip, take) = window(wire.len() as u64, partial);
-    wire.truncate((skip + take) as usize);
-    wire.drain(..skip as usize);
-    Ok(wire)
+    let (skip, take) = window(bytes.len() as u64, partial);
+    bytes.truncate((skip + take) as usize);
+    bytes.drain(..skip as usize);
+    Ok(bytes)
 }
 
-/// Writes a section as a literal (or NIL when the message has no such part): inline
-/// when small, otherwise its literal header now and a [`Stream`] for the bytes.
+/// Writes a section as a literal (or NIL when the message has no such part), its bytes
+/// as its decoder gives them: inline when small, otherwise its literal header now and a
+/// [`Stream`] for the bytes. With `literal8` (BINARY) a section that holds NUL bytes is
+/// sent as a literal8, `~{n}` (RFC 3516 §4.2).
 fn section_literal(
     store: &Store,
     record: &MessageInfo,
-    located: Option<Located>,
+    target: Option<(Located, Decoder)>,
     partial: Option<(u32, u32)>,
+    literal8: bool,
     current: &mut Vec<u8>,
     pieces: &mut Vec<Piece>,
 ) -> Result<(), StoreError> {
-    let Some(Located { range, fields }) = located else {
+    let Some((Located { range, fields }, decoder)) = target else {
         current.extend_from_slice(b"NIL");
         return Ok(());
     };
     let range = range.start.min(record.size)..range.end.min(record.size);
     let to_end = range.end == record.size;
     if range.len() as u32 <= INLINE_SECTION || fields.is_some() {
-        let bytes = section_bytes(store, record, Located { range, fields }, partial)?;
+        let located = Located { range, fields };
+        let bytes = section_bytes(store, record, located, decoder, partial)?;
+        if literal8 && bytes.contains(&0) {
+            current.push(b'~');
+        }
         response::literal_header(current, bytes.len());
         current.extend_from_slice(&bytes);
         return Ok(());
     }
-    let total = if range == (0..record.size) {
-        u64::from(record.wire_size)
+    let (total, nul) = if literal8 {
+        let (offset, length): (u64, u64) =
+            partial.map_or((0, u64::MAX), |(o, l)| (o.into(), l.into()));
+        let looked_at = offset..offset.saturating_add(length);
+        measure(
+            store,
+            record.blob,
+            &range,
+            to_end,
+            decoder.clone(),
+            Some(looked_at),
+        )?
     } else {
-        wire_len_of_range(store, record.blob, &range, to_end)?
+        (
+            decoded_size(store, record, range.clone(), decoder.clone())?,
+            false,
+        )
     };
     let (skip, take) = window(total, partial);
+    if nul {
+        current.push(b'~');
+    }
     response::literal_header(current, take as usize);
     pieces.push(Piece::Bytes(std::mem::take(current)));
     pieces.push(Piece::Stream(Stream {
         blob: record.blob,
         range,
         to_end,
+        decoder,
         skip,
         take,
     }));
     Ok(())
 }
 
-/// The exact wire length of a range, through the same encoder that streams it.
-fn wire_len_of_range(
+/// The length of `range` as `decoder` gives it (BINARY.SIZE, and the literal size of a
+/// streamed section). The wire form's is known without reading when the message has
+/// no bare LF or the range is the whole message; otherwise the range is read once.
+fn decoded_size(
+    store: &Store,
+    record: &MessageInfo,
+    range: Range<u32>,
+    decoder: Decoder,
+) -> Result<u64, StoreError> {
+    let whole = range == (0..record.size);
+    match decoder {
+        Decoder::Identity(_) if record.wire_size == record.size => Ok(range.len() as u64),
+        Decoder::Identity(_) if whole => Ok(u64::from(record.wire_size)),
+        _ => {
+            let to_end = range.end == record.size;
+            Ok(measure(store, record.blob, &range, to_end, decoder, None)?.0)
+        }
+    }
+}
+
+/// The exact length of `range` through `decoder` (the same that streams it), read in
+/// pieces; and whether a NUL byte falls within `nuls_in` (decoded positions), if given.
+fn measure(
     store: &Store,
     blob: BlobId,
     range: &Range<u32>,
     to_end: bool,
-) -> Result<u64, StoreError> {
-    let mut encoder = WireEncoder::new(false);
+    mut decoder: Decoder,
+    nuls_in: Option<Range<u64>>,
+) -> Result<(u64, bool), StoreError> {
     let mut total = 0u64;
+    let mut nul = false;
     let mut offset = range.start;
     let mut scratch = Vec::new();
-    while offset < range.end {
+    loop {
         let end = offset.saturating_add(PIECE).min(range.end);
         scratch.clear();
-        encoder.push(&store.read_body_range(blob, offset..end)?, &mut scratch);
+        if offset < end {
+            decoder.push(&store.read_body_range(blob, offset..end)?, &mut scratch);
+        }
+        if end == range.end {
+            decoder.finish(&mut scratch, to_end);
+        }
+        if let Some(looked_at) = nuls_in.as_ref().filter(|_| !nul) {
+            nul = scratch
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == 0 && looked_at.contains(&(total + i as u64)));
+        }
         total += scratch.len() as u64;
+        if end == range.end {
+            return Ok((total, nul));
+        }
         offset = end;
     }
-    if to_end {
-        scratch.clear();
-        encoder.finish(&mut scratch);
-        total += scratch.len() as u64;
-    }
-    Ok(total)
 }
 
 async fn send_stream(store: &Arc<Store>, out: &Outgoing, stream: Stream) -> Result<(), Broken> {
-    let mut encoder = WireEncoder::new(false);
+    let mut decoder = stream.decoder;
     let mut offset = stream.range.start;
     let mut position = 0u64;
     let mut sent = 0u64;
@@ -630,9 +765,9 @@ async fn send_stream(store: &Arc<Store>, out: &Outgoing, stream: Stream) -> Resu
         let (reader, blob) = (store.clone(), stream.blob);
         let raw = blocking(move || reader.read_body_range(blob, offset..end)).await?;
         let mut wire = Vec::with_capacity(raw.len() + raw.len() / 16);
-        encoder.push(&raw, &mut wire);
-        if end == stream.range.end && stream.to_end {
-            encoder.finish(&mut wire);
+        decoder.push(&raw, &mut wire);
+        if end == stream.range.end {
+            decoder.finish(&mut wire, stream.to_end);
         }
         offset = end;
         let from = stream.skip.saturating_sub(position).min(wire.len() as u64) as usize;

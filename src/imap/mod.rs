@@ -1,6 +1,6 @@
 //! The IMAP4rev1 server (RFC 3501) with the extensions clients rely on: IDLE,
 //! NAMESPACE, ACL, UIDPLUS, MOVE, LITERAL+, ENABLE, ID, UNSELECT, CHILDREN, SPECIAL-USE,
-//! APPENDLIMIT, SASL-IR, STARTTLS, CONDSTORE, QRESYNC.
+//! APPENDLIMIT, SASL-IR, STARTTLS, CONDSTORE, QRESYNC, COMPRESS=DEFLATE, BINARY.
 //!
 //! - [`session`]: the Session actor — input, dispatch, login, IDLE, time-outs.
 //! - [`state`]: the connection states and what each holds; [`commands`]: the table of
@@ -14,7 +14,8 @@
 //! - [`messages`]: commands that change messages (STORE, COPY, MOVE, EXPUNGE);
 //!   [`append`]: APPEND, MULTIAPPEND and CATENATE, whose URLs [`catenate`] resolves.
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
-//!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
+//!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them;
+//!   [`binary`]: BINARY's decoded parts; [`nul_free`]: APPEND's parts with NUL bytes.
 //! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
@@ -22,6 +23,7 @@
 pub mod acl;
 mod address;
 pub mod append;
+mod binary;
 pub mod catenate;
 pub mod commands;
 pub mod condstore;
@@ -30,6 +32,7 @@ pub mod list;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
+mod nul_free;
 pub mod search;
 pub mod section;
 pub mod session;

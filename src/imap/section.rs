@@ -15,7 +15,7 @@ pub struct Located {
 }
 
 /// The part a path names; `[]` is the message itself.
-fn find_part<'a>(root: &'a MimePart, path: &[u32]) -> Option<&'a MimePart> {
+pub(super) fn find_part<'a>(root: &'a MimePart, path: &[u32]) -> Option<&'a MimePart> {
     let mut part = root;
     for (depth, &n) in path.iter().enumerate() {
         // Inside a message/rfc822 part, numbers count the enclosed message's parts.

@@ -7,6 +7,7 @@
 //! make to the selected mailbox arrive as [`Changes`] messages from its Mailbox actor
 //! and are announced by the [`View`] at the points RFC 3501 allows — at once in IDLE.
 
+mod compress;
 mod login;
 pub(super) mod spooled;
 
@@ -24,6 +25,7 @@ use crate::config::Setting;
 use crate::limiter::Permit;
 use crate::mailbox::Changes;
 use crate::net::connection::{self, Handover};
+use crate::net::inflate::Inflate;
 use crate::net::stream::Stream;
 use crate::net::writer::{self, Outgoing, MAX_FRAME};
 use crate::settings::Live;
@@ -89,6 +91,7 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             _connection: connection,
             state: State::NotAuthenticated,
             logged_in: Arc::new(AtomicBool::new(false)),
+            compressed: Arc::new(AtomicBool::new(false)),
             spooling: None,
             span: tracing::info_span!("imap", session = id, peer = %peer, user = tracing::field::Empty),
             mode: Mode::Commands,
@@ -109,6 +112,10 @@ struct FramerCodec {
     settings: Live,
     /// Set by the session when it logs in: literals are then allowed in every command.
     logged_in: Arc<AtomicBool>,
+    /// Set by the session when it answers COMPRESS: the input that follows is deflated.
+    compressed: Arc<AtomicBool>,
+    /// Inflates the input once it is compressed.
+    inflate: Option<Inflate>,
 }
 
 /// MaxCommandSize and MaxMessageSize.
@@ -122,7 +129,7 @@ fn limits(settings: &Live) -> (usize, usize) {
 }
 
 impl FramerCodec {
-    fn new(mut settings: Live, logged_in: Arc<AtomicBool>) -> Self {
+    fn new(mut settings: Live, logged_in: Arc<AtomicBool>, compressed: Arc<AtomicBool>) -> Self {
         settings.mark_unchanged();
         let (line, literal) = limits(&settings);
         FramerCodec {
@@ -133,6 +140,8 @@ impl FramerCodec {
             },
             settings,
             logged_in,
+            compressed,
+            inflate: None,
         }
     }
 }
@@ -151,7 +160,14 @@ impl Decoder for FramerCodec {
         // login is seen by the command that follows it.
         self.framer
             .set_logged_in(self.logged_in.load(Ordering::Relaxed));
-        Ok(self.framer.next_frame(buf))
+        if self.inflate.is_none() && self.compressed.load(Ordering::Relaxed) {
+            // COMPRESS was the last command: what follows it is compressed.
+            self.inflate = Some(Inflate::default());
+        }
+        match &mut self.inflate {
+            Some(inflate) => inflate.next_frame(buf, |plain| self.framer.next_frame(plain)),
+            None => Ok(self.framer.next_frame(buf)),
+        }
     }
 }
 
@@ -162,7 +178,8 @@ pub struct ImapSession {
     pub(super) id: u64,
     peer: SocketAddr,
     out: Outgoing,
-    /// Takes the connection back from its reader and writer, for STARTTLS.
+    /// Takes the connection back from its reader and writer, for STARTTLS, or its
+    /// writer, for COMPRESS; `None` once compression is on.
     handover: Option<Handover>,
     /// The stream of commands read from the connection.
     input: SpawnHandle,
@@ -179,6 +196,9 @@ pub struct ImapSession {
     /// Shared with the input's framer: set at login, when literals become allowed in
     /// every command.
     logged_in: Arc<AtomicBool>,
+    /// Shared with the input's framer: set when COMPRESS is answered, when the input
+    /// and output become compressed.
+    compressed: Arc<AtomicBool>,
     /// The spool file of a large APPEND literal being received.
     spooling: Option<spooled::Spooling>,
     mode: Mode,
@@ -285,6 +305,11 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
                 None,
                 "Log in first (no literal is accepted in this command before login)",
             )),
+            // Compressed input that does not inflate: the stream cannot be resumed.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                tracing::debug!(error = %e, "invalid input");
+                self.close(b"* BYE [PARSE] Invalid compressed input\r\n".to_vec())
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "read failed");
                 ctx.stop();
@@ -361,7 +386,11 @@ impl ImapSession {
         self.tls = handover.tls;
         self.out = out;
         self.handover = Some(handover);
-        let codec = FramerCodec::new(self.context.settings.clone(), self.logged_in.clone());
+        let codec = FramerCodec::new(
+            self.context.settings.clone(),
+            self.logged_in.clone(),
+            self.compressed.clone(),
+        );
         let input = FramedRead::with_capacity(incoming.into_reader(), codec, INPUT_BUFFER);
         self.input = ctx.add_stream(input);
     }
@@ -395,6 +424,10 @@ impl ImapSession {
             "APPENDLIMIT={}",
             self.setting(Setting::MaxMessageSize)
         ));
+        if self.state.is_authenticated() {
+            caps.push("COMPRESS=DEFLATE".into());
+            caps.push("BINARY".into());
+        }
         if !self.state.is_authenticated() {
             if self.plaintext_allowed() {
                 caps.push("AUTH=PLAIN".into());
@@ -735,6 +768,7 @@ impl ImapSession {
                 identifier,
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
+            Command::Compress(mechanism) => self.compress(&tag, &mechanism),
             Command::Append { mailbox, messages } => self.append(user, tag, mailbox, messages),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),

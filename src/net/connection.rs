@@ -1,6 +1,8 @@
-//! A session's connection: the reader and writer tasks over one [`Stream`], and taking
-//! the stream back from them to start TLS on it (STARTTLS, STLS).
+//! A session's connection: the reader and writer tasks over one [`Stream`], taking the
+//! stream back from them to start TLS on it (STARTTLS, STLS), and taking the write half
+//! back to compress it (COMPRESS).
 
+use super::deflate::Deflate;
 use super::reader::{spawn_reader, Incoming};
 use super::stream::Stream;
 use super::tls::Tls;
@@ -50,6 +52,20 @@ impl Handover {
         let write = self.writer.await.ok()??;
         let read = self.reader.await.ok()??;
         Some(read.unsplit(write))
+    }
+
+    /// COMPRESS: once `out`, the connection's last sender, has written what is queued
+    /// (the go-ahead), takes the write half back and starts a writer that deflates it;
+    /// its sender, or `None` when the connection broke. The reader goes on as it is:
+    /// the session's input decompresses what it reads from now on. The connection
+    /// cannot be handed over again.
+    pub async fn compress(self, out: Outgoing, stall: Duration) -> Option<Outgoing> {
+        self.keep_open.store(true, Ordering::Release);
+        drop(out);
+        let write = self.writer.await.ok()??;
+        let keep_open = Arc::new(AtomicBool::new(false));
+        let (out, _writer) = spawn_writer(Deflate::new(write), stall, keep_open);
+        Some(out)
     }
 
     /// STARTTLS and STLS: sends `answer` (the go-ahead) on `out`, the connection's last

@@ -2,10 +2,13 @@
 //! over one arbiter per core ([`listener`]), plain or TLS streams ([`stream`], [`tls`]),
 //! a session's connection ([`connection`]): reading through a task that notices a peer
 //! that has gone ([`reader`]), command lines through a bounded codec ([`codec`]), and
-//! writing with backpressure ([`writer`]).
+//! writing with backpressure ([`writer`]), and COMPRESS=DEFLATE on both sides of it
+//! ([`deflate`], [`inflate`]).
 
 pub mod codec;
 pub mod connection;
+pub mod deflate;
+pub mod inflate;
 pub mod listener;
 pub mod reader;
 pub mod stream;

@@ -6,7 +6,8 @@
 //! (see [`Progress`]); the session sets the limit to the idle time-out of its
 //! state (PreAuthenticatedConnectionTimeout before login, AuthenticatedConnectionTimeout
 //! after), so a client that sends commands but never reads cannot hold a connection
-//! longer than one that says nothing.
+//! longer than one that says nothing. Whenever the queue runs empty, at the end of a
+//! batch, the task flushes the stream, so a compressed one sends what it holds back.
 //!
 //! When every [`Outgoing`] is dropped the task writes what is queued and shuts the
 //! connection down — or, when `keep_open` was set first (STARTTLS), flushes and hands
@@ -14,6 +15,7 @@
 //! output unread without waiting for it.
 
 use bytes::Bytes;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,6 +142,36 @@ impl Progress {
     }
 }
 
+/// Carries out one write or flush unless the connection is cut or the peer takes
+/// nothing until `deadline`; false when the connection is done.
+async fn put(
+    control: &Control,
+    deadline: Instant,
+    io: impl Future<Output = std::io::Result<()>>,
+) -> bool {
+    control.writing.store(true, Ordering::Relaxed);
+    let done = tokio::select! {
+        biased;
+        () = control.cut.cancelled() => {
+            tracing::debug!("connection cut");
+            return false;
+        }
+        done = tokio::time::timeout_at(deadline, io) => done,
+    };
+    control.writing.store(false, Ordering::Relaxed);
+    match done {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "write failed");
+            false
+        }
+        Err(_) => {
+            tracing::debug!("peer stopped reading; closing");
+            false
+        }
+    }
+}
+
 /// Starts the writer task on the current arbiter; it returns the write half if it was
 /// asked to keep the connection open and nothing failed. A peer that leaves output
 /// waiting and takes less than [`MAX_FRAME`] bytes of it within `stall` is disconnected
@@ -162,6 +194,12 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + 'static>(
                 Ok(frame) => Some(frame),
                 Err(TryRecvError::Disconnected) => None,
                 Err(TryRecvError::Empty) => {
+                    // The batch is written: what the stream still holds (a compressor's
+                    // last block) goes out before the writer waits for more.
+                    let deadline = progress.since + control.stall();
+                    if !put(&control, deadline, write.flush()).await {
+                        return None;
+                    }
                     let frame = tokio::select! {
                         biased;
                         () = control.cut.cancelled() => return None,
@@ -174,27 +212,10 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + 'static>(
             };
             let Some(frame) = frame else { break };
             let deadline = progress.since + control.stall();
-            control.writing.store(true, Ordering::Relaxed);
-            let written = tokio::select! {
-                biased;
-                () = control.cut.cancelled() => {
-                    tracing::debug!("connection cut");
-                    return None;
-                }
-                written = tokio::time::timeout_at(deadline, write.write_all(&frame)) => written,
-            };
-            control.writing.store(false, Ordering::Relaxed);
-            match written {
-                Ok(Ok(())) => progress.took(frame.len()),
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "write failed");
-                    return None;
-                }
-                Err(_) => {
-                    tracing::debug!("peer stopped reading; closing");
-                    return None;
-                }
+            if !put(&control, deadline, write.write_all(&frame)).await {
+                return None;
             }
+            progress.took(frame.len());
         }
         if keep_open.load(Ordering::Acquire) {
             return write.flush().await.ok().map(|()| write);

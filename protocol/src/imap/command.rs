@@ -133,6 +133,8 @@ pub enum Command {
     },
     /// RFC 4314 §3.5.
     MyRights(String),
+    /// RFC 4978: `COMPRESS mechanism`, the mechanism upper-cased.
+    Compress(String),
 }
 
 /// The selection and return options of LIST-EXTENDED (RFC 5258 §3), SPECIAL-USE
@@ -269,6 +271,17 @@ pub enum FetchItem {
         /// `<offset.length>`
         partial: Option<(u32, u32)>,
     },
+    /// `BINARY[1.2]<offset.length>` and `BINARY.PEEK` (RFC 3516): a part with its
+    /// Content-Transfer-Encoding undone; no part is the whole message.
+    Binary {
+        peek: bool,
+        part: Vec<u32>,
+        partial: Option<(u32, u32)>,
+    },
+    /// `BINARY.SIZE[1.2]`: the size of what BINARY gives.
+    BinarySize {
+        part: Vec<u32>,
+    },
 }
 
 impl FetchItem {
@@ -276,7 +289,10 @@ impl FetchItem {
     pub fn sets_seen(&self) -> bool {
         matches!(
             self,
-            FetchItem::Rfc822 | FetchItem::Rfc822Text | FetchItem::Section { peek: false, .. }
+            FetchItem::Rfc822
+                | FetchItem::Rfc822Text
+                | FetchItem::Section { peek: false, .. }
+                | FetchItem::Binary { peek: false, .. }
         )
     }
 }

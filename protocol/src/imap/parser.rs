@@ -665,6 +665,10 @@ impl Cursor<'_> {
                 self.sp()?;
                 Command::MyRights(self.mailbox()?)
             }
+            "COMPRESS" => {
+                self.sp()?;
+                Command::Compress(self.atom()?.to_ascii_uppercase())
+            }
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;
@@ -864,25 +868,47 @@ impl Cursor<'_> {
             "UID" => FetchItem::Uid,
             "MODSEQ" => FetchItem::Modseq,
             "BODY" if self.peek() != Some(b'[') => FetchItem::Body,
-            "BODY" | "BODY.PEEK" => {
-                let section = self.section()?;
-                let partial = if self.eat(b'<') {
-                    let offset = self.number()?;
-                    self.expect(b'.')?;
-                    let length = self.nz_number()?;
-                    self.expect(b'>')?;
-                    Some((offset, length))
-                } else {
-                    None
-                };
-                FetchItem::Section {
-                    peek: name == "BODY.PEEK",
-                    section,
-                    partial,
-                }
-            }
+            "BODY" | "BODY.PEEK" => FetchItem::Section {
+                peek: name == "BODY.PEEK",
+                section: self.section()?,
+                partial: self.partial()?,
+            },
+            "BINARY" | "BINARY.PEEK" => FetchItem::Binary {
+                peek: name == "BINARY.PEEK",
+                part: self.section_binary()?,
+                partial: self.partial()?,
+            },
+            "BINARY.SIZE" => FetchItem::BinarySize {
+                part: self.section_binary()?,
+            },
             other => return Err(format!("unknown FETCH item {other}")),
         })
+    }
+
+    /// `<offset.length>`, if there.
+    fn partial(&mut self) -> Parsed<Option<(u32, u32)>> {
+        if !self.eat(b'<') {
+            return Ok(None);
+        }
+        let offset = self.number()?;
+        self.expect(b'.')?;
+        let length = self.nz_number()?;
+        self.expect(b'>')?;
+        Ok(Some((offset, length)))
+    }
+
+    /// `section-binary = "[" [section-part] "]"` (RFC 3516).
+    fn section_binary(&mut self) -> Parsed<Vec<u32>> {
+        self.expect(b'[')?;
+        let mut part = Vec::new();
+        if !self.eat(b']') {
+            part.push(self.nz_number()?);
+            while self.eat(b'.') {
+                part.push(self.nz_number()?);
+            }
+            self.expect(b']')?;
+        }
+        Ok(part)
     }
 
     fn section(&mut self) -> Parsed<Section> {
@@ -1272,6 +1298,62 @@ mod tests {
             Command::MyRights("INBOX".into())
         );
         assert!(parse(&Bytes::from_static(b"a SETACL INBOX\r\n")).is_err());
+    }
+
+    #[test]
+    fn parses_binary() {
+        assert_eq!(
+            parsed("a FETCH 1 (BINARY.PEEK[1.2]<0.10> BINARY[] BINARY.SIZE[3])\r\n"),
+            Command::Fetch {
+                uid: false,
+                set: SequenceSet(vec![(Bound::Number(1), Bound::Number(1))]),
+                items: vec![
+                    FetchItem::Binary {
+                        peek: true,
+                        part: vec![1, 2],
+                        partial: Some((0, 10))
+                    },
+                    FetchItem::Binary {
+                        peek: false,
+                        part: vec![],
+                        partial: None
+                    },
+                    FetchItem::BinarySize { part: vec![3] },
+                ],
+                changed_since: None,
+                vanished: false,
+            }
+        );
+        for bad in [
+            "BINARY[1.TEXT]",
+            "BINARY[0]",
+            "BINARY.SIZE[1]<0.1>",
+            "BINARY[1",
+        ] {
+            assert!(
+                parse(&Bytes::from(format!("a FETCH 1 {bad}\r\n"))).is_err(),
+                "{bad}"
+            );
+        }
+        let Command::Append { messages, .. } = parsed("a APPEND INBOX ~{3}\r\na\0b\r\n") else {
+            panic!("not an APPEND")
+        };
+        assert_eq!(
+            messages[0].parts,
+            vec![AppendPart::Text(Literal::Inline(Payload(
+                Bytes::from_static(b"a\0b")
+            )))]
+        );
+    }
+
+    #[test]
+    fn parses_compress() {
+        assert_eq!(
+            parsed("a compress deflate\r\n"),
+            Command::Compress("DEFLATE".into())
+        );
+        assert!(parse(&Bytes::from_static(b"a COMPRESS\r\n")).is_err());
+        assert!(parse(&Bytes::from_static(b"a COMPRESS DEFLATE x\r\n")).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ impl Cursor<'_> {
     /// append = "APPEND" SP mailbox 1*append-message
     /// append-message = append-opts SP append-data
     /// append-opts = [SP flag-list] [SP date-time]
-    /// append-data = literal / "CATENATE" SP "(" cat-part *(SP cat-part) ")"
+    /// append-data = literal / literal8 / "CATENATE" SP "(" cat-part *(SP cat-part) ")"
     /// ```
     pub(super) fn append(&mut self) -> Parsed<Command> {
         self.sp()?;
@@ -52,25 +52,31 @@ impl Cursor<'_> {
             date = Some(self.date_time()?);
             self.sp()?;
         }
-        let parts = if self.peek() == Some(b'{') {
+        let parts = if matches!(self.peek(), Some(b'{' | b'~')) {
             vec![AppendPart::Text(self.append_literal()?)]
         } else {
-            if self.word()? != "CATENATE" {
-                return Err("expected a literal or CATENATE".into());
+            match self.word()?.as_str() {
+                "UTF8" => vec![AppendPart::Text(self.utf8_literal()?)],
+                "CATENATE" => {
+                    self.sp()?;
+                    let parts = self.list(false, Self::cat_part)?;
+                    if parts.len() > MAX_CATENATE_PARTS {
+                        return Err(format!("more than {MAX_CATENATE_PARTS} CATENATE parts"));
+                    }
+                    parts
+                }
+                _ => return Err("expected a literal, UTF8 or CATENATE".into()),
             }
-            self.sp()?;
-            let parts = self.list(false, Self::cat_part)?;
-            if parts.len() > MAX_CATENATE_PARTS {
-                return Err(format!("more than {MAX_CATENATE_PARTS} CATENATE parts"));
-            }
-            parts
         };
         Ok(AppendMessage { flags, date, parts })
     }
 
-    /// `cat-part = "TEXT" SP literal / "URL" SP astring`
+    /// `cat-part = "TEXT" SP literal / "URL" SP astring / "UTF8" SP "(" literal8 ")"`
     fn cat_part(&mut self) -> Parsed<AppendPart> {
         let name = self.word()?;
+        if name == "UTF8" {
+            return Ok(AppendPart::Text(self.utf8_literal()?));
+        }
         self.sp()?;
         match name.as_str() {
             "TEXT" => Ok(AppendPart::Text(self.append_literal()?)),
@@ -79,8 +85,26 @@ impl Cursor<'_> {
         }
     }
 
-    /// A literal, or the place of one the framer spooled.
+    /// ` (literal8)` after `UTF8` (RFC 6855 §4): a message with UTF-8 headers, allowed
+    /// once the client has enabled UTF8=ACCEPT.
+    fn utf8_literal(&mut self) -> Parsed<Literal> {
+        if self.names != MailboxEncoding::Utf8 {
+            return Err("UTF8 message data needs ENABLE UTF8=ACCEPT".into());
+        }
+        self.sp()?;
+        self.expect(b'(')?;
+        if self.peek() != Some(b'~') {
+            return Err("UTF8 message data is a literal8".into());
+        }
+        let literal = self.append_literal()?;
+        self.expect(b')')?;
+        Ok(literal)
+    }
+
+    /// A literal, or the place of one the framer spooled; `~` before it makes it a
+    /// literal8 (RFC 3516), which may hold NUL bytes like every APPEND literal.
     fn append_literal(&mut self) -> Parsed<Literal> {
+        self.eat(b'~');
         if self.rest().starts_with(SPOOLED_LITERAL) {
             self.pos += SPOOLED_LITERAL.len();
             return Ok(Literal::Spooled);
