@@ -81,9 +81,11 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::ListRights { .. }
         | Command::MyRights(_)
         | Command::Append { .. } => spec(Authenticated),
-        Command::Check | Command::Close | Command::Unselect | Command::Expunge { .. } => {
-            spec(Selected)
-        }
+        Command::Check
+        | Command::Close
+        | Command::Unselect
+        | Command::Expunge { .. }
+        | Command::CancelUpdate(_) => spec(Selected),
         Command::Fetch { uid, .. } => on_messages(*uid, Slot::Held(SlotKind::Fetch)),
         Command::Search { uid, .. } => on_messages(*uid, Slot::Shared(SlotKind::Search)),
         Command::Store { uid, .. } | Command::Copy { uid, .. } | Command::Move { uid, .. } => {

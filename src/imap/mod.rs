@@ -12,17 +12,24 @@
 //! - [`messages`]: commands that change messages (APPEND, STORE, COPY, MOVE, EXPUNGE).
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them.
-//! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
+//! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once;
+//!   [`esearch`]: the ESEARCH answer, SAVE and UPDATE; [`search_state`]: the saved
+//!   result and the searches kept up to date; `search_updates`: keeping them so;
+//!   `searchres`: `$` in commands.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
 
 pub mod acl;
 mod address;
 pub mod commands;
+pub mod esearch;
 pub mod fetch;
 pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
 pub mod search;
+pub mod search_state;
+mod search_updates;
+mod searchres;
 pub mod section;
 pub mod session;
 pub mod shared_search;

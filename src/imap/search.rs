@@ -5,14 +5,17 @@
 //! view, dates and sizes from the message record, header keys from the stored summary
 //! (decoded header values), BODY and TEXT from the decoded text parts. The SENT keys
 //! use the internal date of a message whose Date header is missing or does not parse.
-//! String matching is a case-insensitive substring test, as the RFC asks.
+//! String matching is a case-insensitive substring test, as the RFC asks. OLDER and
+//! YOUNGER (RFC 5032) compare the internal date with the time the search began.
 
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
 use super::slots::busy_text;
+use super::view::View;
 use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
+use mailhive_protocol::imap::esearch::SearchReturn;
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags, Username,
 };
@@ -21,12 +24,25 @@ use tokio_util::sync::CancellationToken;
 
 /// A message of the view, as the session knows it.
 #[derive(Debug, Clone)]
-struct Listed {
+pub(super) struct Listed {
     seq: u32,
-    uid: u32,
+    pub(super) uid: u32,
     flags: Flags,
     /// \Recent in this session.
     recent: bool,
+}
+
+impl Listed {
+    /// Message `seq` of `view`.
+    pub(super) fn of(view: &View, seq: u32) -> Option<Listed> {
+        let uid = view.uid(seq)?;
+        Some(Listed {
+            seq,
+            uid,
+            flags: view.flags(seq)?.clone(),
+            recent: view.is_recent(uid),
+        })
+    }
 }
 
 /// One message being tested, with what has been loaded of it so far.
@@ -46,10 +62,22 @@ struct Candidate<'a> {
     folded_headers: Option<Vec<(String, String)>>,
 }
 
-/// The highest sequence number and UID, for `*` in sets.
-struct Bounds {
+/// The highest sequence number and UID, for `*` in sets, and the time OLDER and
+/// YOUNGER count back from.
+pub(super) struct Bounds {
     last_seq: u32,
     last_uid: u32,
+    now: i64,
+}
+
+impl Bounds {
+    pub(super) fn of(view: &View) -> Bounds {
+        Bounds {
+            last_seq: view.exists(),
+            last_uid: view.uid(view.exists()).unwrap_or(0),
+            now: chrono::Utc::now().timestamp(),
+        }
+    }
 }
 
 impl Candidate<'_> {
@@ -132,6 +160,15 @@ impl Candidate<'_> {
             }
             SearchKey::Larger(n) => self.record()?.is_some_and(|r| r.wire_size > *n),
             SearchKey::Smaller(n) => self.record()?.is_some_and(|r| r.wire_size < *n),
+            SearchKey::Older(seconds) | SearchKey::Younger(seconds) => {
+                let Some(age) = self
+                    .record()?
+                    .map(|r| bounds.now - r.internal_date.unix_seconds)
+                else {
+                    return Ok(false);
+                };
+                (age >= i64::from(*seconds)) == matches!(key, SearchKey::Older(_))
+            }
             SearchKey::Before(date) | SearchKey::On(date) | SearchKey::Since(date) => {
                 let Some(day) = self.record()?.and_then(internal_day) else {
                     return Ok(false);
@@ -178,7 +215,7 @@ impl Candidate<'_> {
 }
 
 /// Lower-cases every text a key looks for, once per search.
-fn fold_needles(key: &mut SearchKey) {
+pub(super) fn fold_needles(key: &mut SearchKey) {
     match key {
         SearchKey::Header(_, needle) | SearchKey::Body(needle) | SearchKey::Text(needle) => {
             *needle = needle.to_lowercase();
@@ -255,13 +292,10 @@ fn run(
     mailbox: MailboxId,
     key: &SearchKey,
     messages: &[Listed],
+    bounds: Bounds,
     cancel: &CancellationToken,
 ) -> Result<Found, SearchFailed> {
     crate::testing::delay_blocking(|| cancel.is_cancelled());
-    let bounds = Bounds {
-        last_seq: messages.len() as u32,
-        last_uid: messages.last().map_or(0, |m| m.uid),
-    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = cores.min(messages.len() / PARALLEL_FROM).max(1);
     let part_len = messages.len().div_ceil(parts).max(1);
@@ -287,7 +321,7 @@ fn run(
 }
 
 /// The messages of `part` that match `key`.
-fn search_part(
+pub(super) fn search_part(
     store: &Store,
     mailbox: MailboxId,
     key: &SearchKey,
@@ -338,6 +372,8 @@ fn uses_recent(key: &SearchKey) -> bool {
 }
 
 impl ImapSession {
+    /// SEARCH and UID SEARCH; with `returns`, the extended SEARCH of RFC 4731 (see
+    /// [`super::esearch`]).
     pub(super) fn search(
         &mut self,
         user: Username,
@@ -345,19 +381,29 @@ impl ImapSession {
         uid: bool,
         charset: Option<String>,
         criteria: Vec<SearchKey>,
+        returns: Option<SearchReturn>,
     ) -> Work {
+        let saves = returns.as_ref().is_some_and(|r| r.save);
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
+            self.search_failed(saves);
             return self.no(
                 &tag,
                 Some("BADCHARSET (UTF-8 US-ASCII)"),
                 &format!("Unsupported charset {charset}"),
             );
         }
+        let mut key = SearchKey::And(criteria);
+        fold_needles(&mut key);
+        let updating = match &returns {
+            Some(r) if r.update => match self.updating_key(&tag, &key) {
+                Ok(key) => Some(key),
+                Err(work) => return work,
+            },
+            _ => None,
+        };
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        let mut key = SearchKey::And(criteria);
-        fold_needles(&mut key);
         let id = SearchId {
             user: user.clone(),
             mailbox: view.id(),
@@ -365,16 +411,9 @@ impl ImapSession {
             view: view.fingerprint(uses_recent(&key)),
         };
         let messages: Vec<Listed> = (1..=view.exists())
-            .filter_map(|seq| {
-                let uid = view.uid(seq)?;
-                Some(Listed {
-                    seq,
-                    uid,
-                    flags: view.flags(seq)?.clone(),
-                    recent: view.is_recent(uid),
-                })
-            })
+            .filter_map(|seq| Listed::of(view, seq))
             .collect();
+        let bounds = Bounds::of(view);
         let store: Arc<Store> = self.store().clone();
         let (interest, runner) = self.context.searches.join_or_begin(id);
         if let Some(runner) = runner {
@@ -391,7 +430,7 @@ impl ImapSession {
                 actix_rt::task::spawn_blocking(move || {
                     // The work holds the slot until it stops.
                     let _slot = permit;
-                    let found = run(&store, mailbox, &key, &messages, &runner.cancel);
+                    let found = run(&store, mailbox, &key, &messages, bounds, &runner.cancel);
                     runner.finish(found);
                 });
             });
@@ -401,19 +440,27 @@ impl ImapSession {
         Box::pin(
             find.into_actor(self)
                 .then(move |ended, act, ctx| match ended {
-                    Ended::Found(found) => {
-                        let mut line = String::from("* SEARCH");
-                        for &(seq, message_uid) in found.iter() {
-                            line.push(' ');
-                            line.push_str(&(if uid { message_uid } else { seq }).to_string());
+                    Ended::Found(found) => match returns {
+                        Some(returns) => act.esearch(tag, uid, returns, updating, &found),
+                        None => {
+                            let mut line = String::from("* SEARCH");
+                            for &(seq, message_uid) in found.iter() {
+                                line.push(' ');
+                                let n = if uid { message_uid } else { seq };
+                                line.push_str(&n.to_string());
+                            }
+                            line.push_str("\r\n");
+                            act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
                         }
-                        line.push_str("\r\n");
-                        act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
-                    }
+                    },
                     Ended::Failed(SearchFailed::Busy) => {
+                        act.search_failed(saves);
                         act.no(&tag, Some("LIMIT"), busy_text(SlotKind::Search))
                     }
-                    Ended::Failed(SearchFailed::Store(e)) => act.failed(&tag, &e),
+                    Ended::Failed(SearchFailed::Store(e)) => {
+                        act.search_failed(saves);
+                        act.failed(&tag, &e)
+                    }
                     Ended::Gone | Ended::Failed(SearchFailed::Cancelled) => {
                         ctx.stop();
                         Box::pin(actix::fut::ready(())) as Work

@@ -297,9 +297,7 @@ impl Handler<Changes> for ImapSession {
         if matches!(self.mode, Mode::Idle { .. }) {
             let _entered = self.span.clone().entered();
             let lines = view.announce(true);
-            if !lines.is_empty() {
-                ctx.wait(self.send(lines));
-            }
+            ctx.wait(self.send_with_updates(lines, Vec::new()));
         }
     }
 }
@@ -370,6 +368,9 @@ impl ImapSession {
             "SPECIAL-USE",
             "STATUS=SIZE",
         ]);
+        if self.state.is_authenticated() {
+            caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
+        }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
             "APPENDLIMIT={}",
@@ -470,8 +471,7 @@ impl ImapSession {
             return self.close(lines);
         }
         lines.extend(self.announcements());
-        lines.extend(status(Some(tag), result, code, text));
-        self.send(lines)
+        self.send_with_updates(lines, status(Some(tag), result, code, text))
     }
 
     /// `lines`, the announcements due now, then `TAG OK text`.
@@ -585,6 +585,7 @@ impl ImapSession {
             }
             (Needs::Authenticated | Needs::Selected, Some(user)) => user.clone(),
         };
+        let command = self.with_saved_result(command);
         let me = ctx.address();
         match spec.slot {
             Slot::Held(kind) => self.with_slot(kind, user.clone(), tag, move |act, tag| {
@@ -741,7 +742,9 @@ impl ImapSession {
                 uid,
                 charset,
                 criteria,
-            } => self.search(user, tag, uid, charset, criteria),
+                returns,
+            } => self.search(user, tag, uid, charset, criteria, returns),
+            Command::CancelUpdate(tags) => self.cancel_update(tag, tags),
             Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
             Command::Store {
                 uid,
@@ -777,7 +780,7 @@ impl ImapSession {
         let mut out = b"+ idling\r\n".to_vec();
         out.extend(self.announcements());
         self.mode = Mode::Idle { tag };
-        self.send(out)
+        self.send_with_updates(out, Vec::new())
     }
 }
 

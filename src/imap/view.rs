@@ -14,6 +14,7 @@
 //! FETCH that shows it.
 
 use super::namespace::Located;
+use super::search_state::SearchState;
 use crate::mailbox::{Changes, Snapshot};
 use mailhive_protocol::imap::sequence::SequenceSet;
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
@@ -56,6 +57,8 @@ pub struct View {
     /// The Mailbox actor dropped this view: it fell too far behind (see
     /// `Snapshot::lagged`).
     lagged: Arc<AtomicBool>,
+    /// The saved search result and the searches kept up to date.
+    searches: SearchState,
 }
 
 /// Changes reported by the Mailbox actor and not yet announced, merged.
@@ -100,6 +103,7 @@ impl View {
             pending: Pending::default(),
             deferred_expunges: BTreeSet::new(),
             lagged: snapshot.lagged,
+            searches: SearchState::default(),
         }
     }
 
@@ -314,8 +318,15 @@ impl View {
                 self.keywords.extend(flags.keywords().iter().cloned());
                 self.flags[i] = flags;
                 self.modseqs[i] = modseq;
+                self.searches.touch(uid);
             }
         }
+    }
+
+    /// The saved search result and the searches kept up to date, with the UIDs of the
+    /// view's messages (which give their sequence numbers).
+    pub fn searches(&mut self) -> (&mut SearchState, &[u32]) {
+        (&mut self.searches, &self.uids)
     }
 
     /// Removes a message this session has expunged itself; the `* n EXPUNGE` line.
@@ -326,7 +337,7 @@ impl View {
         let mut gone = uids.to_vec();
         gone.sort_unstable();
         gone.dedup();
-        let mut out = Vec::new();
+        let mut out = self.searches.before_expunge(&gone, &self.uids);
         let mut next_gone = 0;
         let mut kept = 0;
         for read in 0..self.uids.len() {
@@ -393,6 +404,7 @@ impl View {
                 self.uids.push(*uid);
                 self.flags.push(flags);
                 self.modseqs.push(*modseq);
+                self.searches.touch(*uid);
             }
         }
         let mut flag_lines = Vec::new();
@@ -413,6 +425,7 @@ impl View {
                     render_flags(&flags, self.is_recent(*uid))
                 ));
                 self.flags[i] = flags;
+                self.searches.touch(*uid);
             }
         }
         self.deferred_expunges.extend(pending.expunged);

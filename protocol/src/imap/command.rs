@@ -3,6 +3,7 @@
 //! are slices of the command's input, not copies. Passwords, SASL responses and
 //! literal payloads are [`crate::redacted`]: a command's `Debug` shows none of them.
 
+use super::esearch::SearchReturn;
 use super::sequence::SequenceSet;
 use crate::redacted::{Payload, Secret};
 
@@ -75,7 +76,11 @@ pub enum Command {
         uid: bool,
         charset: Option<String>,
         criteria: Vec<SearchKey>,
+        /// `RETURN (...)` (RFC 4731): answered with ESEARCH; `None` for a plain SEARCH.
+        returns: Option<SearchReturn>,
     },
+    /// RFC 5267 §4.3.5: the tags of the updating searches to stop.
+    CancelUpdate(Vec<String>),
     Fetch {
         uid: bool,
         set: SequenceSet,
@@ -249,6 +254,10 @@ pub enum SearchKey {
     SentSince(Date),
     Larger(u32),
     Smaller(u32),
+    /// RFC 5032: an internal date at least this many seconds ago.
+    Older(u32),
+    /// RFC 5032: an internal date less than this many seconds ago.
+    Younger(u32),
     Uid(SequenceSet),
     Sequence(SequenceSet),
     Not(Box<SearchKey>),

@@ -3,10 +3,12 @@
 //! - [`framer`]: cutting input into whole commands (lines joined by literals), bounded.
 //! - [`parser`]: the command grammar, into [`command`] types.
 //! - [`sequence`]: sequence sets.
+//! - [`esearch`]: extended SEARCH: return options and the ESEARCH response.
 //! - [`mutf7`]: modified UTF-7 mailbox names.
 //! - [`response`]: strings, mailbox names, flags and status lines on the way out.
 
 pub mod command;
+pub mod esearch;
 pub mod framer;
 pub mod mutf7;
 pub mod parser;

@@ -4,6 +4,8 @@
 //! that the server sends back in its BAD answer. Nesting (SEARCH parentheses, NOT, OR)
 //! is bounded so that no input can exhaust the stack.
 
+mod esearch;
+
 use super::command::*;
 use super::mutf7;
 use super::sequence::SequenceSet;
@@ -302,6 +304,9 @@ impl Cursor<'_> {
     }
 
     fn sequence_set(&mut self) -> Parsed<SequenceSet> {
+        if self.eat(b'$') {
+            return Ok(SequenceSet::SAVED);
+        }
         let text = self.take_while(|b| b.is_ascii_digit() || b == b':' || b == b',' || b == b'*');
         SequenceSet::parse(text).ok_or_else(|| "invalid sequence set".into())
     }
@@ -580,6 +585,7 @@ impl Cursor<'_> {
                 self.sp()?;
                 Command::MyRights(self.mailbox()?)
             }
+            "CANCELUPDATE" => Command::CancelUpdate(self.cancel_update()?),
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;
@@ -642,6 +648,7 @@ impl Cursor<'_> {
             }
             "SEARCH" => {
                 self.sp()?;
+                let returns = self.search_return()?;
                 let mut charset = None;
                 if self.rest().len() >= 8 && self.rest()[..8].eq_ignore_ascii_case(b"CHARSET ") {
                     self.pos += 8;
@@ -656,6 +663,7 @@ impl Cursor<'_> {
                     uid,
                     charset,
                     criteria,
+                    returns,
                 }
             }
             "COPY" | "MOVE" => {
@@ -887,7 +895,9 @@ impl Cursor<'_> {
                 let keys = self.list(false, |c| c.search_key(depth + 1))?;
                 return Ok(SearchKey::And(keys));
             }
-            Some(b'0'..=b'9' | b'*') => return Ok(SearchKey::Sequence(self.sequence_set()?)),
+            Some(b'0'..=b'9' | b'*' | b'$') => {
+                return Ok(SearchKey::Sequence(self.sequence_set()?))
+            }
             _ => {}
         }
         let name = self.word()?;
@@ -959,6 +969,14 @@ impl Cursor<'_> {
             "UID" => {
                 self.sp()?;
                 SearchKey::Uid(self.sequence_set()?)
+            }
+            "OLDER" => {
+                self.sp()?;
+                SearchKey::Older(self.nz_number()?)
+            }
+            "YOUNGER" => {
+                self.sp()?;
+                SearchKey::Younger(self.nz_number()?)
             }
             "NOT" => {
                 self.sp()?;
@@ -1060,7 +1078,8 @@ mod tests {
                         Box::new(SearchKey::Not(Box::new(SearchKey::Flag(Flag::Seen))))
                     ),
                     SearchKey::Text("käse".into())
-                ]
+                ],
+                returns: None
             }
         );
         assert_eq!(

@@ -1,0 +1,124 @@
+//! What an extended SEARCH answers (RFC 4731): one `* ESEARCH` line with MIN, MAX,
+//! ALL, PARTIAL (RFC 5267 §4.4, RFC 9394) and COUNT as asked; the result kept for `$`
+//! with SAVE (RFC 5182), and with UPDATE the search kept up to date (RFC 5267 §4.3,
+//! see [`super::search_state`]). CANCELUPDATE stops updates.
+//!
+//! The search itself is the one of [`super::search`], in the same SEARCH slots and
+//! shared runs; only the answer differs.
+
+use super::search_state::no_update;
+use super::session::{ImapSession, Work};
+use mailhive_protocol::imap::command::SearchKey;
+use mailhive_protocol::imap::esearch::{Esearch, SearchReturn};
+use mailhive_protocol::imap::sequence::SequenceSet;
+
+impl ImapSession {
+    /// Answers a search that found `found` (ascending (sequence number, UID)) as
+    /// `returns` asks; `updating` is the key to keep up to date with UPDATE.
+    pub(super) fn esearch(
+        &mut self,
+        tag: String,
+        uid: bool,
+        returns: SearchReturn,
+        updating: Option<SearchKey>,
+        found: &[(u32, u32)],
+    ) -> Work {
+        let numbers: Vec<u32> = found
+            .iter()
+            .map(|&(s, u)| if uid { u } else { s })
+            .collect();
+        let mut lines = Vec::new();
+        if returns.answers() {
+            let mut line = Esearch::new(&tag, uid);
+            if let Some(&min) = numbers.first().filter(|_| returns.min) {
+                line = line.number("MIN", u64::from(min));
+            }
+            if let Some(&max) = numbers.last().filter(|_| returns.max) {
+                line = line.number("MAX", u64::from(max));
+            }
+            if returns.all {
+                line = line.all(&numbers);
+            }
+            if let Some(range) = returns.partial {
+                line = line.partial(range, range.window(&numbers));
+            }
+            if returns.count {
+                line = line.number("COUNT", numbers.len() as u64);
+            }
+            lines = line.finish();
+        }
+        if let Some(view) = self.state.view_mut() {
+            let (searches, _) = view.searches();
+            if returns.save {
+                let uids: Vec<u32> = found.iter().map(|&(_, u)| u).collect();
+                let saved = match (returns.saves_only_ends(), uids.first(), uids.last()) {
+                    (true, Some(&first), Some(&last)) => {
+                        let ends = [(returns.min, first), (returns.max, last)];
+                        let mut kept: Vec<u32> = ends.iter().filter(|e| e.0).map(|e| e.1).collect();
+                        kept.dedup();
+                        kept
+                    }
+                    _ => uids,
+                };
+                searches.save(saved);
+            }
+            if let Some(key) = updating {
+                let matching = found.iter().map(|&(_, u)| u);
+                if let Err(reason) = searches.start_updating(tag.clone(), uid, key, matching) {
+                    lines.extend(no_update(&tag, reason));
+                }
+            }
+        }
+        self.ok_with(lines, &tag, "SEARCH completed")
+    }
+
+    /// A saving search failed: `$` is empty from now on (RFC 5182 §2.1).
+    pub(super) fn search_failed(&mut self, saves: bool) {
+        if let Some(view) = self.state.view_mut().filter(|_| saves) {
+            view.searches().0.save(Vec::new());
+        }
+    }
+
+    /// The criteria an updating search `tag` is kept up to date with: sequence numbers
+    /// turned into the UIDs they name now. A tag already kept up to date is refused
+    /// (RFC 5267 §4.3: BAD).
+    pub(super) fn updating_key(&mut self, tag: &str, key: &SearchKey) -> Result<SearchKey, Work> {
+        let Some(view) = self.state.view_mut() else {
+            return Err(self.bad(tag, "No mailbox selected"));
+        };
+        if view.searches().0.is_updating(tag) {
+            return Err(self.bad(tag, "This tag already names a search kept up to date"));
+        }
+        Ok(by_uid(key, &|set| {
+            let uids: Vec<u32> = view.resolve(set, false).iter().map(|&(_, u)| u).collect();
+            SequenceSet::of(&uids)
+        }))
+    }
+
+    /// CANCELUPDATE (RFC 5267 §4.3.5): all the named searches stop, or none.
+    pub(super) fn cancel_update(&mut self, tag: String, tags: Vec<String>) -> Work {
+        let Some(view) = self.state.view_mut() else {
+            return self.bad(&tag, "No mailbox selected");
+        };
+        match view.searches().0.cancel(&tags) {
+            Ok(()) => self.ok(&tag, "CANCELUPDATE completed"),
+            Err(unknown) => {
+                let text = format!("No search tagged {unknown:?} is kept up to date");
+                self.bad(&tag, &text)
+            }
+        }
+    }
+}
+
+/// `key` with every sequence-number set replaced by the UID set `uids_of` gives it.
+pub(super) fn by_uid(key: &SearchKey, uids_of: &dyn Fn(&SequenceSet) -> SequenceSet) -> SearchKey {
+    match key {
+        SearchKey::Sequence(set) => SearchKey::Uid(uids_of(set)),
+        SearchKey::Not(inner) => SearchKey::Not(Box::new(by_uid(inner, uids_of))),
+        SearchKey::Or(a, b) => {
+            SearchKey::Or(Box::new(by_uid(a, uids_of)), Box::new(by_uid(b, uids_of)))
+        }
+        SearchKey::And(keys) => SearchKey::And(keys.iter().map(|k| by_uid(k, uids_of)).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,103 @@
+//! `$` (RFC 5182): the result of the last `SEARCH RETURN (SAVE)`, wherever a command
+//! takes a sequence set (FETCH, STORE, COPY, MOVE, UID EXPUNGE, SEARCH and their UID
+//! forms). Before a command runs, `$` is replaced by the saved messages that are
+//! still in the view: by their UIDs in a UID command or a search key, by their
+//! sequence numbers otherwise. Commands run strictly in order, so one behind a saving
+//! SEARCH sees its result; with nothing saved, `$` names no message.
+
+use super::session::ImapSession;
+use super::view::View;
+use mailhive_protocol::imap::command::{Command, SearchKey};
+use mailhive_protocol::imap::sequence::SequenceSet;
+
+impl ImapSession {
+    /// `command` with `$` replaced by the messages it stands for.
+    pub(super) fn with_saved_result(&mut self, command: Command) -> Command {
+        let Some(view) = self.state.view_mut() else {
+            return command;
+        };
+        let saved = SequenceSet::of(view.searches().0.saved());
+        let view: &View = view;
+        let present = view.resolve(&saved, true);
+        let as_set = |uid: bool, set: SequenceSet| {
+            if !set.is_saved() {
+                return set;
+            }
+            let numbers: Vec<u32> = present
+                .iter()
+                .map(|&(seq, u)| if uid { u } else { seq })
+                .collect();
+            SequenceSet::of(&numbers)
+        };
+        match command {
+            Command::Fetch { uid, set, items } => Command::Fetch {
+                uid,
+                set: as_set(uid, set),
+                items,
+            },
+            Command::Store {
+                uid,
+                set,
+                mode,
+                silent,
+                flags,
+            } => Command::Store {
+                uid,
+                set: as_set(uid, set),
+                mode,
+                silent,
+                flags,
+            },
+            Command::Copy { uid, set, mailbox } => Command::Copy {
+                uid,
+                set: as_set(uid, set),
+                mailbox,
+            },
+            Command::Move { uid, set, mailbox } => Command::Move {
+                uid,
+                set: as_set(uid, set),
+                mailbox,
+            },
+            Command::Expunge { uids: Some(set) } => Command::Expunge {
+                uids: Some(as_set(true, set)),
+            },
+            Command::Search {
+                uid,
+                charset,
+                criteria,
+                returns,
+            } => {
+                let resolve = |set: &SequenceSet| as_set(true, set.clone());
+                let criteria = criteria
+                    .iter()
+                    .map(|key| saved_in_key(key, &resolve))
+                    .collect();
+                Command::Search {
+                    uid,
+                    charset,
+                    criteria,
+                    returns,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// `key` with `$` as a UID set; other sequence sets stay as they are.
+fn saved_in_key(key: &SearchKey, resolve: &dyn Fn(&SequenceSet) -> SequenceSet) -> SearchKey {
+    match key {
+        SearchKey::Uid(set) | SearchKey::Sequence(set) if set.is_saved() => {
+            SearchKey::Uid(resolve(set))
+        }
+        SearchKey::Not(inner) => SearchKey::Not(Box::new(saved_in_key(inner, resolve))),
+        SearchKey::Or(a, b) => SearchKey::Or(
+            Box::new(saved_in_key(a, resolve)),
+            Box::new(saved_in_key(b, resolve)),
+        ),
+        SearchKey::And(keys) => {
+            SearchKey::And(keys.iter().map(|k| saved_in_key(k, resolve)).collect())
+        }
+        other => other.clone(),
+    }
+}
