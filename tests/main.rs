@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_socket;
 mod cli;
+mod esearch;
 mod hardening;
 mod hostile_input;
 mod imap;
