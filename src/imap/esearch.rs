@@ -48,7 +48,7 @@ impl ImapSession {
             lines = line.finish();
         }
         if let Some(view) = self.state.view_mut() {
-            let (searches, _) = view.searches();
+            let (searches, _) = view.searches_mut();
             if returns.save {
                 let uids: Vec<u32> = found.iter().map(|&(_, u)| u).collect();
                 let saved = match (returns.saves_only_ends(), uids.first(), uids.last()) {
@@ -75,7 +75,7 @@ impl ImapSession {
     /// A saving search failed: `$` is empty from now on (RFC 5182 §2.1).
     pub(super) fn search_failed(&mut self, saves: bool) {
         if let Some(view) = self.state.view_mut().filter(|_| saves) {
-            view.searches().0.save(Vec::new());
+            view.searches_mut().0.save(Vec::new());
         }
     }
 
@@ -83,10 +83,10 @@ impl ImapSession {
     /// turned into the UIDs they name now. A tag already kept up to date is refused
     /// (RFC 5267 §4.3: BAD).
     pub(super) fn updating_key(&mut self, tag: &str, key: &SearchKey) -> Result<SearchKey, Work> {
-        let Some(view) = self.state.view_mut() else {
+        let Some(view) = self.state.view() else {
             return Err(self.bad(tag, "No mailbox selected"));
         };
-        if view.searches().0.is_updating(tag) {
+        if view.searches().is_updating(tag) {
             return Err(self.bad(tag, "This tag already names a search kept up to date"));
         }
         Ok(by_uid(key, &|set| {
@@ -100,7 +100,7 @@ impl ImapSession {
         let Some(view) = self.state.view_mut() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        match view.searches().0.cancel(&tags) {
+        match view.searches_mut().0.cancel(&tags) {
             Ok(()) => self.ok(&tag, "CANCELUPDATE completed"),
             Err(unknown) => {
                 let text = format!("No search tagged {unknown:?} is kept up to date");

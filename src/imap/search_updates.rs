@@ -38,7 +38,7 @@ struct Retest {
 impl Retest {
     fn take(view: &mut View) -> Option<Retest> {
         let (touched, searches) = {
-            let (state, _) = view.searches();
+            let (state, _) = view.searches_mut();
             let (touched, updating) = state.take_touched()?;
             let searches: Vec<(String, Arc<SearchKey>)> = updating
                 .iter()
@@ -127,7 +127,7 @@ impl ImapSession {
         Box::pin(run.into_actor(self).then(move |done, act, _| {
             match (done, act.state.view_mut()) {
                 (Ok((touched, retested)), Some(view)) => {
-                    let (searches, uids) = view.searches();
+                    let (searches, uids) = view.searches_mut();
                     lines.extend(searches.apply(&touched, retested, uids));
                 }
                 (Err(error), _) => tracing::error!(%error, "an update of searches failed"),

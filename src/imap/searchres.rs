@@ -6,24 +6,25 @@
 //! SEARCH sees its result; with nothing saved, `$` names no message.
 
 use super::session::ImapSession;
-use super::view::View;
 use mailhive_protocol::imap::command::{Command, SearchKey};
 use mailhive_protocol::imap::sequence::SequenceSet;
+use std::cell::OnceCell;
 
 impl ImapSession {
     /// `command` with `$` replaced by the messages it stands for.
-    pub(super) fn with_saved_result(&mut self, command: Command) -> Command {
-        let Some(view) = self.state.view_mut() else {
+    pub(super) fn with_saved_result(&self, command: Command) -> Command {
+        let Some(view) = self.state.view() else {
             return command;
         };
-        let saved = SequenceSet::of(view.searches().0.saved());
-        let view: &View = view;
-        let present = view.resolve(&saved, true);
+        // Looked up once, and only for a command that holds `$`.
+        let present = OnceCell::new();
+        let saved = || view.resolve(&SequenceSet::of(view.searches().saved()), true);
         let as_set = |uid: bool, set: SequenceSet| {
             if !set.is_saved() {
                 return set;
             }
             let numbers: Vec<u32> = present
+                .get_or_init(saved)
                 .iter()
                 .map(|&(seq, u)| if uid { u } else { seq })
                 .collect();

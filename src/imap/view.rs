@@ -323,9 +323,14 @@ impl View {
         }
     }
 
-    /// The saved search result and the searches kept up to date, with the UIDs of the
-    /// view's messages (which give their sequence numbers).
-    pub fn searches(&mut self) -> (&mut SearchState, &[u32]) {
+    /// The saved search result and the searches kept up to date.
+    pub fn searches(&self) -> &SearchState {
+        &self.searches
+    }
+
+    /// [`View::searches`] to change, with the UIDs of the view's messages (which give
+    /// their sequence numbers).
+    pub fn searches_mut(&mut self) -> (&mut SearchState, &[u32]) {
         (&mut self.searches, &self.uids)
     }
 
