@@ -19,5 +19,6 @@ mod sasl;
 mod secrets;
 mod sharing;
 mod shutdown;
+mod sort;
 mod tls;
 mod transcripts;

@@ -87,7 +87,9 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::Expunge { .. }
         | Command::CancelUpdate(_) => spec(Selected),
         Command::Fetch { uid, .. } => on_messages(*uid, Slot::Held(SlotKind::Fetch)),
-        Command::Search { uid, .. } => on_messages(*uid, Slot::Shared(SlotKind::Search)),
+        Command::Search { uid, .. } | Command::Sort { uid, .. } => {
+            on_messages(*uid, Slot::Shared(SlotKind::Search))
+        }
         Command::Store { uid, .. } | Command::Copy { uid, .. } | Command::Move { uid, .. } => {
             on_messages(*uid, Slot::None)
         }

@@ -17,6 +17,7 @@
 //!   result and the searches kept up to date; `search_updates`: keeping them so;
 //!   `searchres`: `$` in commands.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
+//! - `sort`: SORT and SORT=DISPLAY, ordering what a search found.
 
 pub mod acl;
 mod address;
@@ -34,6 +35,7 @@ pub mod section;
 pub mod session;
 pub mod shared_search;
 mod slots;
+mod sort;
 pub mod state;
 pub mod structure;
 pub mod view;

@@ -11,10 +11,11 @@
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
 use super::slots::busy_text;
+use super::sort;
 use super::view::View;
 use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
-use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
+use mailhive_protocol::imap::command::{Date, Flag, SearchKey, SortCriterion};
 use mailhive_protocol::imap::esearch::SearchReturn;
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags, Username,
@@ -371,9 +372,31 @@ fn uses_recent(key: &SearchKey) -> bool {
     }
 }
 
+/// What a search answers.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// `* SEARCH` (RFC 3501).
+    Search,
+    /// `* ESEARCH`, as the return options ask (RFC 4731, see [`super::esearch`]).
+    Extended(SearchReturn),
+    /// `* SORT`, in the order of this program (RFC 5256, see [`super::sort`]).
+    Sort(Vec<SortCriterion>),
+}
+
+/// `* SEARCH 2 5 7` (or `* SORT ...`): the sequence numbers or UIDs of `found`.
+fn numbers_line(word: &str, uid: bool, found: &[(u32, u32)]) -> Vec<u8> {
+    let mut line = format!("* {word}");
+    for &(seq, message_uid) in found {
+        let n = if uid { message_uid } else { seq };
+        line.push_str(&format!(" {n}"));
+    }
+    line.push_str("\r\n");
+    line.into_bytes()
+}
+
 impl ImapSession {
-    /// SEARCH and UID SEARCH; with `returns`, the extended SEARCH of RFC 4731 (see
-    /// [`super::esearch`]).
+    /// SEARCH, UID SEARCH, SORT and UID SORT: the messages that match `criteria`,
+    /// answered as `answer` says.
     pub(super) fn search(
         &mut self,
         user: Username,
@@ -381,9 +404,9 @@ impl ImapSession {
         uid: bool,
         charset: Option<String>,
         criteria: Vec<SearchKey>,
-        returns: Option<SearchReturn>,
+        answer: Answer,
     ) -> Work {
-        let saves = returns.as_ref().is_some_and(|r| r.save);
+        let saves = matches!(&answer, Answer::Extended(r) if r.save);
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
             self.search_failed(saves);
             return self.no(
@@ -394,8 +417,8 @@ impl ImapSession {
         }
         let mut key = SearchKey::And(criteria);
         fold_needles(&mut key);
-        let updating = match &returns {
-            Some(r) if r.update => match self.updating_key(&tag, &key) {
+        let updating = match &answer {
+            Answer::Extended(r) if r.update => match self.updating_key(&tag, &key) {
                 Ok(key) => Some(key),
                 Err(work) => return work,
             },
@@ -404,10 +427,14 @@ impl ImapSession {
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
+        let order = match &answer {
+            Answer::Sort(program) => Some(program.clone()),
+            Answer::Search | Answer::Extended(_) => None,
+        };
         let id = SearchId {
             user: user.clone(),
             mailbox: view.id(),
-            criteria: format!("{key:?}"),
+            criteria: format!("{key:?} {order:?}"),
             view: view.fingerprint(uses_recent(&key)),
         };
         let messages: Vec<Listed> = (1..=view.exists())
@@ -430,7 +457,14 @@ impl ImapSession {
                 actix_rt::task::spawn_blocking(move || {
                     // The work holds the slot until it stops.
                     let _slot = permit;
-                    let found = run(&store, mailbox, &key, &messages, bounds, &runner.cancel);
+                    let cancel = &runner.cancel;
+                    let found = run(&store, mailbox, &key, &messages, bounds, cancel);
+                    let found = match &order {
+                        Some(program) => found.and_then(|found| {
+                            sort::order(&store, mailbox, program, &found, cancel).map(Arc::new)
+                        }),
+                        None => found,
+                    };
                     runner.finish(found);
                 });
             });
@@ -440,17 +474,17 @@ impl ImapSession {
         Box::pin(
             find.into_actor(self)
                 .then(move |ended, act, ctx| match ended {
-                    Ended::Found(found) => match returns {
-                        Some(returns) => act.esearch(tag, uid, returns, updating, &found),
-                        None => {
-                            let mut line = String::from("* SEARCH");
-                            for &(seq, message_uid) in found.iter() {
-                                line.push(' ');
-                                let n = if uid { message_uid } else { seq };
-                                line.push_str(&n.to_string());
-                            }
-                            line.push_str("\r\n");
-                            act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
+                    Ended::Found(found) => match answer {
+                        Answer::Extended(returns) => {
+                            act.esearch(tag, uid, returns, updating, &found)
+                        }
+                        Answer::Search => {
+                            let line = numbers_line("SEARCH", uid, &found);
+                            act.ok_with(line, &tag, "SEARCH completed")
+                        }
+                        Answer::Sort(_) => {
+                            let line = numbers_line("SORT", uid, &found);
+                            act.ok_with(line, &tag, "SORT completed")
                         }
                     },
                     Ended::Failed(SearchFailed::Busy) => {

@@ -1,6 +1,6 @@
 //! `$` (RFC 5182): the result of the last `SEARCH RETURN (SAVE)`, wherever a command
 //! takes a sequence set (FETCH, STORE, COPY, MOVE, UID EXPUNGE, SEARCH and their UID
-//! forms). Before a command runs, `$` is replaced by the saved messages that are
+//! forms, and SORT). Before a command runs, `$` is replaced by the saved messages that are
 //! still in the view: by their UIDs in a UID command or a search key, by their
 //! sequence numbers otherwise. Commands run strictly in order, so one behind a saving
 //! SEARCH sees its result; with nothing saved, `$` names no message.
@@ -29,6 +29,13 @@ impl ImapSession {
                 .map(|&(seq, u)| if uid { u } else { seq })
                 .collect();
             SequenceSet::of(&numbers)
+        };
+        let resolve = |set: &SequenceSet| as_set(true, set.clone());
+        let in_criteria = |criteria: Vec<SearchKey>| -> Vec<SearchKey> {
+            criteria
+                .iter()
+                .map(|key| saved_in_key(key, &resolve))
+                .collect()
         };
         match command {
             Command::Fetch { uid, set, items } => Command::Fetch {
@@ -67,19 +74,23 @@ impl ImapSession {
                 charset,
                 criteria,
                 returns,
-            } => {
-                let resolve = |set: &SequenceSet| as_set(true, set.clone());
-                let criteria = criteria
-                    .iter()
-                    .map(|key| saved_in_key(key, &resolve))
-                    .collect();
-                Command::Search {
-                    uid,
-                    charset,
-                    criteria,
-                    returns,
-                }
-            }
+            } => Command::Search {
+                uid,
+                charset,
+                criteria: in_criteria(criteria),
+                returns,
+            },
+            Command::Sort {
+                uid,
+                program,
+                charset,
+                criteria,
+            } => Command::Sort {
+                uid,
+                program,
+                charset,
+                criteria: in_criteria(criteria),
+            },
             other => other,
         }
     }

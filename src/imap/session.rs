@@ -13,6 +13,7 @@ mod spooled;
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
 use super::mailboxes::ListRequest;
+use super::search::Answer;
 use super::state::State;
 use super::view::View;
 use super::ImapContext;
@@ -370,6 +371,7 @@ impl ImapSession {
         ]);
         if self.state.is_authenticated() {
             caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
+            caps.extend(["SORT", "SORT=DISPLAY"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -743,7 +745,23 @@ impl ImapSession {
                 charset,
                 criteria,
                 returns,
-            } => self.search(user, tag, uid, charset, criteria, returns),
+            } => {
+                let answer = returns.map_or(Answer::Search, Answer::Extended);
+                self.search(user, tag, uid, charset, criteria, answer)
+            }
+            Command::Sort {
+                uid,
+                program,
+                charset,
+                criteria,
+            } => self.search(
+                user,
+                tag,
+                uid,
+                Some(charset),
+                criteria,
+                Answer::Sort(program),
+            ),
             Command::CancelUpdate(tags) => self.cancel_update(tag, tags),
             Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
             Command::Store {

@@ -81,6 +81,13 @@ pub enum Command {
     },
     /// RFC 5267 §4.3.5: the tags of the updating searches to stop.
     CancelUpdate(Vec<String>),
+    /// RFC 5256: the messages that match `criteria`, in the order of `program`.
+    Sort {
+        uid: bool,
+        program: Vec<SortCriterion>,
+        charset: String,
+        criteria: Vec<SearchKey>,
+    },
     Fetch {
         uid: bool,
         set: SequenceSet,
@@ -233,6 +240,28 @@ pub enum SectionText {
     HeaderFields { not: bool, fields: Vec<String> },
     Text,
     Mime,
+}
+
+/// One key of a SORT program (RFC 5256 §3), possibly reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortCriterion {
+    pub reverse: bool,
+    pub key: SortKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Arrival,
+    Cc,
+    Date,
+    From,
+    /// RFC 5957: the display name of the first From address, else its address.
+    DisplayFrom,
+    /// RFC 5957: likewise of the first To address.
+    DisplayTo,
+    Size,
+    Subject,
+    To,
 }
 
 /// A SEARCH key (RFC 3501 §6.4.4); a list of keys means all of them.

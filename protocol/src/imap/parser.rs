@@ -5,6 +5,7 @@
 //! is bounded so that no input can exhaust the stack.
 
 mod esearch;
+mod sort;
 
 use super::command::*;
 use super::mutf7;
@@ -655,10 +656,7 @@ impl Cursor<'_> {
                     charset = Some(self.text()?.to_ascii_uppercase());
                     self.sp()?;
                 }
-                let mut criteria = vec![self.search_key(0)?];
-                while self.eat(b' ') {
-                    criteria.push(self.search_key(0)?);
-                }
+                let criteria = self.search_program()?;
                 Command::Search {
                     uid,
                     charset,
@@ -666,6 +664,7 @@ impl Cursor<'_> {
                     returns,
                 }
             }
+            "SORT" => self.sort(uid)?,
             "COPY" | "MOVE" => {
                 self.sp()?;
                 let set = self.sequence_set()?;
@@ -884,6 +883,15 @@ impl Cursor<'_> {
             }
             other => return Err(format!("unknown section {other}")),
         })
+    }
+
+    /// `search-key *(SP search-key)`: all of them.
+    fn search_program(&mut self) -> Parsed<Vec<SearchKey>> {
+        let mut criteria = vec![self.search_key(0)?];
+        while self.eat(b' ') {
+            criteria.push(self.search_key(0)?);
+        }
+        Ok(criteria)
     }
 
     fn search_key(&mut self, depth: usize) -> Parsed<SearchKey> {

@@ -1,0 +1,121 @@
+//! SORT (RFC 5256) and SORT=DISPLAY (RFC 5957) over sockets: base subjects of encoded
+//! and marked-up subjects, addresses and groups, the Date that does not parse, ties in
+//! sequence order, UID SORT, search criteria and `$`, and malformed requests.
+
+use crate::harness::{Env, LineClient, Server};
+
+fn served() -> (Env, Server, LineClient) {
+    let env = Env::new();
+    env.add_user("ann", "pw");
+    let server = env.serve(&[]);
+    let mut client = LineClient::imap_login(server.imap, "ann", "pw");
+    client.imap_ok("SELECT INBOX");
+    (env, server, client)
+}
+
+fn append(client: &mut LineClient, date: &str, message: &str) {
+    client.send(&format!(
+        "ap APPEND INBOX \"{date}\" {{{}+}}",
+        message.len()
+    ));
+    client.send_bytes(format!("{message}\r\n").as_bytes());
+    let (_, done) = client.answer("ap");
+    assert!(done.starts_with("ap OK "), "{done}");
+}
+
+#[test]
+fn sorts_by_every_key_from_what_was_stored_at_append() {
+    let (_env, _server, mut client) = served();
+    let messages = [
+        // 1
+        (
+            "02-Feb-2026 10:00:00 +0000",
+            "From: Zoe <zoe@b.example>\r\nTo: x@y\r\nCc: team: carl@c.example;\r\n\
+             Date: Mon, 02 Feb 2026 09:00:00 +0000\r\nSubject: =?utf-8?q?Re:_[list]_budget?=",
+        ),
+        // 2
+        (
+            "01-Feb-2026 10:00:00 +0000",
+            "From: =?iso-8859-1?q?Andr=E9?= <andre@a.example>\r\nTo: bob@y\r\n\
+             Date: not a date\r\nSubject: [fwd: Budget] (fwd)",
+        ),
+        // 3
+        (
+            "03-Feb-2026 10:00:00 +0000",
+            "From: mia@a.example\r\nTo: al@y\r\nCc: beth@c.example\r\n\
+             Date: Sun, 01 Feb 2026 08:00:00 -0300\r\nSubject: Agenda",
+        ),
+    ];
+    for (date, header) in messages {
+        append(&mut client, date, &format!("{header}\r\n\r\nbody\r\n"));
+    }
+    client.imap_ok("NOOP");
+    for (program, order) in [
+        // "budget", "Budget", "Agenda": ties by sequence number.
+        ("SUBJECT", "3 1 2"),
+        ("REVERSE SUBJECT", "1 2 3"),
+        ("SUBJECT ARRIVAL", "3 2 1"),
+        ("SUBJECT REVERSE ARRIVAL", "3 1 2"),
+        ("ARRIVAL", "2 1 3"),
+        // Message 2's Date does not parse: its internal date stands in; message 3's
+        // is in -0300.
+        ("DATE", "2 3 1"),
+        ("FROM", "2 3 1"),
+        ("TO", "3 2 1"),
+        // No Cc sorts first; a group sorts by its name.
+        ("CC", "2 3 1"),
+        ("DISPLAYFROM", "2 3 1"),
+        ("REVERSE DISPLAYTO", "1 2 3"),
+        ("SIZE REVERSE DATE", ""),
+    ] {
+        let lines = client.imap_ok(&format!("SORT ({program}) UTF-8 ALL"));
+        assert_eq!(lines.len(), 1, "{program}: {lines:?}");
+        if !order.is_empty() {
+            assert_eq!(lines[0], format!("* SORT {order}"), "{program}");
+        }
+    }
+    // Search criteria, UID SORT and `$`.
+    assert_eq!(
+        client.imap_ok("SORT (SUBJECT) US-ASCII 1:2"),
+        ["* SORT 1 2"]
+    );
+    assert_eq!(
+        client.imap_ok("UID SORT (ARRIVAL) UTF-8 NOT 3"),
+        ["* SORT 2 1"]
+    );
+    client.imap_ok("SEARCH RETURN (SAVE) FROM a.example");
+    assert_eq!(
+        client.imap_ok("SORT (REVERSE FROM) UTF-8 $"),
+        ["* SORT 3 2"]
+    );
+    assert_eq!(
+        client.imap_ok("SORT (FROM) UTF-8 SUBJECT nothing"),
+        ["* SORT"]
+    );
+}
+
+#[test]
+fn malformed_sorts_are_refused() {
+    let (_env, _server, mut client) = served();
+    for bad in [
+        "SORT () UTF-8 ALL",
+        "SORT (REVERSE) UTF-8 ALL",
+        "SORT (SUBJECT REVERSE) UTF-8 ALL",
+        "SORT (RANDOM) UTF-8 ALL",
+        "SORT SUBJECT UTF-8 ALL",
+        "SORT (SUBJECT) ALL",
+        "SORT (SUBJECT) UTF-8",
+    ] {
+        let (lines, done) = client.imap(bad);
+        assert!(done.split(' ').nth(1) == Some("BAD"), "{bad}: {done}");
+        assert!(lines.is_empty(), "{bad}: {lines:?}");
+    }
+    let done = client.imap_status("SORT (SUBJECT) ISO-2022-JP ALL");
+    assert!(
+        done.starts_with("NO [BADCHARSET (UTF-8 US-ASCII)]"),
+        "{done}"
+    );
+    client.imap_ok("UNSELECT");
+    let done = client.imap_status("SORT (SUBJECT) UTF-8 ALL");
+    assert!(done.starts_with("BAD "), "{done}");
+}
