@@ -1,6 +1,7 @@
-//! SORT (RFC 5256) and SORT=DISPLAY (RFC 5957) over sockets: base subjects of encoded
-//! and marked-up subjects, addresses and groups, the Date that does not parse, ties in
-//! sequence order, UID SORT, search criteria and `$`, and malformed requests.
+//! SORT (RFC 5256), SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3) over sockets:
+//! base subjects of encoded and marked-up subjects, addresses and groups, the Date that
+//! does not parse, ties in sequence order, UID SORT, search criteria and `$`, ESEARCH in
+//! sort order, and malformed requests.
 
 use crate::harness::{Env, LineClient, Server};
 
@@ -92,6 +93,21 @@ fn sorts_by_every_key_from_what_was_stored_at_append() {
         client.imap_ok("SORT (FROM) UTF-8 SUBJECT nothing"),
         ["* SORT"]
     );
+    // ESORT (RFC 5267 §3): ESEARCH in sort order, MIN and MAX the first and last sorted.
+    client.send("e1 SORT RETURN (MIN MAX COUNT ALL) (REVERSE ARRIVAL) UTF-8 ALL");
+    let (lines, done) = client.answer("e1");
+    assert_eq!(
+        lines,
+        ["* ESEARCH (TAG \"e1\") MIN 3 MAX 2 ALL 3,1:2 COUNT 3"]
+    );
+    assert_eq!(done, "e1 OK SORT completed");
+    client.send("e2 UID SORT RETURN () (SUBJECT) UTF-8 ALL");
+    assert_eq!(
+        client.answer("e2").0,
+        ["* ESEARCH (TAG \"e2\") UID ALL 3,1:2"]
+    );
+    client.imap_ok("UID SORT RETURN (SAVE MAX) (DATE) UTF-8 ALL");
+    assert_eq!(client.imap_ok("FETCH $ UID"), ["* 1 FETCH (UID 1)"]);
 }
 
 #[test]
@@ -105,6 +121,10 @@ fn malformed_sorts_are_refused() {
         "SORT SUBJECT UTF-8 ALL",
         "SORT (SUBJECT) ALL",
         "SORT (SUBJECT) UTF-8",
+        "SORT RETURN (FOO) (SUBJECT) UTF-8 ALL",
+        // PARTIAL and UPDATE in SORT are CONTEXT=SORT's, which is not offered.
+        "SORT RETURN (PARTIAL 1:2) (SUBJECT) UTF-8 ALL",
+        "SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL",
     ] {
         let (lines, done) = client.imap(bad);
         assert!(done.split(' ').nth(1) == Some("BAD"), "{bad}: {done}");

@@ -1,7 +1,9 @@
 //! What an extended SEARCH answers (RFC 4731): one `* ESEARCH` line with MIN, MAX,
 //! ALL, PARTIAL (RFC 5267 §4.4, RFC 9394) and COUNT as asked; the result kept for `$`
 //! with SAVE (RFC 5182), and with UPDATE the search kept up to date (RFC 5267 §4.3,
-//! see [`super::search_state`]). CANCELUPDATE stops updates.
+//! see [`super::search_state`]). CANCELUPDATE stops updates. SORT with return options
+//! (ESORT, RFC 5267 §3) answers the same way, its results in sort order: MIN and MAX
+//! are the first and last sorted.
 //!
 //! The search itself is the one of [`super::search`], in the same SEARCH slots and
 //! shared runs; only the answer differs.
@@ -13,8 +15,9 @@ use mailhive_protocol::imap::esearch::{Esearch, SearchReturn};
 use mailhive_protocol::imap::sequence::SequenceSet;
 
 impl ImapSession {
-    /// Answers a search that found `found` (ascending (sequence number, UID)) as
-    /// `returns` asks; `updating` is the key to keep up to date with UPDATE.
+    /// Answers a search that found `found` ((sequence number, UID), ascending, or in
+    /// the order of a SORT) as `returns` asks, then `done`; `updating` is the key to
+    /// keep up to date with UPDATE.
     pub(super) fn esearch(
         &mut self,
         tag: String,
@@ -22,6 +25,7 @@ impl ImapSession {
         returns: SearchReturn,
         updating: Option<SearchKey>,
         found: &[(u32, u32)],
+        done: &str,
     ) -> Work {
         let numbers: Vec<u32> = found
             .iter()
@@ -69,7 +73,7 @@ impl ImapSession {
                 }
             }
         }
-        self.ok_with(lines, &tag, "SEARCH completed")
+        self.ok_with(lines, &tag, done)
     }
 
     /// A saving search failed: `$` is empty from now on (RFC 5182 §2.1).

@@ -379,8 +379,9 @@ pub(super) enum Answer {
     Search,
     /// `* ESEARCH`, as the return options ask (RFC 4731, see [`super::esearch`]).
     Extended(SearchReturn),
-    /// `* SORT`, in the order of this program (RFC 5256, see [`super::sort`]).
-    Sort(Vec<SortCriterion>),
+    /// `* SORT`, in the order of this program (RFC 5256, see [`super::sort`]), or
+    /// with return options `* ESEARCH` in that order (ESORT, RFC 5267 §3).
+    Sort(Vec<SortCriterion>, Option<SearchReturn>),
 }
 
 /// `* SEARCH 2 5 7` (or `* SORT ...`): the sequence numbers or UIDs of `found`.
@@ -406,7 +407,17 @@ impl ImapSession {
         criteria: Vec<SearchKey>,
         answer: Answer,
     ) -> Work {
-        let saves = matches!(&answer, Answer::Extended(r) if r.save);
+        let saves = match &answer {
+            Answer::Extended(r) | Answer::Sort(_, Some(r)) => r.save,
+            Answer::Search | Answer::Sort(_, None) => false,
+        };
+        if let Answer::Sort(_, Some(r)) = &answer {
+            if r.update || r.partial.is_some() {
+                let text = "PARTIAL and UPDATE in SORT need CONTEXT=SORT, which is not offered";
+                self.search_failed(saves);
+                return self.bad(&tag, text);
+            }
+        }
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
             self.search_failed(saves);
             return self.no(
@@ -428,7 +439,7 @@ impl ImapSession {
             return self.bad(&tag, "No mailbox selected");
         };
         let order = match &answer {
-            Answer::Sort(program) => Some(program.clone()),
+            Answer::Sort(program, _) => Some(program.clone()),
             Answer::Search | Answer::Extended(_) => None,
         };
         let id = SearchId {
@@ -476,13 +487,16 @@ impl ImapSession {
                 .then(move |ended, act, ctx| match ended {
                     Ended::Found(found) => match answer {
                         Answer::Extended(returns) => {
-                            act.esearch(tag, uid, returns, updating, &found)
+                            act.esearch(tag, uid, returns, updating, &found, "SEARCH completed")
+                        }
+                        Answer::Sort(_, Some(returns)) => {
+                            act.esearch(tag, uid, returns, None, &found, "SORT completed")
                         }
                         Answer::Search => {
                             let line = numbers_line("SEARCH", uid, &found);
                             act.ok_with(line, &tag, "SEARCH completed")
                         }
-                        Answer::Sort(_) => {
+                        Answer::Sort(_, None) => {
                             let line = numbers_line("SORT", uid, &found);
                             act.ok_with(line, &tag, "SORT completed")
                         }

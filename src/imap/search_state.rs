@@ -58,8 +58,10 @@ impl SearchState {
         &self.saved
     }
 
-    /// Keeps `uids` (ascending) for `$`; a failed saving search keeps none.
-    pub fn save(&mut self, uids: Vec<u32>) {
+    /// Keeps `uids` for `$`; a failed saving search keeps none.
+    pub fn save(&mut self, mut uids: Vec<u32>) {
+        uids.sort_unstable();
+        uids.dedup();
         self.saved = uids;
     }
 

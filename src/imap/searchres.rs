@@ -85,11 +85,13 @@ impl ImapSession {
                 program,
                 charset,
                 criteria,
+                returns,
             } => Command::Sort {
                 uid,
                 program,
                 charset,
                 criteria: in_criteria(criteria),
+                returns,
             },
             other => other,
         }

@@ -371,7 +371,7 @@ impl ImapSession {
         ]);
         if self.state.is_authenticated() {
             caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
-            caps.extend(["SORT", "SORT=DISPLAY"]);
+            caps.extend(["SORT", "SORT=DISPLAY", "ESORT"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -754,14 +754,11 @@ impl ImapSession {
                 program,
                 charset,
                 criteria,
-            } => self.search(
-                user,
-                tag,
-                uid,
-                Some(charset),
-                criteria,
-                Answer::Sort(program),
-            ),
+                returns,
+            } => {
+                let answer = Answer::Sort(program, returns);
+                self.search(user, tag, uid, Some(charset), criteria, answer)
+            }
             Command::CancelUpdate(tags) => self.cancel_update(tag, tags),
             Command::Fetch { uid, set, items } => self.fetch(user, tag, uid, set, items),
             Command::Store {

@@ -87,6 +87,8 @@ pub enum Command {
         program: Vec<SortCriterion>,
         charset: String,
         criteria: Vec<SearchKey>,
+        /// `RETURN (...)` (ESORT, RFC 5267 §3): answered with ESEARCH.
+        returns: Option<SearchReturn>,
     },
     Fetch {
         uid: bool,

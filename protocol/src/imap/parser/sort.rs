@@ -4,10 +4,12 @@ use super::{Cursor, Parsed};
 use crate::imap::command::{Command, SortCriterion, SortKey};
 
 impl Cursor<'_> {
-    /// `sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria`, after "SORT";
+    /// `sort = ["UID" SP] "SORT" SP [search-return-opts SP] sort-criteria SP
+    /// search-criteria`, after "SORT" (RFC 5256, with RFC 5267 §3);
     /// `search-criteria = charset 1*(SP search-key)`.
     pub(super) fn sort(&mut self, uid: bool) -> Parsed<Command> {
         self.sp()?;
+        let returns = self.search_return()?;
         let program = self.list(false, Self::sort_criterion)?;
         self.sp()?;
         let charset = self.text()?.to_ascii_uppercase();
@@ -18,6 +20,7 @@ impl Cursor<'_> {
             program,
             charset,
             criteria,
+            returns,
         })
     }
 
@@ -74,9 +77,14 @@ mod tests {
                     }
                 ],
                 charset: "UTF-8".into(),
-                criteria: vec![SearchKey::NotFlag(crate::imap::command::Flag::Deleted)]
+                criteria: vec![SearchKey::NotFlag(crate::imap::command::Flag::Deleted)],
+                returns: None
             })
         );
+        assert!(matches!(
+            parsed("SORT RETURN (MIN COUNT) (ARRIVAL) UTF-8 ALL"),
+            Ok(Command::Sort { returns: Some(r), .. }) if r.min && r.count && !r.all
+        ));
         for bad in [
             "SORT () UTF-8 ALL",
             "SORT (REVERSE) UTF-8 ALL",
