@@ -108,6 +108,22 @@ fn sorts_by_every_key_from_what_was_stored_at_append() {
     );
     client.imap_ok("UID SORT RETURN (SAVE MAX) (DATE) UTF-8 ALL");
     assert_eq!(client.imap_ok("FETCH $ UID"), ["* 1 FETCH (UID 1)"]);
+    // CONTEXT=SORT: PARTIAL counts in sort order; sorted results are not kept up to date.
+    client.send("e3 SORT RETURN (PARTIAL -2:-1) (REVERSE ARRIVAL) UTF-8 ALL");
+    assert_eq!(
+        client.answer("e3").0,
+        ["* ESEARCH (TAG \"e3\") PARTIAL (-1:-2 1:2)"]
+    );
+    client.send("e4 SORT RETURN (UPDATE COUNT) (SUBJECT) UTF-8 ALL");
+    let (lines, done) = client.answer("e4");
+    assert_eq!(
+        lines,
+        [
+            "* ESEARCH (TAG \"e4\") COUNT 3",
+            "* NO [NOUPDATE \"e4\"] Sorted results are not kept up to date"
+        ]
+    );
+    assert!(done.starts_with("e4 OK"), "{done}");
 }
 
 #[test]
@@ -122,9 +138,8 @@ fn malformed_sorts_are_refused() {
         "SORT (SUBJECT) ALL",
         "SORT (SUBJECT) UTF-8",
         "SORT RETURN (FOO) (SUBJECT) UTF-8 ALL",
-        // PARTIAL and UPDATE in SORT are CONTEXT=SORT's, which is not offered.
-        "SORT RETURN (PARTIAL 1:2) (SUBJECT) UTF-8 ALL",
-        "SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL",
+        "SORT RETURN (PARTIAL 1:*) (SUBJECT) UTF-8 ALL",
+        "SORT RETURN (ALL PARTIAL 1:2) (SUBJECT) UTF-8 ALL",
     ] {
         let (lines, done) = client.imap(bad);
         assert!(done.split(' ').nth(1) == Some("BAD"), "{bad}: {done}");

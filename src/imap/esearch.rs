@@ -2,8 +2,9 @@
 //! ALL, PARTIAL (RFC 5267 §4.4, RFC 9394) and COUNT as asked; the result kept for `$`
 //! with SAVE (RFC 5182), and with UPDATE the search kept up to date (RFC 5267 §4.3,
 //! see [`super::search_state`]). CANCELUPDATE stops updates. SORT with return options
-//! (ESORT, RFC 5267 §3) answers the same way, its results in sort order: MIN and MAX
-//! are the first and last sorted.
+//! (ESORT and CONTEXT=SORT, RFC 5267 §3–4) answers the same way, its results in sort
+//! order: MIN and MAX are the first and last sorted, PARTIAL counts in that order; its
+//! UPDATE is refused with NOUPDATE.
 //!
 //! The search itself is the one of [`super::search`], in the same SEARCH slots and
 //! shared runs; only the answer differs.
@@ -66,11 +67,19 @@ impl ImapSession {
                 };
                 searches.save(saved);
             }
-            if let Some(key) = updating {
-                let matching = found.iter().map(|&(_, u)| u);
-                if let Err(reason) = searches.start_updating(tag.clone(), uid, key, matching) {
-                    lines.extend(no_update(&tag, reason));
+            match updating {
+                Some(key) => {
+                    let matching = found.iter().map(|&(_, u)| u);
+                    if let Err(reason) = searches.start_updating(tag.clone(), uid, key, matching) {
+                        lines.extend(no_update(&tag, reason));
+                    }
                 }
+                // A SORT: positions in sort order are not kept (RFC 5267 §4.3.1 lets a
+                // server refuse).
+                None if returns.update => {
+                    lines.extend(no_update(&tag, "Sorted results are not kept up to date"))
+                }
+                None => {}
             }
         }
         self.ok_with(lines, &tag, done)

@@ -411,13 +411,6 @@ impl ImapSession {
             Answer::Extended(r) | Answer::Sort(_, Some(r)) => r.save,
             Answer::Search | Answer::Sort(_, None) => false,
         };
-        if let Answer::Sort(_, Some(r)) = &answer {
-            if r.update || r.partial.is_some() {
-                let text = "PARTIAL and UPDATE in SORT need CONTEXT=SORT, which is not offered";
-                self.search_failed(saves);
-                return self.bad(&tag, text);
-            }
-        }
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
             self.search_failed(saves);
             return self.no(

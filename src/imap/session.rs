@@ -371,7 +371,7 @@ impl ImapSession {
         ]);
         if self.state.is_authenticated() {
             caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
-            caps.extend(["SORT", "SORT=DISPLAY", "ESORT"]);
+            caps.extend(["SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SORT"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
