@@ -154,3 +154,40 @@ fn malformed_sorts_are_refused() {
     let done = client.imap_status("SORT (SUBJECT) UTF-8 ALL");
     assert!(done.starts_with("BAD "), "{done}");
 }
+
+#[test]
+fn threads_by_ordered_subject() {
+    let (_env, _server, mut client) = served();
+    for (date, subject) in [
+        ("05-Feb-2026 10:00:00 +0000", "plans"),
+        ("01-Feb-2026 10:00:00 +0000", "Lunch"),
+        ("03-Feb-2026 10:00:00 +0000", "Re: plans"),
+        ("02-Feb-2026 10:00:00 +0000", "re: lunch"),
+        ("04-Feb-2026 10:00:00 +0000", "Fwd: Re: lunch"),
+        ("06-Feb-2026 10:00:00 +0000", "alone"),
+    ] {
+        append(
+            &mut client,
+            date,
+            &format!("Subject: {subject}\r\n\r\nx\r\n"),
+        );
+    }
+    client.imap_ok("NOOP");
+    // Threads in the order of their first message's date; a thread of two is flat, a
+    // longer one has its first message as every other's parent.
+    assert_eq!(
+        client.imap_ok("THREAD ORDEREDSUBJECT UTF-8 ALL"),
+        ["* THREAD (2 (4)(5))(3 1)(6)"]
+    );
+    assert_eq!(
+        client.imap_ok("UID THREAD ORDEREDSUBJECT UTF-8 NOT 4"),
+        ["* THREAD (2 5)(3 1)(6)"]
+    );
+    assert_eq!(
+        client.imap_ok("THREAD ORDEREDSUBJECT UTF-8 SUBJECT nothing"),
+        ["* THREAD"]
+    );
+    // Only ORDEREDSUBJECT is offered.
+    let done = client.imap_status("THREAD REFERENCES UTF-8 ALL");
+    assert!(done.starts_with("BAD "), "{done}");
+}

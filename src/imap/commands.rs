@@ -87,7 +87,7 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::Expunge { .. }
         | Command::CancelUpdate(_) => spec(Selected),
         Command::Fetch { uid, .. } => on_messages(*uid, Slot::Held(SlotKind::Fetch)),
-        Command::Search { uid, .. } | Command::Sort { uid, .. } => {
+        Command::Search { uid, .. } | Command::Sort { uid, .. } | Command::Thread { uid, .. } => {
             on_messages(*uid, Slot::Shared(SlotKind::Search))
         }
         Command::Store { uid, .. } | Command::Copy { uid, .. } | Command::Move { uid, .. } => {

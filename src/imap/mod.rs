@@ -17,7 +17,8 @@
 //!   result and the searches kept up to date; `search_updates`: keeping them so;
 //!   `searchres`: `$` in commands.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
-//! - `sort`: SORT and SORT=DISPLAY, ordering what a search found.
+//! - `sort`: SORT, SORT=DISPLAY and THREAD ORDEREDSUBJECT, arranging what a search
+//!   found.
 
 pub mod acl;
 mod address;

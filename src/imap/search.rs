@@ -11,11 +11,11 @@
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
 use super::slots::busy_text;
-use super::sort;
+use super::sort::{self, Arrangement};
 use super::view::View;
 use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
-use mailhive_protocol::imap::command::{Date, Flag, SearchKey, SortCriterion};
+use mailhive_protocol::imap::command::{Date, Flag, SearchKey, SortCriterion, ThreadAlgorithm};
 use mailhive_protocol::imap::esearch::SearchReturn;
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags, Username,
@@ -302,7 +302,7 @@ fn run(
     let part_len = messages.len().div_ceil(parts).max(1);
     let search = |part: &[Listed]| search_part(store, mailbox, key, &bounds, part, cancel);
     if parts == 1 {
-        return search(messages).map(Arc::new);
+        return search(messages).map(|found| Arc::new(found.into()));
     }
     let found = std::thread::scope(|scope| {
         let running: Vec<_> = messages
@@ -318,7 +318,7 @@ fn run(
         }
         Ok::<_, SearchFailed>(found)
     })?;
-    Ok(Arc::new(found))
+    Ok(Arc::new(found.into()))
 }
 
 /// The messages of `part` that match `key`.
@@ -382,6 +382,8 @@ pub(super) enum Answer {
     /// `* SORT`, in the order of this program (RFC 5256, see [`super::sort`]), or
     /// with return options `* ESEARCH` in that order (ESORT, RFC 5267 §3).
     Sort(Vec<SortCriterion>, Option<SearchReturn>),
+    /// `* THREAD` (RFC 5256 §4, see [`super::sort`]).
+    Thread(ThreadAlgorithm),
 }
 
 /// `* SEARCH 2 5 7` (or `* SORT ...`): the sequence numbers or UIDs of `found`.
@@ -409,7 +411,7 @@ impl ImapSession {
     ) -> Work {
         let saves = match &answer {
             Answer::Extended(r) | Answer::Sort(_, Some(r)) => r.save,
-            Answer::Search | Answer::Sort(_, None) => false,
+            Answer::Search | Answer::Sort(_, None) | Answer::Thread(_) => false,
         };
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
             self.search_failed(saves);
@@ -431,14 +433,15 @@ impl ImapSession {
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        let order = match &answer {
-            Answer::Sort(program, _) => Some(program.clone()),
+        let arrangement = match &answer {
+            Answer::Sort(program, _) => Some(Arrangement::Sort(program.clone())),
+            Answer::Thread(ThreadAlgorithm::OrderedSubject) => Some(Arrangement::OrderedSubject),
             Answer::Search | Answer::Extended(_) => None,
         };
         let id = SearchId {
             user: user.clone(),
             mailbox: view.id(),
-            criteria: format!("{key:?} {order:?}"),
+            criteria: format!("{key:?} {arrangement:?}"),
             view: view.fingerprint(uses_recent(&key)),
         };
         let messages: Vec<Listed> = (1..=view.exists())
@@ -463,9 +466,11 @@ impl ImapSession {
                     let _slot = permit;
                     let cancel = &runner.cancel;
                     let found = run(&store, mailbox, &key, &messages, bounds, cancel);
-                    let found = match &order {
-                        Some(program) => found.and_then(|found| {
-                            sort::order(&store, mailbox, program, &found, cancel).map(Arc::new)
+                    let found = match &arrangement {
+                        Some(how) => found.and_then(|found| {
+                            let arranged =
+                                sort::arrange(&store, mailbox, how, &found.messages, cancel);
+                            arranged.map(Arc::new)
                         }),
                         None => found,
                     };
@@ -480,18 +485,23 @@ impl ImapSession {
                 .then(move |ended, act, ctx| match ended {
                     Ended::Found(found) => match answer {
                         Answer::Extended(returns) => {
-                            act.esearch(tag, uid, returns, updating, &found, "SEARCH completed")
+                            let done = "SEARCH completed";
+                            act.esearch(tag, uid, returns, updating, &found.messages, done)
                         }
                         Answer::Sort(_, Some(returns)) => {
-                            act.esearch(tag, uid, returns, None, &found, "SORT completed")
+                            act.esearch(tag, uid, returns, None, &found.messages, "SORT completed")
                         }
                         Answer::Search => {
-                            let line = numbers_line("SEARCH", uid, &found);
+                            let line = numbers_line("SEARCH", uid, &found.messages);
                             act.ok_with(line, &tag, "SEARCH completed")
                         }
                         Answer::Sort(_, None) => {
-                            let line = numbers_line("SORT", uid, &found);
+                            let line = numbers_line("SORT", uid, &found.messages);
                             act.ok_with(line, &tag, "SORT completed")
+                        }
+                        Answer::Thread(_) => {
+                            let line = sort::thread_line(&found, uid);
+                            act.ok_with(line, &tag, "THREAD completed")
                         }
                     },
                     Ended::Failed(SearchFailed::Busy) => {

@@ -1,6 +1,6 @@
 //! `$` (RFC 5182): the result of the last `SEARCH RETURN (SAVE)`, wherever a command
 //! takes a sequence set (FETCH, STORE, COPY, MOVE, UID EXPUNGE, SEARCH and their UID
-//! forms, and SORT). Before a command runs, `$` is replaced by the saved messages that are
+//! forms, SORT and THREAD). Before a command runs, `$` is replaced by the saved messages that are
 //! still in the view: by their UIDs in a UID command or a search key, by their
 //! sequence numbers otherwise. Commands run strictly in order, so one behind a saving
 //! SEARCH sees its result; with nothing saved, `$` names no message.
@@ -92,6 +92,17 @@ impl ImapSession {
                 charset,
                 criteria: in_criteria(criteria),
                 returns,
+            },
+            Command::Thread {
+                uid,
+                algorithm,
+                charset,
+                criteria,
+            } => Command::Thread {
+                uid,
+                algorithm,
+                charset,
+                criteria: in_criteria(criteria),
             },
             other => other,
         }

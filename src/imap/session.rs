@@ -372,6 +372,7 @@ impl ImapSession {
         if self.state.is_authenticated() {
             caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
             caps.extend(["SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SORT"]);
+            caps.push("THREAD=ORDEREDSUBJECT");
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -757,6 +758,15 @@ impl ImapSession {
                 returns,
             } => {
                 let answer = Answer::Sort(program, returns);
+                self.search(user, tag, uid, Some(charset), criteria, answer)
+            }
+            Command::Thread {
+                uid,
+                algorithm,
+                charset,
+                criteria,
+            } => {
+                let answer = Answer::Thread(algorithm);
                 self.search(user, tag, uid, Some(charset), criteria, answer)
             }
             Command::CancelUpdate(tags) => self.cancel_update(tag, tags),

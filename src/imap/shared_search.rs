@@ -25,8 +25,25 @@ pub struct SearchId {
     pub view: u64,
 }
 
-/// The matching messages, as (sequence number, UID).
-pub type Found = Arc<Vec<(u32, u32)>>;
+/// What a search found: the matching messages as (sequence number, UID), ascending or
+/// in the order of a SORT or THREAD, and for a THREAD where in `messages` each thread
+/// starts.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Matches {
+    pub messages: Vec<(u32, u32)>,
+    pub threads: Vec<usize>,
+}
+
+impl From<Vec<(u32, u32)>> for Matches {
+    fn from(messages: Vec<(u32, u32)>) -> Self {
+        Matches {
+            messages,
+            threads: Vec::new(),
+        }
+    }
+}
+
+pub type Found = Arc<Matches>;
 
 /// Why a search gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,10 +219,10 @@ mod tests {
         let runner = runner.expect("the first one runs");
         let (second, none) = searches.join_or_begin(id());
         assert!(none.is_none(), "the second one only waits");
-        runner.finish(Ok(Arc::new(vec![(1, 10)])));
+        runner.finish(Ok(Arc::new(vec![(1, 10)].into())));
         let outcome = actix_rt::System::new()
             .block_on(async { (first.outcome().await, second.outcome().await) });
-        assert_eq!(outcome.0, Ok(Arc::new(vec![(1, 10)])));
+        assert_eq!(outcome.0, Ok(Arc::new(vec![(1, 10)].into())));
         assert_eq!(outcome.0, outcome.1);
         assert!(searches.is_empty());
     }

@@ -81,6 +81,13 @@ pub enum Command {
     },
     /// RFC 5267 §4.3.5: the tags of the updating searches to stop.
     CancelUpdate(Vec<String>),
+    /// RFC 5256 §4: the messages that match `criteria`, in threads.
+    Thread {
+        uid: bool,
+        algorithm: ThreadAlgorithm,
+        charset: String,
+        criteria: Vec<SearchKey>,
+    },
     /// RFC 5256: the messages that match `criteria`, in the order of `program`.
     Sort {
         uid: bool,
@@ -242,6 +249,13 @@ pub enum SectionText {
     HeaderFields { not: bool, fields: Vec<String> },
     Text,
     Mime,
+}
+
+/// How THREAD groups messages (RFC 5256 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAlgorithm {
+    /// By base subject, each thread in sent-date order under its first message.
+    OrderedSubject,
 }
 
 /// One key of a SORT program (RFC 5256 §3), possibly reversed.

@@ -665,6 +665,7 @@ impl Cursor<'_> {
                 }
             }
             "SORT" => self.sort(uid)?,
+            "THREAD" => self.thread(uid)?,
             "COPY" | "MOVE" => {
                 self.sp()?;
                 let set = self.sequence_set()?;

@@ -1,5 +1,6 @@
 //! SORT and UID SORT (RFC 5256 §3): the messages a search found, in the order of a
-//! sort program, ties by sequence number. The keys come from what the store keeps of
+//! sort program, ties by sequence number; THREAD ORDEREDSUBJECT (§4) groups them by
+//! base subject. The keys come from what the store keeps of
 //! each message — internal date and size from its record, Date, addresses and the
 //! decoded Subject, From and To (for the display names of RFC 5957) from the summary
 //! made at append — never from its body. Text keys
@@ -11,7 +12,7 @@
 mod subject;
 
 use super::address;
-use super::shared_search::SearchFailed;
+use super::shared_search::{Matches, SearchFailed};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
 use mailhive_store::{MailboxId, MessageInfo, MessageSummary, Store};
 use std::cmp::Ordering;
@@ -27,14 +28,65 @@ enum Value {
     Text(String),
 }
 
-/// `found` ((sequence number, UID), ascending) in the order of `program`.
-pub(super) fn order(
+/// How a SORT or THREAD arranges what its search found.
+#[derive(Debug, Clone)]
+pub(super) enum Arrangement {
+    Sort(Vec<SortCriterion>),
+    /// THREAD ORDEREDSUBJECT (RFC 5256 §3).
+    OrderedSubject,
+}
+
+/// A message with its key values.
+type Keyed = (Vec<Value>, u32, u32);
+
+/// `found` ((sequence number, UID), ascending) arranged as `how` says.
+pub(super) fn arrange(
+    store: &Store,
+    mailbox: MailboxId,
+    how: &Arrangement,
+    found: &[(u32, u32)],
+    cancel: &CancellationToken,
+) -> Result<Matches, SearchFailed> {
+    match how {
+        Arrangement::Sort(program) => {
+            let mut keyed = keyed(store, mailbox, program, found, cancel)?;
+            keyed.sort_by(|a, b| compare(program, a, b));
+            Ok(keyed
+                .into_iter()
+                .map(|(_, seq, uid)| (seq, uid))
+                .collect::<Vec<_>>()
+                .into())
+        }
+        Arrangement::OrderedSubject => ordered_subject(store, mailbox, found, cancel),
+    }
+}
+
+/// By the keys of `program` in turn, then by sequence number.
+fn compare(program: &[SortCriterion], a: &Keyed, b: &Keyed) -> Ordering {
+    let by_keys = program.iter().zip(a.0.iter().zip(&b.0)).fold(
+        Ordering::Equal,
+        |done, (criterion, (x, y))| {
+            done.then_with(|| {
+                let order = x.cmp(y);
+                if criterion.reverse {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+        },
+    );
+    by_keys.then(a.1.cmp(&b.1))
+}
+
+/// The messages of `found` with their values for `program`.
+fn keyed(
     store: &Store,
     mailbox: MailboxId,
     program: &[SortCriterion],
     found: &[(u32, u32)],
     cancel: &CancellationToken,
-) -> Result<Vec<(u32, u32)>, SearchFailed> {
+) -> Result<Vec<Keyed>, SearchFailed> {
     let failed = |e: mailhive_store::StoreError| SearchFailed::Store(e.to_string());
     let mut keyed = Vec::with_capacity(found.len());
     for (n, &(seq, uid)) in found.iter().enumerate() {
@@ -49,29 +101,72 @@ pub(super) fn order(
         } else {
             None
         };
-        let values: Vec<Value> = program
+        let values = program
             .iter()
             .map(|c| value(c.key, &record, summary.as_ref()))
             .collect();
         keyed.push((values, seq, uid));
     }
-    keyed.sort_by(|a, b| {
-        let by_keys = program.iter().zip(a.0.iter().zip(&b.0)).fold(
-            Ordering::Equal,
-            |done, (criterion, (x, y))| {
-                done.then_with(|| {
-                    let order = x.cmp(y);
-                    if criterion.reverse {
-                        order.reverse()
-                    } else {
-                        order
-                    }
-                })
-            },
-        );
-        by_keys.then(a.1.cmp(&b.1))
+    Ok(keyed)
+}
+
+/// ORDEREDSUBJECT: one thread per base subject, each in sent-date order, the threads
+/// in the order of their first messages' dates (ties by sequence number).
+fn ordered_subject(
+    store: &Store,
+    mailbox: MailboxId,
+    found: &[(u32, u32)],
+    cancel: &CancellationToken,
+) -> Result<Matches, SearchFailed> {
+    let program = [SortKey::Subject, SortKey::Date].map(|key| SortCriterion {
+        reverse: false,
+        key,
     });
-    Ok(keyed.into_iter().map(|(_, seq, uid)| (seq, uid)).collect())
+    let mut keyed = keyed(store, mailbox, &program, found, cancel)?;
+    keyed.sort_by(|a, b| compare(&program, a, b));
+    let mut threads: Vec<&[Keyed]> = keyed.chunk_by(|a, b| a.0[0] == b.0[0]).collect();
+    threads.sort_by(|a, b| (&a[0].0[1], a[0].1).cmp(&(&b[0].0[1], b[0].1)));
+    let mut matches = Matches::default();
+    for thread in threads {
+        matches.threads.push(matches.messages.len());
+        matches
+            .messages
+            .extend(thread.iter().map(|&(_, seq, uid)| (seq, uid)));
+    }
+    Ok(matches)
+}
+
+/// `* THREAD (1)(2 3)(4 (5)(6))`: each thread of `found` is its first message with the
+/// others as its children (RFC 5256 §4), as sequence numbers or UIDs.
+pub(super) fn thread_line(found: &Matches, uid: bool) -> Vec<u8> {
+    let number = |&(seq, message_uid): &(u32, u32)| if uid { message_uid } else { seq };
+    let mut line = String::from("* THREAD");
+    let ends = found
+        .threads
+        .iter()
+        .skip(1)
+        .copied()
+        .chain([found.messages.len()]);
+    for (i, (start, end)) in found.threads.iter().copied().zip(ends).enumerate() {
+        if i == 0 {
+            line.push(' ');
+        }
+        let thread = &found.messages[start..end];
+        line.push_str(&format!("({}", number(&thread[0])));
+        match &thread[1..] {
+            [] => {}
+            [only] => line.push_str(&format!(" {}", number(only))),
+            children => {
+                line.push(' ');
+                for child in children {
+                    line.push_str(&format!("({})", number(child)));
+                }
+            }
+        }
+        line.push(')');
+    }
+    line.push_str("\r\n");
+    line.into_bytes()
 }
 
 fn needs_summary(key: SortKey) -> bool {

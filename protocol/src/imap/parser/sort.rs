@@ -1,7 +1,7 @@
-//! The grammar of SORT (RFC 5256 §5, with the keys of RFC 5957).
+//! The grammar of SORT and THREAD (RFC 5256 §5, with the keys of RFC 5957).
 
 use super::{Cursor, Parsed};
-use crate::imap::command::{Command, SortCriterion, SortKey};
+use crate::imap::command::{Command, SortCriterion, SortKey, ThreadAlgorithm};
 
 impl Cursor<'_> {
     /// `sort = ["UID" SP] "SORT" SP [search-return-opts SP] sort-criteria SP
@@ -21,6 +21,25 @@ impl Cursor<'_> {
             charset,
             criteria,
             returns,
+        })
+    }
+
+    /// `thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria`, after "THREAD".
+    pub(super) fn thread(&mut self, uid: bool) -> Parsed<Command> {
+        self.sp()?;
+        let algorithm = match self.word()?.as_str() {
+            "ORDEREDSUBJECT" => ThreadAlgorithm::OrderedSubject,
+            other => return Err(format!("unsupported thread algorithm {other}")),
+        };
+        self.sp()?;
+        let charset = self.text()?.to_ascii_uppercase();
+        self.sp()?;
+        let criteria = self.search_program()?;
+        Ok(Command::Thread {
+            uid,
+            algorithm,
+            charset,
+            criteria,
         })
     }
 
@@ -85,7 +104,13 @@ mod tests {
             parsed("SORT RETURN (MIN COUNT) (ARRIVAL) UTF-8 ALL"),
             Ok(Command::Sort { returns: Some(r), .. }) if r.min && r.count && !r.all
         ));
+        assert!(matches!(
+            parsed("UID THREAD orderedsubject UTF-8 ALL"),
+            Ok(Command::Thread { uid: true, .. })
+        ));
         for bad in [
+            "THREAD REFERENCES UTF-8 ALL",
+            "THREAD ORDEREDSUBJECT ALL",
             "SORT () UTF-8 ALL",
             "SORT (REVERSE) UTF-8 ALL",
             "SORT (SUBJECT) ALL",
