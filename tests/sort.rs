@@ -187,7 +187,112 @@ fn threads_by_ordered_subject() {
         client.imap_ok("THREAD ORDEREDSUBJECT UTF-8 SUBJECT nothing"),
         ["* THREAD"]
     );
-    // Only ORDEREDSUBJECT is offered.
-    let done = client.imap_status("THREAD REFERENCES UTF-8 ALL");
+    let done = client.imap_status("THREAD REFS UTF-8 ALL");
     assert!(done.starts_with("BAD "), "{done}");
+}
+
+#[test]
+fn threads_by_references() {
+    let (_env, _server, mut client) = served();
+    for (date, header) in [
+        // 1: a thread's start; 2 answers 1; 3 answers 2 and names 1 before it.
+        (
+            "01-Feb-2026 10:00:00 +0000",
+            "Message-ID: <a@x>\r\nSubject: plan",
+        ),
+        (
+            "02-Feb-2026 10:00:00 +0000",
+            "Message-ID: <b@x>\r\nIn-Reply-To: <a@x>\r\nSubject: Re: plan",
+        ),
+        (
+            "03-Feb-2026 10:00:00 +0000",
+            "Message-ID: <c@x>\r\nReferences: <a@x> <b@x>\r\nSubject: Re: plan",
+        ),
+        // 4 and 5 answer <gone@x>, which is not here: a dummy parent holds them.
+        (
+            "04-Feb-2026 10:00:00 +0000",
+            "Message-ID: <d@x>\r\nReferences: <gone@x>\r\nSubject: lost",
+        ),
+        (
+            "05-Feb-2026 10:00:00 +0000",
+            "Message-ID: <e@x>\r\nReferences: <gone@x>\r\nSubject: lost",
+        ),
+        // 6 has no references but the subject of 1's thread, as a reply: it joins it.
+        (
+            "06-Feb-2026 10:00:00 +0000",
+            "Message-ID: <f@x>\r\nSubject: Fwd: plan",
+        ),
+        // 7 stands alone.
+        ("00:00:00", ""),
+    ] {
+        if date == "00:00:00" {
+            append(
+                &mut client,
+                "07-Feb-2026 10:00:00 +0000",
+                "Subject: other\r\n\r\nx\r\n",
+            );
+            continue;
+        }
+        append(&mut client, date, &format!("{header}\r\n\r\nx\r\n"));
+    }
+    client.imap_ok("NOOP");
+    assert_eq!(
+        client.imap_ok("THREAD REFERENCES UTF-8 ALL"),
+        ["* THREAD (1 (2 3)(6))((4)(5))(7)"]
+    );
+    assert_eq!(
+        client.imap_ok("UID THREAD REFERENCES UTF-8 NOT 2"),
+        ["* THREAD (1 (3)(6))((4)(5))(7)"]
+    );
+}
+
+/// A reply chain deeper than a link may walk, and a References field of 10,000 ids:
+/// answered at once, every message once, no stack spent on the depth.
+#[test]
+fn deep_reply_chains_are_threaded_in_bounded_work() {
+    let env = Env::new();
+    env.add_user("ann", "pw");
+    let mut mbox = String::new();
+    for i in 1..=1_000 {
+        let references = if i == 1 {
+            (0..10_000)
+                .map(|n| format!("<x{n}@y>"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            format!("<m{}@y>", i - 1)
+        };
+        mbox.push_str(&format!(
+            "From ann@example.org Mon Feb  2 10:00:00 2026\nMessage-ID: <m{i}@y>\n\
+             References: {references}\nSubject: chain\n\nbody\n\n"
+        ));
+    }
+    let path = env.dir.path().join("chain.mbox");
+    std::fs::write(&path, mbox).expect("chain mbox");
+    env.ok(
+        &[
+            "import-mbox",
+            "--user",
+            "ann",
+            path.to_str().expect("UTF-8"),
+        ],
+        "",
+    );
+    let server = env.serve(&[]);
+    let mut client = LineClient::imap_login(server.imap, "ann", "pw");
+    client.imap_ok("SELECT INBOX");
+    let started = std::time::Instant::now();
+    let lines = client.imap_ok("THREAD REFERENCES UTF-8 ALL");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].starts_with("* THREAD ((1 2 3 4 5 "),
+        "{}",
+        &lines[0][..60]
+    );
+    let numbers: Vec<u32> = lines[0]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers, (1..=1_000).collect::<Vec<u32>>());
 }

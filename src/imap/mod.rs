@@ -17,7 +17,7 @@
 //!   result and the searches kept up to date; `search_updates`: keeping them so;
 //!   `searchres`: `$` in commands.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
-//! - `sort`: SORT, SORT=DISPLAY and THREAD ORDEREDSUBJECT, arranging what a search
+//! - `sort`: SORT, SORT=DISPLAY and THREAD, arranging what a search
 //!   found.
 
 pub mod acl;

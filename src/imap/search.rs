@@ -436,6 +436,7 @@ impl ImapSession {
         let arrangement = match &answer {
             Answer::Sort(program, _) => Some(Arrangement::Sort(program.clone())),
             Answer::Thread(ThreadAlgorithm::OrderedSubject) => Some(Arrangement::OrderedSubject),
+            Answer::Thread(ThreadAlgorithm::References) => Some(Arrangement::References),
             Answer::Search | Answer::Extended(_) => None,
         };
         let id = SearchId {

@@ -372,7 +372,7 @@ impl ImapSession {
         if self.state.is_authenticated() {
             caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
             caps.extend(["SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SORT"]);
-            caps.push("THREAD=ORDEREDSUBJECT");
+            caps.extend(["THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(

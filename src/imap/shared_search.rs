@@ -26,20 +26,39 @@ pub struct SearchId {
 }
 
 /// What a search found: the matching messages as (sequence number, UID), ascending or
-/// in the order of a SORT or THREAD, and for a THREAD where in `messages` each thread
-/// starts.
+/// in the order of a SORT, or for a THREAD its threads.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Matches {
     pub messages: Vec<(u32, u32)>,
-    pub threads: Vec<usize>,
+    pub threads: Forest,
 }
 
 impl From<Vec<(u32, u32)>> for Matches {
     fn from(messages: Vec<(u32, u32)>) -> Self {
         Matches {
             messages,
-            threads: Vec::new(),
+            threads: Forest::default(),
         }
+    }
+}
+
+/// A thread node: its message ((sequence number, UID); none for a parent that is not
+/// in the mailbox) and its children.
+pub type ThreadNode = (Option<(u32, u32)>, Vec<usize>);
+
+/// Threads, their nodes in one list (so that dropping them recurses into nothing,
+/// however deep they are).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Forest {
+    pub nodes: Vec<ThreadNode>,
+    pub roots: Vec<usize>,
+}
+
+impl Forest {
+    /// A new node without children.
+    pub fn add(&mut self, message: Option<(u32, u32)>) -> usize {
+        self.nodes.push((message, Vec::new()));
+        self.nodes.len() - 1
     }
 }
 

@@ -256,6 +256,8 @@ pub enum SectionText {
 pub enum ThreadAlgorithm {
     /// By base subject, each thread in sent-date order under its first message.
     OrderedSubject,
+    /// By References and In-Reply-To, then by base subject.
+    References,
 }
 
 /// One key of a SORT program (RFC 5256 §3), possibly reversed.

@@ -1,6 +1,6 @@
 //! SORT and UID SORT (RFC 5256 §3): the messages a search found, in the order of a
-//! sort program, ties by sequence number; THREAD ORDEREDSUBJECT (§4) groups them by
-//! base subject. The keys come from what the store keeps of
+//! sort program, ties by sequence number; THREAD (ORDEREDSUBJECT and REFERENCES,
+//! [`thread`]) groups them. The keys come from what the store keeps of
 //! each message — internal date and size from its record, Date, addresses and the
 //! decoded Subject, From and To (for the display names of RFC 5957) from the summary
 //! made at append — never from its body. Text keys
@@ -10,6 +10,7 @@
 //! SEARCH slot, is shared by identical requests and stops when the client goes.
 
 mod subject;
+mod thread;
 
 use super::address;
 use super::shared_search::{Matches, SearchFailed};
@@ -34,6 +35,8 @@ pub(super) enum Arrangement {
     Sort(Vec<SortCriterion>),
     /// THREAD ORDEREDSUBJECT (RFC 5256 §3).
     OrderedSubject,
+    /// THREAD REFERENCES (RFC 5256 §3).
+    References,
 }
 
 /// A message with its key values.
@@ -57,7 +60,20 @@ pub(super) fn arrange(
                 .collect::<Vec<_>>()
                 .into())
         }
-        Arrangement::OrderedSubject => ordered_subject(store, mailbox, found, cancel),
+        Arrangement::OrderedSubject => {
+            let messages = thread_messages(store, mailbox, found, cancel)?;
+            Ok(Matches {
+                messages: Vec::new(),
+                threads: thread::ordered_subject(messages),
+            })
+        }
+        Arrangement::References => {
+            let messages = thread_messages(store, mailbox, found, cancel)?;
+            Ok(Matches {
+                messages: Vec::new(),
+                threads: thread::references(&messages),
+            })
+        }
     }
 }
 
@@ -110,63 +126,52 @@ fn keyed(
     Ok(keyed)
 }
 
-/// ORDEREDSUBJECT: one thread per base subject, each in sent-date order, the threads
-/// in the order of their first messages' dates (ties by sequence number).
-fn ordered_subject(
+/// What THREAD needs of each message of `found`, from its record and summary.
+fn thread_messages(
     store: &Store,
     mailbox: MailboxId,
     found: &[(u32, u32)],
     cancel: &CancellationToken,
-) -> Result<Matches, SearchFailed> {
-    let program = [SortKey::Subject, SortKey::Date].map(|key| SortCriterion {
-        reverse: false,
-        key,
-    });
-    let mut keyed = keyed(store, mailbox, &program, found, cancel)?;
-    keyed.sort_by(|a, b| compare(&program, a, b));
-    let mut threads: Vec<&[Keyed]> = keyed.chunk_by(|a, b| a.0[0] == b.0[0]).collect();
-    threads.sort_by(|a, b| (&a[0].0[1], a[0].1).cmp(&(&b[0].0[1], b[0].1)));
-    let mut matches = Matches::default();
-    for thread in threads {
-        matches.threads.push(matches.messages.len());
-        matches
-            .messages
-            .extend(thread.iter().map(|&(_, seq, uid)| (seq, uid)));
+) -> Result<Vec<thread::Message>, SearchFailed> {
+    let failed = |e: mailhive_store::StoreError| SearchFailed::Store(e.to_string());
+    let mut messages = Vec::with_capacity(found.len());
+    for (n, &(seq, uid)) in found.iter().enumerate() {
+        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
+            return Err(SearchFailed::Cancelled);
+        }
+        let Some(record) = store.message(mailbox, uid).map_err(failed)? else {
+            continue;
+        };
+        let summary = store.summary(record.blob).map_err(failed)?;
+        let Value::Number(date) = value(SortKey::Date, &record, Some(&summary)) else {
+            continue;
+        };
+        let (subject, reply) =
+            subject::extract(decoded_header(Some(&summary), "Subject").unwrap_or_default());
+        let ids = |field: Option<&str>| field.map(thread::message_ids).unwrap_or_default();
+        let mut references = ids(decoded_header(Some(&summary), "References"));
+        if references.is_empty() {
+            references = ids(summary.envelope.in_reply_to.as_deref());
+            references.truncate(1);
+        }
+        messages.push(thread::Message {
+            seq,
+            uid,
+            date,
+            subject: subject.to_ascii_uppercase(),
+            reply,
+            id: ids(summary.envelope.message_id.as_deref())
+                .into_iter()
+                .next(),
+            references,
+        });
     }
-    Ok(matches)
+    Ok(messages)
 }
 
-/// `* THREAD (1)(2 3)(4 (5)(6))`: each thread of `found` is its first message with the
-/// others as its children (RFC 5256 §4), as sequence numbers or UIDs.
+/// `* THREAD ...` for the threads of `found`, as sequence numbers or UIDs.
 pub(super) fn thread_line(found: &Matches, uid: bool) -> Vec<u8> {
-    let number = |&(seq, message_uid): &(u32, u32)| if uid { message_uid } else { seq };
-    let mut line = String::from("* THREAD");
-    let ends = found
-        .threads
-        .iter()
-        .skip(1)
-        .copied()
-        .chain([found.messages.len()]);
-    for (i, (start, end)) in found.threads.iter().copied().zip(ends).enumerate() {
-        if i == 0 {
-            line.push(' ');
-        }
-        let thread = &found.messages[start..end];
-        line.push_str(&format!("({}", number(&thread[0])));
-        match &thread[1..] {
-            [] => {}
-            [only] => line.push_str(&format!(" {}", number(only))),
-            children => {
-                line.push(' ');
-                for child in children {
-                    line.push_str(&format!("({})", number(child)));
-                }
-            }
-        }
-        line.push(')');
-    }
-    line.push_str("\r\n");
-    line.into_bytes()
+    thread::render(&found.threads, uid)
 }
 
 fn needs_summary(key: SortKey) -> bool {

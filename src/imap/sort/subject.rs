@@ -5,6 +5,14 @@
 
 /// The base subject of `subject` (decoded).
 pub fn base_subject(subject: &str) -> String {
+    extract(subject).0
+}
+
+/// The base subject of `subject`, and whether markers of a reply or a forward came
+/// off it (`Re:`, `Fw:`, `Fwd:`, `(fwd)`, `[fwd: …]`; RFC 5256 §2.1), which THREAD
+/// REFERENCES asks when it merges threads by subject.
+pub fn extract(subject: &str) -> (String, bool) {
+    let mut reply = false;
     // (1) Runs of white space become one space.
     let mut text = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     loop {
@@ -12,7 +20,9 @@ pub fn base_subject(subject: &str) -> String {
         loop {
             let trimmed = text.trim_end_matches(' ');
             let len = trimmed.len();
-            let cut = if ends_with_fwd(trimmed) { len - 5 } else { len };
+            let fwd = ends_with_fwd(trimmed);
+            reply |= fwd;
+            let cut = if fwd { len - 5 } else { len };
             if cut == text.len() {
                 break;
             }
@@ -22,7 +32,8 @@ pub fn base_subject(subject: &str) -> String {
         // and again.
         loop {
             let before = text.len();
-            while let Some(rest) = after_leader(&text) {
+            while let Some((rest, marker)) = after_leader(&text) {
+                reply |= marker;
                 text = rest.to_owned();
             }
             if let Some(rest) = after_blob(&text).filter(|rest| !rest.is_empty()) {
@@ -37,8 +48,9 @@ pub fn base_subject(subject: &str) -> String {
             && text.as_bytes()[..5].eq_ignore_ascii_case(b"[fwd:")
             && text.ends_with(']');
         if !wrapped {
-            return text;
+            return (text, reply);
         }
+        reply = true;
         text = text[5..text.len() - 1].to_owned();
     }
 }
@@ -48,11 +60,11 @@ fn ends_with_fwd(text: &str) -> bool {
     bytes.len() >= 5 && bytes[bytes.len() - 5..].eq_ignore_ascii_case(b"(fwd)")
 }
 
-/// `text` after `subj-leader = (*subj-blob subj-refwd) / WSP`, if it starts with one;
-/// `subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"`.
-fn after_leader(text: &str) -> Option<&str> {
+/// `text` after `subj-leader = (*subj-blob subj-refwd) / WSP`, if it starts with one,
+/// and whether that was a `subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"`.
+fn after_leader(text: &str) -> Option<(&str, bool)> {
     if let Some(rest) = text.strip_prefix(' ') {
-        return Some(rest);
+        return Some((rest, false));
     }
     let mut rest = text;
     while let Some(after) = after_blob(rest) {
@@ -65,7 +77,7 @@ fn after_leader(text: &str) -> Option<&str> {
     if let Some(after) = after_blob(rest) {
         rest = after;
     }
-    rest.strip_prefix(':')
+    rest.strip_prefix(':').map(|rest| (rest, true))
 }
 
 /// `text` after `subj-blob = "[" *BLOBCHAR "]" *WSP`, if it starts with one.
@@ -100,5 +112,8 @@ mod tests {
         ] {
             assert_eq!(base_subject(subject), base, "{subject:?}");
         }
+        assert!(!super::extract("[list] news").1);
+        assert!(super::extract("news (fwd)").1 && super::extract("[fwd: news]").1);
+        assert!(super::extract("[list] Re: news").1);
     }
 }

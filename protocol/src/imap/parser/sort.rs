@@ -29,6 +29,7 @@ impl Cursor<'_> {
         self.sp()?;
         let algorithm = match self.word()?.as_str() {
             "ORDEREDSUBJECT" => ThreadAlgorithm::OrderedSubject,
+            "REFERENCES" => ThreadAlgorithm::References,
             other => return Err(format!("unsupported thread algorithm {other}")),
         };
         self.sp()?;
@@ -109,7 +110,7 @@ mod tests {
             Ok(Command::Thread { uid: true, .. })
         ));
         for bad in [
-            "THREAD REFERENCES UTF-8 ALL",
+            "THREAD REFS UTF-8 ALL",
             "THREAD ORDEREDSUBJECT ALL",
             "SORT () UTF-8 ALL",
             "SORT (REVERSE) UTF-8 ALL",
