@@ -143,9 +143,7 @@ fn thread_messages(
             continue;
         };
         let summary = store.summary(record.blob).map_err(failed)?;
-        let Value::Number(date) = value(SortKey::Date, &record, Some(&summary)) else {
-            continue;
-        };
+        let date = sent_date(&record, Some(&summary));
         let (subject, reply) =
             subject::extract(decoded_header(Some(&summary), "Subject").unwrap_or_default());
         let ids = |field: Option<&str>| field.map(thread::message_ids).unwrap_or_default();
@@ -190,13 +188,7 @@ fn value(key: SortKey, record: &MessageInfo, summary: Option<&MessageSummary>) -
     match key {
         SortKey::Arrival => Value::Number(record.internal_date.unix_seconds),
         SortKey::Size => Value::Number(i64::from(record.wire_size)),
-        SortKey::Date => {
-            // Without a Date that parses, the internal date (RFC 5256 §2.2).
-            let sent = envelope
-                .and_then(|e| e.date.as_deref())
-                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok());
-            Value::Number(sent.map_or(record.internal_date.unix_seconds, |d| d.timestamp()))
-        }
+        SortKey::Date => Value::Number(sent_date(record, summary)),
         SortKey::From => first_mailbox(envelope.and_then(|e| e.from.as_ref())),
         SortKey::To => first_mailbox(envelope.and_then(|e| e.to.as_ref())),
         SortKey::Cc => first_mailbox(envelope.and_then(|e| e.cc.as_ref())),
@@ -207,6 +199,15 @@ fn value(key: SortKey, record: &MessageInfo, summary: Option<&MessageSummary>) -
             Value::Text(subject::base_subject(decoded).to_ascii_uppercase())
         }
     }
+}
+
+/// The Date header as seconds, or without one that parses the internal date (RFC 5256
+/// §2.2).
+fn sent_date(record: &MessageInfo, summary: Option<&MessageSummary>) -> i64 {
+    summary
+        .and_then(|s| s.envelope.date.as_deref())
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+        .map_or(record.internal_date.unix_seconds, |d| d.timestamp())
 }
 
 /// The first `name` header field's value, decoded (RFC 2047) at append.
