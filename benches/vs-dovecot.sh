@@ -9,7 +9,8 @@
 # Workloads (tests/loadgen): LOGIN/LOGOUT, USER/PASS/QUIT, full POP3 sessions, the
 # mixed reconnect session of a mail client, durable APPENDs, IMAPS handshakes — each
 # CLIENTS clients for SECONDS_PER_RUN, RUNS runs, median — then SEARCH BODY, HEADER and
-# FLAGGED over a mailbox of SEARCH_MESSAGES messages, and the memory of IDLE_CONNECTIONS
+# FLAGGED, SORT (DATE), (SUBJECT) and (REVERSE ARRIVAL) and THREAD REFERENCES over a
+# mailbox of SEARCH_MESSAGES messages, and the memory of IDLE_CONNECTIONS
 # idle IMAP connections. Dovecot runs with passwords stored PLAIN (its fastest login);
 # the login workloads run once more against it with ARGON2ID, mailhive's own scheme.
 # Both servers get the per-address and per-user connection limits raised, so that the
@@ -57,9 +58,13 @@ run() {
   $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
   $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
   $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
-  for query in "BODY quetzal:search-body" "HEADER Subject invoice:search-header" "FLAGGED:search-flagged"; do
+  for query in "SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header" \
+    "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date" \
+    "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival" \
+    "THREAD:REFERENCES UTF-8 ALL:thread-refs"; do
+    IFS=: read -r command criteria name <<< "$query"
     $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
-      --query "${query%%:*}" --name "${query##*:}" --runs "$RUNS"
+      --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
   done
   $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
 }

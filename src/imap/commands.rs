@@ -82,11 +82,15 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::MyRights(_)
         | Command::Append { .. }
         | Command::Compress(_) => spec(Authenticated),
-        Command::Check | Command::Close | Command::Unselect | Command::Expunge { .. } => {
-            spec(Selected)
-        }
+        Command::Check
+        | Command::Close
+        | Command::Unselect
+        | Command::Expunge { .. }
+        | Command::CancelUpdate(_) => spec(Selected),
         Command::Fetch { uid, .. } => on_messages(*uid, Slot::Held(SlotKind::Fetch)),
-        Command::Search { uid, .. } => on_messages(*uid, Slot::Shared(SlotKind::Search)),
+        Command::Search { uid, .. } | Command::Sort { uid, .. } | Command::Thread { uid, .. } => {
+            on_messages(*uid, Slot::Shared(SlotKind::Search))
+        }
         Command::Store { uid, .. } | Command::Copy { uid, .. } | Command::Move { uid, .. } => {
             on_messages(*uid, Slot::None)
         }

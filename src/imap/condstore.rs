@@ -32,6 +32,19 @@ impl Enabled {
 }
 
 impl ImapSession {
+    /// A CONDSTORE-enabling command (FETCH MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH
+    /// MODSEQ) switches CONDSTORE on; with a mailbox selected the client is then told
+    /// its HIGHESTMODSEQ, which it did not hear at SELECT (RFC 7162 §3.1).
+    pub(super) fn enable_condstore(&mut self) {
+        if self.extensions.condstore {
+            return;
+        }
+        self.extensions.condstore = true;
+        if let Some(view) = self.state.view_mut() {
+            view.tell_highest_modseq();
+        }
+    }
+
     /// How mailbox names are written on this connection.
     pub(super) fn names(&self) -> MailboxEncoding {
         self.extensions.names()

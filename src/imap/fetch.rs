@@ -123,7 +123,7 @@ impl ImapSession {
             Err(work) => return work,
         };
         if modifiers.changed_since.is_some() || items.contains(&FetchItem::Modseq) {
-            self.extensions.condstore = true;
+            self.enable_condstore();
         }
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");

@@ -116,7 +116,7 @@ impl ImapSession {
             unchanged_since,
         } = request;
         if unchanged_since.is_some() {
-            self.extensions.condstore = true;
+            self.enable_condstore();
         }
         let flags = store_flags(&flags);
         let needed = rights_needed(&flags, mode == StoreMode::Replace);

@@ -17,8 +17,13 @@
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them;
 //!   [`binary`]: BINARY's decoded parts; [`nul_free`]: APPEND's parts with NUL bytes.
 //! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
-//! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once.
+//! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once;
+//!   [`esearch`]: the ESEARCH answer, SAVE and UPDATE; [`search_state`]: the saved
+//!   result and the searches kept up to date; `search_updates`: keeping them so;
+//!   `searchres`: `$` in commands.
 //! - [`slots`]: FETCH and SEARCH wait for a slot of the Limiter.
+//! - `sort`: SORT, SORT=DISPLAY and THREAD, arranging what a search
+//!   found.
 
 pub mod acl;
 mod address;
@@ -27,6 +32,7 @@ mod binary;
 pub mod catenate;
 pub mod commands;
 pub mod condstore;
+pub mod esearch;
 pub mod fetch;
 pub mod list;
 pub mod mailboxes;
@@ -34,10 +40,14 @@ pub mod messages;
 pub mod namespace;
 mod nul_free;
 pub mod search;
+pub mod search_state;
+mod search_updates;
+mod searchres;
 pub mod section;
 pub mod session;
 pub mod shared_search;
 mod slots;
+mod sort;
 pub mod state;
 pub mod status;
 pub mod structure;

@@ -5,14 +5,18 @@
 //! view, dates and sizes from the message record, header keys from the stored summary
 //! (decoded header values), BODY and TEXT from the decoded text parts. The SENT keys
 //! use the internal date of a message whose Date header is missing or does not parse.
-//! String matching is a case-insensitive substring test, as the RFC asks.
+//! String matching is a case-insensitive substring test, as the RFC asks. OLDER and
+//! YOUNGER (RFC 5032) compare the internal date with the time the search began.
 
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
 use super::slots::busy_text;
+use super::sort::{self, Arrangement};
+use super::view::View;
 use crate::limiter::{NoSlot, SlotKind};
 use actix::prelude::*;
-use mailhive_protocol::imap::command::{Date, Flag, SearchKey};
+use mailhive_protocol::imap::command::{Date, Flag, SearchKey, SortCriterion, ThreadAlgorithm};
+use mailhive_protocol::imap::esearch::SearchReturn;
 use mailhive_store::{
     Flags, MailboxId, MessageInfo, MessageSummary, Store, StoreError, SystemFlags, Username,
 };
@@ -21,13 +25,27 @@ use tokio_util::sync::CancellationToken;
 
 /// A message of the view, as the session knows it.
 #[derive(Debug, Clone)]
-struct Listed {
+pub(super) struct Listed {
     seq: u32,
-    uid: u32,
+    pub(super) uid: u32,
     flags: Flags,
     modseq: u64,
     /// \Recent in this session.
     recent: bool,
+}
+
+impl Listed {
+    /// Message `seq` of `view`.
+    pub(super) fn of(view: &View, seq: u32) -> Option<Listed> {
+        let uid = view.uid(seq)?;
+        Some(Listed {
+            seq,
+            uid,
+            flags: view.flags(seq)?.clone(),
+            modseq: view.modseq(seq)?,
+            recent: view.is_recent(uid),
+        })
+    }
 }
 
 /// One message being tested, with what has been loaded of it so far.
@@ -48,10 +66,22 @@ struct Candidate<'a> {
     folded_headers: Option<Vec<(String, String)>>,
 }
 
-/// The highest sequence number and UID, for `*` in sets.
-struct Bounds {
+/// The highest sequence number and UID, for `*` in sets, and the time OLDER and
+/// YOUNGER count back from.
+pub(super) struct Bounds {
     last_seq: u32,
     last_uid: u32,
+    now: i64,
+}
+
+impl Bounds {
+    pub(super) fn of(view: &View) -> Bounds {
+        Bounds {
+            last_seq: view.exists(),
+            last_uid: view.uid(view.exists()).unwrap_or(0),
+            now: chrono::Utc::now().timestamp(),
+        }
+    }
 }
 
 impl Candidate<'_> {
@@ -135,6 +165,15 @@ impl Candidate<'_> {
             }
             SearchKey::Larger(n) => self.record()?.is_some_and(|r| r.wire_size > *n),
             SearchKey::Smaller(n) => self.record()?.is_some_and(|r| r.wire_size < *n),
+            SearchKey::Older(seconds) | SearchKey::Younger(seconds) => {
+                let Some(age) = self
+                    .record()?
+                    .map(|r| bounds.now - r.internal_date.unix_seconds)
+                else {
+                    return Ok(false);
+                };
+                (age >= i64::from(*seconds)) == matches!(key, SearchKey::Older(_))
+            }
             SearchKey::Before(date) | SearchKey::On(date) | SearchKey::Since(date) => {
                 let Some(day) = self.record()?.and_then(internal_day) else {
                     return Ok(false);
@@ -181,7 +220,7 @@ impl Candidate<'_> {
 }
 
 /// Lower-cases every text a key looks for, once per search.
-fn fold_needles(key: &mut SearchKey) {
+pub(super) fn fold_needles(key: &mut SearchKey) {
     match key {
         SearchKey::Header(_, needle) | SearchKey::Body(needle) | SearchKey::Text(needle) => {
             *needle = needle.to_lowercase();
@@ -258,19 +297,16 @@ fn run(
     mailbox: MailboxId,
     key: &SearchKey,
     messages: &[Listed],
+    bounds: Bounds,
     cancel: &CancellationToken,
 ) -> Result<Found, SearchFailed> {
     crate::testing::delay_blocking(|| cancel.is_cancelled());
-    let bounds = Bounds {
-        last_seq: messages.len() as u32,
-        last_uid: messages.last().map_or(0, |m| m.uid),
-    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = cores.min(messages.len() / PARALLEL_FROM).max(1);
     let part_len = messages.len().div_ceil(parts).max(1);
     let search = |part: &[Listed]| search_part(store, mailbox, key, &bounds, part, cancel);
     if parts == 1 {
-        return search(messages).map(Arc::new);
+        return search(messages).map(|found| Arc::new(found.into()));
     }
     let found = std::thread::scope(|scope| {
         let running: Vec<_> = messages
@@ -286,11 +322,11 @@ fn run(
         }
         Ok::<_, SearchFailed>(found)
     })?;
-    Ok(Arc::new(found))
+    Ok(Arc::new(found.into()))
 }
 
 /// The messages of `part` that match `key`.
-fn search_part(
+pub(super) fn search_part(
     store: &Store,
     mailbox: MailboxId,
     key: &SearchKey,
@@ -352,7 +388,54 @@ fn uses_recent(key: &SearchKey) -> bool {
     }
 }
 
+/// What a search answers.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// `* SEARCH` (RFC 3501).
+    Search,
+    /// `* ESEARCH`, as the return options ask (RFC 4731, see [`super::esearch`]).
+    Extended(SearchReturn),
+    /// `* SORT`, in the order of this program (RFC 5256, see [`super::sort`]), or
+    /// with return options `* ESEARCH` in that order (ESORT, RFC 5267 §3).
+    Sort(Vec<SortCriterion>, Option<SearchReturn>),
+    /// `* THREAD` (RFC 5256 §4, see [`super::sort`]).
+    Thread(ThreadAlgorithm),
+}
+
+/// `* SEARCH 2 5 7` (or `* SORT ...`): the sequence numbers or UIDs of `found`.
+/// What a search found, as (sequence number, UID), with each one's modseq when the
+/// answer must carry them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Matched<'a> {
+    pub messages: &'a [(u32, u32)],
+    pub modseqs: Option<&'a [u64]>,
+}
+
+fn numbers_line(word: &str, uid: bool, found: &[(u32, u32)], modseq: Option<u64>) -> Vec<u8> {
+    let mut line = format!("* {word}");
+    for &(seq, message_uid) in found {
+        let n = if uid { message_uid } else { seq };
+        line.push_str(&format!(" {n}"));
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" (MODSEQ {modseq})"));
+    }
+    line.push_str("\r\n");
+    line.into_bytes()
+}
+
 impl ImapSession {
+    /// The modseq of each of `messages` (sequence number, UID) in the selected view.
+    fn modseqs_of(&self, messages: &[(u32, u32)]) -> Vec<u64> {
+        let view = self.state.view();
+        messages
+            .iter()
+            .map(|&(seq, _)| view.and_then(|v| v.modseq(seq)).unwrap_or(0))
+            .collect()
+    }
+
+    /// SEARCH, UID SEARCH, SORT and UID SORT: the messages that match `criteria`,
+    /// answered as `answer` says.
     pub(super) fn search(
         &mut self,
         user: Username,
@@ -360,45 +443,52 @@ impl ImapSession {
         uid: bool,
         charset: Option<String>,
         criteria: Vec<SearchKey>,
+        answer: Answer,
     ) -> Work {
-        if charset.is_some() && self.extensions.utf8 {
-            // RFC 6855 §3: after ENABLE UTF8=ACCEPT every string is UTF-8.
-            return self.bad(&tag, "CHARSET is not allowed after ENABLE UTF8=ACCEPT");
-        }
+        let saves = match &answer {
+            Answer::Extended(r) | Answer::Sort(_, Some(r)) => r.save,
+            Answer::Search | Answer::Sort(_, None) | Answer::Thread(_) => false,
+        };
         if let Some(charset) = charset.filter(|c| c != "UTF-8" && c != "US-ASCII") {
+            self.search_failed(saves);
             return self.no(
                 &tag,
                 Some("BADCHARSET (UTF-8 US-ASCII)"),
                 &format!("Unsupported charset {charset}"),
             );
         }
+        let mut key = SearchKey::And(criteria);
+        fold_needles(&mut key);
+        let updating = match &answer {
+            Answer::Extended(r) if r.update => match self.updating_key(&tag, &key) {
+                Ok(key) => Some(key),
+                Err(work) => return work,
+            },
+            _ => None,
+        };
+        let by_modseq = uses_modseq(&key);
+        if by_modseq {
+            self.enable_condstore();
+        }
         let Some(view) = self.state.view() else {
             return self.bad(&tag, "No mailbox selected");
         };
-        let by_modseq = criteria.iter().any(uses_modseq);
-        if by_modseq {
-            self.extensions.condstore = true;
-        }
-        let mut key = SearchKey::And(criteria);
-        fold_needles(&mut key);
+        let arrangement = match &answer {
+            Answer::Sort(program, _) => Some(Arrangement::Sort(program.clone())),
+            Answer::Thread(ThreadAlgorithm::OrderedSubject) => Some(Arrangement::OrderedSubject),
+            Answer::Thread(ThreadAlgorithm::References) => Some(Arrangement::References),
+            Answer::Search | Answer::Extended(_) => None,
+        };
         let id = SearchId {
             user: user.clone(),
             mailbox: view.id(),
-            criteria: format!("{key:?}"),
+            criteria: format!("{key:?} {arrangement:?}"),
             view: view.fingerprint(uses_recent(&key)),
         };
         let messages: Vec<Listed> = (1..=view.exists())
-            .filter_map(|seq| {
-                let uid = view.uid(seq)?;
-                Some(Listed {
-                    seq,
-                    uid,
-                    flags: view.flags(seq)?.clone(),
-                    modseq: view.modseq(seq)?,
-                    recent: view.is_recent(uid),
-                })
-            })
+            .filter_map(|seq| Listed::of(view, seq))
             .collect();
+        let bounds = Bounds::of(view);
         let store: Arc<Store> = self.store().clone();
         let (interest, runner) = self.context.searches.join_or_begin(id);
         if let Some(runner) = runner {
@@ -415,7 +505,16 @@ impl ImapSession {
                 actix_rt::task::spawn_blocking(move || {
                     // The work holds the slot until it stops.
                     let _slot = permit;
-                    let found = run(&store, mailbox, &key, &messages, &runner.cancel);
+                    let cancel = &runner.cancel;
+                    let found = run(&store, mailbox, &key, &messages, bounds, cancel);
+                    let found = match &arrangement {
+                        Some(how) => found.and_then(|found| {
+                            let arranged =
+                                sort::arrange(&store, mailbox, how, &found.messages, cancel);
+                            arranged.map(Arc::new)
+                        }),
+                        None => found,
+                    };
                     runner.finish(found);
                 });
             });
@@ -426,26 +525,44 @@ impl ImapSession {
             find.into_actor(self)
                 .then(move |ended, act, ctx| match ended {
                     Ended::Found(found) => {
-                        let mut line = String::from("* SEARCH");
-                        for &(seq, message_uid) in found.iter() {
-                            line.push(' ');
-                            line.push_str(&(if uid { message_uid } else { seq }).to_string());
+                        // With MODSEQ among the criteria the answer carries the highest
+                        // modseq of what it returns (RFC 7162 §3.1.5).
+                        let modseqs = by_modseq.then(|| act.modseqs_of(&found.messages));
+                        let highest = modseqs.as_ref().and_then(|m| m.iter().copied().max());
+                        let matched = Matched {
+                            messages: &found.messages,
+                            modseqs: modseqs.as_deref(),
+                        };
+                        match answer {
+                            Answer::Extended(returns) => {
+                                let done = "SEARCH completed";
+                                act.esearch(tag, uid, returns, updating, matched, done)
+                            }
+                            Answer::Sort(_, Some(returns)) => {
+                                act.esearch(tag, uid, returns, None, matched, "SORT completed")
+                            }
+                            Answer::Search => {
+                                let line = numbers_line("SEARCH", uid, &found.messages, highest);
+                                act.ok_with(line, &tag, "SEARCH completed")
+                            }
+                            Answer::Sort(_, None) => {
+                                let line = numbers_line("SORT", uid, &found.messages, highest);
+                                act.ok_with(line, &tag, "SORT completed")
+                            }
+                            Answer::Thread(_) => {
+                                let line = sort::thread_line(&found, uid);
+                                act.ok_with(line, &tag, "THREAD completed")
+                            }
                         }
-                        // With MODSEQ among the criteria, the highest modseq of the
-                        // matches (RFC 7162 §3.1.5).
-                        let highest = act.state.view().and_then(|view| {
-                            found.iter().filter_map(|&(seq, _)| view.modseq(seq)).max()
-                        });
-                        if let Some(highest) = highest.filter(|_| by_modseq) {
-                            line.push_str(&format!(" (MODSEQ {highest})"));
-                        }
-                        line.push_str("\r\n");
-                        act.ok_with(line.into_bytes(), &tag, "SEARCH completed")
                     }
                     Ended::Failed(SearchFailed::Busy) => {
+                        act.search_failed(saves);
                         act.no(&tag, Some("LIMIT"), busy_text(SlotKind::Search))
                     }
-                    Ended::Failed(SearchFailed::Store(e)) => act.failed(&tag, &e),
+                    Ended::Failed(SearchFailed::Store(e)) => {
+                        act.search_failed(saves);
+                        act.failed(&tag, &e)
+                    }
                     Ended::Gone | Ended::Failed(SearchFailed::Cancelled) => {
                         ctx.stop();
                         Box::pin(actix::fut::ready(())) as Work

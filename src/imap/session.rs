@@ -17,6 +17,7 @@ use super::condstore::Enabled;
 use super::fetch::FetchModifiers;
 use super::list::ListRequest;
 use super::messages::StoreRequest;
+use super::search::Answer;
 use super::state::State;
 use super::view::View;
 use super::ImapContext;
@@ -337,9 +338,7 @@ impl Handler<Changes> for ImapSession {
         if matches!(self.mode, Mode::Idle { .. }) {
             let _entered = self.span.clone().entered();
             let lines = view.announce(true, enabled);
-            if !lines.is_empty() {
-                ctx.wait(self.send(lines));
-            }
+            ctx.wait(self.send_with_updates(lines, Vec::new()));
         }
     }
 }
@@ -418,6 +417,9 @@ impl ImapSession {
             caps.extend(["CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"]);
             caps.extend(["MULTIAPPEND", "CATENATE"]);
             caps.extend(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]);
+            caps.extend(["ESEARCH", "SEARCHRES", "CONTEXT=SEARCH", "WITHIN"]);
+            caps.extend(["SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SORT"]);
+            caps.extend(["THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
         caps.push(format!(
@@ -523,8 +525,7 @@ impl ImapSession {
             return self.close(lines);
         }
         lines.extend(self.announcements());
-        lines.extend(status(Some(tag), result, code, text));
-        self.send(lines)
+        self.send_with_updates(lines, status(Some(tag), result, code, text))
     }
 
     /// `lines`, the announcements due now, then `TAG OK text`.
@@ -639,6 +640,7 @@ impl ImapSession {
             }
             (Needs::Authenticated | Needs::Selected, Some(user)) => user.clone(),
         };
+        let command = self.with_saved_result(command);
         let me = ctx.address();
         match spec.slot {
             Slot::Held(kind) => self.with_slot(kind, user.clone(), tag, move |act, tag| {
@@ -778,7 +780,35 @@ impl ImapSession {
                 uid,
                 charset,
                 criteria,
-            } => self.search(user, tag, uid, charset, criteria),
+                returns,
+            } => {
+                if charset.is_some() && self.extensions.utf8 {
+                    // RFC 6855 §3: after ENABLE UTF8=ACCEPT every string is UTF-8.
+                    return self.bad(&tag, "CHARSET is not allowed after ENABLE UTF8=ACCEPT");
+                }
+                let answer = returns.map_or(Answer::Search, Answer::Extended);
+                self.search(user, tag, uid, charset, criteria, answer)
+            }
+            Command::Sort {
+                uid,
+                program,
+                charset,
+                criteria,
+                returns,
+            } => {
+                let answer = Answer::Sort(program, returns);
+                self.search(user, tag, uid, Some(charset), criteria, answer)
+            }
+            Command::Thread {
+                uid,
+                algorithm,
+                charset,
+                criteria,
+            } => {
+                let answer = Answer::Thread(algorithm);
+                self.search(user, tag, uid, Some(charset), criteria, answer)
+            }
+            Command::CancelUpdate(tags) => self.cancel_update(tag, tags),
             Command::Fetch {
                 uid,
                 set,
@@ -840,7 +870,7 @@ impl ImapSession {
         let mut out = b"+ idling\r\n".to_vec();
         out.extend(self.announcements());
         self.mode = Mode::Idle { tag };
-        self.send(out)
+        self.send_with_updates(out, Vec::new())
     }
 }
 

@@ -25,8 +25,44 @@ pub struct SearchId {
     pub view: u64,
 }
 
-/// The matching messages, as (sequence number, UID).
-pub type Found = Arc<Vec<(u32, u32)>>;
+/// What a search found: the matching messages as (sequence number, UID), ascending or
+/// in the order of a SORT, or for a THREAD its threads.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Matches {
+    pub messages: Vec<(u32, u32)>,
+    pub threads: Forest,
+}
+
+impl From<Vec<(u32, u32)>> for Matches {
+    fn from(messages: Vec<(u32, u32)>) -> Self {
+        Matches {
+            messages,
+            threads: Forest::default(),
+        }
+    }
+}
+
+/// A thread node: its message ((sequence number, UID); none for a parent that is not
+/// in the mailbox) and its children.
+pub type ThreadNode = (Option<(u32, u32)>, Vec<usize>);
+
+/// Threads, their nodes in one list (so that dropping them recurses into nothing,
+/// however deep they are).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Forest {
+    pub nodes: Vec<ThreadNode>,
+    pub roots: Vec<usize>,
+}
+
+impl Forest {
+    /// A new node without children.
+    pub fn add(&mut self, message: Option<(u32, u32)>) -> usize {
+        self.nodes.push((message, Vec::new()));
+        self.nodes.len() - 1
+    }
+}
+
+pub type Found = Arc<Matches>;
 
 /// Why a search gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,10 +238,10 @@ mod tests {
         let runner = runner.expect("the first one runs");
         let (second, none) = searches.join_or_begin(id());
         assert!(none.is_none(), "the second one only waits");
-        runner.finish(Ok(Arc::new(vec![(1, 10)])));
+        runner.finish(Ok(Arc::new(vec![(1, 10)].into())));
         let outcome = actix_rt::System::new()
             .block_on(async { (first.outcome().await, second.outcome().await) });
-        assert_eq!(outcome.0, Ok(Arc::new(vec![(1, 10)])));
+        assert_eq!(outcome.0, Ok(Arc::new(vec![(1, 10)].into())));
         assert_eq!(outcome.0, outcome.1);
         assert!(searches.is_empty());
     }

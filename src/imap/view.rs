@@ -19,6 +19,7 @@
 
 use super::condstore::Enabled;
 use super::namespace::Located;
+use super::search_state::SearchState;
 use crate::mailbox::{Changes, Snapshot};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
@@ -46,6 +47,8 @@ pub struct View {
     modseqs: Vec<u64>,
     /// The mailbox's HIGHESTMODSEQ as far as this view has applied its changes.
     highest_modseq: u64,
+    /// `* OK [HIGHESTMODSEQ]` is due with the next announcement.
+    highest_modseq_due: bool,
     keywords: BTreeSet<String>,
     /// How many of `keywords` the client has been told of (they only grow).
     announced_keywords: usize,
@@ -63,6 +66,8 @@ pub struct View {
     /// The Mailbox actor dropped this view: it fell too far behind (see
     /// `Snapshot::lagged`).
     lagged: Arc<AtomicBool>,
+    /// The saved search result and the searches kept up to date.
+    searches: SearchState,
 }
 
 /// Changes reported by the Mailbox actor and not yet announced, merged.
@@ -99,6 +104,7 @@ impl View {
             flags: snapshot.flags,
             modseqs: snapshot.modseqs,
             highest_modseq: snapshot.highest_modseq,
+            highest_modseq_due: false,
             announced_keywords: keywords.len(),
             keywords,
             watcher,
@@ -110,6 +116,7 @@ impl View {
             pending: Pending::default(),
             deferred_expunges: BTreeSet::new(),
             lagged: snapshot.lagged,
+            searches: SearchState::default(),
         }
     }
 
@@ -289,6 +296,12 @@ impl View {
         self.modseqs.get(seq.checked_sub(1)? as usize).copied()
     }
 
+    /// Has the next announcement tell the client HIGHESTMODSEQ (CONDSTORE was just
+    /// switched on with the mailbox selected).
+    pub fn tell_highest_modseq(&mut self) {
+        self.highest_modseq_due = true;
+    }
+
     /// Takes in the HIGHESTMODSEQ after a change this session made and reports itself.
     pub fn reached_modseq(&mut self, modseq: u64) {
         self.highest_modseq = self.highest_modseq.max(modseq);
@@ -341,9 +354,21 @@ impl View {
                 self.keywords.extend(flags.keywords().iter().cloned());
                 self.flags[i] = flags;
                 self.modseqs[i] = modseq;
+                self.searches.touch(uid);
             }
         }
         self.reached_modseq(modseq);
+    }
+
+    /// The saved search result and the searches kept up to date.
+    pub fn searches(&self) -> &SearchState {
+        &self.searches
+    }
+
+    /// [`View::searches`] to change, with the UIDs of the view's messages (which give
+    /// their sequence numbers).
+    pub fn searches_mut(&mut self) -> (&mut SearchState, &[u32]) {
+        (&mut self.searches, &self.uids)
     }
 
     /// Removes the messages `uids` names (in any order; UIDs not here are skipped) in
@@ -354,7 +379,7 @@ impl View {
         let mut gone = uids.to_vec();
         gone.sort_unstable();
         gone.dedup();
-        let mut out = Vec::new();
+        let mut out = self.searches.before_expunge(&gone, &self.uids);
         let mut vanished = Vec::new();
         let mut next_gone = 0;
         let mut kept = 0;
@@ -431,6 +456,7 @@ impl View {
                 self.uids.push(*uid);
                 self.flags.push(flags);
                 self.modseqs.push(*modseq);
+                self.searches.touch(*uid);
             }
         }
         let mut flag_lines = Vec::new();
@@ -455,6 +481,7 @@ impl View {
                     render_flags(&flags, self.is_recent(*uid))
                 ));
                 self.flags[i] = flags;
+                self.searches.touch(*uid);
             }
         }
         self.deferred_expunges.extend(pending.expunged);
@@ -464,6 +491,10 @@ impl View {
             out.extend(self.recent_announcement());
         }
         for line in flag_lines {
+            out.extend_from_slice(line.as_bytes());
+        }
+        if std::mem::take(&mut self.highest_modseq_due) && self.highest_modseq > 0 {
+            let line = format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", self.highest_modseq);
             out.extend_from_slice(line.as_bytes());
         }
         if expunges_allowed {

@@ -3,6 +3,7 @@
 //! are slices of the command's input, not copies. Passwords, SASL responses and
 //! literal payloads are [`crate::redacted`]: a command's `Debug` shows none of them.
 
+use super::esearch::SearchReturn;
 use super::sequence::SequenceSet;
 use crate::redacted::{Payload, Secret};
 
@@ -78,6 +79,26 @@ pub enum Command {
         uid: bool,
         charset: Option<String>,
         criteria: Vec<SearchKey>,
+        /// `RETURN (...)` (RFC 4731): answered with ESEARCH; `None` for a plain SEARCH.
+        returns: Option<SearchReturn>,
+    },
+    /// RFC 5267 §4.3.5: the tags of the updating searches to stop.
+    CancelUpdate(Vec<String>),
+    /// RFC 5256 §4: the messages that match `criteria`, in threads.
+    Thread {
+        uid: bool,
+        algorithm: ThreadAlgorithm,
+        charset: String,
+        criteria: Vec<SearchKey>,
+    },
+    /// RFC 5256: the messages that match `criteria`, in the order of `program`.
+    Sort {
+        uid: bool,
+        program: Vec<SortCriterion>,
+        charset: String,
+        criteria: Vec<SearchKey>,
+        /// `RETURN (...)` (ESORT, RFC 5267 §3): answered with ESEARCH.
+        returns: Option<SearchReturn>,
     },
     Fetch {
         uid: bool,
@@ -312,6 +333,37 @@ pub enum SectionText {
     Mime,
 }
 
+/// How THREAD groups messages (RFC 5256 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAlgorithm {
+    /// By base subject, each thread in sent-date order under its first message.
+    OrderedSubject,
+    /// By References and In-Reply-To, then by base subject.
+    References,
+}
+
+/// One key of a SORT program (RFC 5256 §3), possibly reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortCriterion {
+    pub reverse: bool,
+    pub key: SortKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Arrival,
+    Cc,
+    Date,
+    From,
+    /// RFC 5957: the display name of the first From address, else its address.
+    DisplayFrom,
+    /// RFC 5957: likewise of the first To address.
+    DisplayTo,
+    Size,
+    Subject,
+    To,
+}
+
 /// A SEARCH key (RFC 3501 §6.4.4); a list of keys means all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchKey {
@@ -331,6 +383,10 @@ pub enum SearchKey {
     SentSince(Date),
     Larger(u32),
     Smaller(u32),
+    /// RFC 5032: an internal date at least this many seconds ago.
+    Older(u32),
+    /// RFC 5032: an internal date less than this many seconds ago.
+    Younger(u32),
     Uid(SequenceSet),
     Sequence(SequenceSet),
     /// `MODSEQ [entry type] n`: modseq at least `n` (RFC 7162 §3.1.5).

@@ -4,6 +4,9 @@
 //! that the server sends back in its BAD answer. Nesting (SEARCH parentheses, NOT, OR)
 //! is bounded so that no input can exhaust the stack.
 
+mod esearch;
+mod sort;
+
 use super::command::*;
 pub use super::mutf7::MailboxEncoding;
 use super::sequence::SequenceSet;
@@ -377,6 +380,9 @@ impl Cursor<'_> {
     }
 
     fn sequence_set(&mut self) -> Parsed<SequenceSet> {
+        if self.eat(b'$') {
+            return Ok(SequenceSet::SAVED);
+        }
         let text = self.take_while(|b| b.is_ascii_digit() || b == b':' || b == b',' || b == b'*');
         SequenceSet::parse(text).ok_or_else(|| "invalid sequence set".into())
     }
@@ -669,6 +675,7 @@ impl Cursor<'_> {
                 self.sp()?;
                 Command::Compress(self.atom()?.to_ascii_uppercase())
             }
+            "CANCELUPDATE" => Command::CancelUpdate(self.cancel_update()?),
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;
@@ -770,22 +777,23 @@ impl Cursor<'_> {
             }
             "SEARCH" => {
                 self.sp()?;
+                let returns = self.search_return()?;
                 let mut charset = None;
                 if self.rest().len() >= 8 && self.rest()[..8].eq_ignore_ascii_case(b"CHARSET ") {
                     self.pos += 8;
                     charset = Some(self.text()?.to_ascii_uppercase());
                     self.sp()?;
                 }
-                let mut criteria = vec![self.search_key(0)?];
-                while self.eat(b' ') {
-                    criteria.push(self.search_key(0)?);
-                }
+                let criteria = self.search_program()?;
                 Command::Search {
                     uid,
                     charset,
                     criteria,
+                    returns,
                 }
             }
+            "SORT" => self.sort(uid)?,
+            "THREAD" => self.thread(uid)?,
             "COPY" | "MOVE" => {
                 self.sp()?;
                 let set = self.sequence_set()?;
@@ -952,6 +960,15 @@ impl Cursor<'_> {
         })
     }
 
+    /// `search-key *(SP search-key)`: all of them.
+    fn search_program(&mut self) -> Parsed<Vec<SearchKey>> {
+        let mut criteria = vec![self.search_key(0)?];
+        while self.eat(b' ') {
+            criteria.push(self.search_key(0)?);
+        }
+        Ok(criteria)
+    }
+
     fn search_key(&mut self, depth: usize) -> Parsed<SearchKey> {
         if depth > MAX_NESTING {
             return Err("search criteria nested too deeply".into());
@@ -961,7 +978,9 @@ impl Cursor<'_> {
                 let keys = self.list(false, |c| c.search_key(depth + 1))?;
                 return Ok(SearchKey::And(keys));
             }
-            Some(b'0'..=b'9' | b'*') => return Ok(SearchKey::Sequence(self.sequence_set()?)),
+            Some(b'0'..=b'9' | b'*' | b'$') => {
+                return Ok(SearchKey::Sequence(self.sequence_set()?))
+            }
             _ => {}
         }
         let name = self.word()?;
@@ -1048,6 +1067,14 @@ impl Cursor<'_> {
                     self.sp()?;
                 }
                 SearchKey::Modseq(self.modseq(true)?)
+            }
+            "OLDER" => {
+                self.sp()?;
+                SearchKey::Older(self.nz_number()?)
+            }
+            "YOUNGER" => {
+                self.sp()?;
+                SearchKey::Younger(self.nz_number()?)
             }
             "NOT" => {
                 self.sp()?;
@@ -1153,7 +1180,8 @@ mod tests {
                         Box::new(SearchKey::Not(Box::new(SearchKey::Flag(Flag::Seen))))
                     ),
                     SearchKey::Text("käse".into())
-                ]
+                ],
+                returns: None
             }
         );
         assert_eq!(
@@ -1240,6 +1268,7 @@ mod tests {
                 uid: false,
                 charset: None,
                 criteria: vec![SearchKey::Modseq(620162338)],
+                returns: None,
             }
         );
         for bad in [

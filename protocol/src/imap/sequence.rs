@@ -12,6 +12,25 @@ pub enum Bound {
 pub struct SequenceSet(pub Vec<(Bound, Bound)>);
 
 impl SequenceSet {
+    /// `$`, the result saved by an earlier `SEARCH RETURN (SAVE)` (RFC 5182): a set
+    /// without ranges, which nothing else parses to. The server replaces it with the
+    /// saved messages before a command runs; left as it is, it names no message.
+    pub const SAVED: SequenceSet = SequenceSet(Vec::new());
+
+    /// Whether this is `$` (see [`SequenceSet::SAVED`]).
+    pub fn is_saved(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The set of `numbers` (ascending), in as few ranges as they allow.
+    pub fn of(numbers: &[u32]) -> SequenceSet {
+        SequenceSet(
+            runs(numbers)
+                .map(|(low, high)| (Bound::Number(low), Bound::Number(high)))
+                .collect(),
+        )
+    }
+
     /// The ranges with `*` replaced by `last` and each range ordered low to high.
     pub fn ranges(&self, last: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.0.iter().map(move |&(a, b)| {
@@ -75,17 +94,25 @@ impl SequenceSet {
     }
 }
 
+/// The runs of consecutive numbers in `numbers` (ascending), as (first, last).
+fn runs(numbers: &[u32]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = *numbers.get(i)?;
+        let mut end = start;
+        while i + 1 < numbers.len() && numbers[i + 1] == end.wrapping_add(1) {
+            i += 1;
+            end = numbers[i];
+        }
+        i += 1;
+        Some((start, end))
+    })
+}
+
 /// Writes `uids` (ascending) compactly as a sequence set: `1:3,7,9:10`.
 pub fn compact(uids: &[u32]) -> String {
     let mut out = String::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let start = uids[i];
-        let mut end = start;
-        while i + 1 < uids.len() && uids[i + 1] == end.wrapping_add(1) {
-            i += 1;
-            end = uids[i];
-        }
+    for (start, end) in runs(uids) {
         if !out.is_empty() {
             out.push(',');
         }
@@ -94,7 +121,6 @@ pub fn compact(uids: &[u32]) -> String {
         } else {
             out.push_str(&format!("{start}:{end}"));
         }
-        i += 1;
     }
     out
 }
@@ -111,6 +137,8 @@ mod tests {
         assert!(set.contains(10, 10));
         assert!(!set.contains(8, 10));
         assert_eq!(compact(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(SequenceSet::of(&[1, 2, 3, 7]).members(10), vec![1, 2, 3, 7]);
+        assert!(SequenceSet::SAVED.is_saved() && !set.is_saved());
         for bad in [
             &b""[..],
             b"0",

@@ -196,11 +196,22 @@ fn message(n: u64, words: &mut Words) -> (String, bool, bool) {
         text,
         "Date: Mon, {day:02} Jun 2025 09:{:02}:00 +0000\nFrom: Sender {} <sender{}@example.org>\n\
          To: Search <search@example.net>\nSubject: {subject}\nMessage-ID: <{n}@corpus.example>\n\
-         MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n",
+         MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n",
         n % 60,
         n % 500,
         n % 500
     );
+    // Threads of four for THREAD REFERENCES: each message after the first answers the
+    // one before it.
+    if !n.is_multiple_of(4) {
+        let root = n - n % 4;
+        let _ = writeln!(
+            text,
+            "References: <{root}@corpus.example> <{}@corpus.example>",
+            n - 1
+        );
+    }
+    text.push('\n');
     for line in 0..25 {
         let mut words_in_line = words.line(9);
         if n % 1000 == 500 && line == 12 {

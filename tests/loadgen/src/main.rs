@@ -112,11 +112,14 @@ enum Task {
         #[arg(long)]
         pid: u32,
     },
-    /// Times one SEARCH in INBOX.
+    /// Times one SEARCH, SORT or THREAD in INBOX.
     Search {
         #[command(flatten)]
         target: Target,
-        /// The search criteria, e.g. `BODY quetzal`.
+        /// SEARCH, SORT or THREAD.
+        #[arg(long, default_value = "SEARCH")]
+        command: String,
+        /// Its arguments, e.g. `BODY quetzal` or `(DATE) UTF-8 ALL`.
         #[arg(long)]
         query: String,
         /// Name of the figure in the RESULT line.
@@ -259,23 +262,34 @@ async fn idle(target: &Target, connections: usize, pid: u32) -> anyhow::Result<f
     Ok(after.saturating_sub(before) as f64 / connections as f64)
 }
 
-/// Times `SEARCH query` in INBOX: one warm-up, then `runs` timed; milliseconds each.
-async fn search(target: &Target, query: &str, runs: usize) -> anyhow::Result<Vec<f64>> {
+/// Times `command query` (SEARCH, SORT, THREAD) in INBOX: one warm-up (which lets
+/// Dovecot build its caches), then `runs` timed; milliseconds each.
+async fn search(
+    target: &Target,
+    command: &str,
+    query: &str,
+    runs: usize,
+) -> anyhow::Result<Vec<f64>> {
     let mut conn = Conn::open(target.addr).await?;
     conn.greeting("* OK").await?;
     conn.imap(&format!("LOGIN {} {}", target.user(0), target.password))
         .await?;
     conn.imap("SELECT INBOX").await?;
-    let warm = conn.imap(&format!("SEARCH {query}")).await?;
+    let warm = conn.imap(&format!("{command} {query}")).await?;
+    let answer = format!("* {command}");
     let found = warm
         .iter()
-        .find(|l| l.starts_with("* SEARCH"))
-        .map_or(0, |l| l.split_whitespace().count().saturating_sub(2));
-    println!("SEARCH {query}: {found} messages found");
+        .find(|l| l.to_ascii_uppercase().starts_with(&answer))
+        .map_or(0, |l| {
+            l.split(|c: char| !c.is_ascii_digit())
+                .filter(|n| !n.is_empty())
+                .count()
+        });
+    println!("{command} {query}: {found} messages found");
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
-        conn.imap(&format!("SEARCH {query}")).await?;
+        conn.imap(&format!("{command} {query}")).await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     conn.imap_logout().await?;
@@ -332,11 +346,12 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Search {
             target,
+            command,
             query,
             name,
             runs,
         } => {
-            let times = local.block_on(&runtime, search(&target, &query, runs))?;
+            let times = local.block_on(&runtime, search(&target, &command, &query, runs))?;
             report(&name, &target.server, times, "ms");
         }
         Task::Corpus {
