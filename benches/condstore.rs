@@ -16,41 +16,19 @@ use mailhive::imap::namespace::Located;
 use mailhive::imap::view::View;
 use mailhive::mailbox::Snapshot;
 use mailhive_protocol::imap::command::Qresync;
-use mailhive_store::{
-    ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights,
-    Store, SystemFlags, Username,
-};
+use mailhive_store::{ExpungeScope, FlagChange, Flags, MailboxId, Rights, Store, SystemFlags};
+use support::{append_all, scratch, store_with_user, user};
+
+mod support;
 
 const MESSAGES: u32 = 100_000;
 const CHANGED: u32 = 10;
 
-fn user() -> Username {
-    Username::parse("bench").expect("valid name")
-}
-
 /// The store, its INBOX and the modseq before the last changes.
 fn mailbox_with_few_changes(dir: &std::path::Path) -> (Store, MailboxId, u64) {
-    let store = Store::open(dir).expect("open");
-    store.add_user(&user(), "pw").expect("store").expect("user");
-    let inbox = store
-        .mailbox(&user(), &MailboxName::inbox())
-        .expect("store")
-        .expect("INBOX")
-        .id;
+    let (store, inbox) = store_with_user(dir);
     let raw = b"From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n".to_vec();
-    for _ in 0..MESSAGES / 1_000 {
-        let batch: Vec<NewMessage<'_>> = (0..1_000)
-            .map(|_| NewMessage {
-                raw: &raw,
-                flags: Flags::default(),
-                internal_date: InternalDate::now(),
-            })
-            .collect();
-        store
-            .append(inbox, &batch, &user())
-            .expect("store")
-            .expect("append");
-    }
+    append_all(&store, inbox, &vec![raw; MESSAGES as usize]);
     let since = store
         .mailbox_by_id(inbox)
         .expect("store")
@@ -96,7 +74,7 @@ fn view_of(store: &Store, inbox: MailboxId) -> View {
 }
 
 fn resync(c: &mut Criterion) {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let dir = scratch();
     let (store, inbox, since) = mailbox_with_few_changes(dir.path());
     let view = view_of(&store, inbox);
     let known = Qresync {

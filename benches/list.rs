@@ -9,22 +9,20 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mailhive::imap::list::{self, ListRequest};
 use mailhive_protocol::imap::command::{ListOptions, StatusItem};
 use mailhive_protocol::imap::mutf7::MailboxEncoding;
-use mailhive_store::{Flags, InternalDate, MailboxName, NewMessage, Store, Username};
+use mailhive_store::{MailboxName, Store};
+use support::{append_all, scratch, store_with_user, user};
+
+mod support;
 
 const MAILBOXES: usize = 1_000;
 const MESSAGES_EACH: u64 = 10;
 
-fn populated(dir: &std::path::Path) -> (Store, Username) {
-    let store = Store::open(dir).expect("open");
-    let user = Username::parse("bench").expect("valid name");
-    store
-        .add_user(&user, "pw")
-        .expect("store")
-        .expect("new user");
+fn populated(dir: &std::path::Path) -> Store {
+    let (store, _) = store_with_user(dir);
     for n in 0..MAILBOXES {
         let name = MailboxName::parse(&format!("Folders/{:02}/box{n}", n % 50)).expect("name");
         let id = store
-            .create_mailbox(&user, &name, None, &user)
+            .create_mailbox(&user(), &name, None, &user())
             .expect("store")
             .expect("created");
         let raws: Vec<Vec<u8>> = (0..MESSAGES_EACH)
@@ -32,25 +30,15 @@ fn populated(dir: &std::path::Path) -> (Store, Username) {
                 format!("From: a@example.org\r\nSubject: {n}.{m}\r\n\r\nbody\r\n").into_bytes()
             })
             .collect();
-        let batch: Vec<NewMessage<'_>> = raws
-            .iter()
-            .map(|raw| NewMessage {
-                raw,
-                flags: Flags::default(),
-                internal_date: InternalDate::now(),
-            })
-            .collect();
-        store
-            .append(id, &batch, &user)
-            .expect("store")
-            .expect("append");
+        append_all(&store, id, &raws);
     }
-    (store, user)
+    store
 }
 
 fn list_status(c: &mut Criterion) {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-    let (store, user) = populated(dir.path());
+    let dir = scratch();
+    let store = populated(dir.path());
+    let user = user();
     let request = ListRequest {
         reference: String::new(),
         patterns: vec!["*".into()],

@@ -11,9 +11,12 @@ use mailhive::import::{import, MboxSource};
 use mailhive::mbox::Format;
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Store,
-    SystemFlags, Username,
+    SystemFlags,
 };
 use std::time::Duration;
+use support::{append_all, scratch, store_with_user, user};
+
+mod support;
 
 const SIZES: [u32; 3] = [1_000, 10_000, 100_000];
 
@@ -23,42 +26,12 @@ fn sample_message(n: u64) -> Vec<u8> {
     format!("From: bench{n}@example.org\r\nSubject: message {n}\r\nMessage-ID: <{n}@bench>\r\n\r\n{text}\r\n").into_bytes()
 }
 
-fn user() -> Username {
-    Username::parse("bench").expect("valid name")
-}
-
-fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir")
-}
-
 /// A store whose INBOX holds `count` messages.
 fn populated(count: u32) -> (tempfile::TempDir, Store, MailboxId) {
     let dir = scratch();
-    let store = Store::open(dir.path()).expect("open");
-    store
-        .add_user(&user(), "pw")
-        .expect("store")
-        .expect("new user");
-    let inbox = store
-        .mailbox(&user(), &MailboxName::inbox())
-        .expect("store")
-        .expect("INBOX")
-        .id;
+    let (store, inbox) = store_with_user(dir.path());
     let raws: Vec<Vec<u8>> = (0..count as u64).map(sample_message).collect();
-    for chunk in raws.chunks(1_000) {
-        let batch: Vec<NewMessage<'_>> = chunk
-            .iter()
-            .map(|raw| NewMessage {
-                raw,
-                flags: Flags::default(),
-                internal_date: InternalDate::now(),
-            })
-            .collect();
-        store
-            .append(inbox, &batch, &user())
-            .expect("store")
-            .expect("append");
-    }
+    append_all(&store, inbox, &raws);
     (dir, store, inbox)
 }
 

@@ -6,7 +6,7 @@
 //! Most tests talk to the server through [`compressed`], a relay that deflates what
 //! the test writes and inflates what the server answers.
 
-use crate::hardening::{append, message_of, peak_growth_kib};
+use crate::hardening::{append, fetch_left_unread, message_of, peak_growth_kib};
 use crate::harness::{crlf, fixture, fixture_messages, Env, LineClient, Server};
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
@@ -308,24 +308,8 @@ fn a_compressed_fetch_answer_is_held_back_by_a_client_that_does_not_read() {
     append(&mut client, &message_of(2_000_000));
     client.imap_ok("SELECT INBOX");
     let items = vec!["BODY.PEEK[]"; 50].join(" ");
-    let mut stream = client.into_stream();
-    stream
-        .write_all(format!("f FETCH 11 ({items})\r\n").as_bytes())
-        .expect("send FETCH");
-    let before = server.rss_kib();
-    std::thread::sleep(Duration::from_secs(2));
-    let held = server.rss_kib().saturating_sub(before);
-    let mut received = 0u64;
-    let mut tail = Vec::new();
-    let mut buf = vec![0; 1 << 20];
-    let end = b"f OK FETCH completed\r\n";
-    while !tail.ends_with(end) {
-        let n = stream.read(&mut buf).expect("read the answer");
-        assert!(n > 0, "the server closed after {received} bytes");
-        received += n as u64;
-        tail.extend_from_slice(&buf[..n]);
-        tail.drain(..tail.len().saturating_sub(end.len()));
-    }
+    let (held, received) =
+        fetch_left_unread(&server, client.into_stream(), &format!("11 ({items})"));
     let wire = moved.received.load(Ordering::Relaxed);
     eprintln!(
         "compressed FETCH of 50 x 2 MB unread for 2 s: held {held} KiB; {received} bytes as {wire}"

@@ -109,29 +109,8 @@ fn a_fetch_answer_is_built_in_bounded_pieces() {
     client.send("b SELECT INBOX");
     while !client.line().expect("SELECT answer").starts_with("b OK") {}
     let items = vec!["BODY.PEEK[]"; 400].join(" ");
-    let mut stream = client.into_stream();
-    stream
-        .write_all(format!("f FETCH 1 ({items})\r\n").as_bytes())
-        .expect("send FETCH");
-    let before = server.rss_kib();
-    std::thread::sleep(Duration::from_secs(2));
-    let held = server.rss_kib().saturating_sub(before);
-    let mut received = 0u64;
-    let mut tail = Vec::new();
-    let mut buf = vec![0; 1 << 20];
-    let end = b"f OK FETCH completed\r\n";
-    while !tail.ends_with(end) {
-        let n = std::io::Read::read(&mut stream, &mut buf).expect("read the answer");
-        assert!(
-            n > 0,
-            "the server closed after {received} bytes: {}",
-            std::fs::read_to_string(env.dir.path().join("server.log")).unwrap_or_default()
-        );
-        received += n as u64;
-        tail.extend_from_slice(&buf[..n]);
-        let keep = tail.len().saturating_sub(end.len());
-        tail.drain(..keep);
-    }
+    let (held, received) =
+        fetch_left_unread(&server, client.into_stream(), &format!("1 ({items})"));
     eprintln!("FETCH of 400 x 1 MB unread for 2 s: the server held {held} KiB more");
     assert!(received > 400 * 1_000_000, "only {received} bytes");
     assert!(held < 24 * 1024, "the server held {held} KiB of the answer");
@@ -272,4 +251,28 @@ fn large_append_literals_are_spooled_not_held() {
         "{sizes:?}"
     );
     server.stop();
+}
+
+/// Sends `FETCH what` (tagged `f`) on `stream` and leaves the answer unread for 2 s,
+/// then reads all of it: how much the server's RSS grew meanwhile (KiB), and how many
+/// bytes the answer had.
+pub(crate) fn fetch_left_unread(server: &Server, mut stream: TcpStream, what: &str) -> (u64, u64) {
+    stream
+        .write_all(format!("f FETCH {what}\r\n").as_bytes())
+        .expect("send FETCH");
+    let before = server.rss_kib();
+    std::thread::sleep(Duration::from_secs(2));
+    let held = server.rss_kib().saturating_sub(before);
+    let mut received = 0u64;
+    let mut tail = Vec::new();
+    let mut buf = vec![0; 1 << 20];
+    let end = b"f OK FETCH completed\r\n";
+    while !tail.ends_with(end) {
+        let n = std::io::Read::read(&mut stream, &mut buf).expect("read the answer");
+        assert!(n > 0, "the server closed after {received} bytes");
+        received += n as u64;
+        tail.extend_from_slice(&buf[..n]);
+        tail.drain(..tail.len().saturating_sub(end.len()));
+    }
+    (held, received)
 }
