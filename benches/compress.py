@@ -21,20 +21,13 @@ import os
 import random
 import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import zlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from scratch_server import RELEASE_BINARY, ROOT, ScratchServer
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def words():
@@ -133,25 +126,15 @@ def measured(pid, port, count, compressed):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/mailhive"))
+    parser.add_argument("--binary", default=RELEASE_BINARY)
     parser.add_argument("--megabytes", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        port = free_port()
-        config = os.path.join(workdir, "mailhive.toml")
-        with open(config, "w") as f:
-            f.write(f'[store]\npath = "{workdir}/data"\n'
-                    f'[imap]\nlisten = ["127.0.0.1:{port}"]\ntls_listen = []\n'
-                    f'[pop3]\nlisten = ["127.0.0.1:{free_port()}"]\ntls_listen = []\n')
-        subprocess.run([args.binary, "--config", config, "user", "add", "bench",
-                        "--password-stdin"], input="secret\n", text=True, check=True,
-                       capture_output=True)
-        server = subprocess.Popen([args.binary, "--config", config, "serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in server.stdout:
-            if line.startswith("mailhive: serving"):
-                break
+        server = ScratchServer(args.binary, workdir)
+        server.run("user", "add", "bench", "--password-stdin", stdin="secret\n")
+        server.start()
+        port = server.port
         try:
             rng, vocabulary = random.Random(1), words()
             client = imaplib.IMAP4("127.0.0.1", port, timeout=60)
@@ -177,7 +160,6 @@ def main():
                   f"server RSS grew {grown} KiB during the compressed FETCH")
         finally:
             server.kill()
-            server.wait()
 
 
 if __name__ == "__main__":

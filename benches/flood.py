@@ -14,41 +14,23 @@ import imaplib
 import os
 import socket
 import statistics
-import subprocess
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from scratch_server import RELEASE_BINARY, ROOT, ScratchServer
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/mailhive"))
+    parser.add_argument("--binary", default=RELEASE_BINARY)
     parser.add_argument("--connections", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        port = free_port()
-        config = os.path.join(workdir, "mailhive.toml")
-        with open(config, "w") as f:
-            f.write(f'[store]\npath = "{workdir}/data"\n'
-                    f'[imap]\nlisten = ["127.0.0.1:{port}"]\ntls_listen = []\n'
-                    f'max_connections = 12000\n'
-                    f'[pop3]\nlisten = ["127.0.0.1:{free_port()}"]\ntls_listen = []\n')
-        run = lambda *a, **k: subprocess.run([args.binary, "--config", config, *a],
-                                             check=True, capture_output=True, text=True, **k)
-        run("user", "add", "owner", "--password-stdin", input="secret\n")
-        run("import-mbox", "--user", "owner", os.path.join(ROOT, "fixtures/demo.mbox"))
-        server = subprocess.Popen([args.binary, "--config", config, "serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in server.stdout:
-            if line.startswith("mailhive: serving"):
-                break
+        server = ScratchServer(args.binary, workdir, "max_connections = 12000\n")
+        server.run("user", "add", "owner", "--password-stdin", stdin="secret\n")
+        server.run("import-mbox", "--user", "owner", os.path.join(ROOT, "fixtures/demo.mbox"))
+        server.start()
+        port = server.port
         flood = []
         started = time.time()
         try:
@@ -77,7 +59,6 @@ def main():
             for s in flood:
                 s.close()
             server.kill()
-            server.wait()
 
 
 if __name__ == "__main__":

@@ -15,53 +15,13 @@ A benchmark-style run, not part of ./test: it takes a few minutes.
 """
 import argparse
 import imaplib
-import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, binary, workdir):
-        self.binary, self.workdir = binary, workdir
-        self.port = free_port()
-        self.config = os.path.join(workdir, "mailhive.toml")
-        with open(self.config, "w") as f:
-            f.write(f'[store]\npath = "{workdir}/data"\n'
-                    f'[imap]\nlisten = ["127.0.0.1:{self.port}"]\ntls_listen = []\n'
-                    f'max_connections_per_user = 100\n'
-                    f'[pop3]\nlisten = ["127.0.0.1:{free_port()}"]\ntls_listen = []\n')
-        self.process = None
-
-    def run(self, *args, stdin=None):
-        return subprocess.run([self.binary, "--config", self.config, *args], input=stdin,
-                              capture_output=True, text=True, check=True)
-
-    def start(self):
-        self.process = subprocess.Popen([self.binary, "--config", self.config, "serve"],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True)
-        for line in self.process.stdout:
-            if line.startswith("mailhive: serving"):
-                return
-        raise SystemExit("the server did not start: the store did not open?")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+from scratch_server import RELEASE_BINARY, ScratchServer
 
 
 class Ledger:
@@ -135,12 +95,12 @@ def check(port, ledger):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/mailhive"))
+    parser.add_argument("--binary", default=RELEASE_BINARY)
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        server = Server(args.binary, workdir)
+        server = ScratchServer(args.binary, workdir, 'max_connections_per_user = 100\n')
         server.run("user", "add", "soak", "--password-stdin", stdin="soak\n")
         ledger = Ledger()
         started = time.time()
