@@ -43,17 +43,22 @@ fn count(client: &mut LineClient, mailbox: &str) -> String {
     client.imap_ok(&format!("STATUS {mailbox} (MESSAGES UIDNEXT)"))[0].clone()
 }
 
-#[test]
-fn three_messages_are_stored_together_with_one_uid_set() {
-    let (_env, server) = users("");
-    let mut alice = LineClient::imap_login(server.imap, "alice", "pw");
-    let validity = alice.imap_ok("STATUS INBOX (UIDVALIDITY)")[0].clone();
-    let validity = validity
+/// The UIDVALIDITY of `client`'s INBOX, as STATUS gives it.
+fn uid_validity(client: &mut LineClient) -> String {
+    let status = client.imap_ok("STATUS INBOX (UIDVALIDITY)")[0].clone();
+    status
         .trim_end_matches(')')
         .rsplit(' ')
         .next()
         .unwrap_or_default()
-        .to_owned();
+        .to_owned()
+}
+
+#[test]
+fn three_messages_are_stored_together_with_one_uid_set() {
+    let (_env, server) = users("");
+    let mut alice = LineClient::imap_login(server.imap, "alice", "pw");
+    let validity = uid_validity(&mut alice);
     let answer = append(
         &mut alice,
         "m1",
@@ -191,13 +196,7 @@ fn urls_reach_what_the_user_may_read_and_nothing_else() {
     };
     let (header, subject) = (literal_of(&header), literal_of(&subject));
     let mut alice = LineClient::imap_login(server.imap, "alice", "pw");
-    let validity = karen.imap_ok("STATUS INBOX (UIDVALIDITY)")[0].clone();
-    let validity = validity
-        .trim_end_matches(')')
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let validity = uid_validity(&mut karen);
     let shared = "/%23users/karen/INBOX";
     let answer = append(
         &mut alice,
