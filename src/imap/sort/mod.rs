@@ -15,7 +15,7 @@ mod thread;
 use super::address;
 use super::shared_search::{Matches, SearchFailed};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
-use mailhive_store::{MailboxId, MessageInfo, MessageSummary, Store};
+use mailhive_store::{MailboxId, MessageInfo, MessageSummary, Store, StoreError};
 use std::cmp::Ordering;
 use tokio_util::sync::CancellationToken;
 
@@ -103,15 +103,8 @@ fn keyed(
     found: &[(u32, u32)],
     cancel: &CancellationToken,
 ) -> Result<Vec<Keyed>, SearchFailed> {
-    let failed = |e: mailhive_store::StoreError| SearchFailed::Store(e.to_string());
     let mut keyed = Vec::with_capacity(found.len());
-    for (n, &(seq, uid)) in found.iter().enumerate() {
-        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-            return Err(SearchFailed::Cancelled);
-        }
-        let Some(record) = store.message(mailbox, uid).map_err(failed)? else {
-            continue;
-        };
+    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
         let summary = if program.iter().any(|c| needs_summary(c.key)) {
             Some(store.summary(record.blob).map_err(failed)?)
         } else {
@@ -126,6 +119,50 @@ fn keyed(
     Ok(keyed)
 }
 
+fn failed(e: StoreError) -> SearchFailed {
+    SearchFailed::Store(e.to_string())
+}
+
+/// The records of `found` ((sequence number, UID), ascending UIDs), skipping those
+/// expunged meanwhile: one scan over the UIDs they span when they are most of it (a
+/// SORT of ALL), one read each when they are few among many.
+fn records(
+    store: &Store,
+    mailbox: MailboxId,
+    found: &[(u32, u32)],
+    cancel: &CancellationToken,
+) -> Result<Vec<(u32, u32, MessageInfo)>, SearchFailed> {
+    let (Some(&(_, first)), Some(&(_, last))) = (found.first(), found.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(found.len());
+    let span = u64::from(last - first) + 1;
+    if span > 4 * found.len() as u64 {
+        for (n, &(seq, uid)) in found.iter().enumerate() {
+            if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
+                return Err(SearchFailed::Cancelled);
+            }
+            if let Some(record) = store.message(mailbox, uid).map_err(failed)? {
+                out.push((seq, uid, record));
+            }
+        }
+        return Ok(out);
+    }
+    let mut wanted = found.iter().peekable();
+    for (n, record) in store.messages(mailbox, first..=last).enumerate() {
+        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
+            return Err(SearchFailed::Cancelled);
+        }
+        let record = record.map_err(failed)?;
+        while wanted.next_if(|&&(_, uid)| uid < record.uid).is_some() {}
+        if let Some(&&(seq, uid)) = wanted.peek().filter(|&&&(_, uid)| uid == record.uid) {
+            out.push((seq, uid, record));
+            wanted.next();
+        }
+    }
+    Ok(out)
+}
+
 /// What THREAD needs of each message of `found`, from its record and summary.
 fn thread_messages(
     store: &Store,
@@ -133,15 +170,8 @@ fn thread_messages(
     found: &[(u32, u32)],
     cancel: &CancellationToken,
 ) -> Result<Vec<thread::Message>, SearchFailed> {
-    let failed = |e: mailhive_store::StoreError| SearchFailed::Store(e.to_string());
     let mut messages = Vec::with_capacity(found.len());
-    for (n, &(seq, uid)) in found.iter().enumerate() {
-        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-            return Err(SearchFailed::Cancelled);
-        }
-        let Some(record) = store.message(mailbox, uid).map_err(failed)? else {
-            continue;
-        };
+    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
         let summary = store.summary(record.blob).map_err(failed)?;
         let date = sent_date(&record, Some(&summary));
         let (subject, reply) =
