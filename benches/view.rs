@@ -4,7 +4,7 @@
 //! (every other one) were expunged: one pass over the view, whatever their number.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use mailhive::imap::condstore::Enabled;
+use mailhive::imap::enabled::Enabled;
 use mailhive::imap::namespace::{virtual_info, Located};
 use mailhive::imap::view::View;
 use mailhive::mailbox::Snapshot;

@@ -16,7 +16,8 @@
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
 //!   BODYSTRUCTURE; [`address`]: address fields split as Dovecot splits them;
 //!   [`binary`]: BINARY's decoded parts; [`nul_free`]: APPEND's parts with NUL bytes.
-//! - [`condstore`]: CONDSTORE and QRESYNC — what is enabled, ENABLE, resynchronisation.
+//! - [`enabled`]: what ENABLE (or use) switched on; [`condstore`]: what CONDSTORE and
+//!   QRESYNC add to answers, resynchronisation.
 //! - [`search`]: the SEARCH command; [`shared_search`]: identical searches run once;
 //!   [`esearch`]: the ESEARCH answer, SAVE and UPDATE; [`search_state`]: the saved
 //!   result and the searches kept up to date; `search_updates`: keeping them so;
@@ -32,6 +33,7 @@ mod binary;
 pub mod catenate;
 pub mod commands;
 pub mod condstore;
+pub mod enabled;
 pub mod esearch;
 pub mod fetch;
 pub mod list;

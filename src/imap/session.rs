@@ -13,7 +13,7 @@ pub(super) mod spooled;
 
 use super::acl::AclCommand;
 use super::commands::{spec_of, Needs, Slot};
-use super::condstore::Enabled;
+use super::enabled::Enabled;
 use super::fetch::FetchModifiers;
 use super::list::ListRequest;
 use super::messages::StoreRequest;

@@ -17,7 +17,7 @@
 //! expunges as `* VANISHED` (RFC 7162 §3.1.4, §3.2.10). The view keeps each message's
 //! modseq, so CHANGEDSINCE and a QRESYNC SELECT find what changed without the store.
 
-use super::condstore::Enabled;
+use super::enabled::Enabled;
 use super::namespace::Located;
 use super::search_state::SearchState;
 use crate::mailbox::{Changes, Snapshot};
