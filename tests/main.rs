@@ -14,6 +14,7 @@ mod import;
 mod injection;
 mod limits;
 mod list_extended;
+mod lmtp;
 mod malformed;
 mod multiappend;
 mod pop3;

@@ -44,6 +44,12 @@ pub fn lhlo(host: &str, max_size: u64) -> Vec<u8> {
     out
 }
 
+/// The go-ahead after DATA: an intermediate reply, without an enhanced code (RFC 2034
+/// §3 gives them to 2xx, 4xx and 5xx replies only).
+pub fn start_data() -> Vec<u8> {
+    b"354 Start mail input; end with <CRLF>.<CRLF>\r\n".to_vec()
+}
+
 /// A recipient's message is durable in its mailbox.
 pub fn saved(rcpt: &str) -> Vec<u8> {
     reply(250, "2.0.0", &format!("<{rcpt}> Saved"))
