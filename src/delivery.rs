@@ -17,9 +17,16 @@ pub enum DeliveryError {
     Refused(Refusal),
 }
 
-/// The message as stored for `address`: the two trace fields, then `body`.
+/// The message as stored for `address`: the two trace fields, then `body`. The fields
+/// end their lines as the body's first line does (a message piped by an MTA has bare
+/// LFs), so the header stays in one style.
 pub fn stored_form(sender: &str, address: &str, body: &[u8]) -> Vec<u8> {
-    let fields = format!("Return-Path: <{sender}>\r\nDelivered-To: {address}\r\n");
+    let first_end = body.iter().position(|&b| b == b'\n');
+    let eol = match first_end {
+        Some(i) if i == 0 || body[i - 1] != b'\r' => "\n",
+        _ => "\r\n",
+    };
+    let fields = format!("Return-Path: <{sender}>{eol}Delivered-To: {address}{eol}");
     let mut raw = Vec::with_capacity(fields.len() + body.len());
     raw.extend_from_slice(fields.as_bytes());
     raw.extend_from_slice(body);

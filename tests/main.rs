@@ -5,6 +5,7 @@ mod harness;
 mod admin_socket;
 mod cli;
 mod condstore;
+mod deliver;
 mod hardening;
 mod hostile_input;
 mod imap;

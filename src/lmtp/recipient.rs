@@ -21,19 +21,8 @@ pub fn resolve(
     config: &LmtpConfig,
     address: &str,
 ) -> Result<Option<Destination>, StoreError> {
-    let destination = |owner: Username, detail: Option<&str>| -> Result<_, StoreError> {
-        let mailbox = match mailbox(store, &owner, detail)? {
-            Some(mailbox) => mailbox,
-            None => return Ok(None),
-        };
-        Ok(Some(Destination {
-            address: address.to_owned(),
-            owner,
-            mailbox,
-        }))
-    };
     if let Some(owner) = account(store, address)? {
-        return destination(owner, None);
+        return destination(store, owner, None, address);
     }
     let (local, domain) = match address.rsplit_once('@') {
         Some((local, domain)) => (local, Some(domain)),
@@ -56,10 +45,29 @@ pub fn resolve(
         Some((name, detail)) => (name, Some(detail)),
         None => (local, None),
     };
+    let detail = detail.and_then(|d| MailboxName::parse(d).ok());
     match account(store, name)? {
-        Some(owner) => destination(owner, detail),
+        Some(owner) => destination(store, owner, detail.as_ref(), address),
         None => Ok(None),
     }
+}
+
+/// Where a message for `owner` goes: `mailbox` if the account has it, else INBOX;
+/// `address` is what Delivered-To will say. `None` when the account went meanwhile.
+pub fn destination(
+    store: &Store,
+    owner: Username,
+    mailbox: Option<&MailboxName>,
+    address: &str,
+) -> Result<Option<Destination>, StoreError> {
+    let Some(mailbox) = existing_or_inbox(store, &owner, mailbox)? else {
+        return Ok(None);
+    };
+    Ok(Some(Destination {
+        address: address.to_owned(),
+        owner,
+        mailbox,
+    }))
 }
 
 /// The account named `name`, if it exists.
@@ -70,15 +78,15 @@ fn account(store: &Store, name: &str) -> Result<Option<Username>, StoreError> {
     Ok(store.user_exists(&user)?.then_some(user))
 }
 
-/// The mailbox the detail names if `owner` has it, else INBOX (made again if it was
-/// renamed away and not yet recreated); `None` only when the account went meanwhile.
-fn mailbox(
+/// `mailbox` if `owner` has it, else INBOX (made again if it was renamed away and not
+/// yet recreated); `None` only when the account went meanwhile.
+fn existing_or_inbox(
     store: &Store,
     owner: &Username,
-    detail: Option<&str>,
+    mailbox: Option<&MailboxName>,
 ) -> Result<Option<MailboxId>, StoreError> {
-    if let Some(name) = detail.and_then(|d| MailboxName::parse(d).ok()) {
-        if let Some(info) = store.mailbox(owner, &name)? {
+    if let Some(name) = mailbox {
+        if let Some(info) = store.mailbox(owner, name)? {
             return Ok(Some(info.id));
         }
     }
