@@ -19,6 +19,7 @@ mod lmtp;
 mod malformed;
 mod multiappend;
 mod pop3;
+mod postfix;
 mod sasl;
 mod secrets;
 mod sharing;
