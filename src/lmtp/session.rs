@@ -271,7 +271,8 @@ impl LmtpSession {
                 };
                 // A BDAT line that does not parse announces no chunk to skip: RFC 3030
                 // leaves the client no way on, so the connection ends.
-                let bdat = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"BDAT");
+                let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+                let bdat = verb.eq_ignore_ascii_case(b"BDAT");
                 self.pending.extend(reply(code, status, &e.to_string()));
                 if bdat {
                     return Some(self.flush_and_close());
