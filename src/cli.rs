@@ -1,5 +1,7 @@
 //! The command line (SPEC §2) and what each command does.
 
+pub mod deliver;
+
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
 use crate::import::{import, MboxSource};
@@ -93,6 +95,15 @@ pub enum Command {
     /// Who may do what in a mailbox (RFC 4314 rights, as IMAP SETACL and GETACL).
     #[command(subcommand)]
     Acl(AclCommand),
+    /// Deliver one message from standard input as LMTP does (an MTA's mailbox_command);
+    /// exits 67 for an unknown user, 75 for a failure to try again.
+    Deliver {
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        /// The mailbox, if the account has it (else INBOX).
+        #[arg(long, value_name = "MBOX")]
+        mailbox: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Acl(command) => acl_command(&config, command),
+        Command::Deliver { user, mailbox } => deliver::run(&config, &user, mailbox.as_deref()),
         Command::Tls(TlsCommand::Reload) => {
             admin::connect(&config)?.reload_tls()?;
             println!("TLS certificate reloaded");

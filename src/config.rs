@@ -341,6 +341,22 @@ pub struct Config {
     pub plaintext_auth: PlaintextAuth,
     pub imap: ProtocolSettings,
     pub pop3: ProtocolSettings,
+    pub lmtp: LmtpConfig,
+}
+
+/// The `[lmtp]` section (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LmtpConfig {
+    /// TCP listeners; none when the list is empty.
+    pub listen: Vec<SocketAddr>,
+    /// The Unix socket to listen on (mode 0660), if any.
+    pub socket: Option<PathBuf>,
+    /// Accepted recipient domains, lower-case; empty accepts any.
+    pub domains: Vec<String>,
+    /// What separates a local part from its detail (`alice+lists`); `None` when empty.
+    pub detail_separator: Option<char>,
+    /// LMTP connections open at once.
+    pub max_connections: u64,
 }
 
 impl Config {
@@ -370,11 +386,13 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const LIST_KEYS: [&str; 4] = [
+const LIST_KEYS: [&str; 6] = [
     "imap.listen",
     "imap.tls_listen",
     "pop3.listen",
     "pop3.tls_listen",
+    "lmtp.listen",
+    "lmtp.domains",
 ];
 
 /// Loads defaults, then `file` (if given), then the `MAILHIVE__…` environment.
@@ -434,11 +452,12 @@ fn validate(
             }
         }
     };
-    let (mut store, mut tls, mut imap, mut pop3) = (
+    let (mut store, mut tls, mut imap, mut pop3, lmtp) = (
         section("store"),
         section("tls"),
         section("imap"),
         section("pop3"),
+        section("lmtp"),
     );
     for unknown in sections.keys() {
         errors.push(format!("unknown section [{unknown}]"));
@@ -486,6 +505,7 @@ fn validate(
     }
     let imap = protocol_settings(Protocol::Imap, imap, from_env, &mut errors);
     let pop3 = protocol_settings(Protocol::Pop3, pop3, from_env, &mut errors);
+    let lmtp = lmtp_config(lmtp, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
     }
@@ -500,7 +520,70 @@ fn validate(
         plaintext_auth,
         imap,
         pop3,
+        lmtp,
     })
+}
+
+/// The `[lmtp]` section, each key checked; what is wrong goes to `errors`.
+fn lmtp_config(mut table: BTreeMap<String, config::Value>, errors: &mut Vec<String>) -> LmtpConfig {
+    let listen = take_addrs(&mut table, "lmtp", "listen", "127.0.0.1:1024", errors);
+    let socket = take_text(&mut table, "lmtp.socket", errors)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    let domains = match table.remove("domains").map(|v| v.into_array()) {
+        None => Vec::new(),
+        Some(Ok(items)) => items
+            .into_iter()
+            .filter_map(|v| match v.into_string() {
+                Ok(domain) if !domain.is_empty() && !domain.contains(['@', ' ']) => {
+                    Some(domain.to_ascii_lowercase())
+                }
+                _ => {
+                    errors.push("lmtp.domains must be a list of domain names".into());
+                    None
+                }
+            })
+            .collect(),
+        Some(Err(_)) => {
+            errors.push("lmtp.domains must be a list of domain names".into());
+            Vec::new()
+        }
+    };
+    let separator = take_text(&mut table, "lmtp.detail_separator", errors);
+    let mut chars = separator.as_deref().unwrap_or("+").chars();
+    let detail_separator = match (chars.next(), chars.next()) {
+        (None, _) => None,
+        (Some(c), None) if c.is_ascii_punctuation() && c != '@' => Some(c),
+        _ => {
+            errors.push(
+                "lmtp.detail_separator must be one punctuation character other than @, or empty"
+                    .into(),
+            );
+            None
+        }
+    };
+    let max_connections = match table.remove("max_connections") {
+        None => 100,
+        Some(value) => match value.into_uint() {
+            Ok(n) if (1..=I32_MAX).contains(&n) => n,
+            _ => {
+                errors.push(format!(
+                    "lmtp.max_connections is out of range: it must be between 1 and {I32_MAX}"
+                ));
+                100
+            }
+        },
+    };
+    for key in table.keys() {
+        errors.push(format!("unknown key lmtp.{key}"));
+    }
+    LmtpConfig {
+        listen,
+        socket,
+        domains,
+        detail_separator,
+        max_connections,
+    }
 }
 
 fn take_text(
@@ -673,6 +756,41 @@ mod tests {
             "unknown section [extra]",
         ] {
             assert!(text.contains(needle), "{needle:?} not in {text}");
+        }
+    }
+
+    #[test]
+    fn the_lmtp_section_is_read_and_checked() {
+        let c = from_toml("").unwrap();
+        assert_eq!(c.lmtp.listen, ["127.0.0.1:1024".parse().unwrap()]);
+        assert_eq!((c.lmtp.socket, c.lmtp.detail_separator), (None, Some('+')));
+        assert_eq!(c.lmtp.max_connections, 100);
+        let c = from_toml(
+            "[lmtp]\nlisten = []\nsocket = \"d/lmtp.sock\"\ndomains = [\"Example.org\"]\n\
+             detail_separator = \"-\"\nmax_connections = 5\n",
+        )
+        .unwrap();
+        assert!(c.lmtp.listen.is_empty());
+        assert_eq!(c.lmtp.socket, Some(PathBuf::from("d/lmtp.sock")));
+        assert_eq!(c.lmtp.domains, ["example.org"]);
+        assert_eq!(
+            (c.lmtp.detail_separator, c.lmtp.max_connections),
+            (Some('-'), 5)
+        );
+        let err = from_toml(
+            "[lmtp]\nlisten = [\"nowhere\"]\ndomains = [\"a@b\"]\ndetail_separator = \"ab\"\n\
+             max_connections = 0\nport = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for needle in [
+            "lmtp.listen: \"nowhere\" is not an address:port",
+            "lmtp.domains must be a list of domain names",
+            "lmtp.detail_separator must be one punctuation character",
+            "lmtp.max_connections is out of range: it must be between 1 and 2147483647",
+            "unknown key lmtp.port",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
         }
     }
 

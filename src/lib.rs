@@ -16,6 +16,7 @@
 //! - [`mailbox`]: the Mailbox actors that serialise changes and push them to sessions.
 //! - [`imap`]: the IMAP server.
 //! - [`pop3`]: the POP3 server.
+//! - [`lmtp`]: the LMTP server; [`delivery`]: storing a delivered message.
 //! - [`serve`]: the server process; [`shutdown`]: the message that ends sessions when it stops.
 //! - [`spool`]: large APPEND literals kept on disk while they arrive.
 //! - [`testing`]: hooks for the integration tests, in debug builds only.
@@ -26,10 +27,12 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod imap;
 pub mod import;
 pub mod limiter;
+pub mod lmtp;
 pub mod logging;
 pub mod login;
 pub mod mailbox;

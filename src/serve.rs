@@ -1,8 +1,8 @@
 //! `mailhive serve`: opens the store, prepares the demo if asked, starts the IMAP and
-//! POP3 listeners (plain and implicit TLS) and the admin socket, and runs until SIGINT
-//! or SIGTERM; SIGHUP reloads the TLS certificate. Every bound address is printed
-//! (`IMAP listening on ADDR`, `IMAPS listening on ADDR`, `POP3 …`, `POP3S …`), so a
-//! port given as 0 can be found.
+//! POP3 listeners (plain and implicit TLS), the LMTP listeners and the admin socket, and
+//! runs until SIGINT or SIGTERM; SIGHUP reloads the TLS certificate. Every bound address
+//! is printed (`IMAP listening on ADDR`, `IMAPS listening on ADDR`, `POP3 …`, `POP3S …`,
+//! `LMTP …`, `LMTP listening on socket PATH`), so a port given as 0 can be found.
 //!
 //! A signal to stop starts a graceful shutdown: the listeners close, every session is
 //! sent [`Shutdown`](crate::shutdown::Shutdown) (it answers after its running command),
@@ -17,6 +17,7 @@ use crate::config::{Config, Protocol};
 use crate::demo;
 use crate::imap::{self, ImapContext};
 use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
+use crate::lmtp::{self, LmtpContext};
 use crate::login::Gate;
 use crate::mailbox::Registry;
 use crate::net::listener::{accept_loop, refuse, OnConnection, Workers};
@@ -79,9 +80,10 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let shutdown = ShutdownSignal::default();
         let spool = crate::spool::Spool::open(&config.store_path)
             .context("cannot open the spool directory")?;
+        let imap_spool = Arc::new(spool);
         let imap_context = Arc::new(ImapContext {
             registry: registry.clone(),
-            spool: Arc::new(spool),
+            spool: imap_spool.clone(),
             gate: gate.clone(),
             settings: published.live(Protocol::Imap),
             plaintext_auth: config.plaintext_auth,
@@ -135,6 +137,15 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         );
         let on_pop3s = pop3.on_connection(Some(tls.clone()));
         accepting.extend(listen("POP3S", &config.pop3_tls_listen, &workers, &on_pop3s).await?);
+        let lmtp_context = Arc::new(LmtpContext {
+            registry: registry.clone(),
+            spool: imap_spool,
+            imap_settings: published.live(Protocol::Imap),
+            config: config.lmtp.clone(),
+            host: crate::net::tls::host_name().unwrap_or_else(|| "localhost".into()),
+            shutdown: shutdown.clone(),
+        });
+        accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
         println!(
             "mailhive: store {} open; admin socket {}",
             config.store_path.display(),

@@ -5,6 +5,7 @@
 //! - `MAILHIVE_TEST_WORK_DELAY_MS=N`: every FETCH and SEARCH first waits N ms, holding
 //!   its slot (and stops waiting when its work is cancelled).
 //! - `MAILHIVE_TEST_PANIC_COMMAND=1`: the IMAP command `XPANIC` panics in its handler.
+//! - `MAILHIVE_TEST_LMTP_TIMEOUT_MS=N`: an LMTP client silent for N ms is disconnected.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -22,6 +23,16 @@ pub fn work_delay() -> Option<Duration> {
     static DELAY: OnceLock<Option<Duration>> = OnceLock::new();
     *DELAY.get_or_init(|| {
         variable("MAILHIVE_TEST_WORK_DELAY_MS")
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis)
+    })
+}
+
+/// How long an LMTP client may stay silent, in tests.
+pub fn lmtp_timeout() -> Option<Duration> {
+    static TIMEOUT: OnceLock<Option<Duration>> = OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        variable("MAILHIVE_TEST_LMTP_TIMEOUT_MS")
             .and_then(|ms| ms.parse().ok())
             .map(Duration::from_millis)
     })

@@ -43,7 +43,16 @@ impl Env {
         Env::with_sections("", "", tls)
     }
 
+    /// An environment whose `[lmtp]` section also holds `settings` (TOML lines).
+    pub fn with_lmtp(settings: &str) -> Env {
+        Env::with_all_sections("", "", "", settings)
+    }
+
     fn with_sections(pop3: &str, imap: &str, tls: &str) -> Env {
+        Env::with_all_sections(pop3, imap, tls, "")
+    }
+
+    fn with_all_sections(pop3: &str, imap: &str, tls: &str, lmtp: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
@@ -51,7 +60,8 @@ impl Env {
             "[store]\npath = {:?}\n\
              [pop3]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{pop3}\n\
              [imap]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{imap}\n\
-             [tls]\n{tls}\n",
+             [tls]\n{tls}\n\
+             [lmtp]\nlisten = [\"127.0.0.1:0\"]\n{lmtp}\n",
             data.display().to_string()
         );
         std::fs::write(&config, text).expect("config");
@@ -194,7 +204,13 @@ impl Env {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let (mut pop3, mut imap, mut pop3s, mut imaps) = (None, None, None, None);
-        while pop3.is_none() || imap.is_none() || pop3s.is_none() || imaps.is_none() {
+        let mut lmtp = None;
+        while pop3.is_none()
+            || imap.is_none()
+            || pop3s.is_none()
+            || imaps.is_none()
+            || lmtp.is_none()
+        {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
                 let log = self.server_log();
@@ -213,6 +229,9 @@ impl Env {
             if let Some(addr) = line.strip_prefix("mailhive: IMAPS listening on ") {
                 imaps = Some(addr.parse().expect("IMAPS address"));
             }
+            if let Some(addr) = line.strip_prefix("mailhive: LMTP listening on ") {
+                lmtp = addr.parse().ok();
+            }
         }
         let socket = self.data().join("admin.sock");
         while std::os::unix::net::UnixStream::connect(&socket).is_err() {
@@ -229,6 +248,7 @@ impl Env {
             imap: imap.expect("IMAP address"),
             pop3s: pop3s.expect("POP3S address"),
             imaps: imaps.expect("IMAPS address"),
+            lmtp: lmtp.expect("LMTP address"),
             admin_socket: socket,
         }
     }
@@ -265,6 +285,8 @@ pub struct Server {
     /// Where its implicit-TLS listeners are.
     pub pop3s: SocketAddr,
     pub imaps: SocketAddr,
+    /// Where its LMTP listener (TCP) is.
+    pub lmtp: SocketAddr,
     admin_socket: PathBuf,
 }
 

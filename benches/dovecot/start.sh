@@ -9,7 +9,9 @@
 # IMAP, with a self-signed ECDSA P-256 certificate made here (mailhive generates the
 # same kind). Every USER gets PASSWORD and a maildir in WORKDIR/mail/USER: left as it is
 # when it exists already (the caller filled it), otherwise holding DOVECOT_MESSAGES
-# (.eml files, space-separated).
+# (.eml files, space-separated). DOVECOT_LMTP_PORT adds LMTP (dovecot-lmtpd), with
+# mail_fsync = always, so that its 250 means the copy is on disk as mailhive's does;
+# every account then takes deliveries.
 #
 # Dovecot is configured as its documentation advises for performance: login processes
 # in high-performance mode (service_count = 0, process_min_avail = cores), mail
@@ -21,14 +23,19 @@ set -euo pipefail
 work=$1 password=$2
 shift 2
 imap_port=${DOVECOT_IMAP_PORT:-} pop3_port=${DOVECOT_POP3_PORT:-} imaps_port=${DOVECOT_IMAPS_PORT:-}
-if [ -z "$imap_port$pop3_port$imaps_port" ]; then
-  echo "set DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT and/or DOVECOT_POP3_PORT" >&2
+lmtp_port=${DOVECOT_LMTP_PORT:-}
+if [ -z "$imap_port$pop3_port$imaps_port$lmtp_port" ]; then
+  echo "set DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT, DOVECOT_POP3_PORT and/or DOVECOT_LMTP_PORT" >&2
   exit 2
 fi
 if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/pop3 ] || [ ! -x /usr/lib/dovecot/imap ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null
+fi
+if [ -n "$lmtp_port" ] && [ ! -x /usr/lib/dovecot/lmtp ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends dovecot-lmtpd >/dev/null
 fi
 cores=$(nproc)
 mkdir -p "$work"/{run,state,home,mail}
@@ -92,6 +99,24 @@ service $proto {
   process_limit = 2048
 }"
 done
+userdb_args="uid=mail gid=mail home=$work/home/%u"
+if [ -n "$lmtp_port" ]; then
+  protocols+=(lmtp)
+  # LMTP looks recipients up in the userdb alone.
+  userdb_args+=" allow_all_users=yes"
+  services+="
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $lmtp_port
+  }
+  service_count = 0
+  process_min_avail = $cores
+}
+protocol lmtp {
+  mail_fsync = always
+}"
+fi
 cat > "$work/dovecot.conf" <<CONF
 protocols = ${protocols[*]}
 listen = 127.0.0.1
@@ -119,12 +144,12 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=mail gid=mail home=$work/home/%u
+  args = $userdb_args
 }
 $services
 CONF
 dovecot -c "$work/dovecot.conf" </dev/null >/dev/null 2>>"$work/dovecot.log"
-for port in $imap_port $imaps_port $pop3_port; do
+for port in $imap_port $imaps_port $pop3_port $lmtp_port; do
   for _ in $(seq 50); do
     if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then exec 3<&-; continue 2; fi
     sleep 0.1

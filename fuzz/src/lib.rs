@@ -30,6 +30,8 @@ mod imap_url;
 #[cfg(test)]
 mod line_reader;
 #[cfg(test)]
+mod lmtp_input;
+#[cfg(test)]
 mod mbox;
 #[cfg(test)]
 mod mime;

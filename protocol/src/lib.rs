@@ -4,6 +4,7 @@
 //! - [`imap`]: IMAP4rev1 commands and responses, with literals and modified UTF-7.
 //! - [`line`]: splitting input into command lines, bounded: an over-long line is
 //!   discarded as it arrives and reported once it ends, never buffered.
+//! - [`lmtp`]: LMTP commands (RFC 2033), DATA and BDAT input, and replies.
 //! - [`pop3`]: POP3 commands (RFC 1939, 2449, 5034) and responses, with dot-stuffing.
 //! - [`redacted`]: secrets and literal payloads, which never print.
 //! - [`sasl`]: the SASL PLAIN message (RFC 4616), shared by POP3 AUTH and IMAP
@@ -16,6 +17,7 @@
 
 pub mod imap;
 pub mod line;
+pub mod lmtp;
 pub mod pop3;
 pub mod redacted;
 pub mod sasl;

@@ -36,6 +36,7 @@ impl AdminClient {
         stream.read_exact(&mut body)?;
         match decode(&body)? {
             Response::Refused(text) => Err(AdminError::Refused(text)),
+            Response::UnknownUser(name) => Err(AdminError::UnknownUser(name)),
             Response::Failed(text) => {
                 Err(AdminError::Protocol(format!("the server failed: {text}")))
             }
@@ -195,6 +196,21 @@ impl Admin for AdminClient {
             Response::Status(counts) => Ok(counts),
             other => Err(unexpected(other)),
         }
+    }
+
+    fn deliver(
+        &self,
+        user: &Username,
+        mailbox: Option<&MailboxName>,
+        sender: &str,
+        raw: &[u8],
+    ) -> Result<(), AdminError> {
+        self.expect_done(&Request::Deliver {
+            user: user.to_string(),
+            mailbox: mailbox.map(|m| m.to_string()),
+            sender: sender.to_owned(),
+            raw: serde_bytes::ByteBuf::from(raw.to_vec()),
+        })
     }
 }
 

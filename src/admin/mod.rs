@@ -9,10 +9,12 @@ pub mod server;
 mod wire;
 
 use crate::config::{Config, ProtocolSettings};
+use crate::delivery::stored_form;
 use crate::limiter::Counts;
+use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
 use mailhive_store::{
-    MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
+    InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
 };
 use std::io;
 
@@ -27,6 +29,9 @@ pub enum AdminError {
     Socket(#[from] io::Error),
     #[error("admin socket: {0}")]
     Protocol(String),
+    /// A delivery named an account that does not exist.
+    #[error("{0}: no such user")]
+    UnknownUser(String),
 }
 
 /// What an administrator can do to a store.
@@ -71,6 +76,15 @@ pub trait Admin {
     fn status(&self) -> Result<Counts, AdminError>;
     /// Makes the running server read its TLS certificate and key again.
     fn reload_tls(&self) -> Result<(), AdminError>;
+    /// Delivers `raw` from `sender` to `user`'s `mailbox` (INBOX if it has none such)
+    /// as LMTP does ([`crate::delivery`]); returns once it is durable.
+    fn deliver(
+        &self,
+        user: &Username,
+        mailbox: Option<&MailboxName>,
+        sender: &str,
+        raw: &[u8],
+    ) -> Result<(), AdminError>;
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
@@ -175,6 +189,23 @@ impl Admin for Store {
         Err(AdminError::Refused(
             "no server is running; it reads the certificate when it starts".into(),
         ))
+    }
+
+    fn deliver(
+        &self,
+        user: &Username,
+        mailbox: Option<&MailboxName>,
+        sender: &str,
+        raw: &[u8],
+    ) -> Result<(), AdminError> {
+        let destination = destination(self, user.clone(), mailbox, user.as_str())?
+            .ok_or_else(|| AdminError::UnknownUser(user.to_string()))?;
+        let message = NewMessage {
+            raw: &stored_form(sender, &destination.address, raw),
+            flags: Default::default(),
+            internal_date: InternalDate::now(),
+        };
+        append_as_owner(self, destination.mailbox, &[message]).map(|_| ())
     }
 }
 

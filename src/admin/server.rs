@@ -84,6 +84,12 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
                 Ok(counts) => Response::Status(counts),
                 Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
             },
+            Request::Deliver {
+                user,
+                mailbox,
+                sender,
+                raw,
+            } => deliver(&state, &user, mailbox.as_deref(), &sender, &raw).await,
             request => {
                 let state = state.clone();
                 actix_rt::task::spawn_blocking(move || execute(&state, request))
@@ -106,6 +112,40 @@ async fn read_body(stream: &mut UnixStream, header: [u8; 4]) -> io::Result<Reque
     let mut body = vec![0u8; frame_len(header)?];
     stream.read_exact(&mut body).await?;
     decode(&body)
+}
+
+/// `mailhive deliver` through the running server: the same path as an LMTP delivery,
+/// through the mailbox's actor, so sessions watching the mailbox see it at once.
+async fn deliver(
+    state: &AdminState,
+    name: &str,
+    mailbox_name: Option<&str>,
+    sender: &str,
+    raw: &[u8],
+) -> Response {
+    let (owner, target) =
+        match user(name).and_then(|u| Ok((u, mailbox_name.map(mailbox).transpose()?))) {
+            Ok(parsed) => parsed,
+            Err(e) => return Response::Refused(e.to_string()),
+        };
+    let store = state.registry.store().clone();
+    let address = owner.to_string();
+    let found = crate::mailbox::blocking(move || {
+        crate::lmtp::recipient::destination(&store, owner, target.as_ref(), &address)
+    })
+    .await;
+    let destination = match found {
+        Ok(Some(destination)) => destination,
+        Ok(None) => return Response::UnknownUser(name.to_owned()),
+        Err(e) => return Response::Failed(e.to_string()),
+    };
+    match crate::delivery::deliver(&state.registry, &destination, sender, raw).await {
+        Ok(()) => Response::Done,
+        Err(e) => {
+            tracing::error!(error = %e, "delivery through the admin socket failed");
+            Response::Failed(e.to_string())
+        }
+    }
 }
 
 fn user(name: &str) -> Result<Username, AdminError> {
@@ -230,13 +270,14 @@ fn execute(state: &AdminState, request: Request) -> Response {
             .reload()
             .map(|()| Response::Done)
             .map_err(|e| AdminError::Refused(format!("TLS certificate not reloaded: {e}"))),
-        Request::Status => Err(AdminError::Protocol(
-            "status is answered by the Limiter".into(),
+        Request::Status | Request::Deliver { .. } => Err(AdminError::Protocol(
+            "answered outside the blocking pool".into(),
         )),
     };
     match result {
         Ok(response) => response,
         Err(AdminError::Refused(text)) => Response::Refused(text),
+        Err(AdminError::UnknownUser(name)) => Response::UnknownUser(name),
         Err(other) => {
             tracing::error!(error = %other, "admin request failed");
             Response::Failed(other.to_string())

@@ -66,6 +66,13 @@ pub enum Request {
     Status,
     /// Read the TLS certificate and key again.
     ReloadTls,
+    /// Store a delivered message (`mailhive deliver`).
+    Deliver {
+        user: String,
+        mailbox: Option<String>,
+        sender: String,
+        raw: ByteBuf,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -83,6 +90,8 @@ pub enum Response {
     Refused(String),
     /// The server failed; the text is shown to the administrator.
     Failed(String),
+    /// A delivery named an account that does not exist.
+    UnknownUser(String),
 }
 
 /// A protocol named on the wire.

@@ -26,7 +26,7 @@ impl Workers {
     }
 
     /// Runs `task` on the next arbiter in turn.
-    fn dispatch(&self, task: impl FnOnce() + Send + 'static) {
+    pub fn dispatch(&self, task: impl FnOnce() + Send + 'static) {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.arbiters.len();
         if !self.arbiters[i].spawn_fn(task) {
             tracing::error!("a worker arbiter has stopped; connection dropped");

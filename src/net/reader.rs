@@ -84,6 +84,12 @@ impl Incoming {
         self.gone.clone()
     }
 
+    /// The received chunks as they came, for a session that frames them itself (LMTP,
+    /// whose input changes mode between command lines and message data).
+    pub fn into_chunks(self) -> Chunks {
+        Chunks(self.chunks)
+    }
+
     /// The received bytes as an `AsyncRead`, for a codec.
     pub fn into_reader(self) -> StreamReader<Chunks, Bytes> {
         StreamReader::new(Chunks(self.chunks))

@@ -9,6 +9,8 @@
 //!   - `mixed`: what a mail client does on reconnecting (commands/s, see `workloads`).
 //!   - `append`: APPEND of the fixture messages, each acknowledged durably (appends/s).
 //!   - `imaps-handshake`: TLS handshakes and greetings on an implicit-TLS port.
+//!   - `lmtp`: LMTP deliveries to RECIPIENTS accounts each, every recipient's 250 read
+//!     (messages/s).
 //! - `idle`: N logged-in connections in IDLE; the server's memory per connection.
 //! - `search`: one SEARCH over a large mailbox, timed RUNS times after a warm-up.
 //! - `corpus`: writes the large mailbox, as an mbox and as a maildir.
@@ -39,6 +41,7 @@ enum Workload {
     Mixed,
     Append,
     ImapsHandshake,
+    Lmtp,
 }
 
 impl Workload {
@@ -47,6 +50,7 @@ impl Workload {
             Workload::Mixed => "commands/s",
             Workload::Append => "appends/s",
             Workload::ImapsHandshake => "handshakes/s",
+            Workload::Lmtp => "messages/s",
             _ => "sessions/s",
         }
     }
@@ -98,9 +102,12 @@ enum Task {
         /// Runs; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// Messages (.eml) that `mixed` and `append` append.
+        /// Messages (.eml) that `mixed` and `append` append and `lmtp` delivers.
         #[arg(long, default_value = "fixtures/mail")]
         messages: PathBuf,
+        /// Recipients of each `lmtp` message: the accounts after the client's own.
+        #[arg(long, default_value_t = 1)]
+        recipients: usize,
     },
     /// Holds N connections in IDLE and reports the server's memory per connection.
     Idle {
@@ -186,6 +193,7 @@ async fn run_once(
     clients: usize,
     seconds: u64,
     messages: Rc<Vec<Vec<u8>>>,
+    recipients: usize,
 ) -> anyhow::Result<f64> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
@@ -201,6 +209,7 @@ async fn run_once(
                     password: target.password.clone(),
                     messages: messages.to_vec(),
                     seed: n as u64 * 7919 + 1,
+                    recipients: (n..n + recipients).map(|r| target.user(r)).collect(),
                 };
                 let mut operations = 0u64;
                 while Instant::now() < deadline {
@@ -210,6 +219,7 @@ async fn run_once(
                         Workload::Pop3 => client.pop3_session().await?,
                         Workload::Mixed => client.mixed_session().await?,
                         Workload::Append => client.append_session(deadline).await?,
+                        Workload::Lmtp => client.lmtp_session(deadline).await?,
                         Workload::ImapsHandshake => {
                             tls::imaps_handshake(target.addr, &connector).await?
                         }
@@ -310,16 +320,27 @@ fn main() -> anyhow::Result<()> {
             seconds,
             runs,
             messages,
+            recipients,
         } => {
             let messages = Rc::new(read_messages(&messages)?);
             let target = Rc::new(target);
-            let name = workload
+            let mut name = workload
                 .to_possible_value()
                 .map(|v| v.get_name().to_owned())
                 .unwrap_or_default();
+            if workload == Workload::Lmtp {
+                name = format!("{name}-{recipients}rcpt");
+            }
             let mut rates = Vec::new();
             for run in 1..=runs {
-                let once = run_once(workload, target.clone(), clients, seconds, messages.clone());
+                let once = run_once(
+                    workload,
+                    target.clone(),
+                    clients,
+                    seconds,
+                    messages.clone(),
+                    recipients,
+                );
                 let rate = local.block_on(&runtime, once)?;
                 println!(
                     "{name} {} run {run}: {rate:.1} {}",

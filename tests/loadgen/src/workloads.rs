@@ -15,6 +15,8 @@ pub struct Client {
     pub messages: Vec<Vec<u8>>,
     /// A cheap per-client sequence for choosing messages.
     pub seed: u64,
+    /// The accounts each LMTP message goes to.
+    pub recipients: Vec<String>,
 }
 
 impl Client {
@@ -120,4 +122,58 @@ impl Client {
         conn.imap_logout().await?;
         Ok(appended)
     }
+
+    /// LMTP deliveries until `deadline` in one session: MAIL, one RCPT per recipient and
+    /// DATA pipelined, then the message; counts the messages every recipient's copy of
+    /// which was answered 250 (that is, on disk).
+    pub async fn lmtp_session(&mut self, deadline: Instant) -> anyhow::Result<u64> {
+        let mut conn = Conn::open(self.addr).await?;
+        conn.greeting("220").await?;
+        conn.send(b"LHLO loadgen\r\n").await?;
+        while !conn.read_line().await?.starts_with("250 ") {}
+        let mut envelope = b"MAIL FROM:<loadgen@example.net>\r\n".to_vec();
+        for rcpt in &self.recipients {
+            envelope.extend_from_slice(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+        }
+        envelope.extend_from_slice(b"DATA\r\n");
+        let texts: Vec<Vec<u8>> = self.messages.iter().map(|m| dot_stuffed(m)).collect();
+        let mut delivered = 0;
+        while Instant::now() < deadline {
+            conn.send(&envelope).await?;
+            for _ in 0..self.recipients.len() + 1 {
+                expect(conn.read_line().await?, "250")?;
+            }
+            expect(conn.read_line().await?, "354")?;
+            conn.send(&texts[delivered as usize % texts.len()]).await?;
+            for _ in &self.recipients {
+                expect(conn.read_line().await?, "250")?;
+            }
+            delivered += 1;
+        }
+        conn.send(b"QUIT\r\n").await?;
+        Ok(delivered)
+    }
+}
+
+/// `reply` if it starts with `code`.
+fn expect(reply: &str, code: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(reply.starts_with(code), "LMTP: {}", reply.trim_end());
+    Ok(())
+}
+
+/// A CRLF message as DATA carries it: lines starting with `.` get one more, and the
+/// `.` line ends it.
+fn dot_stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 8);
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if line.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
 }
