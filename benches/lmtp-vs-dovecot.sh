@@ -11,20 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS=${CLIENTS:-10} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-3}
 MH_LMTP=21024 MH_IMAP=21143 DC_LMTP=22024
-cargo build --release --quiet -p mailhive -p loadgen
-loadgen=target/release/loadgen
-work=$(mktemp -d)
-chmod 755 "$work"   # Dovecot's processes run as other users
-results="$work/results"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  benches/dovecot/stop.sh "$work/dovecot" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-users=()
-for n in $(seq 0 $((CLIENTS - 1))); do users+=("bench$n"); done
+. benches/common.sh
 
 # deliver SERVER PORT: both recipient counts against one server.
 deliver() {

@@ -20,20 +20,7 @@ cd "$(dirname "$0")/.."
 CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-5}
 SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
 MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
-cargo build --release --quiet -p mailhive -p loadgen
-loadgen=target/release/loadgen
-work=$(mktemp -d)
-chmod 755 "$work"   # Dovecot's processes run as other users
-results="$work/results"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  benches/dovecot/stop.sh "$work/dovecot" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-users=()
-for n in $(seq 0 $((CLIENTS - 1))); do users+=("bench$n"); done
+. benches/common.sh
 
 echo "== corpus: $SEARCH_MESSAGES messages for SEARCH"
 mkdir -p "$work/dovecot/mail"

@@ -3,7 +3,8 @@
 //! (through the admin socket: a session in IDLE sees it at once), and the exit statuses
 //! MTAs read (67 unknown user, 75 try again, 65 a message that cannot be taken).
 
-use crate::harness::{run_with_input, Env, LineClient, Server};
+use crate::harness::{run_with_input, Env, LineClient};
+use crate::lmtp::messages;
 
 fn deliver(env: &Env, args: &[&str], sender: Option<&str>, message: &str) -> (i32, String) {
     let mut command = env.command(&[&["deliver"], args].concat());
@@ -14,23 +15,6 @@ fn deliver(env: &Env, args: &[&str], sender: Option<&str>, message: &str) -> (i3
     let out = run_with_input(command, message);
     let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
     (out.status.code().unwrap_or(-1), stderr)
-}
-
-/// Every BODY[] of `user`'s `mailbox`.
-fn messages(server: &Server, user: &str, mailbox: &str) -> Vec<String> {
-    let mut imap = LineClient::imap_login(server.imap, user, "pw");
-    let status = imap.imap_ok(&format!("STATUS {mailbox} (MESSAGES)"));
-    if status.iter().any(|l| l.contains("(MESSAGES 0)")) {
-        return Vec::new();
-    }
-    imap.imap_ok(&format!("EXAMINE {mailbox}"));
-    imap.imap_ok("FETCH 1:* (BODY.PEEK[])")
-        .iter()
-        .filter_map(|line| {
-            line.split_once("}\r\n")
-                .map(|(_, body)| body.trim_end_matches(')').to_owned())
-        })
-        .collect()
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::harness::{Env, LineClient, Server};
 use std::time::Duration;
 
 /// An environment with users alice (who has a mailbox `lists`) and bob.
-fn accounts(env: &Env) {
+pub(crate) fn accounts(env: &Env) {
     env.add_user("alice", "pw");
     env.add_user("bob", "pw");
     let alice = mailhive_store::Username::parse("alice").expect("name");
@@ -42,7 +42,7 @@ fn replies(client: &mut LineClient) -> Vec<String> {
 }
 
 /// The messages of `mailbox` over IMAP, as `user` sees them: each one's BODY[].
-fn messages(server: &Server, user: &str, mailbox: &str) -> Vec<String> {
+pub(crate) fn messages(server: &Server, user: &str, mailbox: &str) -> Vec<String> {
     let mut imap = LineClient::imap_login(server.imap, user, "pw");
     imap.imap_ok(&format!("EXAMINE {mailbox}"));
     let (fetched, done) = imap.imap("FETCH 1:* (BODY.PEEK[])");

@@ -7,6 +7,7 @@
 //! starting a Postfix instance needs root.
 
 use crate::harness::{Env, LineClient, Server};
+use crate::lmtp::accounts;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -144,14 +145,7 @@ fn count(server: &Server, user: &str, mailbox: &str) -> usize {
 #[test]
 fn postfix_delivers_over_lmtp_and_bounces_the_unknown_recipient() {
     let env = Env::new();
-    env.add_user("alice", "pw");
-    env.add_user("bob", "pw");
-    let alice = mailhive_store::Username::parse("alice").expect("name");
-    let lists = mailhive_store::MailboxName::parse("lists").expect("name");
-    env.store()
-        .ensure_mailbox(&alice, &lists)
-        .expect("store")
-        .expect("created");
+    accounts(&env);
     let server = env.serve(&[]);
     let postfix = Postfix::start(server.lmtp);
 
