@@ -26,6 +26,7 @@
 mod column;
 
 use actix::prelude::*;
+pub(crate) use column::remove_uids;
 use column::Column;
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,

@@ -20,7 +20,7 @@
 use super::enabled::Enabled;
 use super::namespace::Located;
 use super::search_state::SearchState;
-use crate::mailbox::{Changes, Snapshot};
+use crate::mailbox::{remove_uids, Changes, Snapshot};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
 use std::collections::{BTreeMap, BTreeSet};
@@ -381,29 +381,15 @@ impl View {
         gone.dedup();
         let mut out = self.searches.before_expunge(&gone, &self.uids);
         let mut vanished = Vec::new();
-        let mut next_gone = 0;
-        let mut kept = 0;
-        for read in 0..self.uids.len() {
-            let uid = self.uids[read];
-            next_gone += gone[next_gone..].partition_point(|&g| g < uid);
-            if gone.get(next_gone) == Some(&uid) {
-                if enabled.qresync {
-                    vanished.push(uid);
-                } else {
-                    // Messages before this one that stay: `kept`; it is number kept + 1.
-                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", kept + 1).as_bytes());
-                }
-                next_gone += 1;
-                continue;
+        let columns = (&mut self.uids, &mut self.flags, &mut self.modseqs);
+        remove_uids(columns, &gone, |kept, uid| {
+            if enabled.qresync {
+                vanished.push(uid);
+            } else {
+                // Messages before this one that stay: `kept`; it is number kept + 1.
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", kept + 1).as_bytes());
             }
-            self.uids[kept] = uid;
-            self.flags.swap(kept, read);
-            self.modseqs[kept] = self.modseqs[read];
-            kept += 1;
-        }
-        self.uids.truncate(kept);
-        self.flags.truncate(kept);
-        self.modseqs.truncate(kept);
+        });
         if !vanished.is_empty() {
             out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&vanished)).as_bytes());
         }

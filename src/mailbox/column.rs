@@ -50,24 +50,45 @@ impl Column {
                 }
             }
         }
-        if !changes.expunged.is_empty() {
-            let gone = &changes.expunged;
-            let mut kept = 0;
-            for read in 0..self.uids.len() {
-                if gone.binary_search(&self.uids[read]).is_ok() {
-                    continue;
-                }
-                self.uids[kept] = self.uids[read];
-                self.flags.swap(kept, read);
-                self.modseqs[kept] = self.modseqs[read];
-                kept += 1;
-            }
-            self.uids.truncate(kept);
-            self.flags.truncate(kept);
-            self.modseqs.truncate(kept);
-        }
+        remove_uids(
+            (&mut self.uids, &mut self.flags, &mut self.modseqs),
+            &changes.expunged,
+            |_, _| {},
+        );
         self.highest_modseq = self.highest_modseq.max(changes.highest_modseq);
     }
+}
+
+/// Removes from the parallel columns of messages (UIDs, flags, modseqs) those whose
+/// UIDs `gone` holds (ascending, without repeats; UIDs not there are skipped), in one
+/// pass whatever their number. `removed(kept, uid)` hears of each in order, with how
+/// many messages before it stay.
+pub(crate) fn remove_uids(
+    (uids, flags, modseqs): (&mut Vec<u32>, &mut Vec<Flags>, &mut Vec<u64>),
+    gone: &[u32],
+    mut removed: impl FnMut(usize, u32),
+) {
+    if gone.is_empty() {
+        return;
+    }
+    let mut next_gone = 0;
+    let mut kept = 0;
+    for read in 0..uids.len() {
+        let uid = uids[read];
+        next_gone += gone[next_gone..].partition_point(|&g| g < uid);
+        if gone.get(next_gone) == Some(&uid) {
+            removed(kept, uid);
+            next_gone += 1;
+            continue;
+        }
+        uids[kept] = uid;
+        flags.swap(kept, read);
+        modseqs[kept] = modseqs[read];
+        kept += 1;
+    }
+    uids.truncate(kept);
+    flags.truncate(kept);
+    modseqs.truncate(kept);
 }
 
 #[cfg(test)]
