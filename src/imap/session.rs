@@ -552,6 +552,7 @@ impl ImapSession {
             Refusal::MailboxExists => "ALREADYEXISTS",
             Refusal::HasChildren => "INUSE",
             Refusal::TooManyKeywords { .. } | Refusal::UidsExhausted => "LIMIT",
+            Refusal::OverQuota => "OVERQUOTA",
             Refusal::CannotDeleteInbox
             | Refusal::RenameIntoItself
             | Refusal::InvalidName(_)
