@@ -52,6 +52,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config.store_path.display()
         )
     })?;
+    store.set_default_quota(config.quota);
     let store = Arc::new(store);
     if demo {
         let report = demo::prepare(&store)?;

@@ -14,7 +14,8 @@ use crate::limiter::Counts;
 use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
 use mailhive_store::{
-    InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
+    InternalDate, MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Refusal, Rights, Store,
+    StoreError, Username,
 };
 use std::io;
 
@@ -85,6 +86,16 @@ pub trait Admin {
         sender: &str,
         raw: &[u8],
     ) -> Result<(), AdminError>;
+    /// `user`'s quota usage and the limits in force.
+    fn quota(&self, user: &Username) -> Result<Quota, AdminError>;
+    /// Gives `user` the limits set in `change` (with `reset`, first drops its own limits,
+    /// back to `[quota]`'s); returns the quota after it.
+    fn change_quota(
+        &self,
+        user: &Username,
+        change: QuotaOverride,
+        reset: bool,
+    ) -> Result<Quota, AdminError>;
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
@@ -207,6 +218,19 @@ impl Admin for Store {
         };
         append_as_owner(self, destination.mailbox, &[message]).map(|_| ())
     }
+
+    fn quota(&self, user: &Username) -> Result<Quota, AdminError> {
+        Store::quota(self, user)?.map_err(|r| refused(user, r))
+    }
+
+    fn change_quota(
+        &self,
+        user: &Username,
+        change: QuotaOverride,
+        reset: bool,
+    ) -> Result<Quota, AdminError> {
+        Store::change_quota(self, user, change, reset)?.map_err(|r| refused(user, r))
+    }
 }
 
 /// The running server's admin socket if it answers, otherwise the store itself.
@@ -216,7 +240,10 @@ pub fn connect(config: &Config) -> Result<Box<dyn Admin>, AdminError> {
         return Ok(Box::new(client));
     }
     match Store::open(&config.store_path) {
-        Ok(store) => Ok(Box::new(store)),
+        Ok(store) => {
+            store.set_default_quota(config.quota);
+            Ok(Box::new(store))
+        }
         Err(e) => Err(AdminError::Refused(format!(
             "cannot open the store at {} ({e}); if a server is running, its admin socket {} does not answer",
             config.store_path.display(),

@@ -270,6 +270,16 @@ fn execute(state: &AdminState, request: Request) -> Response {
             .reload()
             .map(|()| Response::Done)
             .map_err(|e| AdminError::Refused(format!("TLS certificate not reloaded: {e}"))),
+        Request::Quota { user: name } => user(&name)
+            .and_then(|u| Admin::quota(store, &u))
+            .map(Response::Quota),
+        Request::ChangeQuota {
+            user: name,
+            change,
+            reset,
+        } => user(&name)
+            .and_then(|u| Admin::change_quota(store, &u, change, reset))
+            .map(Response::Quota),
         Request::Status | Request::Deliver { .. } => Err(AdminError::Protocol(
             "answered outside the blocking pool".into(),
         )),

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 const USAGE_COUNTED: &str = "quota-usage";
 
 /// Limits on an account; 0 is unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaLimits {
     /// Bytes: the sum of the messages' sizes in wire form.
     pub storage: u64,
@@ -46,7 +46,7 @@ pub struct QuotaOverride {
 }
 
 /// An account's quota as `quota show` and GETQUOTA report it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quota {
     pub usage: Usage,
     /// The limits in force: the overrides where set, else the defaults.
