@@ -24,6 +24,7 @@ mod multiappend;
 mod pop3;
 mod postfix;
 mod quota;
+mod quota_imap;
 mod sasl;
 mod secrets;
 mod sharing;
