@@ -150,3 +150,130 @@ fn a_bad_quota_section_names_its_keys() {
         assert!(line.contains(part), "{line:?} lacks {part:?}");
     }
 }
+
+/// The byte offsets of the corpus fixture's valid messages (its `From sender@` lines).
+fn corpus_offsets() -> Vec<u64> {
+    let text = std::fs::read(crate::harness::fixture("corpus.mbox")).expect("corpus");
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From sender@") {
+            offsets.push(at as u64);
+        }
+        at += line.len();
+    }
+    offsets
+}
+
+#[test]
+fn import_stops_at_the_message_that_would_pass_the_quota() {
+    let env = env_with_quota("messages = 7");
+    env.add_user("alice", "pw");
+    let corpus = crate::harness::fixture("corpus.mbox");
+    let corpus = corpus.to_str().expect("UTF-8 path");
+    let out = env.run(&["import-mbox", "--user", "alice", corpus], "");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let offset = corpus_offsets()[7];
+    assert_eq!(
+        last,
+        format!(
+            "mailhive: {corpus}: message at byte {offset} not imported: alice's quota would be exceeded \
+             (7 messages imported before it)"
+        )
+    );
+    assert!(show(&env, "alice").contains("MessagesUsed : 7\n"));
+    // Through the running server the same: nothing more fits, and nothing is added.
+    let server = env.serve(&[]);
+    let out = env.run(&["import-mbox", "--user", "alice", corpus], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = corpus_offsets()[0];
+    assert!(
+        stderr.trim_end().ends_with(&format!(
+            "message at byte {first} not imported: alice's quota would be exceeded \
+             (0 messages imported before it)"
+        )),
+        "{stderr}"
+    );
+    assert!(show(&env, "alice").contains("MessagesUsed : 7\n"));
+    server.stop();
+}
+
+/// Sends `lines` to the LMTP listener after LHLO, reading one reply line per line sent
+/// (the DATA text as one), and returns the replies.
+fn lmtp(server: &crate::harness::Server, steps: &[(&str, usize)]) -> Vec<String> {
+    let mut client = crate::harness::LineClient::connect(server.lmtp);
+    client.expect_prefix("220 ");
+    client.send("LHLO mx.example.org");
+    while client.line().expect("LHLO reply").starts_with("250-") {}
+    let mut replies = Vec::new();
+    for (text, expected) in steps {
+        client.send_bytes(text.as_bytes());
+        for _ in 0..*expected {
+            replies.push(client.line().expect("a reply"));
+        }
+    }
+    replies
+}
+
+#[test]
+fn lmtp_refuses_only_the_recipient_over_quota_and_deliver_exits_73() {
+    let env = env_with_quota("storage = \"1K\"");
+    for user in ["full", "small", "roomy"] {
+        env.add_user(user, "pw");
+    }
+    env.ok(&["quota", "set", "--user", "roomy", "--storage", "0"], "");
+    // full holds one message and may hold no more; small has 1 KiB of room.
+    env.ok(&["quota", "set", "--user", "full", "--messages", "1"], "");
+    let mut deliver = env.command(&["deliver", "--user", "full"]);
+    deliver.env_remove("SENDER");
+    let out = crate::harness::run_with_input(deliver, "Subject: first\n\nhello\n");
+    assert!(out.status.success(), "{out:?}");
+    let server = env.serve(&[]);
+    let big = format!("Subject: big\r\n\r\n{}\r\n.\r\n", "x".repeat(2000));
+    let replies = lmtp(
+        &server,
+        &[
+            ("MAIL FROM:<sender@example.net>\r\n", 1),
+            ("RCPT TO:<full@example.org>\r\n", 1),
+            ("RCPT TO:<small@example.org>\r\n", 1),
+            ("RCPT TO:<roomy@example.org>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&big, 2),
+        ],
+    );
+    assert_eq!(
+        replies,
+        [
+            "250 2.1.0 Ok",
+            "552 5.2.2 <full@example.org> Mailbox full",
+            "250 2.1.5 Ok",
+            "250 2.1.5 Ok",
+            "354 Start mail input; end with <CRLF>.<CRLF>",
+            "552 5.2.2 <small@example.org> Mailbox full",
+            "250 2.0.0 <roomy@example.org> Saved",
+        ]
+    );
+    assert!(show(&env, "small").contains("MessagesUsed : 0\n"));
+    assert!(show(&env, "roomy").contains("MessagesUsed : 1\n"));
+    // `mailhive deliver` through the running server: EX_CANTCREAT for a full account.
+    let mut deliver = env.command(&["deliver", "--user", "full"]);
+    deliver.env_remove("SENDER");
+    let out = crate::harness::run_with_input(deliver, "Subject: second\n\nhello\n");
+    assert_eq!(out.status.code(), Some(73));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end(), "mailhive: full: Quota exceeded");
+    server.stop();
+    // And with the server stopped.
+    let mut deliver = env.command(&["deliver", "--user", "full"]);
+    deliver.env_remove("SENDER");
+    let out = crate::harness::run_with_input(deliver, "Subject: third\n\nhello\n");
+    assert_eq!(out.status.code(), Some(73));
+    assert!(show(&env, "full").contains("MessagesUsed : 1\n"));
+}

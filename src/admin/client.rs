@@ -39,6 +39,7 @@ impl AdminClient {
         match decode(&body)? {
             Response::Refused(text) => Err(AdminError::Refused(text)),
             Response::UnknownUser(name) => Err(AdminError::UnknownUser(name)),
+            Response::OverQuota(subject) => Err(AdminError::OverQuota(subject)),
             Response::Failed(text) => {
                 Err(AdminError::Protocol(format!("the server failed: {text}")))
             }

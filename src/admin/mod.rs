@@ -33,6 +33,9 @@ pub enum AdminError {
     /// A delivery named an account that does not exist.
     #[error("{0}: no such user")]
     UnknownUser(String),
+    /// The change would take the account past its quota (SPEC §7); the text names what.
+    #[error("{0}: Quota exceeded")]
+    OverQuota(String),
 }
 
 /// What an administrator can do to a store.
@@ -99,7 +102,10 @@ pub trait Admin {
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
-    AdminError::Refused(format!("{subject}: {refusal}"))
+    match refusal {
+        Refusal::OverQuota => AdminError::OverQuota(subject.to_string()),
+        refusal => AdminError::Refused(format!("{subject}: {refusal}")),
+    }
 }
 
 /// Appends as the mailbox's owner (an import puts mail in someone's own mailbox).
@@ -216,7 +222,11 @@ impl Admin for Store {
             flags: Default::default(),
             internal_date: InternalDate::now(),
         };
-        append_as_owner(self, destination.mailbox, &[message]).map(|_| ())
+        match append_as_owner(self, destination.mailbox, &[message]) {
+            Ok(_) => Ok(()),
+            Err(AdminError::OverQuota(_)) => Err(AdminError::OverQuota(user.to_string())),
+            Err(e) => Err(e),
+        }
     }
 
     fn quota(&self, user: &Username) -> Result<Quota, AdminError> {

@@ -103,6 +103,8 @@ pub enum Response {
     /// A delivery named an account that does not exist.
     UnknownUser(String),
     Quota(Quota),
+    /// The change would take an account past its quota; the text names what.
+    OverQuota(String),
 }
 
 /// A protocol named on the wire.

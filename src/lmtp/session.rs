@@ -7,7 +7,8 @@
 //! input is drained, and whatever needs the store (RCPT's lookup, the delivery) runs
 //! under `ctx.wait`, so replies keep the commands' order. Each recipient's
 //! `250 2.0.0` is written once its copy is durable, before the next recipient's is
-//! stored.
+//! stored. A recipient whose account is full is refused at RCPT, one the message
+//! would take past its quota after the data (`552 5.2.2`, SPEC §7).
 
 use super::received::{Complete, Received};
 use super::recipient::{resolve, Destination};
@@ -24,6 +25,7 @@ use mailhive_protocol::line::Line;
 use mailhive_protocol::lmtp::command::{self, Command, ParseError};
 use mailhive_protocol::lmtp::input::{Event, Input};
 use mailhive_protocol::lmtp::reply::{self, reply};
+use mailhive_store::Refusal;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -369,18 +371,25 @@ impl LmtpSession {
         }
         let store = self.context.registry.store().clone();
         let context = self.context.clone();
-        let lookup =
-            blocking(move || resolve(&store, &context.config, &address).map(|d| (d, address)));
+        let lookup = blocking(move || {
+            let destination = resolve(&store, &context.config, &address)?;
+            let full = match &destination {
+                Some(d) => store.quota(&d.owner)?.is_ok_and(|quota| quota.is_full()),
+                None => false,
+            };
+            Ok::<_, mailhive_store::StoreError>((destination, full, address))
+        });
         Some(Box::pin(lookup.into_actor(self).map(|found, act, _| {
             let answer = match found {
-                Ok((Some(destination), _)) => match &mut act.transaction {
+                Ok((Some(_), true, address)) => reply::mailbox_full(&address),
+                Ok((Some(destination), false, _)) => match &mut act.transaction {
                     Some(t) => {
                         t.recipients.push(destination);
                         reply(250, "2.1.5", "Ok")
                     }
                     None => reply(503, "5.5.1", "Send MAIL first"),
                 },
-                Ok((None, address)) => reply::user_unknown(&address),
+                Ok((None, _, address)) => reply::user_unknown(&address),
                 Err(e) => {
                     tracing::error!(error = %e, "recipient lookup failed");
                     reply(451, "4.3.0", "Temporary failure, try again later")
@@ -431,6 +440,9 @@ impl LmtpSession {
                     Complete::Message(body) => {
                         match deliver(&registry, destination, &transaction.sender, body).await {
                             Ok(()) => reply::saved(&destination.address),
+                            Err(DeliveryError::Refused(Refusal::OverQuota)) => {
+                                reply::mailbox_full(&destination.address)
+                            }
                             Err(e) => {
                                 log_failure(&e, destination);
                                 reply::temporary_failure(&destination.address)

@@ -102,6 +102,15 @@ fn raised_over(value: u64, delta: i64, limit: u64) -> bool {
     delta > 0 && limit != 0 && value > limit
 }
 
+impl Quota {
+    /// Whether no message fits any more: a resource is at its limit (every message adds
+    /// one message and at least one byte).
+    pub fn is_full(&self) -> bool {
+        let at = |used: u64, limit: u64| limit != 0 && used >= limit;
+        at(self.usage.bytes, self.limits.storage) || at(self.usage.messages, self.limits.messages)
+    }
+}
+
 impl QuotaRecord {
     fn limits(&self, defaults: QuotaLimits) -> QuotaLimits {
         QuotaLimits {

@@ -161,11 +161,13 @@ fn reaching_a_limit_exactly_is_allowed_and_passing_it_stores_nothing() {
     });
     let inbox = mailbox(&store, "alice", "INBOX");
     append(&store, inbox, 2, "alice").unwrap();
+    assert!(!store.quota(&user("alice")).unwrap().unwrap().is_full());
     assert_eq!(append(&store, inbox, 2, "alice"), Err(Refusal::OverQuota));
     assert_eq!(store.uids(inbox).unwrap(), vec![1, 2], "all or nothing");
     assert_eq!(append(&store, inbox, 1, "alice").unwrap(), vec![3]);
     assert_eq!(append(&store, inbox, 1, "alice"), Err(Refusal::OverQuota));
     assert_eq!(usage(&store, "alice"), used(3));
+    assert!(store.quota(&user("alice")).unwrap().unwrap().is_full());
     // Expunging makes room again; a limit lowered below the usage still lets it fall.
     store
         .expunge(inbox, ExpungeScope::Exactly(&[1]))
