@@ -431,9 +431,10 @@ fn status_text(counts: &Counts) -> String {
         )
     };
     format!(
-        "{}{}slots: {} FETCHes running, {} queued; {} SEARCHes running, {} queued\n",
+        "{}{}lmtp: {} connections\nslots: {} FETCHes running, {} queued; {} SEARCHes running, {} queued\n",
         protocol("imap", &counts.imap),
         protocol("pop3", &counts.pop3),
+        counts.lmtp_connections,
         counts.fetches_running,
         counts.fetches_queued,
         counts.searches_running,

@@ -15,6 +15,7 @@ use super::recipient::{resolve, Destination};
 use super::LmtpContext;
 use crate::config::Setting;
 use crate::delivery::{deliver, DeliveryError};
+use crate::limiter::Permit;
 use crate::mailbox::blocking;
 use crate::net::reader::spawn_reader;
 use crate::net::writer::{self, spawn_writer, Outgoing};
@@ -30,18 +31,19 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::OwnedSemaphorePermit;
 
 /// Recipients accepted in one transaction; RFC 5321 §4.5.3.1.8 asks for at least 100.
 pub const MAX_RECIPIENTS: usize = 1000;
 
-/// How long a client may stay silent, in a command or in the middle of its data
-/// (RFC 5321 §4.5.3.2.7 advises 5 minutes).
+/// How long a client may stay silent, between commands or in the middle of its data:
+/// RFC 5321 §4.5.3.2.7's server timeout of 5 minutes. The client's own timeouts
+/// (§4.5.3.2.1–6: 5 minutes for a command's reply, 3 for a data block, 10 for the
+/// replies after the data) bound how long it waits for us, not how long we wait for it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Starts a session on an admitted connection (`slot`, its place under
+/// Starts a session on an admitted connection (`connection`, its place under
 /// `[lmtp] max_connections`), on the current arbiter.
-pub fn start<S>(stream: S, peer: String, context: Arc<LmtpContext>, slot: OwnedSemaphorePermit)
+pub fn start<S>(stream: S, peer: String, context: Arc<LmtpContext>, connection: Permit)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
@@ -58,7 +60,7 @@ where
             out,
             buf: BytesMut::new(),
             input: Input::default(),
-            _slot: slot,
+            _connection: connection,
             greeted: false,
             transaction: None,
             body: None,
@@ -84,8 +86,8 @@ pub struct LmtpSession {
     /// Bytes received and not yet taken apart by `input`.
     buf: BytesMut,
     input: Input,
-    /// This connection's place under `[lmtp] max_connections`.
-    _slot: OwnedSemaphorePermit,
+    /// This connection's place under `[lmtp] max_connections`, given back when dropped.
+    _connection: Permit,
     /// LHLO was given.
     greeted: bool,
     /// From MAIL FROM to the end of the data (or RSET).
