@@ -41,6 +41,7 @@ mod reparse;
 pub mod schema;
 pub mod seen;
 mod settings;
+mod sled_files;
 mod store;
 mod tx;
 pub mod types;
