@@ -81,22 +81,7 @@ make_template() {
   if [ "$server" = mailhive ]; then
     local dir=$work/mh-$name
     mkdir -p "$dir"
-    cat > "$dir/mailhive.toml" <<CONF
-[store]
-path = "$dir/live"
-[imap]
-listen = ["127.0.0.1:$MH_IMAP"]
-tls_listen = []
-max_connections_from_single_ip = 100000
-max_connections_per_user = 100000
-[pop3]
-listen = ["127.0.0.1:$MH_POP3"]
-tls_listen = []
-max_connections_from_single_ip = 100000
-max_connections_per_user = 100000
-[lmtp]
-listen = []
-CONF
+    mailhive_config "$dir/mailhive.toml" "$dir/live"
     for user in $(accounts "$name"); do
       echo bench | target/release/mailhive --config "$dir/mailhive.toml" user add "$user" \
         --password-stdin >/dev/null

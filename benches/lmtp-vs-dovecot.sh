@@ -23,18 +23,7 @@ deliver() {
 
 echo "== mailhive"
 mh=(target/release/mailhive --config "$work/mailhive.toml")
-cat > "$work/mailhive.toml" <<CONF
-[store]
-path = "$work/mailhive"
-[imap]
-listen = ["127.0.0.1:$MH_IMAP"]
-tls_listen = []
-[pop3]
-listen = []
-tls_listen = []
-[lmtp]
-listen = ["127.0.0.1:$MH_LMTP"]
-CONF
+mailhive_config "$work/mailhive.toml" "$work/mailhive"
 for user in "${users[@]}"; do
   echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null
 done

@@ -78,20 +78,7 @@ run() {
 
 echo "== mailhive"
 mh=(target/release/mailhive --config "$work/mailhive.toml")
-cat > "$work/mailhive.toml" <<CONF
-[store]
-path = "$work/mailhive"
-[imap]
-listen = ["127.0.0.1:$MH_IMAP"]
-tls_listen = ["127.0.0.1:$MH_IMAPS"]
-max_connections_from_single_ip = 100000
-max_connections_per_user = 100000
-[pop3]
-listen = ["127.0.0.1:$MH_POP3"]
-tls_listen = []
-max_connections_from_single_ip = 100000
-max_connections_per_user = 100000
-CONF
+mailhive_config "$work/mailhive.toml" "$work/mailhive"
 for user in "${users[@]}" search; do
   echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null
 done

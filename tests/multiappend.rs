@@ -26,12 +26,12 @@ fn message(subject: &str, body: &str) -> String {
 }
 
 /// `{n+}` and the bytes: a non-synchronising literal.
-fn literal(bytes: &str) -> String {
+pub(crate) fn literal(bytes: &str) -> String {
     format!("{{{}+}}\r\n{bytes}", bytes.len())
 }
 
 /// Sends `tag APPEND rest` and returns the tagged answer without the tag.
-fn append(client: &mut LineClient, tag: &str, rest: &str) -> String {
+pub(crate) fn append(client: &mut LineClient, tag: &str, rest: &str) -> String {
     client.send_bytes(format!("{tag} APPEND {rest}\r\n").as_bytes());
     let (_, done) = client.answer(tag);
     done.strip_prefix(&format!("{tag} "))

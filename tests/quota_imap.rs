@@ -4,26 +4,14 @@
 //! with its owner's root and counted against its owner's quota.
 
 use crate::harness::{LineClient, Server};
+use crate::multiappend::{append, literal};
 use crate::quota::env_with_quota;
 use std::process::Command;
 
 /// A message of 40 bytes.
 const MESSAGE: &str = "Subject: q\r\n\r\nthe body of the message.\r\n";
 
-/// `{n+}` and the bytes: a non-synchronising literal.
-fn literal(bytes: &str) -> String {
-    format!("{{{}+}}\r\n{bytes}", bytes.len())
-}
-
-/// Sends `tag APPEND rest` and returns the tagged answer without the tag.
-fn append(client: &mut LineClient, tag: &str, rest: &str) -> String {
-    client.send_bytes(format!("{tag} APPEND {rest}\r\n").as_bytes());
-    let (_, done) = client.answer(tag);
-    done.strip_prefix(&format!("{tag} "))
-        .unwrap_or(&done)
-        .to_owned()
-}
-
+/// The STATUS line of `mailbox` with its message count.
 fn messages(client: &mut LineClient, mailbox: &str) -> String {
     client.imap_ok(&format!("STATUS {mailbox} (MESSAGES)"))[0].clone()
 }
