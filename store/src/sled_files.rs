@@ -33,28 +33,35 @@ impl SledFiles {
         })
     }
 
-    /// Makes durable what sled's flush wrote.
+    /// Makes durable what sled's flush wrote. Flushes may overlap (see
+    /// `crate::durability`): the blob files are synced one flush at a time, the log by
+    /// each flush, concurrently.
     pub fn sync(&self) -> Result<(), StoreError> {
-        // Syncs are serialised by the store's flush gate; the lock only keeps the mark
-        // consistent. A panic while holding it leaves a mark that is at worst too low.
+        self.sync_blobs()?;
+        self.log.sync_data().map_err(StoreError::engine)
+    }
+
+    fn sync_blobs(&self) -> Result<(), StoreError> {
+        // A panic while holding the lock leaves a mark that is at worst too low.
         let mut synced = self
             .synced_blobs
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let fresh = blobs_after(&self.blobs, *synced).map_err(StoreError::engine)?;
-        if let Some(&(highest, _)) = fresh.last() {
-            for (_, path) in &fresh {
-                match File::open(path) {
-                    Ok(file) => file.sync_data().map_err(StoreError::engine)?,
-                    // sled removed it meanwhile: nothing refers to it any more.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(StoreError::engine(e)),
-                }
+        let Some(&(highest, _)) = fresh.last() else {
+            return Ok(());
+        };
+        for (_, path) in &fresh {
+            match File::open(path) {
+                Ok(file) => file.sync_data().map_err(StoreError::engine)?,
+                // sled removed it meanwhile: nothing refers to it any more.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::engine(e)),
             }
-            sync_dir(&self.blobs)?;
-            *synced = highest;
         }
-        self.log.sync_data().map_err(StoreError::engine)
+        sync_dir(&self.blobs)?;
+        *synced = highest;
+        Ok(())
     }
 }
 
