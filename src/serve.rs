@@ -29,7 +29,6 @@ use crate::shutdown::ShutdownSignal;
 use actix::Addr;
 use actix_rt::task::JoinHandle;
 use anyhow::Context;
-use mailhive_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +45,10 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config.store_path.display()
         )
     })?;
-    let store = Store::open(&config.store_path).with_context(|| {
+    let store = crate::engine::open_store(config).with_context(|| {
         format!(
             "cannot open the store at {} (is another server using it?)",
-            config.store_path.display()
+            crate::engine::describe(config)
         )
     })?;
     let store = Arc::new(store);
@@ -63,12 +62,13 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     let socket = config.admin_socket();
+    // Read before the runtime starts: store calls block, and run on no runtime thread.
+    let published = Arc::new(Published::new(config, &store)?);
     let system = actix_rt::System::new();
     system.block_on(async {
         let admin_listener = admin::server::bind(&socket)
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
-        let published = Arc::new(Published::new(config, &store)?);
         let limiter = Limiter::start(Protocol::ALL.map(|p| published.live(p)));
         let auth = Arc::new(Authenticator::new(store.clone())?);
         let gate = Gate {
@@ -148,14 +148,14 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
         println!(
             "mailhive: store {} open; admin socket {}",
-            config.store_path.display(),
+            crate::engine::describe(config),
             socket.display()
         );
         println!("mailhive: serving. Stop with Ctrl-C; reload the TLS certificate with SIGHUP.");
         if demo {
             print_demo_help(config);
         }
-        tracing::info!(store = %config.store_path.display(), "serving");
+        tracing::info!(store = %crate::engine::describe(config), "serving");
         let admin_state = Arc::new(admin::server::AdminState {
             registry: registry.clone(),
             published,

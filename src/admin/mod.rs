@@ -215,11 +215,11 @@ pub fn connect(config: &Config) -> Result<Box<dyn Admin>, AdminError> {
     if let Ok(client) = client::AdminClient::connect(&socket) {
         return Ok(Box::new(client));
     }
-    match Store::open(&config.store_path) {
+    match crate::engine::open_store(config) {
         Ok(store) => Ok(Box::new(store)),
         Err(e) => Err(AdminError::Refused(format!(
             "cannot open the store at {} ({e}); if a server is running, its admin socket {} does not answer",
-            config.store_path.display(),
+            crate::engine::describe(config),
             socket.display()
         ))),
     }

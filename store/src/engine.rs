@@ -3,8 +3,9 @@
 //! object area for large values (message bodies) addressed by id; every
 //! mailstore rule (UIDs, counters, reference counts) lives above this trait, so another
 //! engine — a distributed one — plugs in here without touching the mailstore or the
-//! server. Callers serialise writes themselves (see `Store`), so an engine need not offer
-//! transactions.
+//! server. Callers serialise the writers of one process themselves (see `Store`); an
+//! engine that several processes share also hands out write transactions
+//! ([`Engine::begin_write`]), whose reads and batch are one transaction of its own.
 
 use crate::objects::ObjectDir;
 use crate::StoreError;
@@ -49,6 +50,42 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     fn delete_object(&self, id: u64) -> Result<(), StoreError>;
     /// Every object id present.
     fn object_ids(&self) -> Result<Vec<u64>, StoreError>;
+
+    /// Starts a write transaction: the reads a writer decides on and the batch it
+    /// commits, isolated from the writers of other processes. `None` (the default): the
+    /// engine serves one process, whose writer lock is enough; reads then go to the
+    /// engine and the batch to [`Engine::apply`].
+    fn begin_write(&self) -> Result<Option<Box<dyn WriteTxn + '_>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// A write transaction of an engine: what it reads is what it commits on.
+pub trait WriteTxn {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_>;
+    /// Applies `batch` atomically and ends the transaction; dropping it instead applies
+    /// nothing.
+    fn commit(self: Box<Self>, batch: WriteBatch) -> Result<(), StoreError>;
+}
+
+/// The write transaction of an engine without transactions of its own: reads go to the
+/// engine, the commit applies the batch.
+pub(crate) struct Direct<'e>(pub &'e dyn Engine);
+
+impl WriteTxn for Direct<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
+        self.0.scan_prefix(prefix)
+    }
+
+    fn commit(self: Box<Self>, batch: WriteBatch) -> Result<(), StoreError> {
+        self.0.apply(batch)
+    }
 }
 
 /// The embedded engine: one sled tree, and object files beside it.

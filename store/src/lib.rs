@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //! - [`engine`]: the storage-engine seam — an ordered key space with atomic batches and
-//!   a flush, and an object area for large bodies; sled (with object files beside it)
-//!   is the only engine today.
+//!   a flush, and an object area for large bodies: sled (with object files beside it)
+//!   and [`postgres`], the engine several processes share.
 //! - [`durability`]: group commit, so that concurrent writers share one flush.
 //! - [`schema`]: keys and the versioned on-disk value types.
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
@@ -34,6 +34,7 @@ mod mailbox;
 mod message;
 pub mod mime;
 mod objects;
+pub mod postgres;
 mod recent;
 mod reparse;
 pub mod schema;

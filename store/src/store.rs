@@ -3,7 +3,8 @@
 //! defined in the module of its subject (accounts, mailboxes, messages).
 
 use crate::durability::FlushGate;
-use crate::engine::{Engine, SledEngine};
+use crate::engine::{Direct, Engine, SledEngine, WriteTxn};
+use crate::postgres::PostgresEngine;
 use crate::schema::decode;
 use crate::tx::Tx;
 use crate::{Outcome, StoreError};
@@ -23,11 +24,22 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if needed, removes objects that a crash
+    /// Opens the sled store in `dir`, creating it if needed, removes objects that a crash
     /// left behind unreferenced and parses again what an earlier MIME parse summarised.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
+        Store::open_engine(Box::new(SledEngine::open(dir)?))
+    }
+
+    /// Opens the store in the PostgreSQL database `url` names, creating its tables (or
+    /// bringing them up to date) if needed; other processes may have it open too.
+    pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        Store::open_engine(Box::new(PostgresEngine::open(url)?))
+    }
+
+    /// A store on `engine`, after the sweeps every opening makes.
+    fn open_engine(engine: Box<dyn Engine>) -> Result<Store, StoreError> {
+        let store = Store::with_engine(engine);
         store.sweep_orphan_objects()?;
         store.reparse_old_summaries()?;
         Ok(store)
@@ -106,7 +118,11 @@ impl Store {
         // A writer that panicked applied nothing (the batch is applied last), so the
         // lock's data — none — is still consistent.
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tx = Tx::new(self.engine.as_ref());
+        let txn: Box<dyn WriteTxn + '_> = match self.engine.begin_write()? {
+            Some(txn) => txn,
+            None => Box::new(Direct(self.engine.as_ref())),
+        };
+        let mut tx = Tx::new(txn.as_ref());
         let value = match f(&mut tx)? {
             Ok(value) => value,
             Err(refusal) => return Ok(Err(refusal)),
@@ -115,7 +131,7 @@ impl Store {
         let ticket = if batch.ops.is_empty() && doomed.is_empty() {
             self.gate.nothing_applied()
         } else {
-            self.engine.apply(batch)?;
+            txn.commit(batch)?;
             self.gate.applied()
         };
         Ok(Ok((ticket, value, doomed)))

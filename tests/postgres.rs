@@ -1,0 +1,95 @@
+//! Several servers on one PostgreSQL database (SPEC §10): two `mailhive serve` processes
+//! on a private PostgreSQL cluster, each with its own data directory (admin socket,
+//! certificate, spool) and the same `store.postgres_url`.
+
+#[path = "../store/tests/support/private_postgres.rs"]
+mod private_postgres;
+
+use crate::harness::{Env, LineClient, Server};
+use std::collections::BTreeSet;
+
+/// Two front ends' environments on one new database; `None` without PostgreSQL.
+fn front_ends() -> Option<(private_postgres::Database, Env, Env)> {
+    let database = private_postgres::database()?;
+    let store = format!("engine = \"postgres\"\npostgres_url = {:?}", database.url);
+    let (one, two) = (Env::with_store(&store), Env::with_store(&store));
+    one.add_user("alice", "pw");
+    Some((database, one, two))
+}
+
+const MESSAGE: &str = "From: a@example.org\r\nSubject: shared\r\n\r\nbody\r\n";
+
+/// APPENDs one message to INBOX; returns its UID from APPENDUID.
+fn append(client: &mut LineClient) -> u32 {
+    client.send(&format!(
+        "a APPEND INBOX {{{}+}}\r\n{MESSAGE}",
+        MESSAGE.len()
+    ));
+    let (_, done) = client.answer("a");
+    let uid = done
+        .strip_prefix("a OK [APPENDUID ")
+        .and_then(|rest| rest.split([' ', ']']).nth(1))
+        .and_then(|uid| uid.parse().ok());
+    uid.unwrap_or_else(|| panic!("no APPENDUID in {done:?}"))
+}
+
+/// The UIDs of INBOX as a new session on `server` sees them.
+fn uids(server: &Server) -> Vec<u32> {
+    let mut client = LineClient::imap_login(server.imap, "alice", "pw");
+    client.imap("SELECT INBOX");
+    let (lines, done) = client.imap("UID SEARCH ALL");
+    assert!(done.contains(" OK "), "{done}");
+    let found = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("* SEARCH"))
+        .unwrap_or_default();
+    found
+        .split_whitespace()
+        .map(|u| u.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn what_one_server_stores_a_new_session_on_the_other_sees() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let (first, second) = (one.serve(&[]), two.serve(&[]));
+    let mut client = LineClient::imap_login(first.imap, "alice", "pw");
+    let uid = append(&mut client);
+    assert_eq!(uids(&second), vec![uid]);
+}
+
+#[test]
+fn concurrent_appends_through_both_servers_get_unique_increasing_uids() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let servers = [one.serve(&[]), two.serve(&[])];
+    const PER_CLIENT: usize = 25;
+    let per_client: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let clients: Vec<_> = servers
+            .iter()
+            .flat_map(|server| [server.imap, server.imap])
+            .map(|addr| {
+                scope.spawn(move || {
+                    let mut client = LineClient::imap_login(addr, "alice", "pw");
+                    (0..PER_CLIENT).map(|_| append(&mut client)).collect()
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for uids in &per_client {
+        assert!(
+            uids.windows(2).all(|w| w[0] < w[1]),
+            "one client's UIDs increase: {uids:?}"
+        );
+    }
+    let all: BTreeSet<u32> = per_client.iter().flatten().copied().collect();
+    assert_eq!(all.len(), 4 * PER_CLIENT, "every UID is given once");
+    let expected: Vec<u32> = all.into_iter().collect();
+    for server in &servers {
+        assert_eq!(uids(server), expected, "both servers hold every append");
+    }
+}
