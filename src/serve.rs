@@ -76,6 +76,10 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             auth: auth.clone(),
         };
         let registry = Registry::start(store.clone());
+        let foreign = registry.clone();
+        store
+            .watch_foreign_changes(move |change| foreign.foreign_change(change))
+            .context("cannot listen for the changes of other servers")?;
         let tls = Arc::new(load_tls(config)?);
         let shutdown = ShutdownSignal::default();
         let spool = crate::spool::Spool::open(&config.store_path)

@@ -93,3 +93,36 @@ fn concurrent_appends_through_both_servers_get_unique_increasing_uids() {
         assert_eq!(uids(server), expected, "both servers hold every append");
     }
 }
+
+#[test]
+fn idle_on_one_server_wakes_within_a_second_for_a_change_through_the_other() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let (first, second) = (one.serve(&[]), two.serve(&[]));
+    let mut writer = LineClient::imap_login(first.imap, "alice", "pw");
+    let old = append(&mut writer);
+    let mut watcher = LineClient::imap_login(second.imap, "alice", "pw");
+    watcher.imap("SELECT INBOX");
+    watcher.send("i IDLE");
+    watcher.expect_prefix("+ ");
+    let started = std::time::Instant::now();
+    let new = append(&mut writer);
+    watcher.expect("* 2 EXISTS");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "IDLE woke after {:?}",
+        started.elapsed()
+    );
+    watcher.expect("* 2 RECENT");
+    writer.imap("SELECT INBOX");
+    let (_, done) = writer.imap(&format!("UID STORE {old} +FLAGS (\\Flagged)"));
+    assert!(done.contains(" OK "), "{done}");
+    watcher.expect("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))");
+    writer.imap(&format!("UID STORE {new} +FLAGS.SILENT (\\Deleted)"));
+    watcher.expect("* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))");
+    writer.imap("EXPUNGE");
+    watcher.expect("* 2 EXPUNGE");
+    watcher.send("DONE");
+    watcher.expect("i OK IDLE terminated");
+}

@@ -8,6 +8,7 @@
 //! ([`Engine::begin_write`]), whose reads and batch are one transaction of its own.
 
 use crate::objects::ObjectDir;
+use crate::types::MailboxId;
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
@@ -58,7 +59,30 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     fn begin_write(&self) -> Result<Option<Box<dyn WriteTxn + '_>>, StoreError> {
         Ok(None)
     }
+
+    /// Calls `on_change`, from a thread of the engine's, for every change another
+    /// process commits. The default: an engine one process owns has no other writer.
+    fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {
+        drop(on_change);
+        Ok(())
+    }
 }
+
+/// A change another process committed, as an engine that several share reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignChange {
+    /// A mailbox record was written (its messages, flags, expunges, rights) or removed;
+    /// its HIGHESTMODSEQ after the change (0 once removed).
+    Mailbox { id: MailboxId, highest_modseq: u64 },
+    /// A persisted setting changed.
+    Settings,
+    /// Reports may have been lost (the connection that hears them broke and is back):
+    /// anything may have changed.
+    Unknown,
+}
+
+/// What hears of [`ForeignChange`]s.
+pub type ForeignChanges = Box<dyn Fn(ForeignChange) + Send + 'static>;
 
 /// A write transaction of an engine: what it reads is what it commits on.
 pub trait WriteTxn {

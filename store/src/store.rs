@@ -3,7 +3,7 @@
 //! defined in the module of its subject (accounts, mailboxes, messages).
 
 use crate::durability::FlushGate;
-use crate::engine::{Direct, Engine, SledEngine, WriteTxn};
+use crate::engine::{Direct, Engine, ForeignChange, SledEngine, WriteTxn};
 use crate::postgres::PostgresEngine;
 use crate::schema::decode;
 use crate::tx::Tx;
@@ -63,6 +63,15 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         let ticket = self.gate.nothing_applied();
         self.gate.wait_durable(ticket, self.engine.as_ref())
+    }
+
+    /// Calls `on_change` (on a thread of the engine's) for every change another process
+    /// commits to a store that several share; with sled, never.
+    pub fn watch_foreign_changes(
+        &self,
+        on_change: impl Fn(ForeignChange) + Send + 'static,
+    ) -> Result<(), StoreError> {
+        self.engine.watch_foreign_changes(Box::new(on_change))
     }
 
     /// Bytes the store occupies on disk.

@@ -14,9 +14,10 @@
 //! number of rows and no connection between pages.
 
 mod migrations;
+mod notify;
 mod pool;
 
-use crate::engine::{Engine, Entry, Scan, WriteBatch, WriteTxn};
+use crate::engine::{Engine, Entry, ForeignChanges, Scan, WriteBatch, WriteTxn};
 use crate::StoreError;
 use pool::{Pool, Pooled};
 use postgres::Client;
@@ -36,6 +37,8 @@ const OBJECT_SETTLE_SECONDS: f64 = 3600.0;
 #[derive(Debug)]
 pub struct PostgresEngine {
     pool: Pool,
+    /// Tells this engine's notifications from other processes' (random per opening).
+    instance: u64,
 }
 
 impl PostgresEngine {
@@ -45,7 +48,10 @@ impl PostgresEngine {
         let config: postgres::Config = url.parse().map_err(StoreError::engine)?;
         let pool = Pool::new(config);
         migrations::migrate(pool.get()?.client())?;
-        Ok(PostgresEngine { pool })
+        Ok(PostgresEngine {
+            pool,
+            instance: random_u64()? >> 1,
+        })
     }
 
     /// Runs `f` on a pooled connection; a connection that failed is not reused.
@@ -179,11 +185,8 @@ impl Engine for PostgresEngine {
     fn put_object(&self, parts: &[&[u8]]) -> Result<u64, StoreError> {
         let data = parts.concat();
         loop {
-            let mut random = [0u8; 8];
-            getrandom::fill(&mut random)
-                .map_err(|e| StoreError::engine(std::io::Error::other(e.to_string())))?;
             // Ids are non-negative so that they read back as the same u64.
-            let id = i64::from_le_bytes(random) & i64::MAX;
+            let id = (random_u64()? >> 1) as i64;
             let inserted = self.with_client(|c| {
                 c.execute(
                     "INSERT INTO objects (id, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -235,6 +238,10 @@ impl Engine for PostgresEngine {
     fn begin_write(&self) -> Result<Option<Box<dyn WriteTxn + '_>>, StoreError> {
         Ok(Some(Box::new(self.write_txn()?)))
     }
+
+    fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {
+        notify::spawn_listener(self.pool.config().clone(), self.instance, on_change)
+    }
 }
 
 impl PostgresEngine {
@@ -250,6 +257,7 @@ impl PostgresEngine {
         Ok(PostgresTxn {
             conn: Mutex::new(conn),
             open: true,
+            instance: self.instance,
         })
     }
 
@@ -260,6 +268,13 @@ impl PostgresEngine {
             end,
         ))
     }
+}
+
+fn random_u64() -> Result<u64, StoreError> {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random)
+        .map_err(|e| StoreError::engine(std::io::Error::other(e.to_string())))?;
+    Ok(u64::from_le_bytes(random))
 }
 
 /// An object id as the database keeps it (ids are made non-negative).
@@ -273,6 +288,8 @@ struct PostgresTxn<'p> {
     conn: Mutex<Pooled<'p>>,
     /// Not yet committed: dropping rolls back.
     open: bool,
+    /// The engine's instance number, which its notifications carry.
+    instance: u64,
 }
 
 impl PostgresTxn<'_> {
@@ -302,6 +319,7 @@ impl WriteTxn for PostgresTxn<'_> {
     fn commit(mut self: Box<Self>, batch: WriteBatch) -> Result<(), StoreError> {
         // The last write of a key wins, as in the batch's order.
         let writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = batch.ops.into_iter().collect();
+        let notices = notify::notices(self.instance, &writes)?;
         let (mut put_keys, mut put_values, mut deleted) = (Vec::new(), Vec::new(), Vec::new());
         for (key, value) in &writes {
             match value {
@@ -322,6 +340,9 @@ impl WriteTxn for PostgresTxn<'_> {
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     &[&put_keys, &put_values],
                 )?;
+            }
+            for payload in &notices {
+                c.execute("SELECT pg_notify($1, $2)", &[&notify::CHANNEL, payload])?;
             }
             c.batch_execute("COMMIT")
         })?;

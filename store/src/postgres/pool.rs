@@ -48,8 +48,11 @@ impl Pool {
         }
     }
 
-    /// A new connection outside the pool (for LISTEN, which holds one for good).
-    pub fn connect(&self) -> Result<Client, StoreError> {
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
         self.config.connect(NoTls).map_err(StoreError::engine)
     }
 
