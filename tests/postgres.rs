@@ -126,3 +126,45 @@ fn idle_on_one_server_wakes_within_a_second_for_a_change_through_the_other() {
     watcher.send("DONE");
     watcher.expect("i OK IDLE terminated");
 }
+
+#[test]
+fn every_append_acknowledged_by_a_server_killed_mid_stream_is_there_through_the_other() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let (doomed, survivor) = (one.serve(&[]), two.serve(&[]));
+    let addr = doomed.imap;
+    // Two clients append as fast as they can until their server dies under them.
+    let appenders: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut client = LineClient::imap_login(addr, "alice", "pw");
+                let mut acknowledged = Vec::new();
+                loop {
+                    client.send(&format!("a APPEND INBOX {{{}+}}\r\n{MESSAGE}", MESSAGE.len()));
+                    match client.line() {
+                        Some(done) if done.starts_with("a OK [APPENDUID ") => {
+                            let uid = done.split([' ', ']']).nth(4).and_then(|u| u.parse().ok());
+                            acknowledged.push(uid.unwrap_or_else(|| panic!("{done:?}")));
+                        }
+                        _ => return acknowledged,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    doomed.kill();
+    let acknowledged: BTreeSet<u32> = appenders
+        .into_iter()
+        .flat_map(|a| a.join().unwrap())
+        .collect();
+    assert!(acknowledged.len() > 10, "appends went through before the kill");
+    let present: BTreeSet<u32> = uids(&survivor).into_iter().collect();
+    let lost: Vec<_> = acknowledged.difference(&present).collect();
+    assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+    // The survivor goes on giving UIDs above every one given before.
+    let mut client = LineClient::imap_login(survivor.imap, "alice", "pw");
+    let next = append(&mut client);
+    assert!(present.iter().all(|&uid| uid < next));
+}
