@@ -29,6 +29,7 @@ use crate::shutdown::ShutdownSignal;
 use actix::Addr;
 use actix_rt::task::JoinHandle;
 use anyhow::Context;
+use mailhive_store::engine::ForeignChange;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,9 +77,16 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             auth: auth.clone(),
         };
         let registry = Registry::start(store.clone());
-        let foreign = registry.clone();
+        let (foreign, settings, settings_store) = (registry.clone(), published.clone(), store.clone());
         store
-            .watch_foreign_changes(move |change| foreign.foreign_change(change))
+            .watch_foreign_changes(move |change| {
+                if matches!(change, ForeignChange::Settings | ForeignChange::Unknown) {
+                    if let Err(e) = settings.reload(&settings_store) {
+                        tracing::error!(error = %e, "could not read the settings another server changed");
+                    }
+                }
+                foreign.foreign_change(change);
+            })
             .context("cannot listen for the changes of other servers")?;
         let tls = Arc::new(load_tls(config)?);
         let shutdown = ShutdownSignal::default();

@@ -141,7 +141,10 @@ fn every_append_acknowledged_by_a_server_killed_mid_stream_is_there_through_the_
                 let mut client = LineClient::imap_login(addr, "alice", "pw");
                 let mut acknowledged = Vec::new();
                 loop {
-                    client.send(&format!("a APPEND INBOX {{{}+}}\r\n{MESSAGE}", MESSAGE.len()));
+                    client.send(&format!(
+                        "a APPEND INBOX {{{}+}}\r\n{MESSAGE}",
+                        MESSAGE.len()
+                    ));
                     match client.line() {
                         Some(done) if done.starts_with("a OK [APPENDUID ") => {
                             let uid = done.split([' ', ']']).nth(4).and_then(|u| u.parse().ok());
@@ -159,7 +162,10 @@ fn every_append_acknowledged_by_a_server_killed_mid_stream_is_there_through_the_
         .into_iter()
         .flat_map(|a| a.join().unwrap())
         .collect();
-    assert!(acknowledged.len() > 10, "appends went through before the kill");
+    assert!(
+        acknowledged.len() > 10,
+        "appends went through before the kill"
+    );
     let present: BTreeSet<u32> = uids(&survivor).into_iter().collect();
     let lost: Vec<_> = acknowledged.difference(&present).collect();
     assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
@@ -167,4 +173,33 @@ fn every_append_acknowledged_by_a_server_killed_mid_stream_is_there_through_the_
     let mut client = LineClient::imap_login(survivor.imap, "alice", "pw");
     let next = append(&mut client);
     assert!(present.iter().all(|&uid| uid < next));
+}
+
+#[test]
+fn settings_set_through_one_server_reaches_the_other_at_once() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let (first, _second) = (one.serve(&[]), two.serve(&[]));
+    two.ok(
+        &["settings", "set", "imap", "--max-connections-per-user", "1"],
+        "",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let _held = LineClient::imap_login(first.imap, "alice", "pw");
+    loop {
+        let mut client = LineClient::connect(first.imap);
+        client.expect_prefix("* OK ");
+        let (_, done) = client.imap("LOGIN alice pw");
+        if done.ends_with("NO [LIMIT] Too many logins for this user") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other server still lets alice in twice: {done}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let shown = one.ok(&["settings", "show", "imap"], "");
+    assert!(shown.contains("MaxConnectionsPerUser : 1 (set)"), "{shown}");
 }
