@@ -1,6 +1,7 @@
 //! The command line (SPEC §2) and what each command does.
 
 pub mod deliver;
+pub mod store_copy;
 
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
@@ -103,6 +104,19 @@ pub enum Command {
         /// The mailbox, if the account has it (else INBOX).
         #[arg(long, value_name = "MBOX")]
         mailbox: Option<String>,
+    },
+    /// The store as a whole.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything into the empty store that another config file names (sled to
+    /// PostgreSQL or back), keeping UIDVALIDITY, UIDs and modseqs.
+    Copy {
+        #[arg(long, value_name = "OTHER.toml")]
+        to: PathBuf,
     },
 }
 
@@ -267,6 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Acl(command) => acl_command(&config, command),
         Command::Deliver { user, mailbox } => deliver::run(&config, &user, mailbox.as_deref()),
+        Command::Store(StoreCommand::Copy { to }) => store_copy::run(&config, &to),
         Command::Tls(TlsCommand::Reload) => {
             admin::connect(&config)?.reload_tls()?;
             println!("TLS certificate reloaded");

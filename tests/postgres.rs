@@ -203,3 +203,96 @@ fn settings_set_through_one_server_reaches_the_other_at_once() {
     let shown = one.ok(&["settings", "show", "imap"], "");
     assert!(shown.contains("MaxConnectionsPerUser : 1 (set)"), "{shown}");
 }
+
+/// What a client that caches sees of alice's INBOX: UIDVALIDITY, HIGHESTMODSEQ, and
+/// every message's UID, flags, modseq, internal date and bytes.
+fn cached_view(server: &Server) -> (Vec<String>, Vec<String>) {
+    let mut client = LineClient::imap_login(server.imap, "alice", "pw");
+    let (selected, _) = client.imap("SELECT INBOX (CONDSTORE)");
+    let codes = selected
+        .into_iter()
+        .filter(|l| l.contains("[UIDVALIDITY") || l.contains("[HIGHESTMODSEQ"))
+        .collect();
+    let (messages, done) = client.imap("UID FETCH 1:* (FLAGS MODSEQ INTERNALDATE BODY.PEEK[])");
+    assert!(done.contains(" OK "), "{done}");
+    (codes, messages)
+}
+
+/// A message of about 130 KB that does not compress: its body is a large object.
+fn large_message() -> String {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut body = String::new();
+    for _ in 0..1700 {
+        for _ in 0..76 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            body.push(char::from(b'A' + (state % 26) as u8));
+        }
+        body.push_str("\r\n");
+    }
+    format!("From: a@example.org\r\nSubject: large\r\n\r\n{body}")
+}
+
+#[test]
+fn store_copy_moves_a_sled_store_to_postgres_and_back_and_clients_keep_their_caches() {
+    let Some(database) = private_postgres::database() else {
+        return;
+    };
+    let sled = Env::new();
+    sled.add_user("alice", "pw");
+    sled.import("alice", "corpus.mbox");
+    let before = {
+        let server = sled.serve(&[]);
+        let mut client = LineClient::imap_login(server.imap, "alice", "pw");
+        let large = large_message();
+        client.send(&format!(
+            "a APPEND INBOX (\\Flagged) {{{}+}}\r\n{large}",
+            large.len()
+        ));
+        assert!(client.answer("a").1.starts_with("a OK"));
+        client.imap("SELECT INBOX");
+        client.imap("STORE 2:4 +FLAGS (\\Answered $Label1)");
+        client.imap("STORE 3 +FLAGS.SILENT (\\Deleted)");
+        client.imap("EXPUNGE");
+        let view = cached_view(&server);
+        server.stop();
+        view
+    };
+    let store = format!("engine = \"postgres\"\npostgres_url = {:?}", database.url);
+    let postgres = Env::with_store(&store);
+    let copied = sled.ok(
+        &["store", "copy", "--to", postgres.config.to_str().unwrap()],
+        "",
+    );
+    assert!(copied.starts_with("copied "), "{copied}");
+    let on_postgres = {
+        let server = postgres.serve(&[]);
+        let view = cached_view(&server);
+        server.stop();
+        view
+    };
+    assert_eq!(on_postgres, before, "the same mailbox on PostgreSQL");
+
+    let back = Env::new();
+    postgres.ok(
+        &["store", "copy", "--to", back.config.to_str().unwrap()],
+        "",
+    );
+    let server = back.serve(&[]);
+    assert_eq!(
+        cached_view(&server),
+        before,
+        "the same mailbox back on sled"
+    );
+    server.stop();
+
+    let refused = back.fails(
+        &["store", "copy", "--to", sled.config.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        refused.contains("the target store is not empty"),
+        "{refused}"
+    );
+}

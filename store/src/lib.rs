@@ -13,6 +13,7 @@
 //! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent;
 //!   `vanished`: the expunged UIDs QRESYNC reports.
 //! - [`settings`]: administrator settings persisted by `settings set`.
+//! - `copy`: a whole store into another, on any engines (`mailhive store copy`).
 //!
 //! # Invariants
 //! - A mutating call returns only after its change is on disk.
@@ -27,6 +28,7 @@
 mod account;
 mod blob;
 mod codec;
+mod copy;
 pub mod durability;
 pub mod engine;
 mod error;
@@ -45,6 +47,7 @@ mod tx;
 pub mod types;
 mod vanished;
 
+pub use copy::CopyError;
 pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
 pub use message::{ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage};
