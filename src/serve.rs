@@ -13,7 +13,7 @@
 use crate::admin;
 use crate::auth::Authenticator;
 use crate::config::Setting;
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Protocol, StoreEngine};
 use crate::demo;
 use crate::imap::{self, ImapContext};
 use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
@@ -71,6 +71,9 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
         let limiter = Limiter::start(Protocol::ALL.map(|p| published.live(p)));
+        if let StoreEngine::Postgres { .. } = config.store_engine {
+            crate::limiter::shared::share_through(limiter.clone(), store.clone());
+        }
         let auth = Arc::new(Authenticator::new(store.clone())?);
         let gate = Gate {
             limiter: limiter.clone(),

@@ -296,3 +296,53 @@ fn store_copy_moves_a_sled_store_to_postgres_and_back_and_clients_keep_their_cac
         "{refused}"
     );
 }
+
+/// Logs alice in on `server`, retrying for up to `within` until the answer ends with
+/// `want`; returns the client (logged in or not).
+fn login_until(server: &Server, want: &str, within: std::time::Duration) -> LineClient {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let mut client = LineClient::connect(server.imap);
+        client.expect_prefix("* OK ");
+        let (_, done) = client.imap("LOGIN alice pw");
+        if done.ends_with(want) {
+            return client;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {done:?}, not {want:?}"
+        );
+        drop(client);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn logins_per_user_are_counted_across_servers_and_a_killed_one_frees_its_own_within_30_s() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    one.ok(
+        &["settings", "set", "imap", "--max-connections-per-user", "2"],
+        "",
+    );
+    let (first, second) = (one.serve(&[]), two.serve(&[]));
+    let _on_first = LineClient::imap_login(first.imap, "alice", "pw");
+    let _on_second = LineClient::imap_login(second.imap, "alice", "pw");
+    let refused = "NO [LIMIT] Too many logins for this user";
+    let wait = std::time::Duration::from_secs(5);
+    login_until(&first, refused, wait);
+    login_until(&second, refused, wait);
+    first.kill();
+    let freed = std::time::Instant::now();
+    let _again = login_until(
+        &second,
+        "] Logged in",
+        std::time::Duration::from_secs(35),
+    );
+    let took = freed.elapsed();
+    assert!(
+        took <= std::time::Duration::from_secs(30),
+        "freed after {took:?}"
+    );
+}

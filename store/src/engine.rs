@@ -66,7 +66,23 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
         drop(on_change);
         Ok(())
     }
+
+    /// Leases this process's `counts` (by scope, a name the caller chooses) for
+    /// [`LEASE_SECONDS`], replacing its earlier ones, and returns what the other
+    /// processes' live leases add up to per scope. The default: no other process.
+    fn exchange_leases(&self, counts: &SharedCounts) -> Result<SharedCounts, StoreError> {
+        let _ = counts;
+        Ok(SharedCounts::new())
+    }
 }
+
+/// Counts by scope, for [`Engine::exchange_leases`].
+pub type SharedCounts = std::collections::BTreeMap<String, u64>;
+
+/// How long a process's lease on its counts lasts unless renewed: what a process killed
+/// with SIGKILL held is free again this long after its last renewal, and within 30 s
+/// (SPEC §10) once the others have read the leases again (every second).
+pub const LEASE_SECONDS: u32 = 28;
 
 /// A change another process committed, as an engine that several share reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

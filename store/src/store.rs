@@ -3,7 +3,7 @@
 //! defined in the module of its subject (accounts, mailboxes, messages).
 
 use crate::durability::FlushGate;
-use crate::engine::{Direct, Engine, ForeignChange, SledEngine, WriteTxn};
+use crate::engine::{Direct, Engine, ForeignChange, SharedCounts, SledEngine, WriteTxn};
 use crate::postgres::PostgresEngine;
 use crate::schema::decode;
 use crate::tx::Tx;
@@ -72,6 +72,12 @@ impl Store {
         on_change: impl Fn(ForeignChange) + Send + 'static,
     ) -> Result<(), StoreError> {
         self.engine.watch_foreign_changes(Box::new(on_change))
+    }
+
+    /// Leases this process's counts of the limits processes share, and returns the
+    /// other processes' (see [`Engine::exchange_leases`]); with sled, nothing.
+    pub fn exchange_leases(&self, counts: &SharedCounts) -> Result<SharedCounts, StoreError> {
+        self.engine.exchange_leases(counts)
     }
 
     /// Bytes the store occupies on disk.

@@ -21,6 +21,14 @@ const MIGRATIONS: &[&str] = &[
          created timestamptz NOT NULL DEFAULT now()
      );
      ALTER TABLE objects ALTER COLUMN data SET STORAGE EXTERNAL;",
+    // 2: what each process counts of the limits the processes share, until it expires.
+    "CREATE TABLE leases (
+         process bigint NOT NULL,
+         scope text NOT NULL,
+         count bigint NOT NULL,
+         expires timestamptz NOT NULL,
+         PRIMARY KEY (process, scope)
+     );",
 ];
 
 /// Brings the database up to this build's schema. Fails on a database written by a

@@ -17,7 +17,9 @@ mod migrations;
 mod notify;
 mod pool;
 
-use crate::engine::{Engine, Entry, ForeignChanges, Scan, WriteBatch, WriteTxn};
+use crate::engine::{
+    Engine, Entry, ForeignChanges, Scan, SharedCounts, WriteBatch, WriteTxn, LEASE_SECONDS,
+};
 use crate::StoreError;
 use pool::{Pool, Pooled};
 use postgres::Client;
@@ -241,6 +243,40 @@ impl Engine for PostgresEngine {
 
     fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {
         notify::spawn_listener(self.pool.config().clone(), self.instance, on_change)
+    }
+
+    fn exchange_leases(&self, counts: &SharedCounts) -> Result<SharedCounts, StoreError> {
+        // The instance number is below 2^63 (made so at open).
+        let process = self.instance as i64;
+        let scopes: Vec<&str> = counts.keys().map(String::as_str).collect();
+        let values: Vec<i64> = counts
+            .values()
+            .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
+            .collect();
+        let seconds = f64::from(LEASE_SECONDS);
+        let rows = self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM leases WHERE process = $1 OR expires < now()",
+                &[&process],
+            )?;
+            tx.execute(
+                "INSERT INTO leases (process, scope, count, expires) \
+                 SELECT $1, scope, count, now() + make_interval(secs => $4) \
+                 FROM unnest($2::text[], $3::bigint[]) AS own(scope, count)",
+                &[&process, &scopes, &values, &seconds],
+            )?;
+            let rows = tx.query(
+                "SELECT scope, sum(count)::bigint FROM leases WHERE process <> $1 GROUP BY scope",
+                &[&process],
+            )?;
+            tx.commit()?;
+            Ok(rows)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.get(0), u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)))
+            .collect())
     }
 }
 
