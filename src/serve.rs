@@ -81,8 +81,14 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         };
         let registry = Registry::start(store.clone());
         let (foreign, settings, settings_store) = (registry.clone(), published.clone(), store.clone());
+        let logins = auth.clone();
         store
             .watch_foreign_changes(move |change| {
+                match &change {
+                    ForeignChange::Account { user } => logins.forget(user),
+                    ForeignChange::Unknown => logins.forget_everyone(),
+                    _ => {}
+                }
                 if matches!(change, ForeignChange::Settings | ForeignChange::Unknown) {
                     if let Err(e) = settings.reload(&settings_store) {
                         tracing::error!(error = %e, "could not read the settings another server changed");

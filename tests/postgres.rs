@@ -335,14 +335,30 @@ fn logins_per_user_are_counted_across_servers_and_a_killed_one_frees_its_own_wit
     login_until(&second, refused, wait);
     first.kill();
     let freed = std::time::Instant::now();
-    let _again = login_until(
-        &second,
-        "] Logged in",
-        std::time::Duration::from_secs(35),
-    );
+    let _again = login_until(&second, "] Logged in", std::time::Duration::from_secs(35));
     let took = freed.elapsed();
     assert!(
         took <= std::time::Duration::from_secs(30),
         "freed after {took:?}"
     );
+}
+
+#[test]
+fn a_password_changed_through_one_server_is_the_only_one_the_other_takes() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    let (first, _second) = (one.serve(&[]), two.serve(&[]));
+    // The first server now remembers alice's verified login.
+    drop(LineClient::imap_login(first.imap, "alice", "pw"));
+    two.ok(&["user", "passwd", "alice", "--password-stdin"], "new\n");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut client = LineClient::connect(first.imap);
+    client.expect_prefix("* OK ");
+    let (_, done) = client.imap("LOGIN alice pw");
+    assert!(
+        done.ends_with("NO [AUTHENTICATIONFAILED] Authentication failed"),
+        "{done}"
+    );
+    drop(LineClient::imap_login(first.imap, "alice", "new"));
 }

@@ -36,7 +36,7 @@ impl Registry {
                     });
                 }
             }
-            ForeignChange::Settings => {}
+            ForeignChange::Settings | ForeignChange::Account { .. } => {}
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ([`Engine::begin_write`]), whose reads and batch are one transaction of its own.
 
 use crate::objects::ObjectDir;
-use crate::types::MailboxId;
+use crate::types::{MailboxId, Username};
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
@@ -85,11 +85,13 @@ pub type SharedCounts = std::collections::BTreeMap<String, u64>;
 pub const LEASE_SECONDS: u32 = 28;
 
 /// A change another process committed, as an engine that several share reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForeignChange {
     /// A mailbox record was written (its messages, flags, expunges, rights) or removed;
     /// its HIGHESTMODSEQ after the change (0 once removed).
     Mailbox { id: MailboxId, highest_modseq: u64 },
+    /// An account was written (its password) or removed.
+    Account { user: Username },
     /// A persisted setting changed.
     Settings,
     /// Reports may have been lost (the connection that hears them broke and is back):

@@ -4,13 +4,14 @@
 //! connection of its own and hands what others committed to the store's caller.
 //!
 //! A payload is the sending engine's instance number, then one `m<id>:<modseq>` per
-//! mailbox record written (modseq 0 when removed) and `s` when a setting changed; a
-//! process skips its own. A broken listening connection is opened again, and the caller
+//! mailbox record written (modseq 0 when removed), one `a<name>` per account written or
+//! removed (names hold no spaces), and `s` when a setting changed; a process skips its
+//! own. A broken listening connection is opened again, and the caller
 //! told that anything may have changed meanwhile.
 
 use crate::engine::{ForeignChange, ForeignChanges};
 use crate::schema::{decode, key, MailboxRecord};
-use crate::types::MailboxId;
+use crate::types::{MailboxId, Username};
 use crate::StoreError;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
@@ -45,6 +46,11 @@ pub(super) fn notices(
                 };
                 entries.push(format!("m{}:{modseq}", u64::from_be_bytes(id)));
             }
+            Some(&key::ACCOUNT) => {
+                if let Ok(name) = std::str::from_utf8(&k[1..]) {
+                    entries.push(format!("a{name}"));
+                }
+            }
             Some(&key::SETTING) => settings = true,
             _ => {}
         }
@@ -73,6 +79,9 @@ fn parse(instance: u64, payload: &str) -> Vec<ForeignChange> {
     words
         .filter_map(|word| match word {
             "s" => Some(ForeignChange::Settings),
+            _ if word.starts_with('a') => Some(ForeignChange::Account {
+                user: Username::parse(&word[1..]).ok()?,
+            }),
             _ => {
                 let (id, modseq) = word.strip_prefix('m')?.split_once(':')?;
                 Some(ForeignChange::Mailbox {
@@ -160,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_process_hears_the_others_changes_and_not_its_own() {
-        let payload = "7 m3:12 m4:0 s";
+        let payload = "7 m3:12 m4:0 abob s";
         assert_eq!(parse(7, payload), vec![]);
         assert_eq!(
             parse(8, payload),
@@ -172,6 +181,9 @@ mod tests {
                 ForeignChange::Mailbox {
                     id: MailboxId(4),
                     highest_modseq: 0
+                },
+                ForeignChange::Account {
+                    user: Username::parse("bob").unwrap()
                 },
                 ForeignChange::Settings,
             ]
