@@ -353,6 +353,8 @@ pub struct Config {
     pub imap: ProtocolSettings,
     pub pop3: ProtocolSettings,
     pub lmtp: LmtpConfig,
+    /// The `[quota]` section: the limits of accounts without their own (SPEC §7).
+    pub quota: mailhive_store::QuotaLimits,
 }
 
 /// The `[lmtp]` section (SPEC §8).
@@ -463,12 +465,13 @@ fn validate(
             }
         }
     };
-    let (mut store, mut tls, mut imap, mut pop3, lmtp) = (
+    let (mut store, mut tls, mut imap, mut pop3, lmtp, quota) = (
         section("store"),
         section("tls"),
         section("imap"),
         section("pop3"),
         section("lmtp"),
+        section("quota"),
     );
     for unknown in sections.keys() {
         errors.push(format!("unknown section [{unknown}]"));
@@ -518,6 +521,7 @@ fn validate(
     let imap = protocol_settings(Protocol::Imap, imap, from_env, &mut errors);
     let pop3 = protocol_settings(Protocol::Pop3, pop3, from_env, &mut errors);
     let lmtp = lmtp_config(lmtp, &mut errors);
+    let quota = crate::quota::config_section(quota, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
     }
@@ -534,6 +538,7 @@ fn validate(
         imap,
         pop3,
         lmtp,
+        quota,
     })
 }
 

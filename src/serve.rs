@@ -52,6 +52,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             crate::engine::describe(config)
         )
     })?;
+    store.set_default_quota(config.quota);
     let store = Arc::new(store);
     if demo {
         let report = demo::prepare(&store)?;
@@ -165,6 +166,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config: config.lmtp.clone(),
             host: crate::net::tls::host_name().unwrap_or_else(|| "localhost".into()),
             shutdown: shutdown.clone(),
+            limiter: limiter.clone(),
         });
         accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
         println!(

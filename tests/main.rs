@@ -24,6 +24,8 @@ mod multiappend;
 mod pop3;
 mod postfix;
 mod postgres;
+mod quota;
+mod quota_imap;
 mod sasl;
 mod secrets;
 mod sharing;

@@ -1,6 +1,7 @@
 //! The Limiter actor: every counter and queue of SPEC §3–§4 in one place, per protocol —
 //! connections per server, per address and per user; FETCH and SEARCH slots with their
-//! first-come-first-served queue; failed logins across connections ([`failures`]).
+//! first-come-first-served queue; failed logins across connections ([`failures`]);
+//! LMTP connections under `[lmtp] max_connections` ([`lmtp`]).
 //!
 //! Everything it grants is a [`Permit`] that gives the grant back when dropped, so no
 //! way of ending a session can leak a count. It reads the live settings at every
@@ -14,6 +15,7 @@
 //! share a PostgreSQL store also count each other's connections and logins ([`shared`]).
 
 pub mod failures;
+pub mod lmtp;
 mod permit;
 pub mod shared;
 mod slots;
@@ -69,6 +71,8 @@ pub struct Limiter {
     /// FETCH and SEARCH slots (IMAP).
     slots: Slots,
     failures: [Failures; 2],
+    /// Open LMTP connections.
+    lmtp_connections: u64,
     /// Who waits for the last open connection to close (graceful shutdown).
     drained: Vec<oneshot::Sender<()>>,
     /// What other servers on the same store count (none on sled).
@@ -83,6 +87,7 @@ impl Limiter {
             connections: Default::default(),
             slots: Slots::default(),
             failures: Default::default(),
+            lmtp_connections: 0,
             drained: Vec::new(),
             elsewhere: Default::default(),
         })
@@ -276,6 +281,7 @@ impl Handler<Release> for Limiter {
             Grant::Login { protocol, user } => {
                 decrement(&mut self.connections[index(protocol)].per_user, &user);
             }
+            Grant::LmtpConnection => self.release_lmtp(),
             Grant::Slot { kind, user } => {
                 let settings = self.settings(Protocol::Imap);
                 let freed = self.slots.give_back(kind, &user, &settings);
@@ -285,7 +291,7 @@ impl Handler<Release> for Limiter {
     }
 }
 
-/// Answers once no connection of either protocol is open (at once if none is): the
+/// Answers once no connection of any protocol is open (at once if none is): the
 /// receiver fires then, and fails if the Limiter stops first.
 #[derive(Debug, Message)]
 #[rtype(result = "oneshot::Receiver<()>")]
@@ -305,7 +311,7 @@ impl Handler<Drained> for Limiter {
 impl Limiter {
     /// Answers the [`Drained`] waiters when the last connection has closed.
     fn tell_if_drained(&mut self) {
-        if self.connections.iter().all(|c| c.total == 0) {
+        if self.connections.iter().all(|c| c.total == 0) && self.lmtp_connections == 0 {
             for tell in self.drained.drain(..) {
                 let _ = tell.send(());
             }
@@ -424,6 +430,7 @@ pub struct Counts {
     pub fetches_queued: u64,
     pub searches_running: u64,
     pub searches_queued: u64,
+    pub lmtp_connections: u64,
 }
 
 impl Counts {
@@ -438,6 +445,7 @@ impl Counts {
             && self.fetches_queued == 0
             && self.searches_running == 0
             && self.searches_queued == 0
+            && self.lmtp_connections == 0
     }
 }
 
@@ -467,6 +475,7 @@ impl Handler<Snapshot> for Limiter {
             fetches_queued: self.slots.queued(SlotKind::Fetch) as u64,
             searches_running: self.slots.running(SlotKind::Search),
             searches_queued: self.slots.queued(SlotKind::Search) as u64,
+            lmtp_connections: self.lmtp_connections,
         })
     }
 }
