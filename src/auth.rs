@@ -142,6 +142,12 @@ impl Authenticator {
     pub fn forget(&self, user: &Username) {
         self.cache.lock().remove(user);
     }
+
+    /// Forgets every verified login: passwords may have changed unseen (another server
+    /// on the same store changed them while this one could not hear of it).
+    pub fn forget_everyone(&self) {
+        self.cache.lock().clear();
+    }
 }
 
 /// Whether LOGIN / USER / AUTH may run on this connection without TLS.

@@ -2,6 +2,7 @@
 
 pub mod deliver;
 pub mod quota;
+pub mod store_copy;
 
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
@@ -108,6 +109,19 @@ pub enum Command {
     /// An account's quota: usage, and limits of its own over the `[quota]` defaults.
     #[command(subcommand)]
     Quota(quota::QuotaCommand),
+    /// The store as a whole.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything into the empty store that another config file names (sled to
+    /// PostgreSQL or back), keeping UIDVALIDITY, UIDs and modseqs.
+    Copy {
+        #[arg(long, value_name = "OTHER.toml")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +285,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Acl(command) => acl_command(&config, command),
         Command::Deliver { user, mailbox } => deliver::run(&config, &user, mailbox.as_deref()),
+        Command::Store(StoreCommand::Copy { to }) => store_copy::run(&config, &to),
         Command::Quota(command) => quota::run(&config, command),
         Command::Tls(TlsCommand::Reload) => {
             admin::connect(&config)?.reload_tls()?;

@@ -327,11 +327,22 @@ pub enum PlaintextAuth {
     Never,
 }
 
+/// `[store] engine`: where the mailstore is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreEngine {
+    /// Embedded, in `store.path` (the default).
+    Sled,
+    /// A PostgreSQL database that several servers may share: `store.postgres_url`.
+    Postgres { url: String },
+}
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The sled directory; also holds the admin socket and the generated certificate.
     pub store_path: PathBuf,
+    /// The engine the mailstore is kept in (SPEC §10).
+    pub store_engine: StoreEngine,
     pub imap_listen: Vec<SocketAddr>,
     pub imap_tls_listen: Vec<SocketAddr>,
     pub pop3_listen: Vec<SocketAddr>,
@@ -468,6 +479,7 @@ fn validate(
 
     let store_path =
         take_text(&mut store, "store.path", &mut errors).unwrap_or_else(|| "mailhive-data".into());
+    let store_engine = store_engine(&mut store, &mut errors);
     let imap_listen = take_addrs(&mut imap, "imap", "listen", "127.0.0.1:1143", &mut errors);
     let imap_tls_listen = take_addrs(
         &mut imap,
@@ -515,6 +527,7 @@ fn validate(
     }
     Ok(Config {
         store_path: PathBuf::from(store_path),
+        store_engine,
         imap_listen,
         imap_tls_listen,
         pop3_listen,
@@ -527,6 +540,36 @@ fn validate(
         lmtp,
         quota,
     })
+}
+
+/// `store.engine` and `store.postgres_url`, which goes with the `postgres` engine only.
+fn store_engine(
+    table: &mut BTreeMap<String, config::Value>,
+    errors: &mut Vec<String>,
+) -> StoreEngine {
+    let url = take_text(table, "store.postgres_url", errors).filter(|u| !u.is_empty());
+    match (take_text(table, "store.engine", errors).as_deref(), url) {
+        (None | Some("sled"), None) => StoreEngine::Sled,
+        (None | Some("sled"), Some(_)) => {
+            errors.push("store.postgres_url is for store.engine = \"postgres\"".into());
+            StoreEngine::Sled
+        }
+        (Some("postgres"), Some(url)) => StoreEngine::Postgres { url },
+        (Some("postgres"), None) => {
+            errors.push(
+                "store.engine = \"postgres\" needs store.postgres_url \
+                 (e.g. \"postgresql://mailhive@127.0.0.1:5432/mailhive\")"
+                    .into(),
+            );
+            StoreEngine::Sled
+        }
+        (Some(other), _) => {
+            errors.push(format!(
+                "store.engine = {other:?}: use \"sled\" or \"postgres\""
+            ));
+            StoreEngine::Sled
+        }
+    }
 }
 
 /// The `[lmtp]` section, each key checked; what is wrong goes to `errors`.
@@ -682,6 +725,36 @@ mod tests {
             merged.try_deserialize().unwrap(),
             &["imap.idle_enabled".into()],
         )
+    }
+
+    #[test]
+    fn the_store_engine_is_sled_or_postgres_with_its_url() {
+        assert_eq!(from_toml("").unwrap().store_engine, StoreEngine::Sled);
+        let url = "postgresql://mailhive@127.0.0.1:5432/mailhive";
+        let postgres = from_toml(&format!(
+            "[store]\nengine = \"postgres\"\npostgres_url = \"{url}\""
+        ));
+        assert_eq!(
+            postgres.unwrap().store_engine,
+            StoreEngine::Postgres { url: url.into() }
+        );
+        for (text, says) in [
+            ("[store]\nengine = \"postgres\"", "needs store.postgres_url"),
+            (
+                "[store]\nengine = \"mysql\"",
+                "use \"sled\" or \"postgres\"",
+            ),
+            (
+                "[store]\npostgres_url = \"postgresql://db/mail\"",
+                "is for store.engine",
+            ),
+        ] {
+            let ConfigError(errors) = from_toml(text).unwrap_err();
+            assert!(
+                errors.iter().any(|e| e.contains(says)),
+                "{text}: {errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod engine;
 pub mod imap;
 pub mod import;
 pub mod limiter;

@@ -21,9 +21,11 @@
 //!
 //! While it runs, the actor keeps its mailbox's messages as a [`Column`] that every
 //! published change updates: a SELECT of a mailbox open elsewhere reads no message
-//! record. A store error that may have left the column behind drops it.
+//! record. A store error that may have left the column behind drops it. Changes another
+//! server made to a store several share reach the actor too (`resync`).
 
 mod column;
+mod resync;
 
 use actix::prelude::*;
 pub(crate) use column::remove_uids;

@@ -13,7 +13,7 @@
 use crate::admin;
 use crate::auth::Authenticator;
 use crate::config::Setting;
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Protocol, StoreEngine};
 use crate::demo;
 use crate::imap::{self, ImapContext};
 use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
@@ -29,7 +29,7 @@ use crate::shutdown::ShutdownSignal;
 use actix::Addr;
 use actix_rt::task::JoinHandle;
 use anyhow::Context;
-use mailhive_store::Store;
+use mailhive_store::engine::ForeignChange;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +46,10 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config.store_path.display()
         )
     })?;
-    let store = Store::open(&config.store_path).with_context(|| {
+    let store = crate::engine::open_store(config).with_context(|| {
         format!(
             "cannot open the store at {} (is another server using it?)",
-            config.store_path.display()
+            crate::engine::describe(config)
         )
     })?;
     store.set_default_quota(config.quota);
@@ -64,19 +64,40 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     let socket = config.admin_socket();
+    // Read before the runtime starts: store calls block, and run on no runtime thread.
+    let published = Arc::new(Published::new(config, &store)?);
     let system = actix_rt::System::new();
     system.block_on(async {
         let admin_listener = admin::server::bind(&socket)
             .with_context(|| format!("cannot bind the admin socket {}", socket.display()))?;
         let workers = Arc::new(Workers::per_core());
-        let published = Arc::new(Published::new(config, &store)?);
         let limiter = Limiter::start(Protocol::ALL.map(|p| published.live(p)));
+        if let StoreEngine::Postgres { .. } = config.store_engine {
+            crate::limiter::shared::share_through(limiter.clone(), store.clone());
+        }
         let auth = Arc::new(Authenticator::new(store.clone())?);
         let gate = Gate {
             limiter: limiter.clone(),
             auth: auth.clone(),
         };
         let registry = Registry::start(store.clone());
+        let (foreign, settings, settings_store) = (registry.clone(), published.clone(), store.clone());
+        let logins = auth.clone();
+        store
+            .watch_foreign_changes(move |change| {
+                match &change {
+                    ForeignChange::Account { user } => logins.forget(user),
+                    ForeignChange::Unknown => logins.forget_everyone(),
+                    _ => {}
+                }
+                if matches!(change, ForeignChange::Settings | ForeignChange::Unknown) {
+                    if let Err(e) = settings.reload(&settings_store) {
+                        tracing::error!(error = %e, "could not read the settings another server changed");
+                    }
+                }
+                foreign.foreign_change(change);
+            })
+            .context("cannot listen for the changes of other servers")?;
         let tls = Arc::new(load_tls(config)?);
         let shutdown = ShutdownSignal::default();
         let spool = crate::spool::Spool::open(&config.store_path)
@@ -150,14 +171,14 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
         println!(
             "mailhive: store {} open; admin socket {}",
-            config.store_path.display(),
+            crate::engine::describe(config),
             socket.display()
         );
         println!("mailhive: serving. Stop with Ctrl-C; reload the TLS certificate with SIGHUP.");
         if demo {
             print_demo_help(config);
         }
-        tracing::info!(store = %config.store_path.display(), "serving");
+        tracing::info!(store = %crate::engine::describe(config), "serving");
         let admin_state = Arc::new(admin::server::AdminState {
             registry: registry.clone(),
             published,

@@ -149,6 +149,24 @@ impl Published {
         tracing::info!(protocol = protocol.key(), ?change, "settings changed");
         Ok(Ok(settings))
     }
+
+    /// Reads the persisted values again and publishes what changed: another server on
+    /// the same store changed them.
+    pub fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let _order = self.changing.lock().unwrap_or_else(|p| p.into_inner());
+        for protocol in Protocol::ALL {
+            let settings = effective(&self.base[index(protocol)], store)?;
+            let sender = &self.senders[index(protocol)];
+            if **sender.borrow() != settings {
+                sender.send_replace(Arc::new(settings));
+                tracing::info!(
+                    protocol = protocol.key(),
+                    "settings changed by another server"
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

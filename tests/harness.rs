@@ -53,11 +53,20 @@ impl Env {
     }
 
     fn with_all_sections(pop3: &str, imap: &str, tls: &str, lmtp: &str) -> Env {
+        Env::with_store_and_sections("", pop3, imap, tls, lmtp)
+    }
+
+    /// An environment whose `[store]` section also holds `store` (TOML lines).
+    pub fn with_store(store: &str) -> Env {
+        Env::with_store_and_sections(store, "", "", "", "")
+    }
+
+    fn with_store_and_sections(store: &str, pop3: &str, imap: &str, tls: &str, lmtp: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
         let text = format!(
-            "[store]\npath = {:?}\n\
+            "[store]\npath = {:?}\n{store}\n\
              [pop3]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{pop3}\n\
              [imap]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{imap}\n\
              [tls]\n{tls}\n\

@@ -23,6 +23,7 @@ mod malformed;
 mod multiappend;
 mod pop3;
 mod postfix;
+mod postgres;
 mod quota;
 mod quota_imap;
 mod sasl;

@@ -249,14 +249,14 @@ pub fn connect(config: &Config) -> Result<Box<dyn Admin>, AdminError> {
     if let Ok(client) = client::AdminClient::connect(&socket) {
         return Ok(Box::new(client));
     }
-    match Store::open(&config.store_path) {
+    match crate::engine::open_store(config) {
         Ok(store) => {
             store.set_default_quota(config.quota);
             Ok(Box::new(store))
         }
         Err(e) => Err(AdminError::Refused(format!(
             "cannot open the store at {} ({e}); if a server is running, its admin socket {} does not answer",
-            config.store_path.display(),
+            crate::engine::describe(config),
             socket.display()
         ))),
     }

@@ -11,11 +11,13 @@
 //!
 //! The session side of each exchange — waiting in the queue with its time-out, leaving
 //! it when the client goes — is [`acquire_slot`]; logins go through [`crate::login`].
-//! A shutdown waits for the last connection to close with [`drained`].
+//! A shutdown waits for the last connection to close with [`drained`]. Servers that
+//! share a PostgreSQL store also count each other's connections and logins ([`shared`]).
 
 pub mod failures;
 pub mod lmtp;
 mod permit;
+pub mod shared;
 mod slots;
 
 pub use failures::Verdict;
@@ -73,6 +75,8 @@ pub struct Limiter {
     lmtp_connections: u64,
     /// Who waits for the last open connection to close (graceful shutdown).
     drained: Vec<oneshot::Sender<()>>,
+    /// What other servers on the same store count (none on sled).
+    elsewhere: shared::Elsewhere,
 }
 
 impl Limiter {
@@ -85,6 +89,7 @@ impl Limiter {
             failures: Default::default(),
             lmtp_connections: 0,
             drained: Vec::new(),
+            elsewhere: Default::default(),
         })
     }
 
@@ -160,7 +165,8 @@ impl Handler<Admit> for Limiter {
         if connections.total >= limit(Setting::MaxConnections) {
             return Err(ConnectionRefusal::Server);
         }
-        let from_ip = connections.per_ip.get(&admit.ip).copied().unwrap_or(0);
+        let from_ip = connections.per_ip.get(&admit.ip).copied().unwrap_or(0)
+            + self.elsewhere.connections_from(admit.protocol, &admit.ip);
         if from_ip >= limit(Setting::MaxConnectionsFromSingleIp) {
             return Err(ConnectionRefusal::Address);
         }
@@ -204,12 +210,16 @@ impl Limiter {
             .settings(protocol)
             .get(Setting::MaxConnectionsPerUser)
             .unwrap_or(u64::MAX);
+        let elsewhere = self.elsewhere.logins_of(protocol, &user);
         let count = self.connections[index(protocol)]
             .per_user
             .entry(user.clone())
             .or_insert(0);
-        if *count >= limit {
-            return None; // the entry existed: limits are at least 1
+        if *count + elsewhere >= limit {
+            if *count == 0 {
+                self.connections[index(protocol)].per_user.remove(&user);
+            }
+            return None;
         }
         *count += 1;
         Some(Permit::new(limiter, Grant::Login { protocol, user }))

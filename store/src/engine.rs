@@ -3,11 +3,13 @@
 //! object area for large values (message bodies) addressed by id; every
 //! mailstore rule (UIDs, counters, reference counts) lives above this trait, so another
 //! engine — a distributed one — plugs in here without touching the mailstore or the
-//! server. Callers serialise writes themselves (see `Store`), so an engine need not offer
-//! transactions.
+//! server. Callers serialise the writers of one process themselves (see `Store`); an
+//! engine that several processes share also hands out write transactions
+//! ([`Engine::begin_write`]), whose reads and batch are one transaction of its own.
 
 use crate::objects::ObjectDir;
 use crate::sled_files::SledFiles;
+use crate::types::{MailboxId, Username};
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
@@ -51,6 +53,83 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     fn delete_object(&self, id: u64) -> Result<(), StoreError>;
     /// Every object id present.
     fn object_ids(&self) -> Result<Vec<u64>, StoreError>;
+
+    /// Starts a write transaction: the reads a writer decides on and the batch it
+    /// commits, isolated from the writers of other processes. `None` (the default): the
+    /// engine serves one process, whose writer lock is enough; reads then go to the
+    /// engine and the batch to [`Engine::apply`].
+    fn begin_write(&self) -> Result<Option<Box<dyn WriteTxn + '_>>, StoreError> {
+        Ok(None)
+    }
+
+    /// Calls `on_change`, from a thread of the engine's, for every change another
+    /// process commits. The default: an engine one process owns has no other writer.
+    fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {
+        drop(on_change);
+        Ok(())
+    }
+
+    /// Leases this process's `counts` (by scope, a name the caller chooses) for
+    /// [`LEASE_SECONDS`], replacing its earlier ones, and returns what the other
+    /// processes' live leases add up to per scope. The default: no other process.
+    fn exchange_leases(&self, counts: &SharedCounts) -> Result<SharedCounts, StoreError> {
+        let _ = counts;
+        Ok(SharedCounts::new())
+    }
+}
+
+/// Counts by scope, for [`Engine::exchange_leases`].
+pub type SharedCounts = std::collections::BTreeMap<String, u64>;
+
+/// How long a process's lease on its counts lasts unless renewed: what a process killed
+/// with SIGKILL held is free again this long after its last renewal, and within 30 s
+/// (SPEC §10) once the others have read the leases again (every second).
+pub const LEASE_SECONDS: u32 = 28;
+
+/// A change another process committed, as an engine that several share reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForeignChange {
+    /// A mailbox record was written (its messages, flags, expunges, rights) or removed;
+    /// its HIGHESTMODSEQ after the change (0 once removed).
+    Mailbox { id: MailboxId, highest_modseq: u64 },
+    /// An account was written (its password) or removed.
+    Account { user: Username },
+    /// A persisted setting changed.
+    Settings,
+    /// Reports may have been lost (the connection that hears them broke and is back):
+    /// anything may have changed.
+    Unknown,
+}
+
+/// What hears of [`ForeignChange`]s.
+pub type ForeignChanges = Box<dyn Fn(ForeignChange) + Send + 'static>;
+
+/// A write transaction of an engine: what it reads is what it commits on.
+pub trait WriteTxn {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_>;
+    /// Applies `batch` atomically and ends the transaction; dropping it instead applies
+    /// nothing.
+    fn commit(self: Box<Self>, batch: WriteBatch) -> Result<(), StoreError>;
+}
+
+/// The write transaction of an engine without transactions of its own: reads go to the
+/// engine, the commit applies the batch.
+pub(crate) struct Direct<'e>(pub &'e dyn Engine);
+
+impl WriteTxn for Direct<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
+        self.0.scan_prefix(prefix)
+    }
+
+    fn commit(self: Box<Self>, batch: WriteBatch) -> Result<(), StoreError> {
+        self.0.apply(batch)
+    }
 }
 
 /// The embedded engine: one sled tree, and object files beside it.

@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //! - [`engine`]: the storage-engine seam — an ordered key space with atomic batches and
-//!   a flush, and an object area for large bodies; sled (with object files beside it)
-//!   is the only engine today.
+//!   a flush, and an object area for large bodies: sled (with object files beside it)
+//!   and [`postgres`], the engine several processes share.
 //! - [`durability`]: group commit, so that concurrent writers share one flush.
 //! - [`schema`]: keys and the versioned on-disk value types.
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
@@ -14,6 +14,7 @@
 //!   `vanished`: the expunged UIDs QRESYNC reports.
 //! - [`settings`]: administrator settings persisted by `settings set`.
 //! - [`quota`]: each account's usage and limits, kept and checked with every change.
+//! - `copy`: a whole store into another, on any engines (`mailhive store copy`).
 //!
 //! # Invariants
 //! - A mutating call returns only after its change is on disk.
@@ -28,6 +29,7 @@
 mod account;
 mod blob;
 mod codec;
+mod copy;
 pub mod durability;
 pub mod engine;
 mod error;
@@ -35,6 +37,7 @@ mod mailbox;
 mod message;
 pub mod mime;
 mod objects;
+pub mod postgres;
 pub mod quota;
 mod recent;
 mod reparse;
@@ -47,6 +50,7 @@ mod tx;
 pub mod types;
 mod vanished;
 
+pub use copy::CopyError;
 pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
 pub use message::{ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage};

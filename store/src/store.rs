@@ -3,7 +3,8 @@
 //! defined in the module of its subject (accounts, mailboxes, messages).
 
 use crate::durability::FlushGate;
-use crate::engine::{Engine, SledEngine};
+use crate::engine::{Direct, Engine, ForeignChange, SharedCounts, SledEngine, WriteTxn};
+use crate::postgres::PostgresEngine;
 use crate::quota::DefaultLimits;
 use crate::schema::decode;
 use crate::tx::Tx;
@@ -26,12 +27,23 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if needed, removes objects that a crash
+    /// Opens the sled store in `dir`, creating it if needed, removes objects that a crash
     /// left behind unreferenced, parses again what an earlier MIME parse summarised and
     /// counts quota usage if the store was written before quotas.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
+        Store::open_engine(Box::new(SledEngine::open(dir)?))
+    }
+
+    /// Opens the store in the PostgreSQL database `url` names, creating its tables (or
+    /// bringing them up to date) if needed; other processes may have it open too.
+    pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        Store::open_engine(Box::new(PostgresEngine::open(url)?))
+    }
+
+    /// A store on `engine`, after the sweeps every opening makes.
+    fn open_engine(engine: Box<dyn Engine>) -> Result<Store, StoreError> {
+        let store = Store::with_engine(engine);
         store.sweep_orphan_objects()?;
         store.reparse_old_summaries()?;
         store.count_usage_once()?;
@@ -57,6 +69,21 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         let ticket = self.gate.nothing_applied();
         self.gate.wait_durable(ticket, self.engine.as_ref())
+    }
+
+    /// Calls `on_change` (on a thread of the engine's) for every change another process
+    /// commits to a store that several share; with sled, never.
+    pub fn watch_foreign_changes(
+        &self,
+        on_change: impl Fn(ForeignChange) + Send + 'static,
+    ) -> Result<(), StoreError> {
+        self.engine.watch_foreign_changes(Box::new(on_change))
+    }
+
+    /// Leases this process's counts of the limits processes share, and returns the
+    /// other processes' (see [`Engine::exchange_leases`]); with sled, nothing.
+    pub fn exchange_leases(&self, counts: &SharedCounts) -> Result<SharedCounts, StoreError> {
+        self.engine.exchange_leases(counts)
     }
 
     /// Bytes the store occupies on disk.
@@ -112,7 +139,11 @@ impl Store {
         // A writer that panicked applied nothing (the batch is applied last), so the
         // lock's data — none — is still consistent.
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tx = Tx::new(self.engine.as_ref());
+        let txn: Box<dyn WriteTxn + '_> = match self.engine.begin_write()? {
+            Some(txn) => txn,
+            None => Box::new(Direct(self.engine.as_ref())),
+        };
+        let mut tx = Tx::new(txn.as_ref());
         let value = match f(&mut tx)? {
             Ok(value) => value,
             Err(refusal) => return Ok(Err(refusal)),
@@ -125,7 +156,7 @@ impl Store {
         let ticket = if batch.ops.is_empty() && doomed.is_empty() {
             self.gate.nothing_applied()
         } else {
-            self.engine.apply(batch)?;
+            txn.commit(batch)?;
             self.gate.applied()
         };
         Ok(Ok((ticket, value, doomed)))

@@ -1,8 +1,9 @@
 //! A write transaction: reads see the transaction's own writes, writes are collected
 //! into one batch that the engine applies atomically. The store runs at most one at a
-//! time (see `Store::write`), which makes read-modify-write sequences safe.
+//! time in a process (see `Store::write`), and the engine's write transaction isolates
+//! it from other processes, which makes read-modify-write sequences safe.
 
-use crate::engine::{Engine, Scan, WriteBatch};
+use crate::engine::{Scan, WriteBatch, WriteTxn};
 use crate::quota::Charges;
 use crate::schema::{decode, encode};
 use crate::types::Username;
@@ -11,7 +12,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
 
 pub(crate) struct Tx<'s> {
-    engine: &'s dyn Engine,
+    /// What the transaction reads committed state through.
+    engine: &'s dyn WriteTxn,
     /// Pending writes by key; `None` removes the key.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Objects to remove once the batch is durable.
@@ -21,7 +23,7 @@ pub(crate) struct Tx<'s> {
 }
 
 impl<'s> Tx<'s> {
-    pub fn new(engine: &'s dyn Engine) -> Self {
+    pub fn new(engine: &'s dyn WriteTxn) -> Self {
         Tx {
             engine,
             writes: BTreeMap::new(),

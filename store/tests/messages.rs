@@ -1,9 +1,14 @@
-//! Message semantics through the public API, including reopening the store from disk.
+//! Message semantics through the public API, including reopening the store, on every
+//! engine (sled, PostgreSQL); the object files of large bodies are sled's own.
+
+#[macro_use]
+mod support;
 
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Refusal,
     Store, SystemFlags, Username,
 };
+use support::Backend;
 
 fn user() -> Username {
     Username::parse("alice").unwrap()
@@ -32,11 +37,9 @@ fn open(dir: &std::path::Path) -> Store {
     Store::open(dir).unwrap()
 }
 
-#[test]
-fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
-    let dir = tempfile::tempdir().unwrap();
+fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart(backend: &Backend) {
     let (validity, last) = {
-        let store = open(dir.path());
+        let store = backend.open();
         store.add_user(&user(), "pw").unwrap().unwrap();
         let mb = inbox(&store);
         let uids = store
@@ -63,7 +66,7 @@ fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
         let info = store.mailbox_by_id(mb).unwrap().unwrap();
         (info.uid_validity, info.uid_next)
     };
-    let store = open(dir.path());
+    let store = backend.open();
     let mb = inbox(&store);
     let info = store.mailbox_by_id(mb).unwrap().unwrap();
     assert_eq!(info.uid_validity, validity);
@@ -79,15 +82,13 @@ fn uids_strictly_increase_and_are_never_reused_across_expunge_and_restart() {
     assert_eq!(info.messages, 1);
 }
 
-#[test]
-fn flags_keywords_and_internal_dates_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
+fn flags_keywords_and_internal_dates_round_trip(backend: &Backend) {
     let date = InternalDate {
         unix_seconds: 1_234_567_890,
         offset_minutes: -330,
     };
     {
-        let store = open(dir.path());
+        let store = backend.open();
         store.add_user(&user(), "pw").unwrap().unwrap();
         let flags = Flags::new(
             SystemFlags::SEEN.union(SystemFlags::FLAGGED),
@@ -100,7 +101,7 @@ fn flags_keywords_and_internal_dates_round_trip() {
         };
         store.append(inbox(&store), &[m], &user()).unwrap().unwrap();
     }
-    let store = open(dir.path());
+    let store = backend.open();
     let mb = inbox(&store);
     let got = store.message(mb, 1).unwrap().unwrap();
     assert_eq!(got.internal_date, date);
@@ -147,9 +148,8 @@ fn objects_on_disk(dir: &std::path::Path) -> usize {
         .sum()
 }
 
-#[test]
-fn bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks() {
-    let store = Store::temporary().unwrap();
+fn bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let compressible: Vec<u8> = (0..700_000u32)
@@ -244,9 +244,8 @@ fn large_bodies_are_objects_removed_with_their_last_reference_and_orphans_are_sw
     assert_eq!(store.uids(inbox(&store)).unwrap(), [1]);
 }
 
-#[test]
-fn copies_share_one_body_and_metadata_follows_the_switch() {
-    let store = Store::temporary().unwrap();
+fn copies_share_one_body_and_metadata_follows_the_switch(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let archive = store
@@ -309,9 +308,8 @@ fn copies_share_one_body_and_metadata_follows_the_switch() {
     );
 }
 
-#[test]
-fn expunge_scopes() {
-    let store = Store::temporary().unwrap();
+fn expunge_scopes(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let batch: Vec<_> = (0..4).map(|_| message(b"Subject: e\r\n\r\nx")).collect();
@@ -347,9 +345,8 @@ fn expunge_scopes() {
     assert_eq!((info.messages, info.unseen), (1, 1));
 }
 
-#[test]
-fn a_deleted_mailboxs_messages_are_gone() {
-    let store = Store::temporary().unwrap();
+fn a_deleted_mailboxs_messages_are_gone(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let name = MailboxName::parse("Old").unwrap();
     let id = store
@@ -370,9 +367,8 @@ fn a_deleted_mailboxs_messages_are_gone() {
     );
 }
 
-#[test]
-fn messages_scan_a_uid_range_in_order() {
-    let store = Store::temporary().unwrap();
+fn messages_scan_a_uid_range_in_order(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&user(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let batch: Vec<_> = (0..10).map(|_| message(b"Subject: r\r\n\r\nx")).collect();
@@ -388,9 +384,8 @@ fn messages_scan_a_uid_range_in_order() {
 
 /// On a mailbox shared with her, alice's \Seen is her own: it leaves karen's alone,
 /// follows her copies, and is forgotten when the message goes.
-#[test]
-fn seen_is_per_user_on_shared_mailboxes() {
-    let store = Store::temporary().unwrap();
+fn seen_is_per_user_on_shared_mailboxes(backend: &Backend) {
+    let store = backend.open();
     let (karen, alice) = (Username::parse("karen").unwrap(), user());
     store.add_user(&karen, "pw").unwrap().unwrap();
     store.add_user(&alice, "pw").unwrap().unwrap();
@@ -492,3 +487,14 @@ fn seen_is_per_user_on_shared_mailboxes() {
         .unwrap();
     assert!(store.seen_by(shared, &alice).unwrap().is_empty());
 }
+
+on_every_engine!(
+    uids_strictly_increase_and_are_never_reused_across_expunge_and_restart,
+    flags_keywords_and_internal_dates_round_trip,
+    bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks,
+    copies_share_one_body_and_metadata_follows_the_switch,
+    expunge_scopes,
+    a_deleted_mailboxs_messages_are_gone,
+    messages_scan_a_uid_range_in_order,
+    seen_is_per_user_on_shared_mailboxes,
+);

@@ -1,10 +1,15 @@
 //! CONDSTORE and QRESYNC in the store: modseqs of changes, UNCHANGEDSINCE decided in
-//! the change's transaction, and the expunge log behind VANISHED, across a reopen.
+//! the change's transaction, and the expunge log behind VANISHED, across a reopen, on
+//! every engine.
+
+#[macro_use]
+mod support;
 
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Store,
     SystemFlags, Username, MAX_REMEMBERED,
 };
+use support::Backend;
 
 fn alice() -> Username {
     Username::parse("alice").unwrap()
@@ -45,9 +50,8 @@ fn highest(store: &Store, mailbox: MailboxId) -> u64 {
         .highest_modseq
 }
 
-#[test]
-fn unchanged_since_leaves_later_changed_messages_alone() {
-    let store = Store::temporary().unwrap();
+fn unchanged_since_leaves_later_changed_messages_alone(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&alice(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     fill(&store, mb, 3);
@@ -78,11 +82,9 @@ fn unchanged_since_leaves_later_changed_messages_alone() {
     assert_eq!((none.modified, none.changed), (vec![1, 3], vec![]));
 }
 
-#[test]
-fn vanished_since_names_what_went_after_a_modseq_and_survives_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+fn vanished_since_names_what_went_after_a_modseq_and_survives_a_reopen(backend: &Backend) {
     let (mb, first, second) = {
-        let store = Store::open(dir.path()).unwrap();
+        let store = backend.open();
         store.add_user(&alice(), "pw").unwrap().unwrap();
         let mb = inbox(&store);
         fill(&store, mb, 10);
@@ -103,7 +105,7 @@ fn vanished_since_names_what_went_after_a_modseq_and_survives_a_reopen() {
         assert!(first > start);
         (mb, start, first)
     };
-    let store = Store::open(dir.path()).unwrap();
+    let store = backend.open();
     let all = store.vanished_since(mb, first).unwrap();
     assert_eq!(all.uids, [2, 3, 7, 9]);
     assert!(all.complete);
@@ -112,9 +114,8 @@ fn vanished_since_names_what_went_after_a_modseq_and_survives_a_reopen() {
     assert!(store.vanished_since(mb, now).unwrap().uids.is_empty());
 }
 
-#[test]
-fn a_move_logs_its_sources_and_a_deleted_mailbox_leaves_no_log() {
-    let store = Store::temporary().unwrap();
+fn a_move_logs_its_sources_and_a_deleted_mailbox_leaves_no_log(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&alice(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let other = MailboxName::parse("Other").unwrap();
@@ -138,9 +139,8 @@ fn a_move_logs_its_sources_and_a_deleted_mailbox_leaves_no_log() {
     assert!(store.vanished_since(target, 0).unwrap().uids.is_empty());
 }
 
-#[test]
-fn the_log_forgets_the_oldest_past_its_bound_and_says_so() {
-    let store = Store::temporary().unwrap();
+fn the_log_forgets_the_oldest_past_its_bound_and_says_so(backend: &Backend) {
+    let store = backend.open();
     store.add_user(&alice(), "pw").unwrap().unwrap();
     let mb = inbox(&store);
     let n = MAX_REMEMBERED as usize + 10;
@@ -162,3 +162,10 @@ fn the_log_forgets_the_oldest_past_its_bound_and_says_so() {
     assert!(recent.complete);
     assert_eq!(recent.uids, &uids[20..]);
 }
+
+on_every_engine!(
+    unchanged_since_leaves_later_changed_messages_alone,
+    vanished_since_names_what_went_after_a_modseq_and_survives_a_reopen,
+    a_move_logs_its_sources_and_a_deleted_mailbox_leaves_no_log,
+    the_log_forgets_the_oldest_past_its_bound_and_says_so,
+);

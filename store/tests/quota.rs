@@ -1,5 +1,9 @@
 //! Quota usage kept with every change that adds or removes messages, the limits checked
-//! in the change's own transaction, and the one-time count for stores written before.
+//! in the change's own transaction (on every engine), and the one-time count for stores
+//! written before.
+
+#[macro_use]
+mod support;
 
 use mailhive_store::engine::{Engine, SledEngine, WriteBatch};
 use mailhive_store::schema::key;
@@ -8,6 +12,7 @@ use mailhive_store::{
     QuotaOverride, Refusal, Store, Usage, Username,
 };
 use std::sync::Arc;
+use support::Backend;
 
 /// 40 bytes in wire form.
 const MESSAGE: &[u8] = b"Subject: q\r\n\r\nthe body of the message.\r\n";
@@ -48,17 +53,16 @@ fn used(messages: u64) -> Usage {
     }
 }
 
-fn store_with(users: &[&str]) -> Store {
-    let store = Store::temporary().unwrap();
+fn store_with(backend: &Backend, users: &[&str]) -> Store {
+    let store = backend.open();
     for name in users {
         store.add_user(&user(name), "pw").unwrap().unwrap();
     }
     store
 }
 
-#[test]
-fn append_copy_expunge_and_delete_keep_the_usage() {
-    let store = store_with(&["alice"]);
+fn append_copy_expunge_and_delete_keep_the_usage(backend: &Backend) {
+    let store = store_with(backend, &["alice"]);
     assert_eq!(MESSAGE.len(), 40);
     let inbox = mailbox(&store, "alice", "INBOX");
     let archive = mailbox(&store, "alice", "Archive");
@@ -81,9 +85,8 @@ fn append_copy_expunge_and_delete_keep_the_usage() {
     assert_eq!(usage(&store, "alice"), used(2));
 }
 
-#[test]
-fn a_move_within_one_account_changes_no_usage_and_is_allowed_at_the_limit() {
-    let store = store_with(&["alice"]);
+fn a_move_within_one_account_changes_no_usage_and_is_allowed_at_the_limit(backend: &Backend) {
+    let store = store_with(backend, &["alice"]);
     let inbox = mailbox(&store, "alice", "INBOX");
     let archive = mailbox(&store, "alice", "Archive");
     append(&store, inbox, 2, "alice").unwrap();
@@ -113,9 +116,8 @@ fn a_move_within_one_account_changes_no_usage_and_is_allowed_at_the_limit() {
     );
 }
 
-#[test]
-fn a_move_between_accounts_moves_the_usage_and_is_checked_on_the_target() {
-    let store = store_with(&["alice", "karen"]);
+fn a_move_between_accounts_moves_the_usage_and_is_checked_on_the_target(backend: &Backend) {
+    let store = store_with(backend, &["alice", "karen"]);
     let alice = mailbox(&store, "alice", "INBOX");
     let karen = mailbox(&store, "karen", "INBOX");
     append(&store, alice, 2, "alice").unwrap();
@@ -152,9 +154,8 @@ fn a_move_between_accounts_moves_the_usage_and_is_checked_on_the_target() {
     assert_eq!(append(&store, karen, 1, "alice"), Err(Refusal::OverQuota));
 }
 
-#[test]
-fn reaching_a_limit_exactly_is_allowed_and_passing_it_stores_nothing() {
-    let store = store_with(&["alice"]);
+fn reaching_a_limit_exactly_is_allowed_and_passing_it_stores_nothing(backend: &Backend) {
+    let store = store_with(backend, &["alice"]);
     store.set_default_quota(QuotaLimits {
         storage: 3 * 40,
         messages: 0,
@@ -185,9 +186,8 @@ fn reaching_a_limit_exactly_is_allowed_and_passing_it_stores_nothing() {
     assert_eq!(usage(&store, "alice"), used(2));
 }
 
-#[test]
-fn overrides_replace_the_defaults_until_reset() {
-    let store = store_with(&["alice"]);
+fn overrides_replace_the_defaults_until_reset(backend: &Backend) {
+    let store = store_with(backend, &["alice"]);
     store.set_default_quota(QuotaLimits {
         storage: 1000,
         messages: 10,
@@ -224,9 +224,8 @@ fn overrides_replace_the_defaults_until_reset() {
     );
 }
 
-#[test]
-fn concurrent_appends_cannot_both_pass_a_limit_only_one_fits() {
-    let store = Arc::new(store_with(&["alice"]));
+fn concurrent_appends_cannot_both_pass_a_limit_only_one_fits(backend: &Backend) {
+    let store = Arc::new(store_with(backend, &["alice"]));
     store.set_default_quota(QuotaLimits {
         storage: 0,
         messages: 5,
@@ -246,9 +245,8 @@ fn concurrent_appends_cannot_both_pass_a_limit_only_one_fits() {
     assert_eq!(usage(&store, "alice"), used(5));
 }
 
-#[test]
-fn removing_an_account_removes_its_quota() {
-    let store = store_with(&["alice"]);
+fn removing_an_account_removes_its_quota(backend: &Backend) {
+    let store = store_with(backend, &["alice"]);
     let inbox = mailbox(&store, "alice", "INBOX");
     append(&store, inbox, 2, "alice").unwrap();
     store
@@ -321,3 +319,13 @@ fn a_store_written_before_quotas_gets_its_usage_counted_once_at_open() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(usage(&store, "alice"), used(4));
 }
+
+on_every_engine!(
+    append_copy_expunge_and_delete_keep_the_usage,
+    a_move_within_one_account_changes_no_usage_and_is_allowed_at_the_limit,
+    a_move_between_accounts_moves_the_usage_and_is_checked_on_the_target,
+    reaching_a_limit_exactly_is_allowed_and_passing_it_stores_nothing,
+    overrides_replace_the_defaults_until_reset,
+    concurrent_appends_cannot_both_pass_a_limit_only_one_fits,
+    removing_an_account_removes_its_quota,
+);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Several servers on one PostgreSQL store against one server on sled, on this machine,
+# in one run: durable APPENDs and the mixed reconnect session of a mail client
+# (tests/loadgen), CLIENTS clients for SECONDS_PER_RUN, RUNS runs, median — on sled,
+# on PostgreSQL with one front end, and on PostgreSQL with two front ends (half the
+# clients on each, the two figures added up). PostgreSQL is a private cluster made
+# with initdb in the scratch directory (fsync and synchronous_commit on, as a
+# production database), run as `nobody` when this runs as root, stopped at the end.
+#
+#   benches/postgres.sh                  # release build
+#   PROFILE=debug benches/postgres.sh    # the test build, without a release build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-3} PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then
+  cargo build --release --quiet -p mailhive -p loadgen
+else
+  cargo build --quiet -p mailhive -p loadgen
+fi
+bin=target/$PROFILE
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -d "$work/pg" ] && as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+pg_port=$(free_port)
+mkdir "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown nobody: "$work/pg"
+as_pg "$pg_bin/initdb" -D "$work/pg/data" -U mailhive --auth=trust -E UTF8 --locale=C >/dev/null
+printf "port = %s\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n" "$pg_port" >> "$work/pg/data/postgresql.conf"
+as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w start >/dev/null
+as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U mailhive mailhive
+url="postgresql://mailhive@127.0.0.1:$pg_port/mailhive"
+
+# config NAME ENGINE-LINES: a server's configuration on free ports; prints its path.
+config() {
+  local file="$work/$1.toml"
+  cat > "$file" <<CONF
+[store]
+path = "$work/$1"
+$2
+[imap]
+listen = ["127.0.0.1:$(free_port)"]
+tls_listen = []
+max_connections_from_single_ip = 100000
+max_connections_per_user = 100000
+[pop3]
+listen = []
+tls_listen = []
+[lmtp]
+listen = []
+CONF
+  echo "$file"
+}
+imap_port() { sed -n 's/^listen = \["127.0.0.1:\([0-9]*\)"\]$/\1/p' "$1" | head -1; }
+start() {
+  "$bin/mailhive" --config "$1" serve > "$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do grep -q "serving" "$1.log" && return; sleep 0.1; done
+  echo "a server did not start: $(cat "$1.log")" >&2; exit 1
+}
+accounts() {
+  for n in $(seq 0 $((CLIENTS - 1))); do
+    echo bench | "$bin/mailhive" --config "$1" user add "bench$n" --password-stdin >/dev/null
+    "$bin/mailhive" --config "$1" import-mbox --user "bench$n" fixtures/corpus.mbox >/dev/null 2>&1
+  done
+}
+# load NAME CLIENTS CONFIG...: both workloads, the clients spread over the servers.
+load() {
+  local name=$1 clients=$2; shift 2
+  for workload in append mixed; do
+    local outs=() loaders=()
+    for cfg in "$@"; do
+      "$bin/loadgen" run "$workload" --addr "127.0.0.1:$(imap_port "$cfg")" --server "$name" \
+        --user bench --accounts "$CLIENTS" --password bench --clients "$clients" \
+        --seconds "$SECONDS_PER_RUN" --runs "$RUNS" > "$cfg.$workload" &
+      loaders+=($!)
+      outs+=("$cfg.$workload")
+    done
+    wait "${loaders[@]}"
+    awk -v name="$name" -v workload="$workload" '/^RESULT/ {
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        sum += v["median"]; unit = v["unit"] }
+      END { printf "%s %s: %.1f %s\n", workload, name, sum, unit }' "${outs[@]}"
+  done
+}
+
+sled=$(config sled "")
+accounts "$sled"
+start "$sled"
+load sled "$CLIENTS" "$sled"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+one=$(config pg-one "engine = \"postgres\"
+postgres_url = \"$url\"")
+two=$(config pg-two "engine = \"postgres\"
+postgres_url = \"$url\"")
+accounts "$one"
+start "$one"
+load postgres-1 "$CLIENTS" "$one"
+start "$two"
+load postgres-2 $((CLIENTS / 2)) "$one" "$two"
+echo "== $(date -u +%Y-%m-%d), $(nproc) cores, $PROFILE build"
