@@ -4,6 +4,7 @@ pub mod deliver;
 
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
+use crate::export::export;
 use crate::import::{import, MboxSource};
 use crate::limiter::{Counts, ProtocolCounts};
 use crate::mbox::Format;
@@ -83,6 +84,15 @@ pub enum Command {
         format: Format,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Write a mailbox to FILE as mboxrd (FILE appears once complete and on disk).
+    ExportMbox {
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        #[arg(long, value_name = "MBOX", default_value = "INBOX")]
+        mailbox: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// Show or change the per-protocol settings; a running server applies changes at once.
     #[command(subcommand)]
@@ -258,6 +268,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 &ProgressBar::new(0),
             )?;
             println!("{summary} into {user}/{mailbox}");
+            Ok(())
+        }
+        Command::ExportMbox {
+            user,
+            mailbox,
+            file,
+        } => {
+            let user = username(&user)?;
+            if let Some(shared) = mailbox.strip_prefix("#users/") {
+                let (owner, name) = shared.split_once('/').unwrap_or((shared, "INBOX"));
+                bail!("{mailbox:?} is {owner:?}'s mailbox: export it as its owner (--user {owner:?} --mailbox {name:?})");
+            }
+            let mailbox = mailbox_name(&mailbox)?;
+            let admin = admin::connect(&config)?;
+            let summary = export(admin.as_ref(), &user, &mailbox, &file, &ProgressBar::new(0))?;
+            println!("{summary} from {user}/{mailbox} to {}", file.display());
             Ok(())
         }
         Command::Settings(command) => settings_command(&config, command),

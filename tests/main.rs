@@ -9,6 +9,7 @@ mod compress;
 mod condstore;
 mod deliver;
 mod esearch;
+mod export;
 mod hardening;
 mod hostile_input;
 mod imap;

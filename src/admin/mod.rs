@@ -10,6 +10,7 @@ mod wire;
 
 use crate::config::{Config, ProtocolSettings};
 use crate::delivery::stored_form;
+use crate::export::{ExportSource, ExportedMessage};
 use crate::limiter::Counts;
 use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
@@ -76,6 +77,27 @@ pub trait Admin {
     fn status(&self) -> Result<Counts, AdminError>;
     /// Makes the running server read its TLS certificate and key again.
     fn reload_tls(&self) -> Result<(), AdminError>;
+    /// The mailbox `export-mbox` reads.
+    fn export_source(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<ExportSource, AdminError>;
+    /// Up to [`crate::export::PAGE_MESSAGES`] messages of `mailbox` with UIDs above
+    /// `after`, in UID order.
+    fn export_page(
+        &self,
+        mailbox: MailboxId,
+        after: u32,
+    ) -> Result<Vec<ExportedMessage>, AdminError>;
+    /// At most [`crate::export::PIECE_BYTES`] of message `uid`'s bytes from `offset`;
+    /// `None` once the message is gone.
+    fn read_message(
+        &self,
+        mailbox: MailboxId,
+        uid: u32,
+        offset: u32,
+    ) -> Result<Option<Vec<u8>>, AdminError>;
     /// Delivers `raw` from `sender` to `user`'s `mailbox` (INBOX if it has none such)
     /// as LMTP does ([`crate::delivery`]); returns once it is durable.
     fn deliver(
@@ -189,6 +211,31 @@ impl Admin for Store {
         Err(AdminError::Refused(
             "no server is running; it reads the certificate when it starts".into(),
         ))
+    }
+
+    fn export_source(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<ExportSource, AdminError> {
+        crate::export::source_in(self, user, mailbox)
+    }
+
+    fn export_page(
+        &self,
+        mailbox: MailboxId,
+        after: u32,
+    ) -> Result<Vec<ExportedMessage>, AdminError> {
+        Ok(crate::export::page_in(self, mailbox, after)?)
+    }
+
+    fn read_message(
+        &self,
+        mailbox: MailboxId,
+        uid: u32,
+        offset: u32,
+    ) -> Result<Option<Vec<u8>>, AdminError> {
+        Ok(crate::export::piece_in(self, mailbox, uid, offset)?)
     }
 
     fn deliver(
