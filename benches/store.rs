@@ -10,8 +10,8 @@ use indicatif::ProgressBar;
 use mailhive::import::{import, MboxSource};
 use mailhive::mbox::Format;
 use mailhive_store::{
-    ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Store,
-    SystemFlags,
+    Duplicates, ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage,
+    Store, SystemFlags,
 };
 use std::time::Duration;
 use support::{append_all, scratch, store_with_user, user};
@@ -175,6 +175,7 @@ fn import_throughput(c: &mut Criterion) {
                         &user(),
                         &MailboxName::inbox(),
                         vec![source],
+                        Duplicates::Skip,
                         &ProgressBar::hidden(),
                     )
                     .expect("import");

@@ -12,7 +12,7 @@ use crate::settings::Change;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
-use mailhive_store::{MailboxName, Rights, Username};
+use mailhive_store::{Duplicates, MailboxName, Rights, Username};
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -82,6 +82,10 @@ pub enum Command {
         mailbox: String,
         #[arg(long, value_enum, default_value_t = Format::Mboxrd)]
         format: Format,
+        /// Import a message also when the mailbox holds one with the same bytes and
+        /// internal date (by default it is counted and skipped).
+        #[arg(long)]
+        allow_duplicates: bool,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -250,6 +254,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             user,
             mailbox,
             format,
+            allow_duplicates,
             files,
         } => {
             let user = username(&user)?;
@@ -265,6 +270,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 &user,
                 &mailbox,
                 sources,
+                if allow_duplicates {
+                    Duplicates::Store
+                } else {
+                    Duplicates::Skip
+                },
                 &ProgressBar::new(0),
             )?;
             println!("{summary} into {user}/{mailbox}");

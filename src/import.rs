@@ -6,7 +6,7 @@
 use crate::admin::{Admin, AdminError};
 use crate::mbox::{Format, Item, MboxError, MboxMessage, MboxReader};
 use indicatif::{ProgressBar, ProgressStyle};
-use mailhive_store::{InternalDate, MailboxName, NewMessage, Username};
+use mailhive_store::{Duplicates, InternalDate, MailboxName, NewMessage, Username};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
@@ -104,6 +104,8 @@ impl MboxSource {
 pub struct ImportSummary {
     pub messages: u64,
     pub bytes: u64,
+    /// Messages the mailbox already held, left out.
+    pub duplicates: u64,
     pub skipped: u64,
     pub elapsed: Duration,
 }
@@ -113,10 +115,11 @@ impl std::fmt::Display for ImportSummary {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "imported {} messages ({} bytes) in {secs:.2} s ({:.1} MB/s), {} malformed skipped",
+            "imported {} messages ({} bytes) in {secs:.2} s ({:.1} MB/s), {} duplicates skipped, {} malformed skipped",
             self.messages,
             self.bytes,
             self.bytes as f64 / secs.max(1e-9) / 1e6,
+            self.duplicates,
             self.skipped
         )
     }
@@ -129,12 +132,15 @@ enum Event {
     Failed(ImportError),
 }
 
-/// Imports `sources` into `user`'s `mailbox` (created and subscribed if missing).
+/// Imports `sources` into `user`'s `mailbox` (created and subscribed if missing);
+/// with [`Duplicates::Skip`], a message the mailbox already holds (the same bytes and
+/// internal date) is counted and left out, so an interrupted import can be run again.
 pub fn import(
     admin: &dyn Admin,
     user: &Username,
     mailbox: &MailboxName,
     sources: Vec<MboxSource>,
+    duplicates: Duplicates,
     progress: &ProgressBar,
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
@@ -153,6 +159,7 @@ pub fn import(
         for event in batches {
             match event {
                 Event::Batch(batch, consumed) => {
+                    crate::testing::import_batch_delay();
                     let now = InternalDate::now();
                     let messages: Vec<NewMessage<'_>> = batch
                         .iter()
@@ -162,8 +169,17 @@ pub fn import(
                             internal_date: m.date.unwrap_or(now),
                         })
                         .collect();
-                    summary.messages += admin.append(target, &messages)? as u64;
-                    summary.bytes += batch.iter().map(|m| m.raw.len() as u64).sum::<u64>();
+                    let appended = admin.append(target, &messages, duplicates)?;
+                    summary.messages += appended.stored as u64;
+                    summary.duplicates += appended.duplicates.len() as u64;
+                    let duplicate_bytes: usize = appended
+                        .duplicates
+                        .iter()
+                        .filter_map(|&i| batch.get(i))
+                        .map(|m| m.raw.len())
+                        .sum();
+                    summary.bytes +=
+                        (batch.iter().map(|m| m.raw.len()).sum::<usize>() - duplicate_bytes) as u64;
                     progress.inc(consumed);
                     progress.set_message(format!("{} messages", summary.messages));
                 }

@@ -24,6 +24,7 @@ mod malformed;
 mod multiappend;
 mod pop3;
 mod postfix;
+mod reimport;
 mod sasl;
 mod secrets;
 mod sharing;

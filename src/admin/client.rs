@@ -5,12 +5,12 @@ use super::wire::{
     change_to_wire, decode, encode, flags_to_wire, frame_len, settings_from_wire, Request,
     Response, WireMessage,
 };
-use super::{Admin, AdminError};
+use super::{Admin, AdminError, AppendedBatch};
 use crate::config::ProtocolSettings;
 use crate::export::{ExportSource, ExportedMessage};
 use crate::limiter::Counts;
 use crate::settings::Change;
-use mailhive_store::{MailboxId, MailboxName, NewMessage, Rights, Username};
+use mailhive_store::{Duplicates, MailboxId, MailboxName, NewMessage, Rights, Username};
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -107,7 +107,12 @@ impl Admin for AdminClient {
         }
     }
 
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError> {
         let messages = messages
             .iter()
             .map(|m| WireMessage {
@@ -121,8 +126,12 @@ impl Admin for AdminClient {
         match self.call(&Request::Append {
             mailbox: mailbox.0,
             messages,
+            skip_duplicates: duplicates == Duplicates::Skip,
         })? {
-            Response::Appended(n) => Ok(n as usize),
+            Response::Appended { stored, duplicates } => Ok(AppendedBatch {
+                stored: stored as usize,
+                duplicates: duplicates.into_iter().map(|i| i as usize).collect(),
+            }),
             other => Err(unexpected(other)),
         }
     }

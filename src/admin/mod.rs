@@ -15,7 +15,8 @@ use crate::limiter::Counts;
 use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
 use mailhive_store::{
-    InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
+    Appended, Duplicates, InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Store,
+    StoreError, Username,
 };
 use std::io;
 
@@ -47,8 +48,14 @@ pub trait Admin {
         user: &Username,
         mailbox: &MailboxName,
     ) -> Result<MailboxId, AdminError>;
-    /// Appends durably; returns how many messages were stored.
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError>;
+    /// Appends durably, leaving out duplicates with [`Duplicates::Skip`]; says how many
+    /// messages were stored and which were left out.
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError>;
     /// Grants `rights` on `owner`'s `mailbox` to `grantee` (empty rights revoke).
     fn set_acl(
         &self,
@@ -109,6 +116,14 @@ pub trait Admin {
     ) -> Result<(), AdminError>;
 }
 
+/// What [`Admin::append`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendedBatch {
+    pub stored: usize,
+    /// The positions, among the messages given, of the duplicates left out.
+    pub duplicates: Vec<usize>,
+}
+
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
     AdminError::Refused(format!("{subject}: {refusal}"))
 }
@@ -118,13 +133,14 @@ fn append_as_owner(
     store: &Store,
     mailbox: MailboxId,
     messages: &[NewMessage<'_>],
-) -> Result<Vec<u32>, AdminError> {
+    duplicates: Duplicates,
+) -> Result<Appended, AdminError> {
     let owner = store
         .mailbox_by_id(mailbox)?
         .map(|info| info.owner)
         .ok_or_else(|| refused("append", Refusal::NoSuchMailbox))?;
     store
-        .append(mailbox, messages, &owner)?
+        .append_with(mailbox, messages, &owner, duplicates)?
         .map_err(|r| refused("append", r))
 }
 
@@ -156,8 +172,17 @@ impl Admin for Store {
         })
     }
 
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
-        Ok(append_as_owner(self, mailbox, messages)?.len())
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError> {
+        let appended = append_as_owner(self, mailbox, messages, duplicates)?;
+        Ok(AppendedBatch {
+            stored: appended.uids.len(),
+            duplicates: appended.duplicates,
+        })
     }
 
     fn set_acl(
@@ -252,7 +277,7 @@ impl Admin for Store {
             flags: Default::default(),
             internal_date: InternalDate::now(),
         };
-        append_as_owner(self, destination.mailbox, &[message]).map(|_| ())
+        append_as_owner(self, destination.mailbox, &[message], Duplicates::Store).map(|_| ())
     }
 }
 

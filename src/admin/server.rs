@@ -15,7 +15,9 @@ use crate::mailbox::Registry;
 use crate::net::tls::Tls;
 use crate::settings::Published;
 use actix::Addr;
-use mailhive_store::{Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, Username};
+use mailhive_store::{
+    Duplicates, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, Username,
+};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -203,16 +205,25 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Request::Append {
             mailbox: id,
             messages,
+            skip_duplicates,
         } => messages
             .iter()
             .map(new_message)
             .collect::<Result<Vec<_>, _>>()
             .and_then(|batch| {
-                let uids = super::append_as_owner(store, MailboxId(id), &batch)?;
-                if let Some(&first) = uids.first() {
+                let duplicates = if skip_duplicates {
+                    Duplicates::Skip
+                } else {
+                    Duplicates::Store
+                };
+                let appended = super::append_as_owner(store, MailboxId(id), &batch, duplicates)?;
+                if let Some(&first) = appended.uids.first() {
                     registry.appended_elsewhere(MailboxId(id), first);
                 }
-                Ok(Response::Appended(uids.len() as u64))
+                Ok(Response::Appended {
+                    stored: appended.uids.len() as u64,
+                    duplicates: appended.duplicates.iter().map(|&i| i as u32).collect(),
+                })
             }),
         Request::SetAcl {
             owner,

@@ -100,6 +100,8 @@ pub enum Request {
     Append {
         mailbox: u64,
         messages: Vec<WireMessage>,
+        /// Leave out the messages the mailbox already holds (an import run again).
+        skip_duplicates: bool,
     },
     SetAcl {
         owner: String,
@@ -154,7 +156,11 @@ pub enum Response {
     Done,
     Users(Vec<String>),
     Mailbox(u64),
-    Appended(u64),
+    /// How many messages were stored, and the positions of the duplicates left out.
+    Appended {
+        stored: u64,
+        duplicates: Vec<u32>,
+    },
     /// Identifiers and their rights.
     Acl(Vec<(String, String)>),
     /// Every setting of a protocol: config key, value, source name.
