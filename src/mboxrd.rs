@@ -238,21 +238,27 @@ impl<W: Write> MessageWriter<W> {
         self.out.write_all(blank)
     }
 
-    /// Ends the message: the status fields if it had no body, a final line break if it
-    /// lacked one, and the separating blank line. Returns the output.
+    /// Ends the message: the status fields if it had no body, a final line break (its
+    /// own line ending) if it lacked one, and the separating blank line. Returns the
+    /// output.
     pub fn finish(mut self) -> io::Result<W> {
+        let eol = self.eol.unwrap_or(b"\n");
+        if self.in_header && self.quotes == 0 && self.held == b"\r" {
+            // A last line of a lone CR: the status fields go before it.
+            self.held.clear();
+            self.end_header(b"\r")?;
+            self.line = Line::Copy;
+        }
         if self.line == Line::Start && (self.quotes > 0 || !self.held.is_empty()) {
             self.flush_held(false)?;
             self.line = Line::Copy;
         }
+        // A dropped last line left the output at a line start.
+        if self.line == Line::Copy {
+            self.out.write_all(eol)?;
+        }
         if self.in_header {
-            let eol = self.eol.unwrap_or(b"\n");
-            if self.line != Line::Start {
-                self.out.write_all(eol)?;
-            }
             self.out.write_all(&status_fields(self.flags, eol))?;
-        } else if self.last != Some(b'\n') {
-            self.out.write_all(b"\n")?;
         }
         self.out.write_all(b"\n")?;
         Ok(self.out)
