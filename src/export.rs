@@ -83,7 +83,7 @@ pub fn export(
     let output = PartialFile::create(path)?;
     progress.set_length(u64::from(source.messages));
     progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} messages {bytes_per_sec} eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} messages {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut out = BufWriter::with_capacity(1 << 16, &output.file);
