@@ -249,8 +249,9 @@ impl Store {
 
     /// [`Store::append`], which with [`Duplicates::Skip`] leaves out every message whose
     /// bytes and internal date equal those of a message already in the mailbox or of an
-    /// earlier one of `messages` (see [`crate::duplicates`]): decided inside the
-    /// transaction, after a look outside it spares their parse and compression.
+    /// earlier one of `messages` (see [`crate::duplicates`]): found by a look before the
+    /// transaction, which spares them their parse and compression, and looked for again
+    /// inside it if the mailbox received messages in between.
     pub fn append_with(
         &self,
         mailbox: MailboxId,
@@ -260,8 +261,12 @@ impl Store {
     ) -> Outcome<Appended> {
         let digests: Vec<Digest> = messages.iter().map(|m| digest(m.raw)).collect();
         let mut wanted: Vec<usize> = (0..messages.len()).collect();
+        // The mailbox's UIDNEXT before the look: if the transaction finds it unchanged,
+        // nothing was added since, and what the look found still holds.
+        let mut looked_at = None;
         if duplicates == Duplicates::Skip {
             let look = Tx::new(self.engine());
+            looked_at = load_mailbox(&look, mailbox)?.map(|record| record.uid_next);
             let mut check = DuplicateCheck::default();
             let mut fresh = Vec::with_capacity(wanted.len());
             for i in wanted {
@@ -288,13 +293,12 @@ impl Store {
             let mut own_seen = (&record.owner != by)
                 .then(|| crate::seen::load(tx, mailbox, by))
                 .transpose()?;
+            let recheck = duplicates == Duplicates::Skip && looked_at != Some(record.uid_next);
             let mut check = DuplicateCheck::default();
             let mut appended = Appended::default();
             for (&i, blob) in wanted.iter().zip(prepared) {
                 let message = &messages[i];
-                if duplicates == Duplicates::Skip
-                    && check.is_duplicate(tx, mailbox, &digests[i], message.internal_date)?
-                {
+                if recheck && check.is_duplicate(tx, mailbox, &digests[i], message.internal_date)? {
                     // Stored by someone else since the look above.
                     if let Some(object) = blob.object() {
                         tx.delete_object_after_commit(object);
