@@ -10,8 +10,8 @@ use indicatif::ProgressBar;
 use mailhive::import::{import, MboxSource};
 use mailhive::mbox::Format;
 use mailhive_store::{
-    ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Store,
-    SystemFlags,
+    Duplicates, ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MailboxName, NewMessage,
+    Store, SystemFlags,
 };
 use std::time::Duration;
 use support::{append_all, scratch, store_with_user, user};
@@ -150,14 +150,47 @@ fn tiny_mbox(target: usize) -> Vec<u8> {
     mbox
 }
 
+/// Imports `mbox` into `store`'s user's INBOX.
+fn import_into(store: &Store, name: &str, mbox: &'static [u8], duplicates: Duplicates) -> u64 {
+    let source = MboxSource::from_bytes(name, mbox, Format::Mboxrd, 64 << 20).expect("mbox");
+    let summary = import(
+        store,
+        &user(),
+        &MailboxName::inbox(),
+        vec![source],
+        duplicates,
+        &ProgressBar::hidden(),
+    )
+    .expect("import");
+    assert_eq!(summary.skipped, 0);
+    summary.duplicates
+}
+
+/// The import's throughput: realistic mail (with the duplicate check, as `import-mbox`
+/// runs by default, and without it, as with `--allow-duplicates`), tiny messages (the demo mail repeated, so stored with
+/// `--allow-duplicates`), and realistic mail imported again into the mailbox that holds
+/// it (every message found by the check and skipped).
 fn import_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("import");
     group.sample_size(10);
-    for (name, mbox) in [
-        ("realistic_64MB", realistic_mbox(64 << 20)),
-        ("tiny_messages_16MB", tiny_mbox(16 << 20)),
+    let realistic: &'static [u8] = Box::leak(realistic_mbox(64 << 20).into_boxed_slice());
+    let tiny: &'static [u8] = Box::leak(tiny_mbox(16 << 20).into_boxed_slice());
+    for (name, mbox, duplicates, again) in [
+        ("realistic_64MB", realistic, Duplicates::Skip, false),
+        (
+            "realistic_64MB_allow_duplicates",
+            realistic,
+            Duplicates::Store,
+            false,
+        ),
+        ("tiny_messages_16MB", tiny, Duplicates::Store, false),
+        (
+            "realistic_64MB_run_again",
+            realistic,
+            Duplicates::Skip,
+            true,
+        ),
     ] {
-        let mbox: &'static [u8] = Box::leak(mbox.into_boxed_slice());
         group.throughput(Throughput::Bytes(mbox.len() as u64));
         group.bench_function(name, |b| {
             b.iter_batched(
@@ -165,20 +198,14 @@ fn import_throughput(c: &mut Criterion) {
                     let dir = scratch();
                     let store = Store::open(dir.path()).expect("open");
                     store.add_user(&user(), "pw").expect("store").expect("user");
+                    if again {
+                        import_into(&store, name, mbox, Duplicates::Skip);
+                    }
                     (dir, store)
                 },
                 |(dir, store)| {
-                    let source =
-                        MboxSource::from_bytes(name, mbox, Format::Mboxrd, 64 << 20).expect("mbox");
-                    let summary = import(
-                        &store,
-                        &user(),
-                        &MailboxName::inbox(),
-                        vec![source],
-                        &ProgressBar::hidden(),
-                    )
-                    .expect("import");
-                    assert_eq!(summary.skipped, 0);
+                    let skipped = import_into(&store, name, mbox, duplicates);
+                    assert_eq!(skipped > 0, again, "{name}: {skipped} duplicates");
                     (dir, store)
                 },
                 BatchSize::PerIteration,

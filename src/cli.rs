@@ -6,6 +6,7 @@ pub mod store_copy;
 
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
+use crate::export::export;
 use crate::import::{import, MboxSource};
 use crate::limiter::{Counts, ProtocolCounts};
 use crate::mbox::Format;
@@ -13,7 +14,7 @@ use crate::settings::Change;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use indicatif::ProgressBar;
-use mailhive_store::{MailboxName, Rights, Username};
+use mailhive_store::{Duplicates, MailboxName, Rights, Username};
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -83,8 +84,21 @@ pub enum Command {
         mailbox: String,
         #[arg(long, value_enum, default_value_t = Format::Mboxrd)]
         format: Format,
+        /// Import a message also when the mailbox holds one with the same bytes and
+        /// internal date (by default it is counted and skipped).
+        #[arg(long)]
+        allow_duplicates: bool,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Write a mailbox to FILE as mboxrd (FILE appears once complete and on disk).
+    ExportMbox {
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        #[arg(long, value_name = "MBOX", default_value = "INBOX")]
+        mailbox: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// Show or change the per-protocol settings; a running server applies changes at once.
     #[command(subcommand)]
@@ -258,6 +272,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             user,
             mailbox,
             format,
+            allow_duplicates,
             files,
         } => {
             let user = username(&user)?;
@@ -273,9 +288,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 &user,
                 &mailbox,
                 sources,
+                if allow_duplicates {
+                    Duplicates::Store
+                } else {
+                    Duplicates::Skip
+                },
                 &ProgressBar::new(0),
             )?;
             println!("{summary} into {user}/{mailbox}");
+            Ok(())
+        }
+        Command::ExportMbox {
+            user,
+            mailbox,
+            file,
+        } => {
+            let user = username(&user)?;
+            if let Some(shared) = mailbox.strip_prefix("#users/") {
+                let (owner, name) = shared.split_once('/').unwrap_or((shared, "INBOX"));
+                bail!("{mailbox:?} is {owner:?}'s mailbox: export it as its owner (--user {owner:?} --mailbox {name:?})");
+            }
+            let mailbox = mailbox_name(&mailbox)?;
+            let admin = admin::connect(&config)?;
+            let summary = export(admin.as_ref(), &user, &mailbox, &file, &ProgressBar::new(0))?;
+            println!("{summary} from {user}/{mailbox} to {}", file.display());
             Ok(())
         }
         Command::Settings(command) => settings_command(&config, command),

@@ -7,7 +7,7 @@ use crate::import::{import, MboxSource};
 use crate::mbox::Format;
 use anyhow::Context;
 use indicatif::ProgressBar;
-use mailhive_store::{MailboxName, Rights, Store, Username};
+use mailhive_store::{Duplicates, MailboxName, Rights, Store, Username};
 
 const DEMO_MBOX: &[u8] = include_bytes!("../fixtures/demo.mbox");
 const KAREN_MBOX: &[u8] = include_bytes!("../fixtures/karen.mbox");
@@ -35,7 +35,14 @@ pub fn prepare(store: &Store) -> anyhow::Result<DemoReport> {
             .context("demo user without INBOX")?;
         if info.messages == 0 && info.uid_next == 1 {
             let source = MboxSource::from_bytes(name, mbox, Format::Mboxrd, DEMO_MAX_MESSAGE)?;
-            let summary = import(store, &user, &inbox, vec![source], &ProgressBar::hidden())?;
+            let summary = import(
+                store,
+                &user,
+                &inbox,
+                vec![source],
+                Duplicates::Skip,
+                &ProgressBar::hidden(),
+            )?;
             report.messages_imported += summary.messages;
         }
     }

@@ -5,10 +5,10 @@
 //! the message that would take the account past its quota (SPEC §7), naming its byte
 //! offset; what came before it stays.
 
-use crate::admin::{Admin, AdminError};
+use crate::admin::{Admin, AdminError, AppendedBatch};
 use crate::mbox::{Format, Item, MboxError, MboxMessage, MboxReader};
 use indicatif::{ProgressBar, ProgressStyle};
-use mailhive_store::{InternalDate, MailboxId, MailboxName, NewMessage, Username};
+use mailhive_store::{Duplicates, InternalDate, MailboxId, MailboxName, NewMessage, Username};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
@@ -113,6 +113,8 @@ impl MboxSource {
 pub struct ImportSummary {
     pub messages: u64,
     pub bytes: u64,
+    /// Messages the mailbox already held, left out.
+    pub duplicates: u64,
     pub skipped: u64,
     pub elapsed: Duration,
 }
@@ -122,10 +124,11 @@ impl std::fmt::Display for ImportSummary {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "imported {} messages ({} bytes) in {secs:.2} s ({:.1} MB/s), {} malformed skipped",
+            "imported {} messages ({} bytes) in {secs:.2} s ({:.1} MB/s), {} duplicates skipped, {} malformed skipped",
             self.messages,
             self.bytes,
             self.bytes as f64 / secs.max(1e-9) / 1e6,
+            self.duplicates,
             self.skipped
         )
     }
@@ -139,12 +142,15 @@ enum Event {
     Failed(ImportError),
 }
 
-/// Imports `sources` into `user`'s `mailbox` (created and subscribed if missing).
+/// Imports `sources` into `user`'s `mailbox` (created and subscribed if missing);
+/// with [`Duplicates::Skip`], a message the mailbox already holds (the same bytes and
+/// internal date) is counted and left out, so an interrupted import can be run again.
 pub fn import(
     admin: &dyn Admin,
     user: &Username,
     mailbox: &MailboxName,
     sources: Vec<MboxSource>,
+    duplicates: Duplicates,
     progress: &ProgressBar,
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
@@ -163,10 +169,12 @@ pub fn import(
         for event in batches {
             match event {
                 Event::Batch(label, batch, consumed) => {
-                    let appended = append_batch(admin, target, &batch)
+                    crate::testing::import_batch_delay();
+                    let appended = append_batch(admin, target, &batch, duplicates)
                         .map_err(|e| e.at(&label, user, summary.messages))?;
-                    summary.messages += appended.0;
-                    summary.bytes += appended.1;
+                    summary.messages += appended.stored;
+                    summary.duplicates += appended.duplicates;
+                    summary.bytes += appended.bytes;
                     progress.inc(consumed);
                     progress.set_message(format!("{} messages", summary.messages));
                 }
@@ -206,12 +214,13 @@ impl BatchError {
 }
 
 /// Appends `batch` in one step; when the quota refuses it, appends its messages one at
-/// a time up to the one that does not fit. Returns the messages and bytes appended.
+/// a time up to the one that does not fit.
 fn append_batch(
     admin: &dyn Admin,
     target: MailboxId,
     batch: &[MboxMessage],
-) -> Result<(u64, u64), BatchError> {
+    duplicates: Duplicates,
+) -> Result<BatchAppended, BatchError> {
     let now = InternalDate::now();
     let messages: Vec<NewMessage<'_>> = batch
         .iter()
@@ -221,26 +230,57 @@ fn append_batch(
             internal_date: m.date.unwrap_or(now),
         })
         .collect();
-    match admin.append(target, &messages) {
-        Ok(n) => return Ok((n as u64, batch.iter().map(|m| m.raw.len() as u64).sum())),
+    match admin.append(target, &messages, duplicates) {
+        Ok(appended) => return Ok(BatchAppended::of(batch, &appended)),
         Err(AdminError::OverQuota(_)) => {}
         Err(e) => return Err(BatchError::Admin(e)),
     }
-    let (mut appended, mut bytes) = (0, 0);
+    let mut total = BatchAppended::default();
     for (message, new) in batch.iter().zip(&messages) {
-        match admin.append(target, std::slice::from_ref(new)) {
-            Ok(n) => {
-                appended += n as u64;
-                bytes += message.raw.len() as u64;
-            }
+        match admin.append(target, std::slice::from_ref(new), duplicates) {
+            Ok(appended) => total.add(BatchAppended::of(std::slice::from_ref(message), &appended)),
             Err(AdminError::OverQuota(_)) => {
                 let offset = message.offset;
+                let appended = total.stored;
                 return Err(BatchError::OverQuota { offset, appended });
             }
             Err(e) => return Err(BatchError::Admin(e)),
         }
     }
-    Ok((appended, bytes))
+    Ok(total)
+}
+
+/// What appending some messages added: messages stored and their bytes, and the
+/// duplicates left out.
+#[derive(Debug, Default)]
+struct BatchAppended {
+    stored: u64,
+    bytes: u64,
+    duplicates: u64,
+}
+
+impl BatchAppended {
+    /// What `appended` means for the messages of `batch` it answers.
+    fn of(batch: &[MboxMessage], appended: &AppendedBatch) -> Self {
+        let duplicate_bytes: usize = appended
+            .duplicates
+            .iter()
+            .filter_map(|&i| batch.get(i))
+            .map(|m| m.raw.len())
+            .sum();
+        let bytes: usize = batch.iter().map(|m| m.raw.len()).sum();
+        BatchAppended {
+            stored: appended.stored as u64,
+            bytes: bytes.saturating_sub(duplicate_bytes) as u64,
+            duplicates: appended.duplicates.len() as u64,
+        }
+    }
+
+    fn add(&mut self, other: BatchAppended) {
+        self.stored += other.stored;
+        self.bytes += other.bytes;
+        self.duplicates += other.duplicates;
+    }
 }
 
 /// Reads every source and sends batches; stops early if the writer has gone.

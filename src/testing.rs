@@ -6,6 +6,8 @@
 //!   its slot (and stops waiting when its work is cancelled).
 //! - `MAILHIVE_TEST_PANIC_COMMAND=1`: the IMAP command `XPANIC` panics in its handler.
 //! - `MAILHIVE_TEST_LMTP_TIMEOUT_MS=N`: an LMTP client silent for N ms is disconnected.
+//! - `MAILHIVE_TEST_IMPORT_BATCH_DELAY_MS=N`: `import-mbox` waits N ms before each
+//!   batch, so that a test can kill it midway.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -36,6 +38,19 @@ pub fn lmtp_timeout() -> Option<Duration> {
             .and_then(|ms| ms.parse().ok())
             .map(Duration::from_millis)
     })
+}
+
+/// Waits before an import batch, in tests.
+pub fn import_batch_delay() {
+    static DELAY: OnceLock<Option<Duration>> = OnceLock::new();
+    let delay = DELAY.get_or_init(|| {
+        variable("MAILHIVE_TEST_IMPORT_BATCH_DELAY_MS")
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis)
+    });
+    if let Some(delay) = delay {
+        std::thread::sleep(*delay);
+    }
 }
 
 /// Whether the IMAP command `XPANIC` panics, in tests.

@@ -189,14 +189,14 @@ fn import_stops_at_the_message_that_would_pass_the_quota() {
         )
     );
     assert!(show(&env, "alice").contains("MessagesUsed : 7\n"));
-    // Through the running server the same: nothing more fits, and nothing is added.
+    // Run again through the running server: the 7 imported are skipped as duplicates,
+    // the same message does not fit, and nothing is added.
     let server = env.serve(&[]);
     let out = env.run(&["import-mbox", "--user", "alice", corpus], "");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let first = corpus_offsets()[0];
     assert!(
         stderr.trim_end().ends_with(&format!(
-            "message at byte {first} not imported: alice's quota would be exceeded \
+            "message at byte {offset} not imported: alice's quota would be exceeded \
              (0 messages imported before it)"
         )),
         "{stderr}"

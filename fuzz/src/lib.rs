@@ -34,6 +34,8 @@ mod lmtp_input;
 #[cfg(test)]
 mod mbox;
 #[cfg(test)]
+mod mboxrd;
+#[cfg(test)]
 mod mime;
 #[cfg(test)]
 mod mutf7;

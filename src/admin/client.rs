@@ -2,14 +2,16 @@
 //! [`Admin`] by sending one request and reading one response at a time.
 
 use super::wire::{
-    change_to_wire, decode, encode, frame_len, settings_from_wire, Request, Response, WireMessage,
+    change_to_wire, decode, encode, flags_to_wire, frame_len, settings_from_wire, Request,
+    Response, WireMessage,
 };
-use super::{Admin, AdminError};
+use super::{Admin, AdminError, AppendedBatch};
 use crate::config::ProtocolSettings;
+use crate::export::{ExportSource, ExportedMessage};
 use crate::limiter::Counts;
 use crate::settings::Change;
 use mailhive_store::{
-    MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Rights, SystemFlags, Username,
+    Duplicates, MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Rights, Username,
 };
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -108,16 +110,17 @@ impl Admin for AdminClient {
         }
     }
 
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError> {
         let messages = messages
             .iter()
             .map(|m| WireMessage {
                 raw: serde_bytes::ByteBuf::from(m.raw.to_vec()),
-                system_flags: SystemFlags::ALL
-                    .iter()
-                    .filter(|(f, _)| m.flags.system.contains(*f))
-                    .map(|(_, name)| (*name).to_owned())
-                    .collect(),
+                system_flags: flags_to_wire(m.flags.system),
                 keywords: m.flags.keywords().to_vec(),
                 unix_seconds: m.internal_date.unix_seconds,
                 offset_minutes: m.internal_date.offset_minutes,
@@ -126,8 +129,12 @@ impl Admin for AdminClient {
         match self.call(&Request::Append {
             mailbox: mailbox.0,
             messages,
+            skip_duplicates: duplicates == Duplicates::Skip,
         })? {
-            Response::Appended(n) => Ok(n as usize),
+            Response::Appended { stored, duplicates } => Ok(AppendedBatch {
+                stored: stored as usize,
+                duplicates: duplicates.into_iter().map(|i| i as usize).collect(),
+            }),
             other => Err(unexpected(other)),
         }
     }
@@ -197,6 +204,56 @@ impl Admin for AdminClient {
     fn status(&self) -> Result<Counts, AdminError> {
         match self.call(&Request::Status)? {
             Response::Status(counts) => Ok(counts),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn export_source(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<ExportSource, AdminError> {
+        match self.call(&Request::ExportSource {
+            user: user.to_string(),
+            mailbox: mailbox.to_string(),
+        })? {
+            Response::ExportSource { mailbox, messages } => Ok(ExportSource {
+                mailbox: MailboxId(mailbox),
+                messages,
+            }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn export_page(
+        &self,
+        mailbox: MailboxId,
+        after: u32,
+    ) -> Result<Vec<ExportedMessage>, AdminError> {
+        match self.call(&Request::ExportPage {
+            mailbox: mailbox.0,
+            after,
+        })? {
+            Response::Page(page) => page
+                .into_iter()
+                .map(|m| m.into_exported().map_err(AdminError::Protocol))
+                .collect(),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn read_message(
+        &self,
+        mailbox: MailboxId,
+        uid: u32,
+        offset: u32,
+    ) -> Result<Option<Vec<u8>>, AdminError> {
+        match self.call(&Request::ReadMessage {
+            mailbox: mailbox.0,
+            uid,
+            offset,
+        })? {
+            Response::Piece(piece) => Ok(piece.map(|p| p.into_vec())),
             other => Err(unexpected(other)),
         }
     }

@@ -10,12 +10,13 @@ mod wire;
 
 use crate::config::{Config, ProtocolSettings};
 use crate::delivery::stored_form;
+use crate::export::{ExportSource, ExportedMessage};
 use crate::limiter::Counts;
 use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
 use mailhive_store::{
-    InternalDate, MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Refusal, Rights, Store,
-    StoreError, Username,
+    Appended, Duplicates, InternalDate, MailboxId, MailboxName, NewMessage, Quota, QuotaOverride,
+    Refusal, Rights, Store, StoreError, Username,
 };
 use std::io;
 
@@ -50,8 +51,14 @@ pub trait Admin {
         user: &Username,
         mailbox: &MailboxName,
     ) -> Result<MailboxId, AdminError>;
-    /// Appends durably; returns how many messages were stored.
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError>;
+    /// Appends durably, leaving out duplicates with [`Duplicates::Skip`]; says how many
+    /// messages were stored and which were left out.
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError>;
     /// Grants `rights` on `owner`'s `mailbox` to `grantee` (empty rights revoke).
     fn set_acl(
         &self,
@@ -80,6 +87,27 @@ pub trait Admin {
     fn status(&self) -> Result<Counts, AdminError>;
     /// Makes the running server read its TLS certificate and key again.
     fn reload_tls(&self) -> Result<(), AdminError>;
+    /// The mailbox `export-mbox` reads.
+    fn export_source(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<ExportSource, AdminError>;
+    /// Up to [`crate::export::PAGE_MESSAGES`] messages of `mailbox` with UIDs above
+    /// `after`, in UID order.
+    fn export_page(
+        &self,
+        mailbox: MailboxId,
+        after: u32,
+    ) -> Result<Vec<ExportedMessage>, AdminError>;
+    /// At most [`crate::export::PIECE_BYTES`] of message `uid`'s bytes from `offset`;
+    /// `None` once the message is gone.
+    fn read_message(
+        &self,
+        mailbox: MailboxId,
+        uid: u32,
+        offset: u32,
+    ) -> Result<Option<Vec<u8>>, AdminError>;
     /// Delivers `raw` from `sender` to `user`'s `mailbox` (INBOX if it has none such)
     /// as LMTP does ([`crate::delivery`]); returns once it is durable.
     fn deliver(
@@ -101,6 +129,14 @@ pub trait Admin {
     ) -> Result<Quota, AdminError>;
 }
 
+/// What [`Admin::append`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendedBatch {
+    pub stored: usize,
+    /// The positions, among the messages given, of the duplicates left out.
+    pub duplicates: Vec<usize>,
+}
+
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
     match refusal {
         Refusal::OverQuota => AdminError::OverQuota(subject.to_string()),
@@ -113,13 +149,14 @@ fn append_as_owner(
     store: &Store,
     mailbox: MailboxId,
     messages: &[NewMessage<'_>],
-) -> Result<Vec<u32>, AdminError> {
+    duplicates: Duplicates,
+) -> Result<Appended, AdminError> {
     let owner = store
         .mailbox_by_id(mailbox)?
         .map(|info| info.owner)
         .ok_or_else(|| refused("append", Refusal::NoSuchMailbox))?;
     store
-        .append(mailbox, messages, &owner)?
+        .append_with(mailbox, messages, &owner, duplicates)?
         .map_err(|r| refused("append", r))
 }
 
@@ -151,8 +188,17 @@ impl Admin for Store {
         })
     }
 
-    fn append(&self, mailbox: MailboxId, messages: &[NewMessage<'_>]) -> Result<usize, AdminError> {
-        Ok(append_as_owner(self, mailbox, messages)?.len())
+    fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        duplicates: Duplicates,
+    ) -> Result<AppendedBatch, AdminError> {
+        let appended = append_as_owner(self, mailbox, messages, duplicates)?;
+        Ok(AppendedBatch {
+            stored: appended.uids.len(),
+            duplicates: appended.duplicates,
+        })
     }
 
     fn set_acl(
@@ -208,6 +254,31 @@ impl Admin for Store {
         ))
     }
 
+    fn export_source(
+        &self,
+        user: &Username,
+        mailbox: &MailboxName,
+    ) -> Result<ExportSource, AdminError> {
+        crate::export::source_in(self, user, mailbox)
+    }
+
+    fn export_page(
+        &self,
+        mailbox: MailboxId,
+        after: u32,
+    ) -> Result<Vec<ExportedMessage>, AdminError> {
+        Ok(crate::export::page_in(self, mailbox, after)?)
+    }
+
+    fn read_message(
+        &self,
+        mailbox: MailboxId,
+        uid: u32,
+        offset: u32,
+    ) -> Result<Option<Vec<u8>>, AdminError> {
+        Ok(crate::export::piece_in(self, mailbox, uid, offset)?)
+    }
+
     fn deliver(
         &self,
         user: &Username,
@@ -222,7 +293,7 @@ impl Admin for Store {
             flags: Default::default(),
             internal_date: InternalDate::now(),
         };
-        match append_as_owner(self, destination.mailbox, &[message]) {
+        match append_as_owner(self, destination.mailbox, &[message], Duplicates::Store) {
             Ok(_) => Ok(()),
             Err(AdminError::OverQuota(_)) => Err(AdminError::OverQuota(user.to_string())),
             Err(e) => Err(e),

@@ -5,8 +5,8 @@
 //! the Limiter.
 
 use super::wire::{
-    change_from_wire, decode, encode, frame_len, protocol, settings_to_wire, Request, Response,
-    WireMessage,
+    change_from_wire, decode, encode, flags_from_wire, frame_len, protocol, settings_to_wire,
+    Request, Response, WireExported, WireMessage,
 };
 use super::{Admin, AdminError};
 use crate::auth::Authenticator;
@@ -17,7 +17,7 @@ use crate::net::tls::Tls;
 use crate::settings::Published;
 use actix::Addr;
 use mailhive_store::{
-    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, SystemFlags, Username,
+    Duplicates, Flags, InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Username,
 };
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -159,12 +159,7 @@ fn mailbox(name: &str) -> Result<MailboxName, AdminError> {
 }
 
 fn new_message(m: &WireMessage) -> Result<NewMessage<'_>, AdminError> {
-    let mut system = SystemFlags::empty();
-    for name in &m.system_flags {
-        let flag = SystemFlags::from_name(name)
-            .ok_or_else(|| AdminError::Refused(format!("{name}: not a system flag")))?;
-        system.insert(flag);
-    }
+    let system = flags_from_wire(&m.system_flags).map_err(AdminError::Refused)?;
     Ok(NewMessage {
         raw: &m.raw,
         flags: Flags::new(system, m.keywords.iter().cloned()),
@@ -212,16 +207,25 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Request::Append {
             mailbox: id,
             messages,
+            skip_duplicates,
         } => messages
             .iter()
             .map(new_message)
             .collect::<Result<Vec<_>, _>>()
             .and_then(|batch| {
-                let uids = super::append_as_owner(store, MailboxId(id), &batch)?;
-                if let Some(&first) = uids.first() {
+                let duplicates = if skip_duplicates {
+                    Duplicates::Skip
+                } else {
+                    Duplicates::Store
+                };
+                let appended = super::append_as_owner(store, MailboxId(id), &batch, duplicates)?;
+                if let Some(&first) = appended.uids.first() {
                     registry.appended_elsewhere(MailboxId(id), first);
                 }
-                Ok(Response::Appended(uids.len() as u64))
+                Ok(Response::Appended {
+                    stored: appended.uids.len() as u64,
+                    duplicates: appended.duplicates.iter().map(|&i| i as u32).collect(),
+                })
             }),
         Request::SetAcl {
             owner,
@@ -267,6 +271,26 @@ fn execute(state: &AdminState, request: Request) -> Response {
                 .map_err(|refused| AdminError::Refused(refused.0))?;
             Ok(Response::Settings(settings_to_wire(&changed)))
         })(),
+        Request::ExportSource {
+            user: name,
+            mailbox: mb,
+        } => user(&name)
+            .and_then(|u| Ok((u, mailbox(&mb)?)))
+            .and_then(|(u, m)| store.export_source(&u, &m))
+            .map(|source| Response::ExportSource {
+                mailbox: source.mailbox.0,
+                messages: source.messages,
+            }),
+        Request::ExportPage { mailbox: id, after } => store
+            .export_page(MailboxId(id), after)
+            .map(|page| Response::Page(page.iter().map(WireExported::new).collect())),
+        Request::ReadMessage {
+            mailbox: id,
+            uid,
+            offset,
+        } => store
+            .read_message(MailboxId(id), uid, offset)
+            .map(|piece| Response::Piece(piece.map(serde_bytes::ByteBuf::from))),
         Request::ReloadTls => state
             .tls
             .reload()

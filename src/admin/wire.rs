@@ -2,9 +2,10 @@
 //! postcard-encoded [`Request`] or [`Response`]. Frames are bounded by [`MAX_FRAME`].
 
 use crate::config::{Protocol, ProtocolSettings, Setting, Source};
+use crate::export::ExportedMessage;
 use crate::limiter::Counts;
 use crate::settings::Change;
-use mailhive_store::{Quota, QuotaOverride};
+use mailhive_store::{InternalDate, Quota, QuotaOverride, SystemFlags};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::io;
@@ -20,6 +21,62 @@ pub struct WireMessage {
     pub keywords: Vec<String>,
     pub unix_seconds: i64,
     pub offset_minutes: i16,
+}
+
+/// One message of an export page ([`crate::export::ExportedMessage`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WireExported {
+    pub uid: u32,
+    pub size: u32,
+    pub system_flags: Vec<String>,
+    pub unix_seconds: i64,
+    pub offset_minutes: i16,
+    pub return_path: Option<String>,
+}
+
+impl WireExported {
+    pub fn new(m: &ExportedMessage) -> Self {
+        WireExported {
+            uid: m.uid,
+            size: m.size,
+            system_flags: flags_to_wire(m.flags),
+            unix_seconds: m.internal_date.unix_seconds,
+            offset_minutes: m.internal_date.offset_minutes,
+            return_path: m.return_path.clone(),
+        }
+    }
+
+    pub fn into_exported(self) -> Result<ExportedMessage, String> {
+        Ok(ExportedMessage {
+            uid: self.uid,
+            size: self.size,
+            flags: flags_from_wire(&self.system_flags)?,
+            internal_date: InternalDate {
+                unix_seconds: self.unix_seconds,
+                offset_minutes: self.offset_minutes,
+            },
+            return_path: self.return_path,
+        })
+    }
+}
+
+/// System flags by name, as [`WireMessage`] and [`WireExported`] carry them.
+pub fn flags_to_wire(flags: SystemFlags) -> Vec<String> {
+    SystemFlags::ALL
+        .iter()
+        .filter(|(f, _)| flags.contains(*f))
+        .map(|(_, name)| (*name).to_owned())
+        .collect()
+}
+
+pub fn flags_from_wire(names: &[String]) -> Result<SystemFlags, String> {
+    let mut flags = SystemFlags::empty();
+    for name in names {
+        flags.insert(
+            SystemFlags::from_name(name).ok_or_else(|| format!("{name}: not a system flag"))?,
+        );
+    }
+    Ok(flags)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,6 +100,8 @@ pub enum Request {
     Append {
         mailbox: u64,
         messages: Vec<WireMessage>,
+        /// Leave out the messages the mailbox already holds (an import run again).
+        skip_duplicates: bool,
     },
     SetAcl {
         owner: String,
@@ -67,6 +126,22 @@ pub enum Request {
     Status,
     /// Read the TLS certificate and key again.
     ReloadTls,
+    /// The mailbox `export-mbox` reads.
+    ExportSource {
+        user: String,
+        mailbox: String,
+    },
+    /// A page of the messages after UID `after`.
+    ExportPage {
+        mailbox: u64,
+        after: u32,
+    },
+    /// A piece of one message's bytes.
+    ReadMessage {
+        mailbox: u64,
+        uid: u32,
+        offset: u32,
+    },
     /// Store a delivered message (`mailhive deliver`).
     Deliver {
         user: String,
@@ -90,12 +165,23 @@ pub enum Response {
     Done,
     Users(Vec<String>),
     Mailbox(u64),
-    Appended(u64),
+    /// How many messages were stored, and the positions of the duplicates left out.
+    Appended {
+        stored: u64,
+        duplicates: Vec<u32>,
+    },
     /// Identifiers and their rights.
     Acl(Vec<(String, String)>),
     /// Every setting of a protocol: config key, value, source name.
     Settings(Vec<(String, u64, String)>),
     Status(Counts),
+    ExportSource {
+        mailbox: u64,
+        messages: u32,
+    },
+    Page(Vec<WireExported>),
+    /// A piece of a message, `None` once it is gone.
+    Piece(Option<ByteBuf>),
     /// Declined; the text is shown to the administrator.
     Refused(String),
     /// The server failed; the text is shown to the administrator.

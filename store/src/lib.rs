@@ -11,7 +11,8 @@
 //! - [`mime`]: the parse done once at append (envelope, body structure, header text).
 //! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
 //! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent;
-//!   `vanished`: the expunged UIDs QRESYNC reports.
+//!   `vanished`: the expunged UIDs QRESYNC reports; `duplicates`: which messages a
+//!   mailbox holds by bytes and internal date, for imports run again.
 //! - [`settings`]: administrator settings persisted by `settings set`.
 //! - [`quota`]: each account's usage and limits, kept and checked with every change.
 //! - `copy`: a whole store into another, on any engines (`mailhive store copy`).
@@ -30,6 +31,7 @@ mod account;
 mod blob;
 mod codec;
 mod copy;
+mod duplicates;
 pub mod durability;
 pub mod engine;
 mod error;
@@ -53,7 +55,9 @@ mod vanished;
 pub use copy::CopyError;
 pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
-pub use message::{ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage};
+pub use message::{
+    Appended, Duplicates, ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage,
+};
 pub use mime::{crlf_len, wire_size, Envelope, HeaderField, MessageSummary, MimePart, PartKind};
 pub use quota::{Quota, QuotaLimits, QuotaOverride, Usage};
 pub use store::Store;

@@ -166,6 +166,7 @@ pub(crate) fn delete_in(tx: &mut Tx<'_>, id: MailboxId) -> Result<(), StoreError
     crate::seen::forget_mailbox(tx, id)?;
     crate::recent::forget_mailbox(tx, id);
     crate::vanished::forget_mailbox(tx, id)?;
+    crate::duplicates::forget_mailbox(tx, id)?;
     tx.delete(key::mailbox_name(&record.owner, Some(&record.name)));
     tx.delete(key::mailbox(id));
     Ok(())

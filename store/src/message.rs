@@ -5,11 +5,14 @@
 //! (counters, UIDNEXT, HIGHESTMODSEQ), so its cost does not grow with the mailbox.
 
 use crate::blob::{add_reference, drop_reference, PreparedBlob};
+use crate::duplicates::{digest, Digest, DuplicateCheck};
+use crate::engine::Direct;
 use crate::mailbox::mailbox_record;
 use crate::schema::{decode, key, MailboxRecord, MessageRecord};
 use crate::tx::Tx;
 use crate::types::{BlobId, Flags, InternalDate, MailboxId, SystemFlags, Username};
 use crate::{Outcome, Refusal, Store, StoreError};
+use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
 /// Distinct keywords a mailbox may hold (its FLAGS list stays readable).
@@ -119,6 +122,23 @@ pub struct FlagsStored {
     pub modified: Vec<u32>,
 }
 
+/// Whether an append stores a message its mailbox already holds (the same bytes and
+/// internal date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    Store,
+    Skip,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// The UIDs of the messages stored, in order.
+    pub uids: Vec<u32>,
+    /// The positions, among the messages given, of those left out as duplicates.
+    pub duplicates: Vec<usize>,
+}
+
 /// Which messages an expunge removes.
 #[derive(Debug, Clone, Copy)]
 pub enum ExpungeScope<'a> {
@@ -202,6 +222,7 @@ fn remove_messages(
         }
         count(tx, mailbox, &record, -1);
         drop_reference(tx, record.blob)?;
+        crate::duplicates::unindex(tx, id, uid, record.internal_date)?;
         tx.delete(k);
         removed.push(uid);
     }
@@ -224,7 +245,43 @@ impl Store {
         messages: &[NewMessage<'_>],
         by: &Username,
     ) -> Outcome<Vec<u32>> {
-        let prepared = match self.prepare(messages) {
+        Ok(self
+            .append_with(mailbox, messages, by, Duplicates::Store)?
+            .map(|appended| appended.uids))
+    }
+
+    /// [`Store::append`], which with [`Duplicates::Skip`] leaves out every message whose
+    /// bytes and internal date equal those of a message already in the mailbox or of an
+    /// earlier one of `messages` (see [`crate::duplicates`]): found by a look before the
+    /// transaction, which spares them their parse and compression, and looked for again
+    /// inside it if the mailbox received messages in between.
+    pub fn append_with(
+        &self,
+        mailbox: MailboxId,
+        messages: &[NewMessage<'_>],
+        by: &Username,
+        duplicates: Duplicates,
+    ) -> Outcome<Appended> {
+        let digests: Vec<Digest> = messages.iter().map(|m| digest(m.raw)).collect();
+        let mut wanted: Vec<usize> = (0..messages.len()).collect();
+        // The mailbox's UIDNEXT before the look: if the transaction finds it unchanged,
+        // nothing was added since, and what the look found still holds.
+        let mut looked_at = None;
+        if duplicates == Duplicates::Skip {
+            let committed = Direct(self.engine());
+            let look = Tx::new(&committed);
+            looked_at = load_mailbox(&look, mailbox)?.map(|record| record.uid_next);
+            let mut check = DuplicateCheck::default();
+            let mut fresh = Vec::with_capacity(wanted.len());
+            for i in wanted {
+                if !check.is_duplicate(&look, mailbox, &digests[i], messages[i].internal_date)? {
+                    fresh.push(i);
+                }
+            }
+            wanted = fresh;
+        }
+        let chosen: Vec<NewMessage<'_>> = wanted.iter().map(|&i| messages[i].clone()).collect();
+        let prepared = match self.prepare(&chosen) {
             Ok(prepared) => prepared,
             Err((e, written)) => {
                 self.discard_objects(written.into_iter());
@@ -240,8 +297,19 @@ impl Store {
             let mut own_seen = (&record.owner != by)
                 .then(|| crate::seen::load(tx, mailbox, by))
                 .transpose()?;
-            let mut uids = Vec::with_capacity(messages.len());
-            for (message, blob) in messages.iter().zip(prepared) {
+            let recheck = duplicates == Duplicates::Skip && looked_at != Some(record.uid_next);
+            let mut check = DuplicateCheck::default();
+            let mut appended = Appended::default();
+            for (&i, blob) in wanted.iter().zip(prepared) {
+                let message = &messages[i];
+                if recheck && check.is_duplicate(tx, mailbox, &digests[i], message.internal_date)? {
+                    // Stored by someone else since the look above.
+                    if let Some(object) = blob.object() {
+                        tx.delete_object_after_commit(object);
+                    }
+                    appended.duplicates.push(i);
+                    continue;
+                }
                 let (size, wire_size) = (blob.size(), blob.wire_size());
                 let seen = message.flags.is_seen();
                 let message_record = MessageRecord {
@@ -254,10 +322,17 @@ impl Store {
                 };
                 match add_message(tx, mailbox, &mut record, message_record)? {
                     Ok(uid) => {
+                        crate::duplicates::index(
+                            tx,
+                            mailbox,
+                            uid,
+                            &digests[i],
+                            message.internal_date,
+                        );
                         if let (true, Some(set)) = (seen, own_seen.as_mut()) {
                             set.insert(uid);
                         }
-                        uids.push(uid);
+                        appended.uids.push(uid);
                     }
                     Err(refusal) => return Ok(Err(refusal)),
                 }
@@ -266,12 +341,21 @@ impl Store {
                 crate::seen::save(tx, mailbox, by, set)?;
             }
             tx.put_record(key::mailbox(mailbox), &record)?;
-            Ok(Ok(uids))
+            Ok(Ok(appended))
         });
         if !matches!(result, Ok(Ok(_))) {
             self.discard_objects(objects.into_iter());
         }
-        result
+        let mut appended = match result? {
+            Ok(appended) => appended,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let looked: HashSet<usize> = wanted.into_iter().collect();
+        appended
+            .duplicates
+            .extend((0..messages.len()).filter(|i| !looked.contains(i)));
+        appended.duplicates.sort_unstable();
+        Ok(Ok(appended))
     }
 
     /// Parses and compresses every message (writing large bodies out), spread over the
@@ -570,6 +654,12 @@ impl Store {
                 };
                 match add_message(tx, to, &mut target, copy)? {
                     Ok(new_uid) => {
+                        crate::duplicates::index_copy(
+                            tx,
+                            (from, uid),
+                            (to, new_uid),
+                            internal_date,
+                        )?;
                         if let (true, Some(seen)) = (seen_by_copier, seen_in_target.as_mut()) {
                             seen.insert(new_uid);
                         }

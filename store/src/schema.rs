@@ -23,10 +23,13 @@
 //! | `V` | mailbox id (u64), modseq (u64), UID (u32) | `()`: the UID was expunged at that modseq |
 //! | `X` | mailbox id (u64) | the bookkeeping of the mailbox's `V` entries (`crate::vanished`) |
 //! | `Q` | user name | [`QuotaRecord`]: the account's usage and its own limits (`crate::quota`) |
+//! | `H` | mailbox id (u64), 0, SHA-256 of the bytes (32), internal date (i64 seconds), UID (u32) | empty: the duplicate index (`crate::duplicates`) |
+//! | `H` | mailbox id (u64), 1, UID (u32) | the 32-byte SHA-256 of the message's bytes, to find its row above |
 //!
 //! Migrations at open: summaries of an earlier MIME parse are made again (`crate::reparse`,
 //! counter `summary-version`); a store without the counter `quota-usage` (written before
-//! quotas) gets every account's `Q` usage counted once from its mailboxes' records.
+//! quotas) gets every account's `Q` usage counted once from its mailboxes' records; messages
+//! stored before the duplicate index get their `H` rows once (`crate::duplicates`).
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -59,6 +62,7 @@ pub mod key {
     pub const VANISHED: u8 = b'V';
     pub const EXPUNGE_LOG: u8 = b'X';
     pub const QUOTA: u8 = b'Q';
+    pub const DUPLICATE: u8 = b'H';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -146,6 +150,43 @@ pub mod key {
     /// The UID at the end of a `V` key.
     pub fn uid_of_vanished(vanished_key: &[u8]) -> Option<u32> {
         let bytes: [u8; 4] = vanished_key.get(17..21)?.try_into().ok()?;
+        Some(u32::from_be_bytes(bytes))
+    }
+    /// The duplicate-index row of `uid` (with `uid == None`, every message of `mailbox`
+    /// with these bytes and internal date).
+    pub fn duplicate(
+        mailbox: MailboxId,
+        digest: &[u8; 32],
+        unix_seconds: i64,
+        uid: Option<u32>,
+    ) -> Vec<u8> {
+        let uid = uid.map(u32::to_be_bytes);
+        let uid = uid.as_ref().map_or(&[][..], |b| &b[..]);
+        with(
+            DUPLICATE,
+            &[
+                &mailbox.0.to_be_bytes(),
+                &[0],
+                digest,
+                &unix_seconds.to_be_bytes(),
+                uid,
+            ],
+        )
+    }
+    /// Where the digest of message `uid` is kept.
+    pub fn digest_of(mailbox: MailboxId, uid: u32) -> Vec<u8> {
+        with(
+            DUPLICATE,
+            &[&mailbox.0.to_be_bytes(), &[1], &uid.to_be_bytes()],
+        )
+    }
+    /// Every `H` row of `mailbox`.
+    pub fn duplicates_of(mailbox: MailboxId) -> Vec<u8> {
+        with(DUPLICATE, &[&mailbox.0.to_be_bytes()])
+    }
+    /// The UID at the end of a duplicate-index row.
+    pub fn uid_of_duplicate(duplicate_key: &[u8]) -> Option<u32> {
+        let bytes: [u8; 4] = duplicate_key.get(50..54)?.try_into().ok()?;
         Some(u32::from_be_bytes(bytes))
     }
     /// All settings of `scope` (with `name == None`) or one of them.

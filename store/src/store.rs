@@ -28,8 +28,9 @@ pub struct Store {
 
 impl Store {
     /// Opens the sled store in `dir`, creating it if needed, removes objects that a crash
-    /// left behind unreferenced, parses again what an earlier MIME parse summarised and
-    /// counts quota usage if the store was written before quotas.
+    /// left behind unreferenced, parses again what an earlier MIME parse summarised,
+    /// counts quota usage if the store was written before quotas and indexes what was
+    /// stored before the duplicate index.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         Store::open_engine(Box::new(SledEngine::open(dir)?))
@@ -47,6 +48,7 @@ impl Store {
         store.sweep_orphan_objects()?;
         store.reparse_old_summaries()?;
         store.count_usage_once()?;
+        store.index_unindexed_messages()?;
         Ok(store)
     }
 
