@@ -34,6 +34,8 @@ listen = []
 tls_listen = []
 [lmtp]
 listen = ["127.0.0.1:$MH_LMTP"]
+[web]
+listen = []
 CONF
 for user in "${users[@]}"; do
   echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null

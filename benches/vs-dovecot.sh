@@ -71,6 +71,8 @@ listen = ["127.0.0.1:$MH_POP3"]
 tls_listen = []
 max_connections_from_single_ip = 100000
 max_connections_per_user = 100000
+[web]
+listen = []
 CONF
 for user in "${users[@]}" search; do
   echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null

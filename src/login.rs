@@ -8,6 +8,7 @@ use crate::config::Protocol;
 use crate::limiter::{
     CheckLogin, Limiter, Login, LoginFailed, LoginRemembered, Permit, RememberedRefusal, Verdict,
 };
+use crate::metrics::{self, LoginResult};
 use actix::prelude::*;
 use mailhive_store::{StoreError, Username};
 use std::net::IpAddr;
@@ -42,6 +43,39 @@ pub struct Gate {
 impl Gate {
     /// Tries to log `name` in from `ip` with `password`.
     pub async fn log_in(
+        &self,
+        protocol: Protocol,
+        ip: IpAddr,
+        name: String,
+        password: String,
+    ) -> Result<LoggedIn, NotLoggedIn> {
+        self.log_in_counted_as(protocol.key(), protocol, ip, name, password)
+            .await
+    }
+
+    /// [`Gate::log_in`] counted in the metrics as a login of `label` (the web console
+    /// logs in against IMAP's failure counts, and is counted as `web`).
+    pub async fn log_in_counted_as(
+        &self,
+        label: &'static str,
+        protocol: Protocol,
+        ip: IpAddr,
+        name: String,
+        password: String,
+    ) -> Result<LoggedIn, NotLoggedIn> {
+        let attempt = self.attempt(protocol, ip, name, password).await;
+        metrics::login(
+            label,
+            match &attempt {
+                Ok(_) => LoginResult::Ok,
+                Err(NotLoggedIn::Failed | NotLoggedIn::Unavailable(_)) => LoginResult::Failed,
+                Err(NotLoggedIn::CoolingDown | NotLoggedIn::TooManyLogins) => LoginResult::Refused,
+            },
+        );
+        attempt
+    }
+
+    async fn attempt(
         &self,
         protocol: Protocol,
         ip: IpAddr,

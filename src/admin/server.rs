@@ -10,6 +10,7 @@ use super::wire::{
 };
 use super::{Admin, AdminError};
 use crate::auth::Authenticator;
+use crate::connections::Connections;
 use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
 use crate::net::tls::Tls;
@@ -52,6 +53,8 @@ pub struct AdminState {
     pub tls: Arc<Tls>,
     /// Forgets a verified login when its password changes or its account goes.
     pub auth: Arc<Authenticator>,
+    /// The open IMAP and POP3 sessions (`connections`, `end-connection`).
+    pub connections: Arc<Connections>,
 }
 
 /// Serves admin connections until the task is dropped.
@@ -79,24 +82,7 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
                 return;
             }
         };
-        let response = match request {
-            Request::Status => match state.limiter.send(Snapshot).await {
-                Ok(counts) => Response::Status(counts),
-                Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
-            },
-            Request::Deliver {
-                user,
-                mailbox,
-                sender,
-                raw,
-            } => deliver(&state, &user, mailbox.as_deref(), &sender, &raw).await,
-            request => {
-                let state = state.clone();
-                actix_rt::task::spawn_blocking(move || execute(&state, request))
-                    .await
-                    .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")))
-            }
-        };
+        let response = answer(&state, request).await;
         let written = match encode(&response) {
             Ok(frame) => stream.write_all(&frame).await,
             Err(e) => Err(e),
@@ -104,6 +90,29 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
         if let Err(e) = written {
             tracing::warn!(error = %e, "admin reply failed");
             return;
+        }
+    }
+}
+
+/// Carries out one request: what the admin socket's clients and the web console ask
+/// for goes this one way.
+pub async fn answer(state: &Arc<AdminState>, request: Request) -> Response {
+    match request {
+        Request::Status => match state.limiter.send(Snapshot).await {
+            Ok(counts) => Response::Status(counts),
+            Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
+        },
+        Request::Deliver {
+            user,
+            mailbox,
+            sender,
+            raw,
+        } => deliver(state, &user, mailbox.as_deref(), &sender, &raw).await,
+        request => {
+            let state = state.clone();
+            actix_rt::task::spawn_blocking(move || execute(&state, request))
+                .await
+                .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")))
         }
     }
 }
@@ -182,8 +191,12 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Request::AddUser {
             user: name,
             password,
+            admin,
         } => user(&name)
-            .and_then(|u| Admin::add_user(store, &u, &password))
+            .and_then(|u| Admin::add_account(store, &u, &password, admin))
+            .map(|()| Response::Done),
+        Request::SetAdmin { user: name, admin } => user(&name)
+            .and_then(|u| Admin::set_admin(store, &u, admin))
             .map(|()| Response::Done),
         Request::SetPassword {
             user: name,
@@ -198,8 +211,14 @@ fn execute(state: &AdminState, request: Request) -> Response {
             state.auth.forget(&u);
             Ok(Response::Done)
         }),
-        Request::Users => Admin::users(store)
-            .map(|users| Response::Users(users.iter().map(|u| u.to_string()).collect())),
+        Request::Users => Admin::users(store).map(|users| {
+            Response::Users(
+                users
+                    .into_iter()
+                    .map(|(u, admin)| (u.to_string(), admin))
+                    .collect(),
+            )
+        }),
         Request::ImportTarget {
             user: name,
             mailbox: mb,
@@ -265,6 +284,14 @@ fn execute(state: &AdminState, request: Request) -> Response {
                 .map_err(|refused| AdminError::Refused(refused.0))?;
             Ok(Response::Settings(settings_to_wire(&changed)))
         })(),
+        Request::Connections => Ok(Response::Connections(state.connections.list())),
+        Request::EndConnection { id } => {
+            if state.connections.end(id) {
+                Ok(Response::Done)
+            } else {
+                Err(AdminError::Refused(format!("no connection {id} is open")))
+            }
+        }
         Request::ReloadTls => state
             .tls
             .reload()

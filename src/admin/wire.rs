@@ -2,6 +2,7 @@
 //! postcard-encoded [`Request`] or [`Response`]. Frames are bounded by [`MAX_FRAME`].
 
 use crate::config::{Protocol, ProtocolSettings, Setting, Source};
+use crate::connections::Connection;
 use crate::limiter::Counts;
 use crate::settings::Change;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -26,6 +27,11 @@ pub enum Request {
     AddUser {
         user: String,
         password: String,
+        admin: bool,
+    },
+    SetAdmin {
+        user: String,
+        admin: bool,
     },
     SetPassword {
         user: String,
@@ -64,6 +70,12 @@ pub enum Request {
         reset: Vec<String>,
     },
     Status,
+    /// The open IMAP and POP3 sessions.
+    Connections,
+    /// End the session of this id (as [`Response::Connections`] lists it).
+    EndConnection {
+        id: u64,
+    },
     /// Read the TLS certificate and key again.
     ReloadTls,
     /// Store a delivered message (`mailhive deliver`).
@@ -78,7 +90,8 @@ pub enum Request {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {
     Done,
-    Users(Vec<String>),
+    /// Account names and their admin flags.
+    Users(Vec<(String, bool)>),
     Mailbox(u64),
     Appended(u64),
     /// Identifiers and their rights.
@@ -86,6 +99,7 @@ pub enum Response {
     /// Every setting of a protocol: config key, value, source name.
     Settings(Vec<(String, u64, String)>),
     Status(Counts),
+    Connections(Vec<Connection>),
     /// Declined; the text is shown to the administrator.
     Refused(String),
     /// The server failed; the text is shown to the administrator.

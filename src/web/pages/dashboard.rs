@@ -1,0 +1,96 @@
+//! `/`: what the server does now — connections, logins and the busiest users and
+//! addresses per protocol, FETCH and SEARCH slots, LMTP deliveries, the store's size.
+//! The counts come from the Limiter through the admin socket's `status` operation; the
+//! totals since start from [`crate::metrics`].
+
+use super::{ask, html, refusal, Chrome};
+use crate::admin::wire::{Request, Response};
+use crate::limiter::{Counts, ProtocolCounts};
+use crate::metrics::{self, DeliveryResult, LoginResult};
+use crate::web::auth::LoggedIn;
+use crate::web::probe::store_totals;
+use crate::web::WebContext;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config.route("/", web::get().to(dashboard));
+}
+
+/// One protocol's card.
+struct ProtocolCard {
+    name: &'static str,
+    key: &'static str,
+    counts: ProtocolCounts,
+    logins_ok: u64,
+    logins_failed: u64,
+    logins_refused: u64,
+}
+
+impl ProtocolCard {
+    fn new(name: &'static str, key: &'static str, counts: ProtocolCounts) -> ProtocolCard {
+        ProtocolCard {
+            name,
+            key,
+            counts,
+            logins_ok: metrics::logins(key, LoginResult::Ok),
+            logins_failed: metrics::logins(key, LoginResult::Failed),
+            logins_refused: metrics::logins(key, LoginResult::Refused),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    chrome: Chrome,
+    protocols: Vec<ProtocolCard>,
+    counts: Counts,
+    deliveries_ok: u64,
+    deliveries_failed: u64,
+    deliveries_refused: u64,
+    store_messages: u64,
+    store_bytes: u64,
+    store_on_disk: u64,
+}
+
+async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) -> HttpResponse {
+    let counts = match ask(&context, Request::Status).await {
+        Response::Status(counts) => counts,
+        other => return failed(&refusal(other)),
+    };
+    let store = context.store().clone();
+    let sizes = web::block(move || {
+        let (messages, bytes) = store_totals(&store)?;
+        Ok::<_, mailhive_store::StoreError>((messages, bytes, store.size_on_disk()?))
+    })
+    .await;
+    let (store_messages, store_bytes, store_on_disk) = match sizes {
+        Ok(Ok(sizes)) => sizes,
+        Ok(Err(e)) => return failed(&e),
+        Err(e) => return failed(&e),
+    };
+    let page = Dashboard {
+        chrome: Chrome::of(&admin, "dashboard"),
+        protocols: vec![
+            ProtocolCard::new("IMAP", "imap", counts.imap.clone()),
+            ProtocolCard::new("POP3", "pop3", counts.pop3.clone()),
+        ],
+        counts,
+        deliveries_ok: metrics::deliveries(DeliveryResult::Ok),
+        deliveries_failed: metrics::deliveries(DeliveryResult::Failed),
+        deliveries_refused: metrics::deliveries(DeliveryResult::Refused),
+        store_messages,
+        store_bytes,
+        store_on_disk,
+    };
+    html(StatusCode::OK, &page)
+}
+
+fn failed(error: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(%error, "the dashboard cannot be made");
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain; charset=utf-8")
+        .body("The server's counts are not available now")
+}
