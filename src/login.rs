@@ -33,6 +33,15 @@ pub enum NotLoggedIn {
     Unavailable(StoreError),
 }
 
+/// How `logins_total` counts a login attempt.
+pub fn counted_as(attempt: &Result<LoggedIn, NotLoggedIn>) -> LoginResult {
+    match attempt {
+        Ok(_) => LoginResult::Ok,
+        Err(NotLoggedIn::Failed | NotLoggedIn::Unavailable(_)) => LoginResult::Failed,
+        Err(NotLoggedIn::CoolingDown | NotLoggedIn::TooManyLogins) => LoginResult::Refused,
+    }
+}
+
 /// What a login needs from the server.
 #[derive(Debug, Clone)]
 pub struct Gate {
@@ -49,33 +58,15 @@ impl Gate {
         name: String,
         password: String,
     ) -> Result<LoggedIn, NotLoggedIn> {
-        self.log_in_counted_as(protocol.key(), protocol, ip, name, password)
-            .await
-    }
-
-    /// [`Gate::log_in`] counted in the metrics as a login of `label` (the web console
-    /// logs in against IMAP's failure counts, and is counted as `web`).
-    pub async fn log_in_counted_as(
-        &self,
-        label: &'static str,
-        protocol: Protocol,
-        ip: IpAddr,
-        name: String,
-        password: String,
-    ) -> Result<LoggedIn, NotLoggedIn> {
-        let attempt = self.attempt(protocol, ip, name, password).await;
-        metrics::login(
-            label,
-            match &attempt {
-                Ok(_) => LoginResult::Ok,
-                Err(NotLoggedIn::Failed | NotLoggedIn::Unavailable(_)) => LoginResult::Failed,
-                Err(NotLoggedIn::CoolingDown | NotLoggedIn::TooManyLogins) => LoginResult::Refused,
-            },
-        );
+        let attempt = self.log_in_uncounted(protocol, ip, name, password).await;
+        metrics::login(protocol.key(), counted_as(&attempt));
         attempt
     }
 
-    async fn attempt(
+    /// [`Gate::log_in`] without counting it in the metrics: for the web console, which
+    /// logs in against IMAP's failure counts and counts the attempt as `web` once it has
+    /// checked the admin flag too.
+    pub async fn log_in_uncounted(
         &self,
         protocol: Protocol,
         ip: IpAddr,

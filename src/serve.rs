@@ -169,6 +169,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             plaintext_auth: config.plaintext_auth,
             metrics_token: config.web.metrics_token.clone(),
             sessions: Default::default(),
+            rates: Default::default(),
         });
         let web = web::start(&config.web, &tls, web_context)?;
         println!(

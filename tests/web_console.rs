@@ -235,6 +235,13 @@ fn only_administrators_log_in_and_their_cookie_is_locked_down() {
     }
     let dashboard = admin.get(server.web, "/");
     assert!(dashboard.body.contains("Dashboard"), "{dashboard:?}");
+    // alice's right password and root's wrong one failed, root's login worked.
+    assert!(
+        dashboard
+            .body
+            .contains("Console logins in the last minute: 1 ok, 2 failed"),
+        "{dashboard:?}"
+    );
 
     // Taking the flag away ends the access at the next request.
     env.ok(&["user", "admin", "root", "off"], "");

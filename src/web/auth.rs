@@ -18,7 +18,8 @@ use super::sessions::{same, token, Admin};
 use super::WebContext;
 use crate::auth::plaintext_allowed;
 use crate::config::Protocol;
-use crate::login::NotLoggedIn;
+use crate::login::{counted_as, NotLoggedIn};
+use crate::metrics::{self, LoginResult};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::error::InternalError;
@@ -124,8 +125,11 @@ async fn log_in(
     // Counted with IMAP's failed logins: one brute-force budget for both ways in.
     let attempt = context
         .gate
-        .log_in_counted_as("web", Protocol::Imap, peer.ip(), user, password)
+        .log_in_uncounted(Protocol::Imap, peer.ip(), user, password)
         .await;
+    if attempt.is_err() {
+        metrics::login("web", counted_as(&attempt));
+    }
     let user = match attempt {
         Ok((user, _permit)) => user,
         Err(NotLoggedIn::CoolingDown) => {
@@ -146,10 +150,17 @@ async fn log_in(
     };
     let store = context.store().clone();
     let name = user.clone();
-    if !matches!(
+    let admin = matches!(
         web::block(move || store.is_admin(&name)).await,
         Ok(Ok(true))
-    ) {
+    );
+    let counted = if admin {
+        LoginResult::Ok
+    } else {
+        LoginResult::Failed
+    };
+    metrics::login("web", counted);
+    if !admin {
         tracing::info!(%user, "console login refused: not an administrator");
         return login_form(&request, &context, StatusCode::UNAUTHORIZED, Some(FAILED));
     }

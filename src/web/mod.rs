@@ -9,6 +9,7 @@
 mod auth;
 mod pages;
 mod probe;
+mod rates;
 mod sessions;
 
 use crate::admin::server::AdminState;
@@ -36,6 +37,8 @@ pub struct WebContext {
     pub metrics_token: Option<String>,
     /// The administrators logged in.
     pub sessions: sessions::Sessions,
+    /// Logins per minute, for the dashboard.
+    pub rates: rates::LoginRates,
 }
 
 impl WebContext {
@@ -86,6 +89,14 @@ pub fn start(
     if config.listen.is_empty() && config.tls_listen.is_empty() {
         return Ok(None);
     }
+    let sampled = context.clone();
+    actix_rt::spawn(async move {
+        let mut every = tokio::time::interval(rates::SAMPLE_EVERY);
+        loop {
+            every.tick().await;
+            sampled.rates.sample();
+        }
+    });
     let data = web::Data::from(context);
     let mut server = HttpServer::new(move || {
         App::new()

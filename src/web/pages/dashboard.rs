@@ -1,7 +1,7 @@
 //! `/`: what the server does now — connections, logins and the busiest users and
 //! addresses per protocol, FETCH and SEARCH slots, LMTP deliveries, the store's size.
 //! The counts come from the Limiter through the admin socket's `status` operation; the
-//! totals since start from [`crate::metrics`].
+//! totals since start from [`crate::metrics`], the rates per minute from their samples.
 
 use super::{ask, html, refusal, Chrome};
 use crate::admin::wire::{Request, Response};
@@ -9,6 +9,7 @@ use crate::limiter::{Counts, ProtocolCounts};
 use crate::metrics::{self, DeliveryResult, LoginResult};
 use crate::web::auth::LoggedIn;
 use crate::web::probe::store_totals;
+use crate::web::rates::LoginRates;
 use crate::web::WebContext;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -26,11 +27,19 @@ struct ProtocolCard {
     logins_ok: u64,
     logins_failed: u64,
     logins_refused: u64,
+    /// Logins ok and failed within about the last minute.
+    per_minute: (u64, u64),
 }
 
 impl ProtocolCard {
-    fn new(name: &'static str, key: &'static str, counts: ProtocolCounts) -> ProtocolCard {
+    fn new(
+        name: &'static str,
+        key: &'static str,
+        counts: ProtocolCounts,
+        rates: &LoginRates,
+    ) -> ProtocolCard {
         ProtocolCard {
+            per_minute: rates.per_minute(key),
             name,
             key,
             counts,
@@ -47,6 +56,8 @@ struct Dashboard {
     chrome: Chrome,
     protocols: Vec<ProtocolCard>,
     counts: Counts,
+    /// Console logins ok and failed within about the last minute.
+    web_per_minute: (u64, u64),
     deliveries_ok: u64,
     deliveries_failed: u64,
     deliveries_refused: u64,
@@ -74,9 +85,10 @@ async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) ->
     let page = Dashboard {
         chrome: Chrome::of(&admin, "dashboard"),
         protocols: vec![
-            ProtocolCard::new("IMAP", "imap", counts.imap.clone()),
-            ProtocolCard::new("POP3", "pop3", counts.pop3.clone()),
+            ProtocolCard::new("IMAP", "imap", counts.imap.clone(), &context.rates),
+            ProtocolCard::new("POP3", "pop3", counts.pop3.clone(), &context.rates),
         ],
+        web_per_minute: context.rates.per_minute("web"),
         counts,
         deliveries_ok: metrics::deliveries(DeliveryResult::Ok),
         deliveries_failed: metrics::deliveries(DeliveryResult::Failed),
