@@ -27,6 +27,8 @@ pub struct Connection {
     /// `imap` or `pop3`.
     pub protocol: String,
     pub peer: String,
+    /// The listener's address it came in on.
+    pub listener: String,
     /// When it connected, in seconds since the Unix epoch.
     pub since: i64,
     pub user: Option<String>,
@@ -50,14 +52,20 @@ pub struct Connections {
 }
 
 impl Connections {
-    /// Lists a new session of `protocol` from `peer`.
-    pub fn seat(self: &Arc<Self>, protocol: Protocol, peer: SocketAddr) -> Seat {
+    /// Lists a new session of `protocol` from `peer` on the listener at `listener`.
+    pub fn seat(
+        self: &Arc<Self>,
+        protocol: Protocol,
+        peer: SocketAddr,
+        listener: Option<SocketAddr>,
+    ) -> Seat {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let end = CancellationToken::new();
         let listed = Connection {
             id,
             protocol: protocol.key().into(),
             peer: peer.to_string(),
+            listener: listener.map(|l| l.to_string()).unwrap_or_default(),
             since: chrono::Utc::now().timestamp(),
             user: None,
             state: match protocol {
@@ -156,8 +164,10 @@ mod tests {
     fn a_seat_is_listed_until_dropped_and_can_be_ended() {
         let connections = Arc::new(Connections::default());
         let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-        let first = connections.seat(Protocol::Imap, peer);
-        let second = connections.seat(Protocol::Pop3, peer);
+        let listener = "127.0.0.1:143".parse().ok();
+        let first = connections.seat(Protocol::Imap, peer, listener);
+        let second = connections.seat(Protocol::Pop3, peer, None);
+        assert_eq!(connections.list()[0].listener, "127.0.0.1:143");
         first.began("LOGIN");
         assert_eq!(connections.list()[0].command.as_deref(), Some("LOGIN"));
         first.ended(Some("alice"), "authenticated");

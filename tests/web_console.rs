@@ -463,6 +463,11 @@ fn a_session_is_listed_and_ended_from_the_connections_page() {
     imap.imap_ok("SELECT INBOX");
     let mut pop3 = LineClient::connect(server.pop3);
     pop3.expect_prefix("+OK");
+    let dashboard = admin.get(server.web, "/");
+    for (protocol, listener) in [("imap", server.imap), ("pop3", server.pop3)] {
+        let row = format!("<tr><td>{protocol}</td><td>{listener}</td><td>1</td></tr>");
+        assert!(dashboard.body.contains(&row), "{row} in {dashboard:?}");
+    }
     let page = admin.get(server.web, "/connections");
     assert_eq!(page.status, 200, "{page:?}");
     assert!(

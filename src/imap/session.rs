@@ -80,7 +80,8 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
     if let Err(e) = socket2::SockRef::from(stream.tcp()).set_tcp_keepalive(&keepalive) {
         tracing::debug!(error = %e, "could not enable TCP keepalive");
     }
-    let context_seat = context.connections.seat(Protocol::Imap, peer);
+    let listener = stream.tcp().local_addr().ok();
+    let context_seat = context.connections.seat(Protocol::Imap, peer, listener);
     ImapSession::create(move |ctx: &mut Context<ImapSession>| {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let mut session = ImapSession {

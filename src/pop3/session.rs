@@ -37,7 +37,8 @@ use tokio_util::codec::FramedRead;
 /// Starts a session for a new connection (on the worker arbiter that accepted it), which
 /// the Limiter admitted with `connection`.
 pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connection: Permit) {
-    let seat = context.connections.seat(Protocol::Pop3, peer);
+    let listener = stream.tcp().local_addr().ok();
+    let seat = context.connections.seat(Protocol::Pop3, peer, listener);
     Pop3Session::create(move |ctx| {
         let mut session = Pop3Session {
             context,

@@ -5,6 +5,7 @@
 
 use super::{ask, html, refusal, Chrome};
 use crate::admin::wire::{Request, Response};
+use crate::connections::Connection;
 use crate::limiter::{Counts, ProtocolCounts};
 use crate::metrics::{self, DeliveryResult, LoginResult};
 use crate::web::auth::LoggedIn;
@@ -14,6 +15,7 @@ use crate::web::WebContext;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use std::collections::BTreeMap;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config.route("/", web::get().to(dashboard));
@@ -56,6 +58,8 @@ struct Dashboard {
     chrome: Chrome,
     protocols: Vec<ProtocolCard>,
     counts: Counts,
+    /// Sessions open per protocol and listener.
+    listeners: Vec<(String, String, u64)>,
     /// Console logins ok and failed within about the last minute.
     web_per_minute: (u64, u64),
     deliveries_ok: u64,
@@ -69,6 +73,10 @@ struct Dashboard {
 async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) -> HttpResponse {
     let counts = match ask(&context, Request::Status).await {
         Response::Status(counts) => counts,
+        other => return failed(&refusal(other)),
+    };
+    let listeners = match ask(&context, Request::Connections).await {
+        Response::Connections(open) => per_listener(&open),
         other => return failed(&refusal(other)),
     };
     let store = context.store().clone();
@@ -90,6 +98,7 @@ async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) ->
         ],
         web_per_minute: context.rates.per_minute("web"),
         counts,
+        listeners,
         deliveries_ok: metrics::deliveries(DeliveryResult::Ok),
         deliveries_failed: metrics::deliveries(DeliveryResult::Failed),
         deliveries_refused: metrics::deliveries(DeliveryResult::Refused),
@@ -98,6 +107,20 @@ async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) ->
         store_on_disk,
     };
     html(StatusCode::OK, &page)
+}
+
+/// How many of `open` came in on each protocol's listeners.
+fn per_listener(open: &[Connection]) -> Vec<(String, String, u64)> {
+    let mut counts = BTreeMap::<(&str, &str), u64>::new();
+    for connection in open {
+        *counts
+            .entry((&connection.protocol, &connection.listener))
+            .or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((protocol, listener), n)| (protocol.to_owned(), listener.to_owned(), n))
+        .collect()
 }
 
 fn failed(error: &dyn std::fmt::Display) -> HttpResponse {
