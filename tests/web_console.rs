@@ -606,3 +606,28 @@ fn where_plaintext_is_refused_logins_need_https_and_get_a_secure_cookie() {
         assert!(session.contains(attribute), "{session}");
     }
 }
+
+#[test]
+fn the_dashboard_names_cooled_down_addresses() {
+    let env =
+        Env::with_imap_settings("max_login_failures_from_single_ip = 2\nlogin_failure_delay = 0");
+    accounts(&env);
+    let server = env.serve(&[]);
+    let mut admin = Browser::default();
+    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let quiet = admin.get(server.web, "/");
+    assert!(quiet.body.contains("Cooled down: no address"), "{quiet:?}");
+    let mut guesser = LineClient::connect_from("127.0.0.2", server.imap);
+    guesser.expect_prefix("* OK");
+    for tag in ["g1", "g2"] {
+        guesser.send(&format!("{tag} LOGIN alice guess"));
+        guesser.expect_prefix(&format!("{tag} NO [AUTHENTICATIONFAILED]"));
+    }
+    let dashboard = admin.get(server.web, "/");
+    assert!(
+        dashboard
+            .body
+            .contains("Cooled down: <span class=\"cooled\">127.0.0.2</span>"),
+        "{dashboard:?}"
+    );
+}

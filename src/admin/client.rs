@@ -204,7 +204,7 @@ impl Admin for AdminClient {
 
     fn status(&self) -> Result<Counts, AdminError> {
         match self.call(&Request::Status)? {
-            Response::Status(counts) => Ok(counts),
+            Response::Status(counts) => Ok(*counts),
             other => Err(unexpected(other)),
         }
     }

@@ -99,7 +99,7 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
 pub async fn answer(state: &Arc<AdminState>, request: Request) -> Response {
     match request {
         Request::Status => match state.limiter.send(Snapshot).await {
-            Ok(counts) => Response::Status(counts),
+            Ok(counts) => Response::Status(Box::new(counts)),
             Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
         },
         Request::Deliver {

@@ -98,7 +98,8 @@ pub enum Response {
     Acl(Vec<(String, String)>),
     /// Every setting of a protocol: config key, value, source name.
     Settings(Vec<(String, u64, String)>),
-    Status(Counts),
+    /// What the Limiter counts (boxed: the largest answer by far).
+    Status(Box<Counts>),
     Connections(Vec<Connection>),
     /// Declined; the text is shown to the administrator.
     Refused(String),

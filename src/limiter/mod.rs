@@ -428,6 +428,8 @@ pub struct ProtocolCounts {
     /// [`BUSIEST`] of each at most, the most first (the console's dashboard).
     pub busiest_users: Vec<(String, u64)>,
     pub busiest_addresses: Vec<(String, u64)>,
+    /// Addresses refused now for their failed logins, [`BUSIEST`] at most.
+    pub cooled_down: Vec<String>,
 }
 
 /// How many of the busiest users and addresses a [`Snapshot`] names.
@@ -474,8 +476,9 @@ impl Handler<Snapshot> for Limiter {
         let now = Instant::now();
         let mut protocol_counts = Protocol::ALL.map(|protocol| {
             let policy = Policy::of(&self.settings(protocol));
-            let (failing_addresses, failing_users) =
-                self.failures[index(protocol)].prune(&policy, now);
+            let failures = &mut self.failures[index(protocol)];
+            let (failing_addresses, failing_users) = failures.prune(&policy, now);
+            let cooled_down = failures.cooled_down(now, BUSIEST);
             let connections = &self.connections[index(protocol)];
             ProtocolCounts {
                 connections: connections.total,
@@ -486,6 +489,7 @@ impl Handler<Snapshot> for Limiter {
                 failing_users: failing_users as u64,
                 busiest_users: busiest(&connections.per_user),
                 busiest_addresses: busiest(&connections.per_ip),
+                cooled_down: cooled_down.iter().map(|ip| ip.to_string()).collect(),
             }
         });
         MessageResult(Counts {

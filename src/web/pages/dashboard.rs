@@ -72,7 +72,7 @@ struct Dashboard {
 
 async fn dashboard(LoggedIn(admin): LoggedIn, context: web::Data<WebContext>) -> HttpResponse {
     let counts = match ask(&context, Request::Status).await {
-        Response::Status(counts) => counts,
+        Response::Status(counts) => *counts,
         other => return failed(&refusal(other)),
     };
     let listeners = match ask(&context, Request::Connections).await {
