@@ -94,6 +94,12 @@ fn metrics_count_known_traffic_exactly() {
         &["settings", "reset", "imap", "MaxConnectionsFromSingleIP"],
         "",
     );
+    let mut pop3 = LineClient::connect(server.pop3);
+    pop3.expect_prefix("+OK");
+    for line in ["USER bob", "PASS pw", "STAT", "STAT"] {
+        pop3.send(line);
+        pop3.expect_prefix("+OK");
+    }
     let mut lmtp = LineClient::connect(server.lmtp);
     lmtp.expect_prefix("220 ");
     lmtp.send("LHLO mx.example.org");
@@ -144,6 +150,18 @@ fn metrics_count_known_traffic_exactly() {
             "mailhive_limit_refusals_total{protocol=\"imap\",limit=\"MaxConnections\"}",
             0.0,
         ),
+        (
+            "mailhive_logins_total{protocol=\"pop3\",result=\"ok\"}",
+            1.0,
+        ),
+        (
+            "mailhive_commands_total{protocol=\"pop3\",command=\"STAT\"}",
+            2.0,
+        ),
+        (
+            "mailhive_command_duration_seconds_count{protocol=\"pop3\",command=\"PASS\"}",
+            1.0,
+        ),
         ("mailhive_lmtp_deliveries_total{result=\"ok\"}", 1.0),
         ("mailhive_store_messages", 1.0),
     ] {
@@ -153,6 +171,11 @@ fn metrics_count_known_traffic_exactly() {
     assert_eq!(
         sample(&after, "mailhive_connections{protocol=\"imap\"}"),
         2.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "mailhive_connections{protocol=\"pop3\"}"),
+        1.0,
         "{after}"
     );
     for state in ["busy", "queued"] {
