@@ -4,7 +4,12 @@
 # figures with the ratio mailhive / Dovecot for each. Installs Dovecot when missing and
 # runs it from its own configuration in a temporary directory (benches/dovecot/).
 #
-#   benches/vs-dovecot.sh            # about ten minutes on two cores
+#   benches/vs-dovecot.sh            # about half an hour on two cores
+#   WORKLOADS="imaptest" benches/vs-dovecot.sh   # only some groups (default: all four)
+#
+# Groups: `loadgen` (the timed workloads below), `search` (SEARCH, SORT, THREAD), `idle`
+# (memory) and `imaptest` (benches/imaptest-load.sh: imaptest's profiles and full POP3
+# sessions over realistic mail, with imaptest's error count beside each figure).
 #
 # Workloads (tests/loadgen): LOGIN/LOGOUT, USER/PASS/QUIT, full POP3 sessions, the
 # mixed reconnect session of a mail client, durable APPENDs, IMAPS handshakes — each
@@ -16,16 +21,24 @@
 # Both servers get the per-address and per-user connection limits raised, so that the
 # load may come from one address and few accounts.
 set -euo pipefail
+trap 'echo "$0: line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/.."
 CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-5}
 SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
 MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
+WORKLOADS=${WORKLOADS:-loadgen search idle imaptest}
 . benches/common.sh
+. benches/imaptest-load.sh
+# wanted GROUP: whether WORKLOADS names GROUP.
+wanted() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 
-echo "== corpus: $SEARCH_MESSAGES messages for SEARCH"
 mkdir -p "$work/dovecot/mail"
-$loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
-  --maildir "$work/dovecot/mail/search"
+if wanted search; then
+  echo "== corpus: $SEARCH_MESSAGES messages for SEARCH"
+  $loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
+    --maildir "$work/dovecot/mail/search"
+fi
+wanted imaptest && imaptest_setup
 
 # idle SERVER IMAP PID: memory per idle connection, on a server just started: memory
 # that other workloads leave behind would hide growth, and Dovecot's idle processes would
@@ -40,20 +53,27 @@ run() {
   local server=$1 imap=$2 imaps=$3 pop3=$4
   local common=(--server "$server" --user bench --accounts "$CLIENTS" --password bench
     --clients "$CLIENTS" --seconds "$SECONDS_PER_RUN" --runs "$RUNS")
-  $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
-  $loadgen run pop3-login --addr "127.0.0.1:$pop3" "${common[@]}"
-  $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
-  $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
-  $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
-  for query in "SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header" \
-    "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date" \
-    "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival" \
-    "THREAD:REFERENCES UTF-8 ALL:thread-refs"; do
-    IFS=: read -r command criteria name <<< "$query"
-    $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
-      --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
-  done
-  $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
+  if wanted loadgen; then
+    $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
+    $loadgen run pop3-login --addr "127.0.0.1:$pop3" "${common[@]}"
+    $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
+    $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
+    $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
+  fi
+  if wanted search; then
+    for query in "SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header" \
+      "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date" \
+      "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival" \
+      "THREAD:REFERENCES UTF-8 ALL:thread-refs"; do
+      IFS=: read -r command criteria name <<< "$query"
+      $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
+        --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
+    done
+  fi
+  # Last: it grows the accounts' mailboxes.
+  if wanted loadgen; then
+    $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
+  fi
 }
 
 echo "== mailhive"
@@ -80,19 +100,25 @@ done
 for user in "${users[@]}"; do
   "${mh[@]}" import-mbox --user "$user" fixtures/corpus.mbox >/dev/null 2>&1
 done
-"${mh[@]}" import-mbox --user search "$work/search.mbox"
+if wanted search; then "${mh[@]}" import-mbox --user search "$work/search.mbox"; fi
 start_mailhive() {
-  "${mh[@]}" serve > "$work/mailhive.log" 2>&1 &
+  : > "$work/mailhive.log"   # here, not in the child: the wait below must not see an old log
+  "${mh[@]}" serve >> "$work/mailhive.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
 }
 stop_mailhive() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-start_mailhive
-idle mailhive $MH_IMAP "$server_pid" | tee -a "$results"
-stop_mailhive
+if wanted idle; then
+  start_mailhive
+  idle mailhive $MH_IMAP "$server_pid" | tee -a "$results"
+  stop_mailhive
+fi
 start_mailhive
 run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 | tee -a "$results"
 stop_mailhive
+if wanted imaptest; then
+  imaptest_workloads mailhive | tee -a "$results"
+fi
 
 echo "== Dovecot, passwords stored PLAIN"
 export DOVECOT_MESSAGES="$(ls fixtures/mail/*.eml | tr '\n' ' ')"
@@ -101,34 +127,44 @@ start_dovecot() {
   env "${dovecot_ports[@]}" DOVECOT_SCHEME=$1 \
     benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
 }
-start_dovecot PLAIN
-idle dovecot $DC_IMAP "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
-benches/dovecot/stop.sh "$work/dovecot"
+if wanted idle; then
+  start_dovecot PLAIN
+  idle dovecot $DC_IMAP "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
+  benches/dovecot/stop.sh "$work/dovecot"
+fi
 start_dovecot PLAIN
 run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 | tee -a "$results"
 benches/dovecot/stop.sh "$work/dovecot"
+if wanted imaptest; then
+  imaptest_workloads dovecot | tee -a "$results"
+fi
 
-echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
-start_dovecot ARGON2ID
-for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
-  $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
-    --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
-    --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"
-done
-benches/dovecot/stop.sh "$work/dovecot"
+if wanted loadgen; then
+  echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
+  start_dovecot ARGON2ID
+  for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
+    $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
+      --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
+      --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"
+  done
+  benches/dovecot/stop.sh "$work/dovecot"
+fi
 
 echo
 echo "== $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 awk '
   /^RESULT / {
+    delete f
     for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     key = f["workload"]; unit[key] = f["unit"]; value[key, f["server"]] = f["median"]
+    if ("errors" in f) errors[key, f["server"]] = f["errors"]
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
   }
   END {
-    printf "%-16s %-16s %12s %12s %12s %10s\n", "figure", "unit", "mailhive", "dovecot", "dovecot-a2", "mh/dovecot"
+    printf "%-18s %-14s %12s %12s %12s %10s %14s\n", "figure", "unit", "mailhive", "dovecot", "dovecot-a2", "mh/dovecot", "errors mh/dc"
     for (i = 1; i <= n; i++) {
       k = order[i]; m = value[k, "mailhive"]; d = value[k, "dovecot"]; a = value[k, "dovecot-argon2id"]
-      printf "%-16s %-16s %12s %12s %12s %10.2f\n", k, unit[k], m, d, (a == "" ? "-" : a), (d > 0 ? m / d : 0)
+      e = ((k, "mailhive") in errors) ? errors[k, "mailhive"] "/" errors[k, "dovecot"] : "-"
+      printf "%-18s %-14s %12s %12s %12s %10.2f %14s\n", k, unit[k], m, d, (a == "" ? "-" : a), (d > 0 ? m / d : 0), e
     }
   }' "$results"

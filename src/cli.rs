@@ -1,6 +1,7 @@
 //! The command line (SPEC §2) and what each command does.
 
 pub mod deliver;
+pub mod quota;
 
 use crate::admin;
 use crate::config::{self, Config, Protocol, ProtocolSettings, Setting};
@@ -104,6 +105,9 @@ pub enum Command {
         #[arg(long, value_name = "MBOX")]
         mailbox: Option<String>,
     },
+    /// An account's quota: usage, and limits of its own over the `[quota]` defaults.
+    #[command(subcommand)]
+    Quota(quota::QuotaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +283,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Acl(command) => acl_command(&config, command),
         Command::Deliver { user, mailbox } => deliver::run(&config, &user, mailbox.as_deref()),
+        Command::Quota(command) => quota::run(&config, command),
         Command::Tls(TlsCommand::Reload) => {
             admin::connect(&config)?.reload_tls()?;
             println!("TLS certificate reloaded");
@@ -438,9 +443,10 @@ fn status_text(counts: &Counts) -> String {
         )
     };
     format!(
-        "{}{}slots: {} FETCHes running, {} queued; {} SEARCHes running, {} queued\n",
+        "{}{}lmtp: {} connections\nslots: {} FETCHes running, {} queued; {} SEARCHes running, {} queued\n",
         protocol("imap", &counts.imap),
         protocol("pop3", &counts.pop3),
+        counts.lmtp_connections,
         counts.fetches_running,
         counts.fetches_queued,
         counts.searches_running,

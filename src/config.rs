@@ -343,6 +343,8 @@ pub struct Config {
     pub pop3: ProtocolSettings,
     pub lmtp: LmtpConfig,
     pub web: WebConfig,
+    /// The `[quota]` section: the limits of accounts without their own (SPEC §7).
+    pub quota: mailhive_store::QuotaLimits,
 }
 
 /// The `[web]` section (SPEC §9): the console and `/metrics`.
@@ -466,12 +468,13 @@ fn validate(
             }
         }
     };
-    let (mut store, mut tls, mut imap, mut pop3, lmtp) = (
+    let (mut store, mut tls, mut imap, mut pop3, lmtp, quota) = (
         section("store"),
         section("tls"),
         section("imap"),
         section("pop3"),
         section("lmtp"),
+        section("quota"),
     );
     let web = section("web");
     for unknown in sections.keys() {
@@ -522,6 +525,7 @@ fn validate(
     let pop3 = protocol_settings(Protocol::Pop3, pop3, from_env, &mut errors);
     let lmtp = lmtp_config(lmtp, &mut errors);
     let web = web_config(web, &mut errors);
+    let quota = crate::quota::config_section(quota, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
     }
@@ -538,6 +542,7 @@ fn validate(
         pop3,
         lmtp,
         web,
+        quota,
     })
 }
 

@@ -1,12 +1,14 @@
 //! `mailhive import-mbox`: every file is opened and checked before anything is written,
 //! then messages stream from a reader thread in bounded batches to [`Admin::append`],
 //! each batch durable before the next is counted. Malformed messages are reported with
-//! their file and byte offset and skipped; the rest is imported.
+//! their file and byte offset and skipped; the rest is imported. The import stops at
+//! the message that would take the account past its quota (SPEC §7), naming its byte
+//! offset; what came before it stays.
 
 use crate::admin::{Admin, AdminError};
 use crate::mbox::{Format, Item, MboxError, MboxMessage, MboxReader};
 use indicatif::{ProgressBar, ProgressStyle};
-use mailhive_store::{InternalDate, MailboxName, NewMessage, Username};
+use mailhive_store::{InternalDate, MailboxId, MailboxName, NewMessage, Username};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
@@ -26,6 +28,13 @@ pub enum ImportError {
     Open { path: String, source: io::Error },
     #[error("{path}: {source}")]
     Mbox { path: String, source: MboxError },
+    #[error("{path}: message at byte {offset} not imported: {user}'s quota would be exceeded ({imported} messages imported before it)")]
+    OverQuota {
+        path: String,
+        offset: u64,
+        user: String,
+        imported: u64,
+    },
     #[error(transparent)]
     Admin(#[from] AdminError),
 }
@@ -122,9 +131,10 @@ impl std::fmt::Display for ImportSummary {
     }
 }
 
-/// What the reader thread sends: a batch of messages, or a skipped one.
+/// What the reader thread sends: a batch of messages of one file (its label, and the
+/// bytes of the file it covers), or a skipped one.
 enum Event {
-    Batch(Vec<MboxMessage>, u64),
+    Batch(String, Vec<MboxMessage>, u64),
     Skipped(String),
     Failed(ImportError),
 }
@@ -152,18 +162,11 @@ pub fn import(
         scope.spawn(move || read_batches(sources, &sender));
         for event in batches {
             match event {
-                Event::Batch(batch, consumed) => {
-                    let now = InternalDate::now();
-                    let messages: Vec<NewMessage<'_>> = batch
-                        .iter()
-                        .map(|m| NewMessage {
-                            raw: &m.raw,
-                            flags: m.flags.clone(),
-                            internal_date: m.date.unwrap_or(now),
-                        })
-                        .collect();
-                    summary.messages += admin.append(target, &messages)? as u64;
-                    summary.bytes += batch.iter().map(|m| m.raw.len() as u64).sum::<u64>();
+                Event::Batch(label, batch, consumed) => {
+                    let appended = append_batch(admin, target, &batch)
+                        .map_err(|e| e.at(&label, user, summary.messages))?;
+                    summary.messages += appended.0;
+                    summary.bytes += appended.1;
                     progress.inc(consumed);
                     progress.set_message(format!("{} messages", summary.messages));
                 }
@@ -179,6 +182,65 @@ pub fn import(
     progress.finish_and_clear();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Why a batch stopped: the account's quota at one of its messages, or a failure.
+enum BatchError {
+    OverQuota { offset: u64, appended: u64 },
+    Admin(AdminError),
+}
+
+impl BatchError {
+    /// The import's error, for a batch of file `path` after `before` messages.
+    fn at(self, path: &str, user: &Username, before: u64) -> ImportError {
+        match self {
+            BatchError::OverQuota { offset, appended } => ImportError::OverQuota {
+                path: path.to_owned(),
+                offset,
+                user: user.to_string(),
+                imported: before + appended,
+            },
+            BatchError::Admin(e) => ImportError::Admin(e),
+        }
+    }
+}
+
+/// Appends `batch` in one step; when the quota refuses it, appends its messages one at
+/// a time up to the one that does not fit. Returns the messages and bytes appended.
+fn append_batch(
+    admin: &dyn Admin,
+    target: MailboxId,
+    batch: &[MboxMessage],
+) -> Result<(u64, u64), BatchError> {
+    let now = InternalDate::now();
+    let messages: Vec<NewMessage<'_>> = batch
+        .iter()
+        .map(|m| NewMessage {
+            raw: &m.raw,
+            flags: m.flags.clone(),
+            internal_date: m.date.unwrap_or(now),
+        })
+        .collect();
+    match admin.append(target, &messages) {
+        Ok(n) => return Ok((n as u64, batch.iter().map(|m| m.raw.len() as u64).sum())),
+        Err(AdminError::OverQuota(_)) => {}
+        Err(e) => return Err(BatchError::Admin(e)),
+    }
+    let (mut appended, mut bytes) = (0, 0);
+    for (message, new) in batch.iter().zip(&messages) {
+        match admin.append(target, std::slice::from_ref(new)) {
+            Ok(n) => {
+                appended += n as u64;
+                bytes += message.raw.len() as u64;
+            }
+            Err(AdminError::OverQuota(_)) => {
+                let offset = message.offset;
+                return Err(BatchError::OverQuota { offset, appended });
+            }
+            Err(e) => return Err(BatchError::Admin(e)),
+        }
+    }
+    Ok((appended, bytes))
 }
 
 /// Reads every source and sends batches; stops early if the writer has gone.
@@ -213,8 +275,9 @@ fn read_batches(sources: Vec<MboxSource>, out: &mpsc::SyncSender<Event>) {
             if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
                 let consumed = source.reader.position() - reported;
                 reported += consumed;
+                let label = source.label.clone();
                 if out
-                    .send(Event::Batch(std::mem::take(&mut batch), consumed))
+                    .send(Event::Batch(label, std::mem::take(&mut batch), consumed))
                     .is_err()
                 {
                     return;
@@ -223,7 +286,10 @@ fn read_batches(sources: Vec<MboxSource>, out: &mpsc::SyncSender<Event>) {
             }
         }
         let consumed = source.size.saturating_sub(reported);
-        if out.send(Event::Batch(batch, consumed)).is_err() {
+        if out
+            .send(Event::Batch(source.label.clone(), batch, consumed))
+            .is_err()
+        {
             return;
         }
     }

@@ -19,6 +19,7 @@
 //! - [`lmtp`]: the LMTP server; [`delivery`]: storing a delivered message.
 //! - [`serve`]: the server process; [`shutdown`]: the message that ends sessions when it stops.
 //! - [`spool`]: large APPEND literals kept on disk while they arrive.
+//! - [`quota`]: the `[quota]` section and how `quota show` reads.
 //! - [`testing`]: hooks for the integration tests, in debug builds only.
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -41,6 +42,7 @@ pub mod mbox;
 pub mod metrics;
 pub mod net;
 pub mod pop3;
+pub mod quota;
 pub mod serve;
 pub mod settings;
 pub mod shutdown;

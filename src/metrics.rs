@@ -248,6 +248,7 @@ pub fn encode(gauges: &Gauges) -> String {
     for (protocol, open) in [
         ("imap", counts.imap.connections),
         ("pop3", counts.pop3.connections),
+        ("lmtp", counts.lmtp_connections),
     ] {
         set(
             &m.connections.get_or_create(&ProtocolLabel { protocol }),

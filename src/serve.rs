@@ -55,6 +55,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config.store_path.display()
         )
     })?;
+    store.set_default_quota(config.quota);
     let store = Arc::new(store);
     if demo {
         let report = demo::prepare(&store)?;
@@ -150,6 +151,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             config: config.lmtp.clone(),
             host: crate::net::tls::host_name().unwrap_or_else(|| "localhost".into()),
             shutdown: shutdown.clone(),
+            limiter: limiter.clone(),
         });
         accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
         let admin_state = Arc::new(admin::server::AdminState {

@@ -356,6 +356,8 @@ fn the_unix_socket_delivers_and_connections_are_bounded() {
         line.trim_end().to_owned()
     };
     assert!(line().starts_with("220 "));
+    // The Limiter counts it, as it counts IMAP's and POP3's.
+    assert_eq!(server.counts().lmtp_connections, 1);
     // One connection is open: the next one, on TCP, is told so and closed.
     let mut second = LineClient::connect(server.lmtp);
     second.expect("421 4.3.2 Too many connections to this server");
@@ -372,4 +374,7 @@ fn the_unix_socket_delivers_and_connections_are_bounded() {
     std::io::Write::write_all(&mut writer, b"Subject: unix\r\n\r\nhi\r\n.\r\n").expect("send");
     assert_eq!(line(), "250 2.0.0 <bob> Saved");
     assert_eq!(messages(&server, "bob", "INBOX").len(), 1);
+    drop((reader, writer));
+    let counts = server.counts_until(|c| c.lmtp_connections == 0);
+    assert!(counts.is_idle(), "counters left: {counts:?}");
 }

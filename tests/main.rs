@@ -25,6 +25,8 @@ mod malformed;
 mod multiappend;
 mod pop3;
 mod postfix;
+mod quota;
+mod quota_imap;
 mod sasl;
 mod secrets;
 mod sharing;

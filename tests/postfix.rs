@@ -1,8 +1,9 @@
 //! A real MTA delivering into mailhive: a private Postfix instance (its own main.cf,
 //! master.cf, queue and log in a temporary directory, SMTP on a free loopback port,
 //! `virtual_transport = lmtp:inet:…` pointing at the test server) takes a message for
-//! three recipients over SMTP from Python's smtplib and hands it over LMTP; the known
-//! recipients' copies arrive over IMAP and the unknown one is bounced with our 550. The
+//! five recipients over SMTP from Python's smtplib and hands it over LMTP; the known
+//! recipients' copies arrive over IMAP, the unknown one is bounced with our 550 and the
+//! one whose quota the message would pass with our 552 (SPEC §7). The
 //! instance is stopped by its master's PID. `./test` installs Postfix when it is missing;
 //! starting a Postfix instance needs root.
 
@@ -143,9 +144,11 @@ fn count(server: &Server, user: &str, mailbox: &str) -> usize {
 }
 
 #[test]
-fn postfix_delivers_over_lmtp_and_bounces_the_unknown_recipient() {
+fn postfix_delivers_over_lmtp_and_bounces_the_unknown_and_the_over_quota_recipient() {
     let env = Env::new();
     accounts(&env);
+    env.add_user("carol", "pw");
+    env.ok(&["quota", "set", "--user", "carol", "--storage", "10"], "");
     let server = env.serve(&[]);
     let postfix = Postfix::start(server.lmtp);
 
@@ -153,7 +156,7 @@ fn postfix_delivers_over_lmtp_and_bounces_the_unknown_recipient() {
         "import smtplib\n\
          s = smtplib.SMTP('127.0.0.1', {port})\n\
          refused = s.sendmail('sender@mx.test', ['alice@example.org', 'alice+lists@example.org', \
-         'nobody@example.org', 'bob@example.org'], b'Subject: via postfix\\r\\n\\r\\nhello\\r\\n')\n\
+         'nobody@example.org', 'bob@example.org', 'carol@example.org'], b'Subject: via postfix\\r\\n\\r\\nhello\\r\\n')\n\
          assert refused == {{}}, refused\n\
          s.quit()\n",
         port = postfix.smtp_port
@@ -168,9 +171,15 @@ fn postfix_delivers_over_lmtp_and_bounces_the_unknown_recipient() {
         String::from_utf8_lossy(&sent.stderr)
     );
 
-    let log = postfix
-        .log_until(|log| log.matches("status=sent").count() >= 3 && log.contains("status=bounced"));
+    let log = postfix.log_until(|log| {
+        log.matches("status=sent").count() >= 3 && log.matches("status=bounced").count() >= 2
+    });
     assert_eq!(log.matches("status=sent").count(), 3, "{log}");
+    assert!(
+        log.contains("to=<carol@example.org>")
+            && log.contains("552 5.2.2 <carol@example.org> Mailbox full"),
+        "{log}"
+    );
     assert!(
         log.contains("to=<nobody@example.org>")
             && log.contains("550 5.1.1 <nobody@example.org> User unknown"),
@@ -183,6 +192,7 @@ fn postfix_delivers_over_lmtp_and_bounces_the_unknown_recipient() {
     assert_eq!(count(&server, "alice", "INBOX"), 1);
     assert_eq!(count(&server, "alice", "lists"), 1);
     assert_eq!(count(&server, "bob", "INBOX"), 1);
+    assert_eq!(count(&server, "carol", "INBOX"), 0);
     let pid = postfix.master_pid().expect("the master's PID");
     drop(postfix);
     assert!(

@@ -4,7 +4,8 @@
 //!
 //! Format: a header of `user: NAME PASSWORD`, `mail: USER FIXTURE` and
 //! `acl: OWNER MAILBOX USER RIGHTS` lines (accounts, imports and grants made before the
-//! server starts) and `imap-setting: key = value` lines
+//! server starts), `quota: USER FLAGS` lines (`mailhive quota set --user USER FLAGS`)
+//! and `imap-setting: key = value` lines
 //! (added to the `[imap]` configuration), then `C: line` (sent with CRLF;
 //! consecutive `C:` lines go out in one write, which exercises pipelining), `S: line`
 //! (one expected line; a token `abc$name` matches `abc` followed by anything — `$name]`
@@ -162,6 +163,12 @@ fn replay(path: &Path, protocol: Protocol) -> Result<(), String> {
                 return Err(format!("{name}: an acl line is OWNER MAILBOX USER RIGHTS"));
             };
             env.grant(owner, mailbox, user, rights);
+        } else if let Some(quota) = line.strip_prefix("quota: ") {
+            let words: Vec<&str> = quota.split(' ').collect();
+            let (user, flags) = words
+                .split_first()
+                .ok_or(format!("{name}: a quota line is USER FLAGS"))?;
+            env.ok(&[&["quota", "set", "--user", user], flags].concat(), "");
         } else if let Some(mail) = line.strip_prefix("mail: ") {
             let (user, fixture) = mail
                 .split_once(' ')

@@ -26,19 +26,33 @@ impl WireEncoder {
         }
     }
 
-    /// Appends the wire form of `input` (the next piece of the message) to `out`.
+    /// Appends the wire form of `input` (the next piece of the message) to `out`, a
+    /// line at a time: the line breaks are found with `memchr` and everything between
+    /// them is copied whole.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
-        out.reserve(input.len() + input.len() / 32);
-        for &b in input {
-            if self.at_line_start && self.dot_stuff && b == b'.' {
+        out.reserve(input.len() + input.len() / 32 + 2);
+        let mut rest = input;
+        while let Some(&first) = rest.first() {
+            if self.at_line_start && self.dot_stuff && first == b'.' {
                 out.push(b'.');
             }
-            if b == b'\n' && !self.after_cr {
+            let Some(lf) = memchr::memchr(b'\n', rest) else {
+                out.extend_from_slice(rest);
+                self.after_cr = rest.last() == Some(&b'\r');
+                self.at_line_start = false;
+                break;
+            };
+            let line = &rest[..lf];
+            out.extend_from_slice(line);
+            // The CR may have ended the previous piece.
+            let has_cr = line.last().map_or(self.after_cr, |&b| b == b'\r');
+            if !has_cr {
                 out.push(b'\r');
             }
-            out.push(b);
-            self.after_cr = b == b'\r';
-            self.at_line_start = b == b'\n';
+            out.push(b'\n');
+            self.after_cr = false;
+            self.at_line_start = true;
+            rest = &rest[lf + 1..];
         }
         self.seen += input.len() as u64;
     }
@@ -79,6 +93,52 @@ mod tests {
                 b"a\r\nb\r\n..dot\r\n...two\r\nlast\r\n",
                 "cut {cut}"
             );
+        }
+    }
+
+    /// The rule byte by byte, as the definition to check the line-at-a-time code against.
+    fn reference(raw: &[u8], dot_stuff: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (mut at_line_start, mut after_cr) = (true, false);
+        for &b in raw {
+            if at_line_start && dot_stuff && b == b'.' {
+                out.push(b'.');
+            }
+            if b == b'\n' && !after_cr {
+                out.push(b'\r');
+            }
+            out.push(b);
+            after_cr = b == b'\r';
+            at_line_start = b == b'\n';
+        }
+        if !raw.is_empty() && !at_line_start {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    #[test]
+    fn agrees_with_the_byte_by_byte_rule_on_random_input_and_splits() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            let len = (next() % 40) as usize;
+            let raw: Vec<u8> = (0..len)
+                .map(|_| b"\r\n.ab"[(next() % 5) as usize])
+                .collect();
+            let cut = (next() as usize) % (len + 1);
+            for dot_stuff in [false, true] {
+                assert_eq!(
+                    encode(&raw, dot_stuff, cut),
+                    reference(&raw, dot_stuff),
+                    "{raw:?} cut at {cut}"
+                );
+            }
         }
     }
 

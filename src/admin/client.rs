@@ -8,7 +8,9 @@ use super::{Admin, AdminError};
 use crate::config::ProtocolSettings;
 use crate::limiter::Counts;
 use crate::settings::Change;
-use mailhive_store::{MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username};
+use mailhive_store::{
+    MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Rights, SystemFlags, Username,
+};
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -37,6 +39,7 @@ impl AdminClient {
         match decode(&body)? {
             Response::Refused(text) => Err(AdminError::Refused(text)),
             Response::UnknownUser(name) => Err(AdminError::UnknownUser(name)),
+            Response::OverQuota(subject) => Err(AdminError::OverQuota(subject)),
             Response::Failed(text) => {
                 Err(AdminError::Protocol(format!("the server failed: {text}")))
             }
@@ -223,9 +226,35 @@ impl Admin for AdminClient {
             raw: serde_bytes::ByteBuf::from(raw.to_vec()),
         })
     }
+
+    fn quota(&self, user: &Username) -> Result<Quota, AdminError> {
+        self.expect_quota(&Request::Quota {
+            user: user.to_string(),
+        })
+    }
+
+    fn change_quota(
+        &self,
+        user: &Username,
+        change: QuotaOverride,
+        reset: bool,
+    ) -> Result<Quota, AdminError> {
+        self.expect_quota(&Request::ChangeQuota {
+            user: user.to_string(),
+            change,
+            reset,
+        })
+    }
 }
 
 impl AdminClient {
+    fn expect_quota(&self, request: &Request) -> Result<Quota, AdminError> {
+        match self.call(request)? {
+            Response::Quota(quota) => Ok(quota),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Sends a request answered with the server's settings of `local.protocol`.
     fn expect_settings(
         &self,

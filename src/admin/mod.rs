@@ -14,7 +14,8 @@ use crate::limiter::Counts;
 use crate::lmtp::recipient::destination;
 use crate::settings::{self, Change};
 use mailhive_store::{
-    InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, Store, StoreError, Username,
+    InternalDate, MailboxId, MailboxName, NewMessage, Quota, QuotaOverride, Refusal, Rights, Store,
+    StoreError, Username,
 };
 use std::io;
 
@@ -32,6 +33,9 @@ pub enum AdminError {
     /// A delivery named an account that does not exist.
     #[error("{0}: no such user")]
     UnknownUser(String),
+    /// The change would take the account past its quota (SPEC §7); the text names what.
+    #[error("{0}: Quota exceeded")]
+    OverQuota(String),
 }
 
 /// What an administrator can do to a store.
@@ -93,10 +97,23 @@ pub trait Admin {
         sender: &str,
         raw: &[u8],
     ) -> Result<(), AdminError>;
+    /// `user`'s quota usage and the limits in force.
+    fn quota(&self, user: &Username) -> Result<Quota, AdminError>;
+    /// Gives `user` the limits set in `change` (with `reset`, first drops its own limits,
+    /// back to `[quota]`'s); returns the quota after it.
+    fn change_quota(
+        &self,
+        user: &Username,
+        change: QuotaOverride,
+        reset: bool,
+    ) -> Result<Quota, AdminError>;
 }
 
 fn refused(subject: impl std::fmt::Display, refusal: Refusal) -> AdminError {
-    AdminError::Refused(format!("{subject}: {refusal}"))
+    match refusal {
+        Refusal::OverQuota => AdminError::OverQuota(subject.to_string()),
+        refusal => AdminError::Refused(format!("{subject}: {refusal}")),
+    }
 }
 
 /// Appends as the mailbox's owner (an import puts mail in someone's own mailbox).
@@ -217,7 +234,24 @@ impl Admin for Store {
             flags: Default::default(),
             internal_date: InternalDate::now(),
         };
-        append_as_owner(self, destination.mailbox, &[message]).map(|_| ())
+        match append_as_owner(self, destination.mailbox, &[message]) {
+            Ok(_) => Ok(()),
+            Err(AdminError::OverQuota(_)) => Err(AdminError::OverQuota(user.to_string())),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn quota(&self, user: &Username) -> Result<Quota, AdminError> {
+        Store::quota(self, user)?.map_err(|r| refused(user, r))
+    }
+
+    fn change_quota(
+        &self,
+        user: &Username,
+        change: QuotaOverride,
+        reset: bool,
+    ) -> Result<Quota, AdminError> {
+        Store::change_quota(self, user, change, reset)?.map_err(|r| refused(user, r))
     }
 }
 
@@ -228,7 +262,10 @@ pub fn connect(config: &Config) -> Result<Box<dyn Admin>, AdminError> {
         return Ok(Box::new(client));
     }
     match Store::open(&config.store_path) {
-        Ok(store) => Ok(Box::new(store)),
+        Ok(store) => {
+            store.set_default_quota(config.quota);
+            Ok(Box::new(store))
+        }
         Err(e) => Err(AdminError::Refused(format!(
             "cannot open the store at {} ({e}); if a server is running, its admin socket {} does not answer",
             config.store_path.display(),

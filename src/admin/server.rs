@@ -11,13 +11,14 @@ use super::wire::{
 use super::{Admin, AdminError};
 use crate::auth::Authenticator;
 use crate::connections::Connections;
+use crate::delivery::DeliveryError;
 use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
 use crate::net::tls::Tls;
 use crate::settings::Published;
 use actix::Addr;
 use mailhive_store::{
-    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Rights, SystemFlags, Username,
+    Flags, InternalDate, MailboxId, MailboxName, NewMessage, Refusal, Rights, SystemFlags, Username,
 };
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -150,6 +151,7 @@ async fn deliver(
     };
     match crate::delivery::deliver(&state.registry, &destination, sender, raw).await {
         Ok(()) => Response::Done,
+        Err(DeliveryError::Refused(Refusal::OverQuota)) => Response::OverQuota(name.to_owned()),
         Err(e) => {
             tracing::error!(error = %e, "delivery through the admin socket failed");
             Response::Failed(e.to_string())
@@ -297,6 +299,16 @@ fn execute(state: &AdminState, request: Request) -> Response {
             .reload()
             .map(|()| Response::Done)
             .map_err(|e| AdminError::Refused(format!("TLS certificate not reloaded: {e}"))),
+        Request::Quota { user: name } => user(&name)
+            .and_then(|u| Admin::quota(store, &u))
+            .map(Response::Quota),
+        Request::ChangeQuota {
+            user: name,
+            change,
+            reset,
+        } => user(&name)
+            .and_then(|u| Admin::change_quota(store, &u, change, reset))
+            .map(Response::Quota),
         Request::Status | Request::Deliver { .. } => Err(AdminError::Protocol(
             "answered outside the blocking pool".into(),
         )),
@@ -305,6 +317,7 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Ok(response) => response,
         Err(AdminError::Refused(text)) => Response::Refused(text),
         Err(AdminError::UnknownUser(name)) => Response::UnknownUser(name),
+        Err(AdminError::OverQuota(subject)) => Response::OverQuota(subject),
         Err(other) => {
             tracing::error!(error = %other, "admin request failed");
             Response::Failed(other.to_string())

@@ -5,6 +5,7 @@ use crate::config::{Protocol, ProtocolSettings, Setting, Source};
 use crate::connections::Connection;
 use crate::limiter::Counts;
 use crate::settings::Change;
+use mailhive_store::{Quota, QuotaOverride};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::io;
@@ -85,6 +86,15 @@ pub enum Request {
         sender: String,
         raw: ByteBuf,
     },
+    Quota {
+        user: String,
+    },
+    /// Set the limits given (`reset`: first drop the account's own).
+    ChangeQuota {
+        user: String,
+        change: QuotaOverride,
+        reset: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -107,6 +117,9 @@ pub enum Response {
     Failed(String),
     /// A delivery named an account that does not exist.
     UnknownUser(String),
+    Quota(Quota),
+    /// The change would take an account past its quota; the text names what.
+    OverQuota(String),
 }
 
 /// A protocol named on the wire.

@@ -2,8 +2,10 @@
 //! as an LMTP delivery stores it (SPEC §8), through the admin socket when the server
 //! runs. It is made to be an MTA's `mailbox_command`, so it answers in exit statuses
 //! (sysexits.h), which MTAs read: 67 for an account that does not exist (the MTA
-//! bounces), 75 for a failure worth trying again (the MTA defers), 65 for a message
-//! that is empty or over MaxMessageSize.
+//! bounces), 73 for an account over its quota (bounced too: Postfix reports EX_CANTCREAT
+//! as 5.2.0, the mailbox-status class of LMTP's `552 5.2.2 Mailbox full`), 75 for a
+//! failure worth trying again (the MTA defers), 65 for a message that is empty or over
+//! MaxMessageSize.
 //!
 //! The sender for `Return-Path:` is `$SENDER` (Postfix sets it for `mailbox_command`),
 //! or empty. An mbox `From ` line the MTA put first is not part of the message.
@@ -16,6 +18,7 @@ use std::io::Read;
 pub const EX_USAGE: i32 = 64;
 pub const EX_DATAERR: i32 = 65;
 pub const EX_NOUSER: i32 = 67;
+pub const EX_CANTCREAT: i32 = 73;
 pub const EX_TEMPFAIL: i32 = 75;
 
 /// A failure with its exit status.
@@ -62,6 +65,7 @@ pub fn run(config: &Config, user: &str, mailbox: Option<&str>) -> anyhow::Result
     match admin.deliver(&owner, mailbox.as_ref(), &sender, body) {
         Ok(()) => Ok(()),
         Err(e @ AdminError::UnknownUser(_)) => Err(fail(EX_NOUSER, e)),
+        Err(e @ AdminError::OverQuota(_)) => Err(fail(EX_CANTCREAT, e)),
         Err(e) => Err(fail(EX_TEMPFAIL, e)),
     }
 }

@@ -81,7 +81,10 @@ pub fn spec_of(command: &Command) -> Spec {
         | Command::ListRights { .. }
         | Command::MyRights(_)
         | Command::Append { .. }
-        | Command::Compress(_) => spec(Authenticated),
+        | Command::Compress(_)
+        | Command::GetQuota(_)
+        | Command::GetQuotaRoot(_)
+        | Command::SetQuota { .. } => spec(Authenticated),
         Command::Check
         | Command::Close
         | Command::Unselect

@@ -10,7 +10,7 @@
 //! - [`mailboxes`]: commands on mailboxes (LIST, CREATE, SELECT, STATUS...);
 //!   [`list`]: the LIST and LSUB answer (LIST-EXTENDED); [`status`]: one mailbox's
 //!   STATUS answer, for STATUS and LIST-STATUS.
-//! - [`acl`]: the ACL commands of RFC 4314.
+//! - [`acl`]: the ACL commands of RFC 4314; [`quota`]: the QUOTA commands of RFC 9208.
 //! - [`messages`]: commands that change messages (STORE, COPY, MOVE, EXPUNGE);
 //!   [`append`]: APPEND, MULTIAPPEND and CATENATE, whose URLs [`catenate`] resolves.
 //! - [`fetch`], [`section`], [`structure`]: FETCH, body sections, ENVELOPE and
@@ -41,6 +41,7 @@ pub mod mailboxes;
 pub mod messages;
 pub mod namespace;
 mod nul_free;
+pub mod quota;
 pub mod search;
 pub mod search_state;
 mod search_updates;

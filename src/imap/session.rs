@@ -453,6 +453,7 @@ impl ImapSession {
         if self.state.is_authenticated() {
             caps.push("COMPRESS=DEFLATE".into());
             caps.push("BINARY".into());
+            caps.extend(["QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE"].map(String::from));
         }
         if !self.state.is_authenticated() {
             if self.plaintext_allowed() {
@@ -576,6 +577,7 @@ impl ImapSession {
             Refusal::MailboxExists => "ALREADYEXISTS",
             Refusal::HasChildren => "INUSE",
             Refusal::TooManyKeywords { .. } | Refusal::UidsExhausted => "LIMIT",
+            Refusal::OverQuota => "OVERQUOTA",
             Refusal::CannotDeleteInbox
             | Refusal::RenameIntoItself
             | Refusal::InvalidName(_)
@@ -807,6 +809,9 @@ impl ImapSession {
             } => self.acl(user, tag, mailbox, AclCommand::ListRights { identifier }),
             Command::MyRights(mailbox) => self.acl(user, tag, mailbox, AclCommand::MyRights),
             Command::Compress(mechanism) => self.compress(&tag, &mechanism),
+            Command::GetQuota(root) => self.get_quota(user, tag, root),
+            Command::GetQuotaRoot(mailbox) => self.get_quota_root(user, tag, mailbox),
+            Command::SetQuota { .. } => self.set_quota(&tag),
             Command::Append { mailbox, messages } => self.append(user, tag, mailbox, messages),
             Command::Check => self.ok(&tag, "CHECK completed"),
             Command::Close => self.close_mailbox(tag, true),

@@ -1,6 +1,7 @@
 //! The Limiter actor: every counter and queue of SPEC §3–§4 in one place, per protocol —
 //! connections per server, per address and per user; FETCH and SEARCH slots with their
-//! first-come-first-served queue; failed logins across connections ([`failures`]).
+//! first-come-first-served queue; failed logins across connections ([`failures`]);
+//! LMTP connections under `[lmtp] max_connections` ([`lmtp`]).
 //!
 //! Everything it grants is a [`Permit`] that gives the grant back when dropped, so no
 //! way of ending a session can leak a count. It reads the live settings at every
@@ -13,6 +14,7 @@
 //! A shutdown waits for the last connection to close with [`drained`].
 
 pub mod failures;
+pub mod lmtp;
 mod permit;
 mod slots;
 
@@ -68,6 +70,8 @@ pub struct Limiter {
     /// FETCH and SEARCH slots (IMAP).
     slots: Slots,
     failures: [Failures; 2],
+    /// Open LMTP connections.
+    lmtp_connections: u64,
     /// Who waits for the last open connection to close (graceful shutdown).
     drained: Vec<oneshot::Sender<()>>,
 }
@@ -80,6 +84,7 @@ impl Limiter {
             connections: Default::default(),
             slots: Slots::default(),
             failures: Default::default(),
+            lmtp_connections: 0,
             drained: Vec::new(),
         })
     }
@@ -277,6 +282,7 @@ impl Handler<Release> for Limiter {
             Grant::Login { protocol, user } => {
                 decrement(&mut self.connections[index(protocol)].per_user, &user);
             }
+            Grant::LmtpConnection => self.release_lmtp(),
             Grant::Slot { kind, user } => {
                 let settings = self.settings(Protocol::Imap);
                 let freed = self.slots.give_back(kind, &user, &settings);
@@ -286,7 +292,7 @@ impl Handler<Release> for Limiter {
     }
 }
 
-/// Answers once no connection of either protocol is open (at once if none is): the
+/// Answers once no connection of any protocol is open (at once if none is): the
 /// receiver fires then, and fails if the Limiter stops first.
 #[derive(Debug, Message)]
 #[rtype(result = "oneshot::Receiver<()>")]
@@ -306,7 +312,7 @@ impl Handler<Drained> for Limiter {
 impl Limiter {
     /// Answers the [`Drained`] waiters when the last connection has closed.
     fn tell_if_drained(&mut self) {
-        if self.connections.iter().all(|c| c.total == 0) {
+        if self.connections.iter().all(|c| c.total == 0) && self.lmtp_connections == 0 {
             for tell in self.drained.drain(..) {
                 let _ = tell.send(());
             }
@@ -452,6 +458,7 @@ pub struct Counts {
     pub fetches_queued: u64,
     pub searches_running: u64,
     pub searches_queued: u64,
+    pub lmtp_connections: u64,
 }
 
 impl Counts {
@@ -466,6 +473,7 @@ impl Counts {
             && self.fetches_queued == 0
             && self.searches_running == 0
             && self.searches_queued == 0
+            && self.lmtp_connections == 0
     }
 }
 
@@ -499,6 +507,7 @@ impl Handler<Snapshot> for Limiter {
             fetches_queued: self.slots.queued(SlotKind::Fetch) as u64,
             searches_running: self.slots.running(SlotKind::Search),
             searches_queued: self.slots.queued(SlotKind::Search) as u64,
+            lmtp_connections: self.lmtp_connections,
         })
     }
 }

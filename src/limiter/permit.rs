@@ -18,6 +18,8 @@ pub enum Grant {
     Login { protocol: Protocol, user: Username },
     /// A running FETCH or SEARCH of `user`.
     Slot { kind: SlotKind, user: Username },
+    /// An open LMTP connection (`[lmtp] max_connections`).
+    LmtpConnection,
 }
 
 /// Gives a grant back (sent by a dropped [`Permit`]).

@@ -1,10 +1,12 @@
 //! Accepting LMTP connections: on the TCP addresses of `[lmtp] listen`, through the
 //! same accept loop as IMAP and POP3, and on the Unix socket of `[lmtp] socket` (mode
-//! 0660, so that the MTA's group may connect). Sessions run on the worker arbiters. At
-//! most `[lmtp] max_connections` are open at once; one more is told so and closed.
+//! 0660, so that the MTA's group may connect). Sessions run on the worker arbiters. The
+//! Limiter admits each connection, as it does IMAP's and POP3's: at most
+//! `[lmtp] max_connections` are open at once; one more is told so and closed.
 
 use super::session;
 use super::LmtpContext;
+use crate::limiter::lmtp::admit_lmtp;
 use crate::net::listener::{accept_loop, refuse, OnConnection, Workers};
 use actix_rt::task::JoinHandle;
 use anyhow::Context;
@@ -13,7 +15,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::Semaphore;
 
 /// What a connection past `max_connections` is told (RFC 5321 §3.8: 421, then close).
 const REFUSAL: &str = "421 4.3.2 Too many connections to this server\r\n";
@@ -25,11 +26,7 @@ pub async fn listen(
     context: Arc<LmtpContext>,
     workers: &Arc<Workers>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let slots = usize::try_from(context.config.max_connections).unwrap_or(usize::MAX);
-    let admit = Arc::new(Admit {
-        context,
-        slots: Arc::new(Semaphore::new(slots.min(Semaphore::MAX_PERMITS))),
-    });
+    let admit = Arc::new(Admit { context });
     let mut accepting = Vec::new();
     if let Some(path) = admit.context.config.socket.clone() {
         let listener = bind_unix(&path)
@@ -60,11 +57,9 @@ pub async fn listen(
     Ok(accepting)
 }
 
-/// Admits connections under `[lmtp] max_connections`.
+/// Admits connections under `[lmtp] max_connections`, through the Limiter.
 struct Admit {
     context: Arc<LmtpContext>,
-    /// One permit per connection that may be open.
-    slots: Arc<Semaphore>,
 }
 
 impl Admit {
@@ -74,13 +69,17 @@ impl Admit {
     where
         S: AsyncRead + AsyncWrite + Unpin + 'static,
     {
-        match self.slots.clone().try_acquire_owned() {
-            Ok(slot) => session::start(stream, peer, self.context.clone(), slot),
-            Err(_) => {
-                tracing::info!(%peer, "lmtp connection refused: max_connections");
-                actix_rt::spawn(refuse(stream, REFUSAL));
+        let context = self.context.clone();
+        actix_rt::spawn(async move {
+            let max = context.config.max_connections;
+            match admit_lmtp(&context.limiter, max).await {
+                Some(connection) => session::start(stream, peer, context, connection),
+                None => {
+                    tracing::info!(%peer, "lmtp connection refused: max_connections");
+                    refuse(stream, REFUSAL).await;
+                }
             }
-        }
+        });
     }
 }
 

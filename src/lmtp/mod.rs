@@ -4,8 +4,8 @@
 //! - [`session`]: the Session actor — the SMTP transaction, one reply per recipient.
 //! - [`recipient`]: which account and mailbox an address delivers to.
 //! - [`received`]: the message as it arrives, spooled past a small size.
-//! - [`listener`]: accepting connections on both kinds of socket, bounded by
-//!   `[lmtp] max_connections`.
+//! - [`listener`]: accepting connections on both kinds of socket, admitted by the
+//!   Limiter under `[lmtp] max_connections`.
 //!
 //! Storing is [`crate::delivery`]'s, through the Mailbox actors.
 
@@ -15,10 +15,12 @@ pub mod recipient;
 pub mod session;
 
 use crate::config::LmtpConfig;
+use crate::limiter::Limiter;
 use crate::mailbox::Registry;
 use crate::settings::Live;
 use crate::shutdown::ShutdownSignal;
 use crate::spool::Spool;
+use actix::Addr;
 use std::sync::Arc;
 
 /// What every LMTP session shares.
@@ -35,4 +37,6 @@ pub struct LmtpContext {
     pub host: String,
     /// Tells the sessions that the server is shutting down.
     pub shutdown: ShutdownSignal,
+    /// Counts the open connections under `[lmtp] max_connections`.
+    pub limiter: Addr<Limiter>,
 }

@@ -7,13 +7,15 @@
 //! input is drained, and whatever needs the store (RCPT's lookup, the delivery) runs
 //! under `ctx.wait`, so replies keep the commands' order. Each recipient's
 //! `250 2.0.0` is written once its copy is durable, before the next recipient's is
-//! stored.
+//! stored. A recipient whose account is full is refused at RCPT, one the message
+//! would take past its quota after the data (`552 5.2.2`, SPEC §7).
 
 use super::received::{Complete, Received};
 use super::recipient::{resolve, Destination};
 use super::LmtpContext;
 use crate::config::Setting;
 use crate::delivery::{deliver, DeliveryError};
+use crate::limiter::Permit;
 use crate::mailbox::blocking;
 use crate::metrics::{self, DeliveryResult};
 use crate::net::reader::spawn_reader;
@@ -25,22 +27,24 @@ use mailhive_protocol::line::Line;
 use mailhive_protocol::lmtp::command::{self, Command, ParseError};
 use mailhive_protocol::lmtp::input::{Event, Input};
 use mailhive_protocol::lmtp::reply::{self, reply};
+use mailhive_store::Refusal;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::OwnedSemaphorePermit;
 
 /// Recipients accepted in one transaction; RFC 5321 §4.5.3.1.8 asks for at least 100.
 pub const MAX_RECIPIENTS: usize = 1000;
 
-/// How long a client may stay silent, in a command or in the middle of its data
-/// (RFC 5321 §4.5.3.2.7 advises 5 minutes).
+/// How long a client may stay silent, between commands or in the middle of its data:
+/// RFC 5321 §4.5.3.2.7's server timeout of 5 minutes. The client's own timeouts
+/// (§4.5.3.2.1–6: 5 minutes for a command's reply, 3 for a data block, 10 for the
+/// replies after the data) bound how long it waits for us, not how long we wait for it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Starts a session on an admitted connection (`slot`, its place under
+/// Starts a session on an admitted connection (`connection`, its place under
 /// `[lmtp] max_connections`), on the current arbiter.
-pub fn start<S>(stream: S, peer: String, context: Arc<LmtpContext>, slot: OwnedSemaphorePermit)
+pub fn start<S>(stream: S, peer: String, context: Arc<LmtpContext>, connection: Permit)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
@@ -57,7 +61,7 @@ where
             out,
             buf: BytesMut::new(),
             input: Input::default(),
-            _slot: slot,
+            _connection: connection,
             greeted: false,
             transaction: None,
             body: None,
@@ -83,8 +87,8 @@ pub struct LmtpSession {
     /// Bytes received and not yet taken apart by `input`.
     buf: BytesMut,
     input: Input,
-    /// This connection's place under `[lmtp] max_connections`.
-    _slot: OwnedSemaphorePermit,
+    /// This connection's place under `[lmtp] max_connections`, given back when dropped.
+    _connection: Permit,
     /// LHLO was given.
     greeted: bool,
     /// From MAIL FROM to the end of the data (or RSET).
@@ -370,18 +374,25 @@ impl LmtpSession {
         }
         let store = self.context.registry.store().clone();
         let context = self.context.clone();
-        let lookup =
-            blocking(move || resolve(&store, &context.config, &address).map(|d| (d, address)));
+        let lookup = blocking(move || {
+            let destination = resolve(&store, &context.config, &address)?;
+            let full = match &destination {
+                Some(d) => store.quota(&d.owner)?.is_ok_and(|quota| quota.is_full()),
+                None => false,
+            };
+            Ok::<_, mailhive_store::StoreError>((destination, full, address))
+        });
         Some(Box::pin(lookup.into_actor(self).map(|found, act, _| {
             let answer = match found {
-                Ok((Some(destination), _)) => match &mut act.transaction {
+                Ok((Some(_), true, address)) => reply::mailbox_full(&address),
+                Ok((Some(destination), false, _)) => match &mut act.transaction {
                     Some(t) => {
                         t.recipients.push(destination);
                         reply(250, "2.1.5", "Ok")
                     }
                     None => reply(503, "5.5.1", "Send MAIL first"),
                 },
-                Ok((None, address)) => reply::user_unknown(&address),
+                Ok((None, _, address)) => reply::user_unknown(&address),
                 Err(e) => {
                     tracing::error!(error = %e, "recipient lookup failed");
                     reply(451, "4.3.0", "Temporary failure, try again later")
@@ -433,6 +444,10 @@ impl LmtpSession {
                     Complete::Message(body) => {
                         match deliver(&registry, destination, &transaction.sender, body).await {
                             Ok(()) => (reply::saved(&destination.address), DeliveryResult::Ok),
+                            Err(DeliveryError::Refused(Refusal::OverQuota)) => {
+                                let answer = reply::mailbox_full(&destination.address);
+                                (answer, DeliveryResult::Refused)
+                            }
                             Err(e) => {
                                 log_failure(&e, destination);
                                 let answer = reply::temporary_failure(&destination.address);

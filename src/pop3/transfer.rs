@@ -7,7 +7,7 @@ use crate::net::writer::{Outgoing, MAX_FRAME};
 use bytes::Bytes;
 use mailhive_protocol::pop3::response::{ok, TopCutter, END};
 use mailhive_protocol::wire::WireEncoder;
-use mailhive_store::{Store, StoreError};
+use mailhive_store::{BlobId, Store, StoreError};
 use std::sync::Arc;
 
 /// Raw bytes read from the store per piece of a RETR or TOP answer; encoded (CRLF,
@@ -25,7 +25,45 @@ pub enum Transfer {
     Broken,
 }
 
+/// Where a transfer is: what the encoder and TOP's cutter know, and the next offset.
+struct Encoding {
+    encoder: WireEncoder,
+    top: Option<TopCutter>,
+    offset: u32,
+}
+
+impl Encoding {
+    /// Reads the next piece of `blob` and appends its wire form to `frame`, with the final
+    /// `.` line after the last; says whether that was the last.
+    fn next(
+        &mut self,
+        store: &Store,
+        blob: BlobId,
+        frame: &mut Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        let piece = store.read_body_range(blob, self.offset..self.offset.saturating_add(PIECE))?;
+        let last = piece.len() < PIECE as usize;
+        self.offset += piece.len() as u32;
+        let wanted = match self.top.as_mut() {
+            Some(cutter) => cutter.cut(&piece),
+            None => &piece,
+        };
+        self.encoder.push(wanted, frame);
+        let done = last || self.top.as_ref().is_some_and(TopCutter::is_done);
+        if done {
+            self.encoder.finish(frame);
+            frame.extend_from_slice(END);
+        }
+        Ok(done)
+    }
+}
+
+/// What one trip to the blocking pool brought back.
+type Step = Result<Option<(Encoding, Vec<u8>, bool)>, StoreError>;
+
 /// Sends `+OK`, the message in wire form (dot-stuffed, cut for TOP) and the final `.`.
+/// Reading and encoding run on the blocking pool, a piece per trip, so the sessions'
+/// thread only hands the frames to the writer.
 pub async fn stream_message(
     store: Arc<Store>,
     out: Outgoing,
@@ -38,67 +76,50 @@ pub async fn stream_message(
         blob,
         size,
     } = message;
-    let read = |offset: u32| {
+    let step = |encoding: Encoding, frame: Vec<u8>, check_present: bool| {
         let store = store.clone();
         async move {
-            actix_rt::task::spawn_blocking(move || {
-                store.read_body_range(blob, offset..offset.saturating_add(PIECE))
-            })
-            .await
-            .map_err(|e| StoreError::Encode(format!("read did not finish: {e}")))?
+            let trip = actix_rt::task::spawn_blocking(move || -> Step {
+                if check_present && store.message(mailbox, uid)?.is_none() {
+                    return Ok(None);
+                }
+                let (mut encoding, mut frame) = (encoding, frame);
+                let done = encoding.next(&store, blob, &mut frame)?;
+                Ok(Some((encoding, frame, done)))
+            });
+            trip.await
+                .map_err(|e| StoreError::Encode(format!("read did not finish: {e}")))?
         }
     };
-    // One trip to the blocking pool: is the message still there, and its first piece.
-    let first = {
-        let store = store.clone();
-        actix_rt::task::spawn_blocking(move || match store.message(mailbox, uid)? {
-            Some(_) => store.read_body_range(blob, 0..PIECE).map(Some),
-            None => Ok(None),
-        })
-        .await
-    };
-    let mut piece = match first {
-        Ok(Ok(Some(piece))) => piece,
-        Ok(Ok(None)) => return Transfer::Gone,
-        Ok(Err(e)) => return Transfer::Unreadable(e),
-        Err(e) => {
-            return Transfer::Unreadable(StoreError::Encode(format!("read did not finish: {e}")))
-        }
-    };
-    let mut frame = match lines {
+    let first_line = match lines {
         None => ok(&format!("{size} octets")),
         Some(_) => ok("top of message follows"),
     };
-    let mut encoder = WireEncoder::new(true);
-    let mut top = lines.map(TopCutter::new);
-    let mut offset = 0u32;
+    let encoding = Encoding {
+        encoder: WireEncoder::new(true),
+        top: lines.map(TopCutter::new),
+        offset: 0,
+    };
+    // The first trip also checks that the message is still there.
+    let (mut encoding, mut frame, mut done) = match step(encoding, first_line, true).await {
+        Ok(Some(first)) => first,
+        Ok(None) => return Transfer::Gone,
+        Err(e) => return Transfer::Unreadable(e),
+    };
     loop {
-        let last = piece.len() < PIECE as usize;
-        offset += piece.len() as u32;
-        let wanted = match top.as_mut() {
-            Some(cutter) => cutter.cut(&piece),
-            None => &piece,
-        };
-        encoder.push(wanted, &mut frame);
-        let done = last || top.as_ref().is_some_and(TopCutter::is_done);
-        if done {
-            encoder.finish(&mut frame);
-            frame.extend_from_slice(END);
-        }
-        if out
-            .send(Bytes::from(std::mem::take(&mut frame)))
-            .await
-            .is_err()
-        {
+        if out.send(Bytes::from(frame)).await.is_err() {
             return Transfer::Broken;
         }
         if done {
             return Transfer::Sent;
         }
-        piece = match read(offset).await {
-            Ok(piece) => piece,
-            Err(e) => {
-                tracing::error!(error = %e, "pop3 message read failed mid-answer");
+        (encoding, frame, done) = match step(encoding, Vec::new(), false).await {
+            Ok(Some(next)) => next,
+            // (`None` only answers the first trip's check.)
+            outcome => {
+                if let Err(e) = outcome {
+                    tracing::error!(error = %e, "pop3 message read failed mid-answer");
+                }
                 return Transfer::Broken;
             }
         };

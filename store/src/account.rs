@@ -176,8 +176,8 @@ impl Store {
             .collect()
     }
 
-    /// Removes an account, its mailboxes and messages, its subscriptions and every right
-    /// granted to it on other users' mailboxes.
+    /// Removes an account, its mailboxes and messages, its quota, its subscriptions and
+    /// every right granted to it on other users' mailboxes.
     pub fn remove_user(&self, user: &Username) -> Outcome<()> {
         self.write(|tx| {
             let k = key::account(user);
@@ -185,6 +185,7 @@ impl Store {
                 return Ok(Err(Refusal::NoSuchUser));
             }
             tx.delete(k);
+            crate::quota::forget_user(tx, user);
             for entry in tx.scan_committed(&key::mailbox_name(user, None)) {
                 let (name_key, id) = entry?;
                 let id = crate::types::MailboxId(crate::schema::decode(&name_key, &id)?);

@@ -7,6 +7,7 @@
 //! transactions.
 
 use crate::objects::ObjectDir;
+use crate::sled_files::SledFiles;
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
@@ -36,7 +37,8 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     fn scan_range(&self, start: &[u8], end: &[u8]) -> Scan<'_>;
     /// Applies every write of `batch` atomically (not yet durably).
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
-    /// Makes every applied batch durable.
+    /// Makes every applied batch durable: on the medium, so that a power failure does
+    /// not undo it.
     fn flush(&self) -> Result<(), StoreError>;
     /// Bytes the engine occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
@@ -55,6 +57,8 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 pub struct SledEngine {
     db: sled::Db,
+    /// What a flush must sync after sled's own; `None` for a temporary database.
+    files: Option<SledFiles>,
     objects: ObjectDir,
 }
 
@@ -62,8 +66,9 @@ impl SledEngine {
     /// Opens (or creates) the sled database in `dir` (objects in `dir/objects`). Fails if
     /// another process holds it for longer than [`LOCK_WAIT`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db_dir = dir.join("db");
         let config = sled::Config::new()
-            .path(dir.join("db"))
+            .path(&db_dir)
             .mode(sled::Mode::HighThroughput)
             // Durability comes from explicit flushes (group commit), not from a timer.
             .flush_every_ms(None);
@@ -83,8 +88,13 @@ impl SledEngine {
                 Err(e) => return Err(StoreError::engine(e)),
             }
         };
+        let files = SledFiles::open(&db_dir)?;
         let objects = ObjectDir::open(&dir.join("objects"))?;
-        Ok(SledEngine { db, objects })
+        Ok(SledEngine {
+            db,
+            files: Some(files),
+            objects,
+        })
     }
 
     /// A database that lives only as long as this value (for tests and benchmarks).
@@ -95,6 +105,7 @@ impl SledEngine {
             .map_err(StoreError::engine)?;
         Ok(SledEngine {
             db,
+            files: None,
             objects: ObjectDir::temporary()?,
         })
     }
@@ -136,7 +147,11 @@ impl Engine for SledEngine {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(StoreError::engine)
+        self.db.flush().map_err(StoreError::engine)?;
+        match &self.files {
+            Some(files) => files.sync(),
+            None => Ok(()),
+        }
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

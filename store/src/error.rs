@@ -41,6 +41,9 @@ pub enum Refusal {
     TooManyKeywords { max: usize },
     #[error("mailbox is full: no UIDs left")]
     UidsExhausted,
+    /// The change would take the owner's usage over a quota limit (RFC 9208).
+    #[error("Quota exceeded")]
+    OverQuota,
 }
 
 /// The result of a store operation: the outer error is a failure, the inner a refusal.

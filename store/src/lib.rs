@@ -13,6 +13,7 @@
 //! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent;
 //!   `vanished`: the expunged UIDs QRESYNC reports.
 //! - [`settings`]: administrator settings persisted by `settings set`.
+//! - [`quota`]: each account's usage and limits, kept and checked with every change.
 //!
 //! # Invariants
 //! - A mutating call returns only after its change is on disk.
@@ -34,11 +35,13 @@ mod mailbox;
 mod message;
 pub mod mime;
 mod objects;
+pub mod quota;
 mod recent;
 mod reparse;
 pub mod schema;
 pub mod seen;
 mod settings;
+mod sled_files;
 mod store;
 mod tx;
 pub mod types;
@@ -48,6 +51,7 @@ pub use error::{Outcome, Refusal, StoreError};
 pub use mailbox::MailboxInfo;
 pub use message::{ExpungeScope, FlagChange, FlagsStored, MessageInfo, NewMessage};
 pub use mime::{crlf_len, wire_size, Envelope, HeaderField, MessageSummary, MimePart, PartKind};
+pub use quota::{Quota, QuotaLimits, QuotaOverride, Usage};
 pub use store::Store;
 pub use types::{
     BlobId, Flags, InternalDate, MailboxId, MailboxName, Rights, SpecialUse, SystemFlags, Username,

@@ -155,6 +155,11 @@ pub(crate) fn delete_in(tx: &mut Tx<'_>, id: MailboxId) -> Result<(), StoreError
         crate::blob::drop_reference(tx, message.blob)?;
         tx.delete(k);
     }
+    tx.charge(
+        &record.owner,
+        -i64::try_from(record.bytes).unwrap_or(i64::MAX),
+        -i64::from(record.messages),
+    );
     for (grantee, _) in &record.acl {
         tx.delete(key::grant(grantee, Some(id)));
     }

@@ -143,8 +143,10 @@ fn note_keywords(mailbox: &mut MailboxRecord, flags: &Flags) -> Result<(), Refus
     Ok(())
 }
 
-/// Adds (`sign = 1`) or removes (`sign = -1`) a message from the mailbox's counters.
-fn count(mailbox: &mut MailboxRecord, message: &MessageRecord, sign: i64) {
+/// Adds (`sign = 1`) or removes (`sign = -1`) a message from the mailbox's counters and
+/// from its owner's quota usage.
+fn count(tx: &mut Tx<'_>, mailbox: &mut MailboxRecord, message: &MessageRecord, sign: i64) {
+    tx.charge(&mailbox.owner, sign * i64::from(message.wire_size), sign);
     let adjust = |v: u32| (i64::from(v) + sign).clamp(0, u32::MAX as i64) as u32;
     mailbox.messages = adjust(mailbox.messages);
     if !message.flags.is_seen() {
@@ -174,7 +176,7 @@ fn add_message(
     }
     let uid = mailbox.uid_next;
     mailbox.uid_next += 1;
-    count(mailbox, &record, 1);
+    count(tx, mailbox, &record, 1);
     tx.put_record(key::message(id, uid), &record)?;
     Ok(Ok(uid))
 }
@@ -198,7 +200,7 @@ fn remove_messages(
         if only_deleted && !record.flags.system.contains(SystemFlags::DELETED) {
             continue;
         }
-        count(mailbox, &record, -1);
+        count(tx, mailbox, &record, -1);
         drop_reference(tx, record.blob)?;
         tx.delete(k);
         removed.push(uid);

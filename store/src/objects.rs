@@ -144,7 +144,7 @@ impl Drop for ObjectDir {
 }
 
 /// Makes a directory's entries durable.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(StoreError::engine)

@@ -22,6 +22,11 @@
 //! | `W` | mailbox id (u64) | `u32`: the first UID no session has claimed as \Recent |
 //! | `V` | mailbox id (u64), modseq (u64), UID (u32) | `()`: the UID was expunged at that modseq |
 //! | `X` | mailbox id (u64) | the bookkeeping of the mailbox's `V` entries (`crate::vanished`) |
+//! | `Q` | user name | [`QuotaRecord`]: the account's usage and its own limits (`crate::quota`) |
+//!
+//! Migrations at open: summaries of an earlier MIME parse are made again (`crate::reparse`,
+//! counter `summary-version`); a store without the counter `quota-usage` (written before
+//! quotas) gets every account's `Q` usage counted once from its mailboxes' records.
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -53,6 +58,7 @@ pub mod key {
     pub const RECENT: u8 = b'W';
     pub const VANISHED: u8 = b'V';
     pub const EXPUNGE_LOG: u8 = b'X';
+    pub const QUOTA: u8 = b'Q';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -71,6 +77,9 @@ pub mod key {
     }
     pub fn accounts() -> Vec<u8> {
         vec![ACCOUNT]
+    }
+    pub fn quota(user: &Username) -> Vec<u8> {
+        with(QUOTA, &[user.as_str().as_bytes()])
     }
     pub fn mailbox(id: MailboxId) -> Vec<u8> {
         with(MAILBOX, &[&id.0.to_be_bytes()])
@@ -210,6 +219,13 @@ impl AccountRecord {
             None => Err(StoreError::corrupt(key, "empty value")),
         }
     }
+}
+
+/// An account's quota: its usage, kept with every change, and the limits set for it alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QuotaRecord {
+    pub usage: crate::quota::Usage,
+    pub overrides: crate::quota::QuotaOverride,
 }
 
 /// A mailbox and the counters that make STATUS and SELECT O(1).

@@ -4,6 +4,7 @@
 
 use crate::durability::FlushGate;
 use crate::engine::{Engine, SledEngine};
+use crate::quota::DefaultLimits;
 use crate::schema::decode;
 use crate::tx::Tx;
 use crate::{Outcome, StoreError};
@@ -20,16 +21,20 @@ pub struct Store {
     writer: Mutex<()>,
     /// Group commit: writers wait here until their batch is on disk.
     gate: FlushGate,
+    /// The quota of accounts without limits of their own.
+    pub(crate) default_limits: DefaultLimits,
 }
 
 impl Store {
     /// Opens the store in `dir`, creating it if needed, removes objects that a crash
-    /// left behind unreferenced and parses again what an earlier MIME parse summarised.
+    /// left behind unreferenced, parses again what an earlier MIME parse summarised and
+    /// counts quota usage if the store was written before quotas.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
         store.sweep_orphan_objects()?;
         store.reparse_old_summaries()?;
+        store.count_usage_once()?;
         Ok(store)
     }
 
@@ -43,6 +48,7 @@ impl Store {
             engine,
             writer: Mutex::new(()),
             gate: FlushGate::default(),
+            default_limits: DefaultLimits::default(),
         }
     }
 
@@ -111,6 +117,10 @@ impl Store {
             Ok(value) => value,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        let charges = tx.take_charges();
+        if let Err(refusal) = crate::quota::settle(&mut tx, charges, self.default_quota())? {
+            return Ok(Err(refusal));
+        }
         let (batch, doomed) = tx.into_parts();
         let ticket = if batch.ops.is_empty() && doomed.is_empty() {
             self.gate.nothing_applied()

@@ -3,7 +3,9 @@
 //! time (see `Store::write`), which makes read-modify-write sequences safe.
 
 use crate::engine::{Engine, Scan, WriteBatch};
+use crate::quota::Charges;
 use crate::schema::{decode, encode};
+use crate::types::Username;
 use crate::StoreError;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ pub(crate) struct Tx<'s> {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Objects to remove once the batch is durable.
     doomed_objects: Vec<u64>,
+    /// Usage the transaction adds to or takes from accounts, settled when it ends.
+    charges: Charges,
 }
 
 impl<'s> Tx<'s> {
@@ -22,6 +26,7 @@ impl<'s> Tx<'s> {
             engine,
             writes: BTreeMap::new(),
             doomed_objects: Vec::new(),
+            charges: Charges::default(),
         }
     }
 
@@ -66,6 +71,17 @@ impl<'s> Tx<'s> {
     /// between must not leave a record pointing at a missing object).
     pub fn delete_object_after_commit(&mut self, object: u64) {
         self.doomed_objects.push(object);
+    }
+
+    /// Adds `bytes` and `messages` (negative: takes them) to `owner`'s quota usage; the
+    /// quota check is made on the sum when the transaction ends (`crate::quota::settle`).
+    pub fn charge(&mut self, owner: &Username, bytes: i64, messages: i64) {
+        self.charges.add(owner, bytes, messages);
+    }
+
+    /// The usage charged so far, leaving none.
+    pub fn take_charges(&mut self) -> Charges {
+        std::mem::take(&mut self.charges)
     }
 
     /// The batch to apply, and the objects to delete once it is durable.

@@ -65,7 +65,7 @@ def main():
     args = args.parse_args()
     host, port = args.imap.rsplit(":", 1)
     driver = browser(args.profile)
-    wait = WebDriverWait(driver, 15)
+    wait = WebDriverWait(driver, 30)
     shot = lambda name: driver.save_screenshot(os.path.join(args.shots, name + ".png"))
     try:
         driver.get(args.url + "/")

@@ -156,6 +156,15 @@ pub enum Command {
     MyRights(String),
     /// RFC 4978: `COMPRESS mechanism`, the mechanism upper-cased.
     Compress(String),
+    /// RFC 9208 §4.1.1: a quota root's usage and limits.
+    GetQuota(String),
+    /// RFC 9208 §4.1.2: a mailbox's quota roots (the mailbox as given, decoded).
+    GetQuotaRoot(String),
+    /// RFC 9208 §4.1.3: resource names (upper-cased) and their new limits.
+    SetQuota {
+        root: String,
+        limits: Vec<(String, u64)>,
+    },
 }
 
 /// The selection and return options of LIST-EXTENDED (RFC 5258 §3), SPECIAL-USE

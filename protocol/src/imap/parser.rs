@@ -5,6 +5,7 @@
 //! is bounded so that no input can exhaust the stack.
 
 mod esearch;
+mod quota;
 mod sort;
 
 use super::command::*;
@@ -17,6 +18,7 @@ mod append;
 mod list;
 pub use append::{parse_section, MAX_APPEND_MESSAGES, MAX_CATENATE_PARTS};
 pub use list::MAX_LIST_PATTERNS;
+pub use quota::MAX_SETQUOTA_RESOURCES;
 
 /// A command that cannot be carried out as sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -676,6 +678,9 @@ impl Cursor<'_> {
                 Command::Compress(self.atom()?.to_ascii_uppercase())
             }
             "CANCELUPDATE" => Command::CancelUpdate(self.cancel_update()?),
+            "GETQUOTA" => self.get_quota()?,
+            "GETQUOTAROOT" => self.get_quota_root()?,
+            "SETQUOTA" => self.set_quota()?,
             "UID" => {
                 self.sp()?;
                 let name = self.word()?;

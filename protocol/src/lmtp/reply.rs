@@ -60,6 +60,11 @@ pub fn user_unknown(rcpt: &str) -> Vec<u8> {
     reply(550, "5.1.1", &format!("<{rcpt}> User unknown"))
 }
 
+/// The recipient's account is over its quota (SPEC §7); the MTA bounces the message.
+pub fn mailbox_full(rcpt: &str) -> Vec<u8> {
+    reply(552, "5.2.2", &format!("<{rcpt}> Mailbox full"))
+}
+
 /// The message is over SIZE (MaxMessageSize).
 pub fn too_big() -> Vec<u8> {
     reply(552, "5.3.4", "Message too big")

@@ -108,6 +108,9 @@ enum Task {
         /// Recipients of each `lmtp` message: the accounts after the client's own.
         #[arg(long, default_value_t = 1)]
         recipients: usize,
+        /// Name of the figure in the RESULT line (default: the workload's).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Holds N connections in IDLE and reports the server's memory per connection.
     Idle {
@@ -321,16 +324,20 @@ fn main() -> anyhow::Result<()> {
             runs,
             messages,
             recipients,
+            name,
         } => {
             let messages = Rc::new(read_messages(&messages)?);
             let target = Rc::new(target);
-            let mut name = workload
-                .to_possible_value()
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default();
-            if workload == Workload::Lmtp {
-                name = format!("{name}-{recipients}rcpt");
-            }
+            let name = name.unwrap_or_else(|| {
+                let workload_name = workload
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default();
+                match workload {
+                    Workload::Lmtp => format!("{workload_name}-{recipients}rcpt"),
+                    _ => workload_name,
+                }
+            });
             let mut rates = Vec::new();
             for run in 1..=runs {
                 let once = run_once(
