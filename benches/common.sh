@@ -38,5 +38,7 @@ max_connections_from_single_ip = 100000
 max_connections_per_user = 100000
 [lmtp]
 listen = [$(on "${MH_LMTP:-}")]
+[web]
+listen = []
 CONF
 }

@@ -26,7 +26,8 @@ class ScratchServer:
             f.write(f'[store]\npath = "{workdir}/data"\n'
                     f'[imap]\nlisten = ["127.0.0.1:{self.port}"]\ntls_listen = []\n'
                     f'{imap_settings}'
-                    f'[pop3]\nlisten = ["127.0.0.1:{free_port()}"]\ntls_listen = []\n')
+                    f'[pop3]\nlisten = ["127.0.0.1:{free_port()}"]\ntls_listen = []\n'
+                    '[web]\nlisten = []\n')
         self.process = None
 
     def run(self, *args, stdin=None):

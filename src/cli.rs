@@ -221,7 +221,12 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Make the account an administrator (it may log in to the web console).
+        #[arg(long)]
+        admin: bool,
     },
+    /// Give an account the administrator flag (`on`) or take it away (`off`).
+    Admin { name: String, flag: Switch },
     /// Change an account's password.
     Passwd {
         name: String,
@@ -232,6 +237,13 @@ pub enum UserCommand {
     Remove { name: String },
     /// List accounts.
     List,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 fn username(name: &str) -> anyhow::Result<Username> {
@@ -505,11 +517,24 @@ fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add {
             name,
             password_stdin,
+            admin,
         } => {
             let user = username(&name)?;
             let password = read_password(password_stdin)?;
-            admin::connect(config)?.add_user(&user, &password)?;
-            println!("user {user} added");
+            admin::connect(config)?.add_account(&user, &password, admin)?;
+            let role = if admin { " as an administrator" } else { "" };
+            println!("user {user} added{role}");
+        }
+        UserCommand::Admin { name, flag } => {
+            let user = username(&name)?;
+            let on = flag == Switch::On;
+            admin::connect(config)?.set_admin(&user, on)?;
+            let now = if on {
+                "an administrator"
+            } else {
+                "not an administrator"
+            };
+            println!("{user} is {now}");
         }
         UserCommand::Passwd {
             name,
@@ -526,8 +551,9 @@ fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             println!("user {user} removed");
         }
         UserCommand::List => {
-            for user in admin::connect(config)?.users()? {
-                println!("{user}");
+            for (user, admin) in admin::connect(config)?.users()? {
+                let role = if admin { " (admin)" } else { "" };
+                println!("{user}{role}");
             }
         }
     }

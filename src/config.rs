@@ -353,8 +353,20 @@ pub struct Config {
     pub imap: ProtocolSettings,
     pub pop3: ProtocolSettings,
     pub lmtp: LmtpConfig,
+    pub web: WebConfig,
     /// The `[quota]` section: the limits of accounts without their own (SPEC §7).
     pub quota: mailhive_store::QuotaLimits,
+}
+
+/// The `[web]` section (SPEC §9): the console and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Plain HTTP listeners; none when the list is empty.
+    pub listen: Vec<SocketAddr>,
+    /// HTTPS listeners, with the `[tls]` certificate.
+    pub tls_listen: Vec<SocketAddr>,
+    /// The bearer token `/metrics` asks for; `None` when it asks for none.
+    pub metrics_token: Option<String>,
 }
 
 /// The `[lmtp]` section (SPEC §8).
@@ -399,13 +411,15 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const LIST_KEYS: [&str; 6] = [
+const LIST_KEYS: [&str; 8] = [
     "imap.listen",
     "imap.tls_listen",
     "pop3.listen",
     "pop3.tls_listen",
     "lmtp.listen",
     "lmtp.domains",
+    "web.listen",
+    "web.tls_listen",
 ];
 
 /// Loads defaults, then `file` (if given), then the `MAILHIVE__…` environment.
@@ -473,6 +487,7 @@ fn validate(
         section("lmtp"),
         section("quota"),
     );
+    let web = section("web");
     for unknown in sections.keys() {
         errors.push(format!("unknown section [{unknown}]"));
     }
@@ -521,6 +536,7 @@ fn validate(
     let imap = protocol_settings(Protocol::Imap, imap, from_env, &mut errors);
     let pop3 = protocol_settings(Protocol::Pop3, pop3, from_env, &mut errors);
     let lmtp = lmtp_config(lmtp, &mut errors);
+    let web = web_config(web, &mut errors);
     let quota = crate::quota::config_section(quota, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
@@ -538,6 +554,7 @@ fn validate(
         imap,
         pop3,
         lmtp,
+        web,
         quota,
     })
 }
@@ -569,6 +586,28 @@ fn store_engine(
             ));
             StoreEngine::Sled
         }
+    }
+}
+
+/// The `[web]` section, each key checked; what is wrong goes to `errors`.
+fn web_config(mut table: BTreeMap<String, config::Value>, errors: &mut Vec<String>) -> WebConfig {
+    let listen = take_addrs(&mut table, "web", "listen", "127.0.0.1:8080", errors);
+    let tls_listen = take_addrs(&mut table, "web", "tls_listen", "", errors);
+    let metrics_token =
+        take_text(&mut table, "web.metrics_token", errors).filter(|t| !t.is_empty());
+    if metrics_token
+        .as_deref()
+        .is_some_and(|t| !t.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        errors.push("web.metrics_token must be printable ASCII without spaces".into());
+    }
+    for key in table.keys() {
+        errors.push(format!("unknown key web.{key}"));
+    }
+    WebConfig {
+        listen,
+        tls_listen,
+        metrics_token,
     }
 }
 
@@ -835,6 +874,31 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle:?} not in {text}");
         }
+    }
+
+    #[test]
+    fn the_web_section_is_read_and_checked() {
+        let c = from_toml("").unwrap();
+        assert_eq!(c.web.listen, ["127.0.0.1:8080".parse().unwrap()]);
+        assert!(c.web.tls_listen.is_empty());
+        assert_eq!(c.web.metrics_token, None);
+        let c = from_toml(
+            "[web]\nlisten = []\ntls_listen = [\"[::1]:8443\"]\nmetrics_token = \"s3cret\"\n",
+        )
+        .unwrap();
+        assert!(c.web.listen.is_empty());
+        assert_eq!(c.web.tls_listen, ["[::1]:8443".parse().unwrap()]);
+        assert_eq!(c.web.metrics_token.as_deref(), Some("s3cret"));
+        let e = from_toml("[web]\nlisten = [\"nowhere\"]\nmetrics_token = \"a b\"\nport = 1\n")
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "web.listen: \"nowhere\" is not an address:port",
+                "web.metrics_token must be printable ASCII without spaces",
+                "unknown key web.port",
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::config::Protocol;
 use crate::limiter::{
     CheckLogin, Limiter, Login, LoginFailed, LoginRemembered, Permit, RememberedRefusal, Verdict,
 };
+use crate::metrics::{self, LoginResult};
 use actix::prelude::*;
 use mailhive_store::{StoreError, Username};
 use std::net::IpAddr;
@@ -32,6 +33,15 @@ pub enum NotLoggedIn {
     Unavailable(StoreError),
 }
 
+/// How `logins_total` counts a login attempt.
+pub fn counted_as(attempt: &Result<LoggedIn, NotLoggedIn>) -> LoginResult {
+    match attempt {
+        Ok(_) => LoginResult::Ok,
+        Err(NotLoggedIn::Failed | NotLoggedIn::Unavailable(_)) => LoginResult::Failed,
+        Err(NotLoggedIn::CoolingDown | NotLoggedIn::TooManyLogins) => LoginResult::Refused,
+    }
+}
+
 /// What a login needs from the server.
 #[derive(Debug, Clone)]
 pub struct Gate {
@@ -42,6 +52,21 @@ pub struct Gate {
 impl Gate {
     /// Tries to log `name` in from `ip` with `password`.
     pub async fn log_in(
+        &self,
+        protocol: Protocol,
+        ip: IpAddr,
+        name: String,
+        password: String,
+    ) -> Result<LoggedIn, NotLoggedIn> {
+        let attempt = self.log_in_uncounted(protocol, ip, name, password).await;
+        metrics::login(protocol.key(), counted_as(&attempt));
+        attempt
+    }
+
+    /// [`Gate::log_in`] without counting it in the metrics: for the web console, which
+    /// logs in against IMAP's failure counts and counts the attempt as `web` once it has
+    /// checked the admin flag too.
+    pub async fn log_in_uncounted(
         &self,
         protocol: Protocol,
         ip: IpAddr,

@@ -2,7 +2,8 @@
 //! POP3 listeners (plain and implicit TLS), the LMTP listeners and the admin socket, and
 //! runs until SIGINT or SIGTERM; SIGHUP reloads the TLS certificate. Every bound address
 //! is printed (`IMAP listening on ADDR`, `IMAPS listening on ADDR`, `POP3 …`, `POP3S …`,
-//! `LMTP …`, `LMTP listening on socket PATH`), so a port given as 0 can be found.
+//! `LMTP …`, `LMTP listening on socket PATH`, `HTTP …`, `HTTPS …` for the web console),
+//! so a port given as 0 can be found.
 //!
 //! A signal to stop starts a graceful shutdown: the listeners close, every session is
 //! sent [`Shutdown`](crate::shutdown::Shutdown) (it answers after its running command),
@@ -14,6 +15,7 @@ use crate::admin;
 use crate::auth::Authenticator;
 use crate::config::Setting;
 use crate::config::{Config, Protocol, StoreEngine};
+use crate::connections::Connections;
 use crate::demo;
 use crate::imap::{self, ImapContext};
 use crate::limiter::{self, ConnectionRefusal, Limiter, Permit};
@@ -26,6 +28,7 @@ use crate::net::tls::Tls;
 use crate::pop3::{self, Pop3Context};
 use crate::settings::{Live, Published};
 use crate::shutdown::ShutdownSignal;
+use crate::web;
 use actix::Addr;
 use actix_rt::task::JoinHandle;
 use anyhow::Context;
@@ -103,7 +106,9 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let spool = crate::spool::Spool::open(&config.store_path)
             .context("cannot open the spool directory")?;
         let imap_spool = Arc::new(spool);
+        let connections = Arc::new(Connections::default());
         let imap_context = Arc::new(ImapContext {
+            connections: connections.clone(),
             registry: registry.clone(),
             spool: imap_spool.clone(),
             gate: gate.clone(),
@@ -132,6 +137,7 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
         let on_imaps = imap.on_connection(Some(tls.clone()));
         accepting.extend(listen("IMAPS", &config.imap_tls_listen, &workers, &on_imaps).await?);
         let pop3_context = Arc::new(Pop3Context {
+            connections: connections.clone(),
             registry: registry.clone(),
             gate,
             settings: published.live(Protocol::Pop3),
@@ -169,6 +175,26 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             limiter: limiter.clone(),
         });
         accepting.extend(lmtp::listener::listen(lmtp_context, &workers).await?);
+        let admin_state = Arc::new(admin::server::AdminState {
+            registry: registry.clone(),
+            published,
+            limiter: limiter.clone(),
+            tls: tls.clone(),
+            auth: auth.clone(),
+            connections,
+        });
+        let web_context = Arc::new(web::WebContext {
+            admin: admin_state.clone(),
+            gate: Gate {
+                limiter: limiter.clone(),
+                auth,
+            },
+            plaintext_auth: config.plaintext_auth,
+            metrics_token: config.web.metrics_token.clone(),
+            sessions: Default::default(),
+            rates: Default::default(),
+        });
+        let web = web::start(&config.web, &tls, web_context)?;
         println!(
             "mailhive: store {} open; admin socket {}",
             crate::engine::describe(config),
@@ -179,19 +205,12 @@ pub fn run(config: &Config, demo: bool) -> anyhow::Result<()> {
             print_demo_help(config);
         }
         tracing::info!(store = %crate::engine::describe(config), "serving");
-        let admin_state = Arc::new(admin::server::AdminState {
-            registry: registry.clone(),
-            published,
-            limiter: limiter.clone(),
-            tls: tls.clone(),
-            auth,
-        });
         tokio::select! {
             () = admin::server::run(admin_listener, admin_state) => {}
             reloads = reload_on_hangup(&tls) => reloads?,
             signal = shutdown_signal() => signal?,
         }
-        drain(accepting, &shutdown, &limiter).await?;
+        drain(accepting, web, &shutdown, &limiter).await?;
         store.flush().context("cannot flush the store")?;
         workers.stop();
         Ok::<_, anyhow::Error>(())
@@ -278,10 +297,11 @@ impl Entry {
 }
 
 /// The graceful part of a shutdown: closes the listeners (`accepting`, their accept
-/// loops), tells every session, and waits until the Limiter counts no connection, at
-/// most [`SHUTDOWN_GRACE`] or until a second signal.
+/// loops, and the web server's), tells every session, and waits until the Limiter
+/// counts no connection, at most [`SHUTDOWN_GRACE`] or until a second signal.
 async fn drain(
     accepting: Vec<JoinHandle<()>>,
+    web: Option<web::Web>,
     shutdown: &ShutdownSignal,
     limiter: &Addr<Limiter>,
 ) -> anyhow::Result<()> {
@@ -292,6 +312,9 @@ async fn drain(
     for task in accepting {
         // An aborted loop has dropped its listener once it is joined.
         let _ = task.await;
+    }
+    if let Some(web) = web {
+        web.stop().await;
     }
     shutdown.trigger();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, limiter::drained(limiter));

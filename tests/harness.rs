@@ -12,6 +12,17 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// TOML lines added to each section of a test's configuration.
+#[derive(Default)]
+struct Sections<'a> {
+    store: &'a str,
+    pop3: &'a str,
+    imap: &'a str,
+    tls: &'a str,
+    lmtp: &'a str,
+    web: &'a str,
+}
+
 /// A data directory and a config file naming it; listeners on free loopback ports.
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -35,33 +46,63 @@ impl Env {
 
     /// An environment whose `[pop3]` and `[imap]` sections also hold these settings.
     pub fn with_settings(pop3: &str, imap: &str) -> Env {
-        Env::with_sections(pop3, imap, "")
+        Env::with_sections(Sections {
+            pop3,
+            imap,
+            ..Sections::default()
+        })
     }
 
     /// An environment with this `[tls]` section.
     pub fn with_tls(tls: &str) -> Env {
-        Env::with_sections("", "", tls)
+        Env::with_sections(Sections {
+            tls,
+            ..Sections::default()
+        })
     }
 
     /// An environment whose `[lmtp]` section also holds `settings` (TOML lines).
     pub fn with_lmtp(settings: &str) -> Env {
-        Env::with_all_sections("", "", "", settings)
+        Env::with_sections(Sections {
+            lmtp: settings,
+            ..Sections::default()
+        })
     }
 
-    fn with_sections(pop3: &str, imap: &str, tls: &str) -> Env {
-        Env::with_all_sections(pop3, imap, tls, "")
+    /// An environment whose `[web]` section also holds `settings` (TOML lines).
+    pub fn with_web(settings: &str) -> Env {
+        Env::with_sections(Sections {
+            web: settings,
+            ..Sections::default()
+        })
     }
 
-    fn with_all_sections(pop3: &str, imap: &str, tls: &str, lmtp: &str) -> Env {
-        Env::with_store_and_sections("", pop3, imap, tls, lmtp)
+    /// An environment with this `[tls]` section whose `[web]` section also holds `web`.
+    pub fn with_tls_and_web(tls: &str, web: &str) -> Env {
+        Env::with_sections(Sections {
+            tls,
+            web,
+            ..Sections::default()
+        })
     }
 
     /// An environment whose `[store]` section also holds `store` (TOML lines).
     pub fn with_store(store: &str) -> Env {
-        Env::with_store_and_sections(store, "", "", "", "")
+        Env::with_sections(Sections {
+            store,
+            ..Sections::default()
+        })
     }
 
-    fn with_store_and_sections(store: &str, pop3: &str, imap: &str, tls: &str, lmtp: &str) -> Env {
+    fn with_sections(sections: Sections<'_>) -> Env {
+        let Sections {
+            store,
+            pop3,
+            imap,
+            tls,
+            lmtp,
+            web,
+        } = sections;
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mailhive.toml");
         let data = dir.path().join("data");
@@ -70,7 +111,8 @@ impl Env {
              [pop3]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{pop3}\n\
              [imap]\nlisten = [\"127.0.0.1:0\"]\ntls_listen = [\"127.0.0.1:0\"]\n{imap}\n\
              [tls]\n{tls}\n\
-             [lmtp]\nlisten = [\"127.0.0.1:0\"]\n{lmtp}\n",
+             [lmtp]\nlisten = [\"127.0.0.1:0\"]\n{lmtp}\n\
+             [web]\nlisten = [\"127.0.0.1:0\"]\n{web}\n",
             data.display().to_string()
         );
         std::fs::write(&config, text).expect("config");
@@ -213,13 +255,9 @@ impl Env {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let (mut pop3, mut imap, mut pop3s, mut imaps) = (None, None, None, None);
-        let mut lmtp = None;
-        while pop3.is_none()
-            || imap.is_none()
-            || pop3s.is_none()
-            || imaps.is_none()
-            || lmtp.is_none()
-        {
+        let (mut lmtp, mut web, mut webs) = (None, None, None);
+        // Every listener is announced before the line that says the server serves.
+        loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
                 let log = self.server_log();
@@ -241,6 +279,15 @@ impl Env {
             if let Some(addr) = line.strip_prefix("mailhive: LMTP listening on ") {
                 lmtp = addr.parse().ok();
             }
+            if let Some(addr) = line.strip_prefix("mailhive: HTTP listening on ") {
+                web = Some(addr.parse().expect("HTTP address"));
+            }
+            if let Some(addr) = line.strip_prefix("mailhive: HTTPS listening on ") {
+                webs = Some(addr.parse().expect("HTTPS address"));
+            }
+            if line.starts_with("mailhive: serving") {
+                break;
+            }
         }
         let socket = self.data().join("admin.sock");
         while std::os::unix::net::UnixStream::connect(&socket).is_err() {
@@ -258,6 +305,8 @@ impl Env {
             pop3s: pop3s.expect("POP3S address"),
             imaps: imaps.expect("IMAPS address"),
             lmtp: lmtp.expect("LMTP address"),
+            web: web.expect("HTTP address"),
+            webs,
             admin_socket: socket,
         }
     }
@@ -296,6 +345,9 @@ pub struct Server {
     pub imaps: SocketAddr,
     /// Where its LMTP listener (TCP) is.
     pub lmtp: SocketAddr,
+    /// Where its web console listens (HTTP), and over HTTPS when configured.
+    pub web: SocketAddr,
+    pub webs: Option<SocketAddr>,
     admin_socket: PathBuf,
 }
 

@@ -3,6 +3,7 @@
 mod harness;
 
 mod admin_socket;
+mod admins;
 mod binary;
 mod cli;
 mod compress;
@@ -12,6 +13,7 @@ mod esearch;
 mod export;
 mod hardening;
 mod hostile_input;
+mod http;
 mod imap;
 mod imap_conformance;
 mod imaptest;
@@ -35,3 +37,6 @@ mod shutdown;
 mod sort;
 mod tls;
 mod transcripts;
+mod web_browser;
+mod web_console;
+mod web_probe;

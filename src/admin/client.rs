@@ -66,10 +66,18 @@ fn unexpected(response: Response) -> AdminError {
 }
 
 impl Admin for AdminClient {
-    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+    fn add_account(&self, user: &Username, password: &str, admin: bool) -> Result<(), AdminError> {
         self.expect_done(&Request::AddUser {
             user: user.to_string(),
             password: password.to_owned(),
+            admin,
+        })
+    }
+
+    fn set_admin(&self, user: &Username, admin: bool) -> Result<(), AdminError> {
+        self.expect_done(&Request::SetAdmin {
+            user: user.to_string(),
+            admin,
         })
     }
 
@@ -86,11 +94,14 @@ impl Admin for AdminClient {
         })
     }
 
-    fn users(&self) -> Result<Vec<Username>, AdminError> {
+    fn users(&self) -> Result<Vec<(Username, bool)>, AdminError> {
         match self.call(&Request::Users)? {
-            Response::Users(names) => names
+            Response::Users(accounts) => accounts
                 .iter()
-                .map(|n| Username::parse(n).map_err(|e| AdminError::Protocol(e.into())))
+                .map(|(n, admin)| {
+                    let user = Username::parse(n).map_err(|e| AdminError::Protocol(e.into()))?;
+                    Ok((user, *admin))
+                })
                 .collect(),
             other => Err(unexpected(other)),
         }
@@ -203,7 +214,7 @@ impl Admin for AdminClient {
 
     fn status(&self) -> Result<Counts, AdminError> {
         match self.call(&Request::Status)? {
-            Response::Status(counts) => Ok(counts),
+            Response::Status(counts) => Ok(*counts),
             other => Err(unexpected(other)),
         }
     }

@@ -6,7 +6,7 @@
 
 pub mod client;
 pub mod server;
-mod wire;
+pub(crate) mod wire;
 
 use crate::config::{Config, ProtocolSettings};
 use crate::delivery::stored_form;
@@ -41,10 +41,18 @@ pub enum AdminError {
 
 /// What an administrator can do to a store.
 pub trait Admin {
-    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError>;
+    /// Creates an account, an administrator (SPEC §9) when `admin` is true.
+    fn add_account(&self, user: &Username, password: &str, admin: bool) -> Result<(), AdminError>;
+    /// Creates an account that is not an administrator.
+    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
+        self.add_account(user, password, false)
+    }
     fn set_password(&self, user: &Username, password: &str) -> Result<(), AdminError>;
+    /// Gives an account the admin flag, or takes it away.
+    fn set_admin(&self, user: &Username, admin: bool) -> Result<(), AdminError>;
     fn remove_user(&self, user: &Username) -> Result<(), AdminError>;
-    fn users(&self) -> Result<Vec<Username>, AdminError>;
+    /// Every account and whether it is an administrator, sorted by name.
+    fn users(&self) -> Result<Vec<(Username, bool)>, AdminError>;
     /// The mailbox an import writes to, created and subscribed if missing.
     fn import_target(
         &self,
@@ -161,20 +169,24 @@ fn append_as_owner(
 }
 
 impl Admin for Store {
-    fn add_user(&self, user: &Username, password: &str) -> Result<(), AdminError> {
-        Store::add_user(self, user, password)?.map_err(|r| refused(user, r))
+    fn add_account(&self, user: &Username, password: &str, admin: bool) -> Result<(), AdminError> {
+        Store::add_account(self, user, password, admin)?.map_err(|r| refused(user, r))
     }
 
     fn set_password(&self, user: &Username, password: &str) -> Result<(), AdminError> {
         Store::set_password(self, user, password)?.map_err(|r| refused(user, r))
     }
 
+    fn set_admin(&self, user: &Username, admin: bool) -> Result<(), AdminError> {
+        Store::set_admin(self, user, admin)?.map_err(|r| refused(user, r))
+    }
+
     fn remove_user(&self, user: &Username) -> Result<(), AdminError> {
         Store::remove_user(self, user)?.map_err(|r| refused(user, r))
     }
 
-    fn users(&self) -> Result<Vec<Username>, AdminError> {
-        Ok(Store::users(self)?)
+    fn users(&self) -> Result<Vec<(Username, bool)>, AdminError> {
+        Ok(Store::accounts(self)?)
     }
 
     fn import_target(

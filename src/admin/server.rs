@@ -10,6 +10,7 @@ use super::wire::{
 };
 use super::{Admin, AdminError};
 use crate::auth::Authenticator;
+use crate::connections::Connections;
 use crate::delivery::DeliveryError;
 use crate::limiter::{Limiter, Snapshot};
 use crate::mailbox::Registry;
@@ -53,6 +54,8 @@ pub struct AdminState {
     pub tls: Arc<Tls>,
     /// Forgets a verified login when its password changes or its account goes.
     pub auth: Arc<Authenticator>,
+    /// The open IMAP and POP3 sessions (`connections`, `end-connection`).
+    pub connections: Arc<Connections>,
 }
 
 /// Serves admin connections until the task is dropped.
@@ -80,24 +83,7 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
                 return;
             }
         };
-        let response = match request {
-            Request::Status => match state.limiter.send(Snapshot).await {
-                Ok(counts) => Response::Status(counts),
-                Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
-            },
-            Request::Deliver {
-                user,
-                mailbox,
-                sender,
-                raw,
-            } => deliver(&state, &user, mailbox.as_deref(), &sender, &raw).await,
-            request => {
-                let state = state.clone();
-                actix_rt::task::spawn_blocking(move || execute(&state, request))
-                    .await
-                    .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")))
-            }
-        };
+        let response = answer(&state, request).await;
         let written = match encode(&response) {
             Ok(frame) => stream.write_all(&frame).await,
             Err(e) => Err(e),
@@ -105,6 +91,29 @@ async fn serve_connection(mut stream: UnixStream, state: Arc<AdminState>) {
         if let Err(e) = written {
             tracing::warn!(error = %e, "admin reply failed");
             return;
+        }
+    }
+}
+
+/// Carries out one request: what the admin socket's clients and the web console ask
+/// for goes this one way.
+pub async fn answer(state: &Arc<AdminState>, request: Request) -> Response {
+    match request {
+        Request::Status => match state.limiter.send(Snapshot).await {
+            Ok(counts) => Response::Status(Box::new(counts)),
+            Err(e) => Response::Failed(format!("the limiter does not answer: {e}")),
+        },
+        Request::Deliver {
+            user,
+            mailbox,
+            sender,
+            raw,
+        } => deliver(state, &user, mailbox.as_deref(), &sender, &raw).await,
+        request => {
+            let state = state.clone();
+            actix_rt::task::spawn_blocking(move || execute(&state, request))
+                .await
+                .unwrap_or_else(|e| Response::Failed(format!("admin task failed: {e}")))
         }
     }
 }
@@ -179,8 +188,12 @@ fn execute(state: &AdminState, request: Request) -> Response {
         Request::AddUser {
             user: name,
             password,
+            admin,
         } => user(&name)
-            .and_then(|u| Admin::add_user(store, &u, &password))
+            .and_then(|u| Admin::add_account(store, &u, &password, admin))
+            .map(|()| Response::Done),
+        Request::SetAdmin { user: name, admin } => user(&name)
+            .and_then(|u| Admin::set_admin(store, &u, admin))
             .map(|()| Response::Done),
         Request::SetPassword {
             user: name,
@@ -195,8 +208,14 @@ fn execute(state: &AdminState, request: Request) -> Response {
             state.auth.forget(&u);
             Ok(Response::Done)
         }),
-        Request::Users => Admin::users(store)
-            .map(|users| Response::Users(users.iter().map(|u| u.to_string()).collect())),
+        Request::Users => Admin::users(store).map(|users| {
+            Response::Users(
+                users
+                    .into_iter()
+                    .map(|(u, admin)| (u.to_string(), admin))
+                    .collect(),
+            )
+        }),
         Request::ImportTarget {
             user: name,
             mailbox: mb,
@@ -291,6 +310,14 @@ fn execute(state: &AdminState, request: Request) -> Response {
         } => store
             .read_message(MailboxId(id), uid, offset)
             .map(|piece| Response::Piece(piece.map(serde_bytes::ByteBuf::from))),
+        Request::Connections => Ok(Response::Connections(state.connections.list())),
+        Request::EndConnection { id } => {
+            if state.connections.end(id) {
+                Ok(Response::Done)
+            } else {
+                Err(AdminError::Refused(format!("no connection {id} is open")))
+            }
+        }
         Request::ReloadTls => state
             .tls
             .reload()

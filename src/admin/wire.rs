@@ -2,6 +2,7 @@
 //! postcard-encoded [`Request`] or [`Response`]. Frames are bounded by [`MAX_FRAME`].
 
 use crate::config::{Protocol, ProtocolSettings, Setting, Source};
+use crate::connections::Connection;
 use crate::export::ExportedMessage;
 use crate::limiter::Counts;
 use crate::settings::Change;
@@ -84,6 +85,11 @@ pub enum Request {
     AddUser {
         user: String,
         password: String,
+        admin: bool,
+    },
+    SetAdmin {
+        user: String,
+        admin: bool,
     },
     SetPassword {
         user: String,
@@ -124,6 +130,12 @@ pub enum Request {
         reset: Vec<String>,
     },
     Status,
+    /// The open IMAP and POP3 sessions.
+    Connections,
+    /// End the session of this id (as [`Response::Connections`] lists it).
+    EndConnection {
+        id: u64,
+    },
     /// Read the TLS certificate and key again.
     ReloadTls,
     /// The mailbox `export-mbox` reads.
@@ -163,7 +175,8 @@ pub enum Request {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {
     Done,
-    Users(Vec<String>),
+    /// Account names and their admin flags.
+    Users(Vec<(String, bool)>),
     Mailbox(u64),
     /// How many messages were stored, and the positions of the duplicates left out.
     Appended {
@@ -174,7 +187,9 @@ pub enum Response {
     Acl(Vec<(String, String)>),
     /// Every setting of a protocol: config key, value, source name.
     Settings(Vec<(String, u64, String)>),
-    Status(Counts),
+    /// What the Limiter counts (boxed: the largest answer by far).
+    Status(Box<Counts>),
+    Connections(Vec<Connection>),
     ExportSource {
         mailbox: u64,
         messages: u32,

@@ -82,6 +82,8 @@ pub struct ImapContext {
     pub searches: Arc<SharedSearches>,
     /// Tells the sessions that the server is shutting down.
     pub shutdown: ShutdownSignal,
+    /// The open sessions, as the console lists them.
+    pub connections: Arc<crate::connections::Connections>,
 }
 
 /// What a refused connection is told before it is closed (SPEC §4).

@@ -22,9 +22,11 @@ use super::state::State;
 use super::view::View;
 use super::ImapContext;
 use crate::auth::plaintext_allowed;
-use crate::config::Setting;
+use crate::config::{Protocol, Setting};
+use crate::connections::{End, Seat};
 use crate::limiter::Permit;
 use crate::mailbox::Changes;
+use crate::metrics;
 use crate::net::connection::{self, Handover};
 use crate::net::inflate::Inflate;
 use crate::net::stream::Stream;
@@ -42,7 +44,7 @@ use mailhive_store::{Refusal, Username};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::codec::{Decoder, FramedRead};
 use tokio_util::sync::CancellationToken;
 use tracing::Span;
@@ -78,6 +80,8 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
     if let Err(e) = socket2::SockRef::from(stream.tcp()).set_tcp_keepalive(&keepalive) {
         tracing::debug!(error = %e, "could not enable TCP keepalive");
     }
+    let listener = stream.tcp().local_addr().ok();
+    let context_seat = context.connections.seat(Protocol::Imap, peer, listener);
     ImapSession::create(move |ctx: &mut Context<ImapSession>| {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let mut session = ImapSession {
@@ -100,9 +104,11 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<ImapContext>, connec
             timer: None,
             sequence_command: false,
             extensions: Enabled::default(),
+            seat: context_seat,
         };
         session.attach(stream, ctx);
         session.context.shutdown.subscribe(ctx);
+        session.seat.deliver_end(ctx);
         session
     });
 }
@@ -211,6 +217,8 @@ pub struct ImapSession {
     sequence_command: bool,
     /// CONDSTORE and QRESYNC, once enabled (RFC 7162).
     pub(super) extensions: Enabled,
+    /// This session in the console's list of connections.
+    seat: Seat,
 }
 
 /// What the next input line is.
@@ -356,6 +364,22 @@ impl Handler<Shutdown> for ImapSession {
         let _entered = self.span.clone().entered();
         tracing::debug!("server shutting down");
         ctx.wait(self.close(b"* BYE [UNAVAILABLE] Server shutting down\r\n".to_vec()));
+    }
+}
+
+impl Handler<End> for ImapSession {
+    type Result = ();
+
+    /// An administrator ended the session: handled between commands, like a shutdown.
+    fn handle(&mut self, _: End, ctx: &mut Context<Self>) {
+        if matches!(self.mode, Mode::Closing) {
+            return;
+        }
+        let _entered = self.span.clone().entered();
+        tracing::info!("session ended by an administrator");
+        ctx.wait(
+            self.close(b"* BYE [UNAVAILABLE] Session ended by the administrator\r\n".to_vec()),
+        );
     }
 }
 
@@ -608,7 +632,19 @@ impl ImapSession {
                 panic!("XPANIC: a handler panic injected by a test")
             }
             Mode::Commands => match parser::parse_with(&input, self.names()) {
-                Ok(request) => self.dispatch(request, ctx),
+                Ok(request) => {
+                    let (verb, started) = (metrics::imap_verb(&input), Instant::now());
+                    self.seat.began(verb);
+                    let work = self.dispatch(request, ctx);
+                    Box::pin(work.map(move |(), act, _| {
+                        metrics::command("imap", verb, started.elapsed());
+                        let state = match act.mode {
+                            Mode::Idle { .. } => "idle",
+                            _ => act.state.name(),
+                        };
+                        act.seat.ended(act.state.user().map(|u| u.as_str()), state);
+                    }))
+                }
                 Err(e) => {
                     self.sequence_command = false;
                     let (result, code) = match e.kind {

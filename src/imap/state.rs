@@ -46,6 +46,15 @@ impl State {
         }
     }
 
+    /// The state's name, as the console lists it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::NotAuthenticated => "not authenticated",
+            State::Authenticated(_) => "authenticated",
+            State::Selected(..) => "selected",
+        }
+    }
+
     pub fn is_authenticated(&self) -> bool {
         self.user().is_some()
     }

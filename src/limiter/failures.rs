@@ -172,6 +172,20 @@ impl Failures {
         }
     }
 
+    /// The addresses refused now for their failed logins, at most `limit`, in order
+    /// (IPv6 ones as their /64).
+    pub fn cooled_down(&self, now: Instant, limit: usize) -> Vec<IpAddr> {
+        let mut cooling: Vec<IpAddr> = self
+            .by_address
+            .iter()
+            .filter(|(_, record)| record.cooling(now))
+            .map(|(&ip, _)| ip)
+            .collect();
+        cooling.sort();
+        cooling.truncate(limit);
+        cooling
+    }
+
     /// Forgets records that no longer matter; returns how many remain (addresses and
     /// accounts).
     pub fn prune(&mut self, policy: &Policy, now: Instant) -> (usize, usize) {
@@ -211,6 +225,9 @@ mod tests {
             Verdict::Closed(p.delay)
         );
         assert_eq!(failures.check(neighbour, None, &p, later), Verdict::Open);
+        failures.record(neighbour, None, &p, later);
+        assert_eq!(failures.cooled_down(later, 10), [attacker]);
+        assert!(failures.cooled_down(later, 0).is_empty());
         let after = t0 + Duration::from_secs(303);
         assert_eq!(failures.check(attacker, None, &p, after), Verdict::Open);
         assert_eq!(failures.prune(&p, after), (0, 0));

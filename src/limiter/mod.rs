@@ -25,6 +25,7 @@ pub use permit::{Grant, Permit, Release};
 pub use slots::SlotKind;
 
 use crate::config::{Protocol, ProtocolSettings, Setting};
+use crate::metrics;
 use crate::settings::Live;
 use actix::prelude::*;
 use failures::{Failures, Policy};
@@ -162,13 +163,21 @@ impl Handler<Admit> for Limiter {
         let settings = self.settings(admit.protocol);
         let limit = |s| settings.get(s).unwrap_or(u64::MAX);
         let connections = &mut self.connections[index(admit.protocol)];
-        if connections.total >= limit(Setting::MaxConnections) {
-            return Err(ConnectionRefusal::Server);
-        }
         let from_ip = connections.per_ip.get(&admit.ip).copied().unwrap_or(0)
             + self.elsewhere.connections_from(admit.protocol, &admit.ip);
-        if from_ip >= limit(Setting::MaxConnectionsFromSingleIp) {
-            return Err(ConnectionRefusal::Address);
+        let refusal = if connections.total >= limit(Setting::MaxConnections) {
+            Some((ConnectionRefusal::Server, Setting::MaxConnections))
+        } else if from_ip >= limit(Setting::MaxConnectionsFromSingleIp) {
+            Some((
+                ConnectionRefusal::Address,
+                Setting::MaxConnectionsFromSingleIp,
+            ))
+        } else {
+            None
+        };
+        if let Some((refusal, setting)) = refusal {
+            metrics::refused(admit.protocol.key(), setting.name());
+            return Err(refusal);
         }
         connections.total += 1;
         *connections.per_ip.entry(admit.ip).or_insert(0) += 1;
@@ -219,6 +228,7 @@ impl Limiter {
             if *count == 0 {
                 self.connections[index(protocol)].per_user.remove(&user);
             }
+            metrics::refused(protocol.key(), Setting::MaxConnectionsPerUser.name());
             return None;
         }
         *count += 1;
@@ -341,7 +351,11 @@ impl Handler<CheckLogin> for Limiter {
     fn handle(&mut self, check: CheckLogin, _: &mut Context<Self>) -> Self::Result {
         let policy = Policy::of(&self.settings(check.protocol));
         let failures = &self.failures[index(check.protocol)];
-        MessageResult(failures.check(check.ip, check.user.as_ref(), &policy, Instant::now()))
+        let verdict = failures.check(check.ip, check.user.as_ref(), &policy, Instant::now());
+        if let Verdict::Closed(_) = verdict {
+            metrics::refused(check.protocol.key(), COOLDOWN);
+        }
+        MessageResult(verdict)
     }
 }
 
@@ -373,12 +387,17 @@ impl Handler<LoginRemembered> for Limiter {
         if let Verdict::Closed(delay) =
             failures.check(login.ip, Some(&login.user), &policy, Instant::now())
         {
+            metrics::refused(login.protocol.key(), COOLDOWN);
             return Err(RememberedRefusal::CoolingDown(delay));
         }
         self.count_login(login.protocol, login.user, ctx.address())
             .ok_or(RememberedRefusal::TooManyLogins)
     }
 }
+
+/// The limit a cooled-down address or attacked account is refused for, as the metrics
+/// name it (the setting that says how long).
+const COOLDOWN: &str = "LoginCooldown";
 
 /// Counts a failed login from `ip` as `user`.
 #[derive(Debug, Message)]
@@ -420,6 +439,24 @@ pub struct ProtocolCounts {
     /// Addresses and accounts with failed logins that still count.
     pub failing_addresses: u64,
     pub failing_users: u64,
+    /// The users with the most sessions and the addresses with the most connections,
+    /// [`BUSIEST`] of each at most, the most first (the console's dashboard).
+    pub busiest_users: Vec<(String, u64)>,
+    pub busiest_addresses: Vec<(String, u64)>,
+    /// Addresses refused now for their failed logins, [`BUSIEST`] at most.
+    pub cooled_down: Vec<String>,
+}
+
+/// How many of the busiest users and addresses a [`Snapshot`] names.
+pub const BUSIEST: usize = 10;
+
+/// The [`BUSIEST`] keys of `counts` with the highest counts, the highest first (ties
+/// by name).
+fn busiest<K: ToString>(counts: &HashMap<K, u64>) -> Vec<(String, u64)> {
+    let mut all: Vec<(String, u64)> = counts.iter().map(|(k, &n)| (k.to_string(), n)).collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.truncate(BUSIEST);
+    all
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,8 +493,9 @@ impl Handler<Snapshot> for Limiter {
         let now = Instant::now();
         let mut protocol_counts = Protocol::ALL.map(|protocol| {
             let policy = Policy::of(&self.settings(protocol));
-            let (failing_addresses, failing_users) =
-                self.failures[index(protocol)].prune(&policy, now);
+            let failures = &mut self.failures[index(protocol)];
+            let (failing_addresses, failing_users) = failures.prune(&policy, now);
+            let cooled_down = failures.cooled_down(now, BUSIEST);
             let connections = &self.connections[index(protocol)];
             ProtocolCounts {
                 connections: connections.total,
@@ -466,6 +504,9 @@ impl Handler<Snapshot> for Limiter {
                 users: connections.per_user.len() as u64,
                 failing_addresses: failing_addresses as u64,
                 failing_users: failing_users as u64,
+                busiest_users: busiest(&connections.per_user),
+                busiest_addresses: busiest(&connections.per_ip),
+                cooled_down: cooled_down.iter().map(|ip| ip.to_string()).collect(),
             }
         });
         MessageResult(Counts {
@@ -505,7 +546,7 @@ pub async fn acquire_slot(
     let queued = match acquired {
         Ok(Acquired::Now(permit)) => return Ok(permit),
         Ok(Acquired::Queued(queued)) => queued,
-        Ok(Acquired::Full) => return Err(NoSlot::Busy),
+        Ok(Acquired::Full) => return Err(busy(kind)),
         Err(e) => {
             tracing::error!(error = %e, "the limiter does not answer");
             return Err(NoSlot::Busy);
@@ -513,9 +554,19 @@ pub async fn acquire_slot(
     };
     tokio::select! {
         permit = queued => permit.map_err(|_| NoSlot::Busy),
-        () = tokio::time::sleep(timeout) => Err(NoSlot::Busy),
+        () = tokio::time::sleep(timeout) => Err(busy(kind)),
         () = gone.cancelled() => Err(NoSlot::Gone),
     }
+}
+
+/// No `kind` slot in time: counted as a refusal for the queue's time-out.
+fn busy(kind: SlotKind) -> NoSlot {
+    let setting = match kind {
+        SlotKind::Fetch => Setting::FetchQueueTimeout,
+        SlotKind::Search => Setting::SearchQueueTimeout,
+    };
+    metrics::refused(Protocol::Imap.key(), setting.name());
+    NoSlot::Busy
 }
 
 /// Admits a connection; a Limiter that does not answer admits nobody.

@@ -17,6 +17,7 @@ use crate::config::Setting;
 use crate::delivery::{deliver, DeliveryError};
 use crate::limiter::Permit;
 use crate::mailbox::blocking;
+use crate::metrics::{self, DeliveryResult};
 use crate::net::reader::spawn_reader;
 use crate::net::writer::{self, spawn_writer, Outgoing};
 use crate::shutdown::Shutdown;
@@ -433,25 +434,29 @@ impl LmtpSession {
         let work = async move {
             let message = received.finish();
             for destination in &transaction.recipients {
-                let answer = match &message {
-                    Complete::TooBig => reply::too_big(),
+                let (answer, result) = match &message {
+                    Complete::TooBig => (reply::too_big(), DeliveryResult::Refused),
                     Complete::Failed(e) => {
                         tracing::error!(error = %e, "spooling a message failed");
-                        reply::temporary_failure(&destination.address)
+                        let answer = reply::temporary_failure(&destination.address);
+                        (answer, DeliveryResult::Failed)
                     }
                     Complete::Message(body) => {
                         match deliver(&registry, destination, &transaction.sender, body).await {
-                            Ok(()) => reply::saved(&destination.address),
+                            Ok(()) => (reply::saved(&destination.address), DeliveryResult::Ok),
                             Err(DeliveryError::Refused(Refusal::OverQuota)) => {
-                                reply::mailbox_full(&destination.address)
+                                let answer = reply::mailbox_full(&destination.address);
+                                (answer, DeliveryResult::Refused)
                             }
                             Err(e) => {
                                 log_failure(&e, destination);
-                                reply::temporary_failure(&destination.address)
+                                let answer = reply::temporary_failure(&destination.address);
+                                (answer, DeliveryResult::Failed)
                             }
                         }
                     }
                 };
+                metrics::delivery(result);
                 if out.send(Bytes::from(answer)).await.is_err() {
                     return false;
                 }

@@ -102,6 +102,12 @@ impl Tls {
         Ok(())
     }
 
+    /// The server configuration, for a listener that makes its own handshakes (the web
+    /// console's HTTPS); it shares the certificate, so a reload reaches it too.
+    pub fn server_config(&self) -> rustls::ServerConfig {
+        (*self.config).clone()
+    }
+
     /// The TLS handshake on `tcp`, given up after `timeout`.
     pub async fn accept(
         &self,

@@ -21,6 +21,8 @@ use std::sync::Arc;
 /// What every POP3 session shares.
 #[derive(Debug)]
 pub struct Pop3Context {
+    /// The open sessions, as the console lists them.
+    pub connections: Arc<crate::connections::Connections>,
     /// The store, reached through the Mailbox actors for changes.
     pub registry: Arc<Registry>,
     /// Logins, and the Limiter behind them.

@@ -12,9 +12,11 @@ use super::transfer::{stream_message, Transfer};
 use super::Pop3Context;
 use crate::auth::plaintext_allowed;
 use crate::config::{Protocol, Setting};
+use crate::connections::{End, Seat};
 use crate::limiter::Permit;
 use crate::login::NotLoggedIn;
 use crate::mailbox::{Change, MailboxError};
+use crate::metrics;
 use crate::net::codec::LineCodec;
 use crate::net::connection::{self, Handover};
 use crate::net::stream::Stream;
@@ -29,12 +31,14 @@ use mailhive_protocol::sasl;
 use mailhive_store::{FlagChange, Flags, StoreError, SystemFlags, Username};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::codec::FramedRead;
 
 /// Starts a session for a new connection (on the worker arbiter that accepted it), which
 /// the Limiter admitted with `connection`.
 pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connection: Permit) {
+    let listener = stream.tcp().local_addr().ok();
+    let seat = context.connections.seat(Protocol::Pop3, peer, listener);
     Pop3Session::create(move |ctx| {
         let mut session = Pop3Session {
             context,
@@ -47,9 +51,11 @@ pub fn start(stream: Stream, peer: SocketAddr, context: Arc<Pop3Context>, connec
             state: State::Authorization { user: None },
             failures: 0,
             idle: None,
+            seat,
         };
         session.attach(stream, ctx);
         session.context.shutdown.subscribe(ctx);
+        session.seat.deliver_end(ctx);
         session
     });
 }
@@ -74,6 +80,8 @@ pub struct Pop3Session {
     failures: u64,
     /// The pending idle time-out, restarted after every answer.
     idle: Option<SpawnHandle>,
+    /// This session in the console's list of connections.
+    seat: Seat,
 }
 
 #[derive(Debug)]
@@ -139,6 +147,16 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
         if matches!(self.state, State::Closing) {
             return;
         }
+        let verb = match &item {
+            Ok(Line::Complete(line)) if !matches!(self.state, State::SaslPlain) => {
+                Some(metrics::pop3_verb(line))
+            }
+            _ => None,
+        };
+        let started = Instant::now();
+        if let Some(verb) = verb {
+            self.seat.began(verb);
+        }
         let action = match item {
             Ok(Line::Complete(line)) => self.decide(&line),
             Ok(Line::TooLong) => {
@@ -155,7 +173,17 @@ impl StreamHandler<Result<Line, std::io::Error>> for Pop3Session {
             }
         };
         let work = self.perform(action, ctx);
-        ctx.wait(work.map(|(), act, ctx| act.restart_idle_timer(ctx)));
+        ctx.wait(work.map(move |(), act, ctx| {
+            if let Some(verb) = verb {
+                metrics::command("pop3", verb, started.elapsed());
+            }
+            let (user, state) = match &act.state {
+                State::Transaction { user, .. } => (Some(user.as_str()), "transaction"),
+                _ => (None, "authorization"),
+            };
+            act.seat.ended(user, state);
+            act.restart_idle_timer(ctx)
+        }));
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
@@ -174,6 +202,20 @@ impl Handler<Shutdown> for Pop3Session {
         }
         tracing::debug!(peer = %self.peer, "server shutting down");
         ctx.wait(self.reply_and_close(err(Some(Code::SysTemp), "Server shutting down")));
+    }
+}
+
+impl Handler<End> for Pop3Session {
+    type Result = ();
+
+    /// An administrator ended the session: between commands, without UPDATE.
+    fn handle(&mut self, _: End, ctx: &mut Context<Self>) {
+        if matches!(self.state, State::Closing) {
+            return;
+        }
+        tracing::info!(peer = %self.peer, "session ended by an administrator");
+        let goodbye = err(Some(Code::SysTemp), "Session ended by the administrator");
+        ctx.wait(self.reply_and_close(goodbye));
     }
 }
 

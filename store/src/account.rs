@@ -93,6 +93,11 @@ fn decoy_hash() -> &'static str {
 impl Store {
     /// Creates an account with INBOX and the default folders, all subscribed.
     pub fn add_user(&self, user: &Username, password: &str) -> Outcome<()> {
+        self.add_account(user, password, false)
+    }
+
+    /// [`Store::add_user`], as an administrator when `admin` is true.
+    pub fn add_account(&self, user: &Username, password: &str, admin: bool) -> Outcome<()> {
         let password_hash = hash_password(password)?;
         self.write(|tx| {
             let k = key::account(user);
@@ -102,8 +107,9 @@ impl Store {
             let record = AccountRecord {
                 password_hash,
                 created: InternalDate::now().unix_seconds,
+                admin,
             };
-            tx.put_record(k, &record)?;
+            tx.put(k, record.encode()?);
             let inbox = MailboxName::inbox();
             create_in(tx, user, &inbox, None)?;
             tx.put(key::subscription(user, Some(&inbox)), Vec::new());
@@ -119,15 +125,55 @@ impl Store {
     /// Replaces an account's password.
     pub fn set_password(&self, user: &Username, password: &str) -> Outcome<()> {
         let password_hash = hash_password(password)?;
+        self.change_account(user, |record| record.password_hash = password_hash)
+    }
+
+    /// Makes an account an administrator (`admin`) or takes the flag away.
+    pub fn set_admin(&self, user: &Username, admin: bool) -> Outcome<()> {
+        self.change_account(user, |record| record.admin = admin)
+    }
+
+    fn change_account(
+        &self,
+        user: &Username,
+        change: impl FnOnce(&mut AccountRecord),
+    ) -> Outcome<()> {
         self.write(|tx| {
             let k = key::account(user);
-            let Some(mut record) = tx.record::<AccountRecord>(&k)? else {
+            let Some(bytes) = tx.get(&k)? else {
                 return Ok(Err(Refusal::NoSuchUser));
             };
-            record.password_hash = password_hash;
-            tx.put_record(k, &record)?;
+            let mut record = AccountRecord::decode(&k, &bytes)?;
+            change(&mut record);
+            tx.put(k, record.encode()?);
             Ok(Ok(()))
         })
+    }
+
+    fn account(&self, user: &Username) -> Result<Option<AccountRecord>, StoreError> {
+        let k = key::account(user);
+        self.engine()
+            .get(&k)?
+            .map(|bytes| AccountRecord::decode(&k, &bytes))
+            .transpose()
+    }
+
+    /// Whether `user` exists and is an administrator.
+    pub fn is_admin(&self, user: &Username) -> Result<bool, StoreError> {
+        Ok(self.account(user)?.is_some_and(|record| record.admin))
+    }
+
+    /// Every account with its admin flag, sorted by name.
+    pub fn accounts(&self) -> Result<Vec<(Username, bool)>, StoreError> {
+        self.engine()
+            .scan_prefix(&key::accounts())
+            .map(|entry| {
+                let (k, bytes) = entry?;
+                let name = std::str::from_utf8(&k[1..]).map_err(|e| StoreError::corrupt(&k, e))?;
+                let user = Username::parse(name).map_err(|e| StoreError::corrupt(&k, e))?;
+                Ok((user, AccountRecord::decode(&k, &bytes)?.admin))
+            })
+            .collect()
     }
 
     /// Removes an account, its mailboxes and messages, its quota, its subscriptions and
@@ -182,14 +228,12 @@ impl Store {
 
     /// The account's current password hash (PHC string), to notice password changes.
     pub fn password_hash(&self, user: &Username) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .read::<AccountRecord>(&key::account(user))?
-            .map(|r| r.password_hash))
+        Ok(self.account(user)?.map(|r| r.password_hash))
     }
 
     /// True when `password` is the user's. Takes the same time for an unknown user.
     pub fn verify_password(&self, user: &Username, password: &str) -> Result<bool, StoreError> {
-        match self.read::<AccountRecord>(&key::account(user))? {
+        match self.account(user)? {
             Some(record) => Ok(verify(&record.password_hash, password)),
             None => {
                 verify(decoy_hash(), password);
@@ -255,8 +299,54 @@ mod tests {
     fn the_stored_hash_is_argon2id_not_the_password() {
         let store = Store::temporary().unwrap();
         store.add_user(&user("a"), "hunter2").unwrap().unwrap();
-        let record: AccountRecord = store.read(&key::account(&user("a"))).unwrap().unwrap();
+        let record = store.account(&user("a")).unwrap().unwrap();
         assert!(record.password_hash.starts_with("$argon2id$"));
         assert!(!record.password_hash.contains("hunter2"));
+    }
+
+    #[test]
+    fn an_account_written_before_the_admin_flag_opens_as_not_an_administrator() {
+        #[derive(serde::Serialize)]
+        struct Version1<'a> {
+            password_hash: &'a str,
+            created: i64,
+        }
+        let store = Store::temporary().unwrap();
+        let hash = hash_password("old").unwrap();
+        let old = crate::schema::encode(&Version1 {
+            password_hash: &hash,
+            created: 1_700_000_000,
+        })
+        .unwrap();
+        store
+            .write(|tx| {
+                tx.put(key::account(&user("old")), old);
+                Ok(Ok(()))
+            })
+            .unwrap()
+            .unwrap();
+        assert!(!store.is_admin(&user("old")).unwrap());
+        assert_eq!(store.accounts().unwrap(), [(user("old"), false)]);
+        assert!(store.verify_password(&user("old"), "old").unwrap());
+        store.set_admin(&user("old"), true).unwrap().unwrap();
+        assert!(store.is_admin(&user("old")).unwrap());
+        assert!(store.verify_password(&user("old"), "old").unwrap());
+        store.set_password(&user("old"), "new").unwrap().unwrap();
+        assert!(
+            store.is_admin(&user("old")).unwrap(),
+            "a password change keeps the flag"
+        );
+        assert_eq!(
+            store.set_admin(&user("nobody"), true).unwrap(),
+            Err(Refusal::NoSuchUser)
+        );
+        store
+            .add_account(&user("root"), "pw", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store.accounts().unwrap(),
+            [(user("old"), true), (user("root"), true)]
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! | tag | key after the tag | value |
 //! | --- | --- | --- |
 //! | `C` | counter name | `u64` |
-//! | `A` | user name | [`AccountRecord`] |
+//! | `A` | user name | [`AccountRecord`], version [`ACCOUNT_VERSION`] (version 1, without the admin flag, reads as not an administrator) |
 //! | `M` | mailbox id (u64) | [`MailboxRecord`] |
 //! | `N` | owner, 0, mailbox name | mailbox id (u64) |
 //! | `S` | owner, 0, mailbox name | subscription (empty) |
@@ -210,11 +210,56 @@ pub mod key {
     }
 }
 
-/// An account: only the argon2 hash of its password (PHC string format).
+/// An account: the argon2 hash of its password (PHC string format) and whether it
+/// administers the server (the web console).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountRecord {
     pub password_hash: String,
     pub created: i64,
+    pub admin: bool,
+}
+
+/// The version byte of an account record: 2 since accounts carry the admin flag.
+/// Version 1 ([`FORMAT_VERSION`]) records are read as accounts without it and written
+/// as version 2 at their next change.
+pub const ACCOUNT_VERSION: u8 = 2;
+
+/// An account record as version 1 wrote it.
+#[derive(Deserialize)]
+struct AccountRecordV1 {
+    password_hash: String,
+    created: i64,
+}
+
+impl AccountRecord {
+    /// The record with [`ACCOUNT_VERSION`] in front.
+    pub fn encode(&self) -> Result<Vec<u8>, StoreError> {
+        let mut out = vec![ACCOUNT_VERSION];
+        out.extend(postcard::to_stdvec(self).map_err(|e| StoreError::Encode(e.to_string()))?);
+        Ok(out)
+    }
+
+    /// A record of either version; `key` names it in errors.
+    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<AccountRecord, StoreError> {
+        match bytes.split_first() {
+            Some((&ACCOUNT_VERSION, body)) => {
+                postcard::from_bytes(body).map_err(|e| StoreError::corrupt(key, e))
+            }
+            Some((&FORMAT_VERSION, _)) => {
+                let v1: AccountRecordV1 = decode(key, bytes)?;
+                Ok(AccountRecord {
+                    password_hash: v1.password_hash,
+                    created: v1.created,
+                    admin: false,
+                })
+            }
+            Some((version, _)) => Err(StoreError::corrupt(
+                key,
+                format!("account version {version} is not supported by this build"),
+            )),
+            None => Err(StoreError::corrupt(key, "empty value")),
+        }
+    }
 }
 
 /// An account's quota: its usage, kept with every change, and the limits set for it alone.
