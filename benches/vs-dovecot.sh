@@ -5,6 +5,7 @@
 # runs it from its own configuration in a temporary directory (benches/dovecot/).
 #
 #   benches/vs-dovecot.sh            # about ten minutes on two cores
+#   WORKLOADS="sort-date thread-refs" benches/vs-dovecot.sh   # only these figures
 #
 # Workloads (tests/loadgen): LOGIN/LOGOUT, USER/PASS/QUIT, full POP3 sessions, the
 # mixed reconnect session of a mail client, durable APPENDs, IMAPS handshakes — each
@@ -17,6 +18,9 @@
 # load may come from one address and few accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# WORKLOADS: the names of the figures to measure (as the table prints them), all when empty.
+WORKLOADS=${WORKLOADS:-}
+wanted() { [ -z "$WORKLOADS" ] || [[ " $WORKLOADS " == *" $1 "* ]]; }
 CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-5}
 SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
 MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
@@ -31,6 +35,7 @@ $loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
 # that other workloads leave behind would hide growth, and Dovecot's idle processes would
 # slow down the workloads after it.
 idle() {
+  wanted idle || return 0
   $loadgen idle --addr "127.0.0.1:$2" --server "$1" --user bench --accounts "$CLIENTS" \
     --password bench --connections "$IDLE_CONNECTIONS" --pid "$3"
 }
@@ -40,20 +45,20 @@ run() {
   local server=$1 imap=$2 imaps=$3 pop3=$4
   local common=(--server "$server" --user bench --accounts "$CLIENTS" --password bench
     --clients "$CLIENTS" --seconds "$SECONDS_PER_RUN" --runs "$RUNS")
-  $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
-  $loadgen run pop3-login --addr "127.0.0.1:$pop3" "${common[@]}"
-  $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
-  $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
-  $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
+  for workload in imap-login:$imap pop3-login:$pop3 pop3:$pop3 mixed:$imap imaps-handshake:$imaps; do
+    wanted "${workload%%:*}" || continue
+    $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" "${common[@]}"
+  done
   for query in "SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header" \
     "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date" \
     "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival" \
     "THREAD:REFERENCES UTF-8 ALL:thread-refs"; do
     IFS=: read -r command criteria name <<< "$query"
+    wanted "$name" || continue
     $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
       --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
   done
-  $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
+  if wanted append; then $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"; fi
 }
 
 echo "== mailhive"
@@ -109,6 +114,7 @@ benches/dovecot/stop.sh "$work/dovecot"
 echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
 start_dovecot ARGON2ID
 for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
+  wanted "${workload%%:*}" || continue
   $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
     --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
     --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"

@@ -412,13 +412,15 @@ pub(super) struct Matched<'a> {
 }
 
 fn numbers_line(word: &str, uid: bool, found: &[(u32, u32)], modseq: Option<u64>) -> Vec<u8> {
-    let mut line = format!("* {word}");
+    use std::fmt::Write;
+    let mut line = String::with_capacity(8 + 8 * found.len());
+    let _ = write!(line, "* {word}");
     for &(seq, message_uid) in found {
         let n = if uid { message_uid } else { seq };
-        line.push_str(&format!(" {n}"));
+        let _ = write!(line, " {n}");
     }
     if let Some(modseq) = modseq {
-        line.push_str(&format!(" (MODSEQ {modseq})"));
+        let _ = write!(line, " (MODSEQ {modseq})");
     }
     line.push_str("\r\n");
     line.into_bytes()

@@ -22,6 +22,7 @@
 //! | `W` | mailbox id (u64) | `u32`: the first UID no session has claimed as \Recent |
 //! | `V` | mailbox id (u64), modseq (u64), UID (u32) | `()`: the UID was expunged at that modseq |
 //! | `X` | mailbox id (u64) | the bookkeeping of the mailbox's `V` entries (`crate::vanished`) |
+//! | `K` | blob id (u64) | [`crate::sortkey::SortKeys`]: what SORT and THREAD compare, made with the summary |
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -53,6 +54,7 @@ pub mod key {
     pub const RECENT: u8 = b'W';
     pub const VANISHED: u8 = b'V';
     pub const EXPUNGE_LOG: u8 = b'X';
+    pub const SORT_KEYS: u8 = b'K';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -100,6 +102,9 @@ pub mod key {
     }
     pub fn summary(id: BlobId) -> Vec<u8> {
         with(SUMMARY, &[&id.0.to_be_bytes()])
+    }
+    pub fn sort_keys(id: BlobId) -> Vec<u8> {
+        with(SORT_KEYS, &[&id.0.to_be_bytes()])
     }
     pub fn chunk(id: BlobId, n: u32) -> Vec<u8> {
         with(CHUNK, &[&id.0.to_be_bytes(), &n.to_be_bytes()])

@@ -24,12 +24,14 @@ pub struct Store {
 
 impl Store {
     /// Opens the store in `dir`, creating it if needed, removes objects that a crash
-    /// left behind unreferenced and parses again what an earlier MIME parse summarised.
+    /// left behind unreferenced, parses again what an earlier MIME parse summarised and
+    /// makes the sort keys a store from before them lacks.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let store = Store::with_engine(Box::new(SledEngine::open(dir)?));
         store.sweep_orphan_objects()?;
         store.reparse_old_summaries()?;
+        store.derive_missing_sort_keys()?;
         Ok(store)
     }
 

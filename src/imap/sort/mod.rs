@@ -1,21 +1,21 @@
 //! SORT and UID SORT (RFC 5256 §3): the messages a search found, in the order of a
 //! sort program, ties by sequence number; THREAD (ORDEREDSUBJECT and REFERENCES,
 //! [`thread`]) groups them. The keys come from what the store keeps of
-//! each message — internal date and size from its record, Date, addresses and the
-//! decoded Subject, From and To (for the display names of RFC 5957) from the summary
-//! made at append — never from its body. Text keys
-//! compare with i;ascii-casemap (ASCII letters folded to upper case).
+//! each message — internal date and size from its record, the sent date, the base
+//! subject, the first addresses, the display names of RFC 5957 and the message ids
+//! from its sort keys, made at append ([`mailhive_store::sortkey`]) — never from its
+//! summary or body. Text keys compare with i;ascii-casemap (folded to upper case when
+//! the keys were made).
 //!
 //! Sorting runs inside the search's run ([`super::search`]), so it holds the same
 //! SEARCH slot, is shared by identical requests and stops when the client goes.
 
-mod subject;
 mod thread;
 
-use super::address;
 use super::shared_search::{Matches, SearchFailed};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
-use mailhive_store::{MailboxId, MessageInfo, MessageSummary, Store, StoreError};
+use mailhive_store::sortkey::SortKeys;
+use mailhive_store::{MailboxId, MessageInfo, Store, StoreError};
 use std::cmp::Ordering;
 use tokio_util::sync::CancellationToken;
 
@@ -103,16 +103,17 @@ fn keyed(
     found: &[(u32, u32)],
     cancel: &CancellationToken,
 ) -> Result<Vec<Keyed>, SearchFailed> {
+    let needs_keys = program.iter().any(|c| needs_sort_keys(c.key));
     let mut keyed = Vec::with_capacity(found.len());
     for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let summary = if program.iter().any(|c| needs_summary(c.key)) {
-            Some(store.summary(record.blob).map_err(failed)?)
+        let mut keys = if needs_keys {
+            store.sort_keys(record.blob).map_err(failed)?
         } else {
-            None
+            SortKeys::default()
         };
         let values = program
             .iter()
-            .map(|c| value(c.key, &record, summary.as_ref()))
+            .map(|c| value(c.key, &record, &mut keys))
             .collect();
         keyed.push((values, seq, uid));
     }
@@ -163,7 +164,7 @@ fn records(
     Ok(out)
 }
 
-/// What THREAD needs of each message of `found`, from its record and summary.
+/// What THREAD needs of each message of `found`, from its record and sort keys.
 fn thread_messages(
     store: &Store,
     mailbox: MailboxId,
@@ -172,26 +173,15 @@ fn thread_messages(
 ) -> Result<Vec<thread::Message>, SearchFailed> {
     let mut messages = Vec::with_capacity(found.len());
     for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let summary = store.summary(record.blob).map_err(failed)?;
-        let date = sent_date(&record, Some(&summary));
-        let (subject, reply) =
-            subject::extract(decoded_header(Some(&summary), "Subject").unwrap_or_default());
-        let ids = |field: Option<&str>| field.map(thread::message_ids).unwrap_or_default();
-        let mut references = ids(decoded_header(Some(&summary), "References"));
-        if references.is_empty() {
-            references = ids(summary.envelope.in_reply_to.as_deref());
-            references.truncate(1);
-        }
+        let keys = store.sort_keys(record.blob).map_err(failed)?;
         messages.push(thread::Message {
             seq,
             uid,
-            date,
-            subject: subject.to_ascii_uppercase(),
-            reply,
-            id: ids(summary.envelope.message_id.as_deref())
-                .into_iter()
-                .next(),
-            references,
+            date: keys.sent.unwrap_or(record.internal_date.unix_seconds),
+            subject: keys.subject,
+            reply: keys.reply,
+            id: keys.message_id,
+            references: keys.references,
         });
     }
     Ok(messages)
@@ -202,61 +192,25 @@ pub(super) fn thread_line(found: &Matches, uid: bool) -> Vec<u8> {
     thread::render(&found.threads, uid)
 }
 
-fn needs_summary(key: SortKey) -> bool {
+fn needs_sort_keys(key: SortKey) -> bool {
     !matches!(key, SortKey::Arrival | SortKey::Size)
 }
 
-fn value(key: SortKey, record: &MessageInfo, summary: Option<&MessageSummary>) -> Value {
-    let envelope = summary.map(|s| &s.envelope);
-    let first_mailbox = |field: Option<&String>| {
-        let mailbox = field
-            .and_then(|f| address::parse(f).into_iter().next())
-            .and_then(|a| a.mailbox)
-            .unwrap_or_default();
-        Value::Text(mailbox.to_ascii_uppercase())
-    };
+/// The value of `key` for a message; its text is taken out of `keys` (a program that
+/// names a key twice compares "" the second time, which cannot break a tie the first
+/// left).
+fn value(key: SortKey, record: &MessageInfo, keys: &mut SortKeys) -> Value {
+    let text = |field: &mut String| Value::Text(std::mem::take(field));
     match key {
         SortKey::Arrival => Value::Number(record.internal_date.unix_seconds),
         SortKey::Size => Value::Number(i64::from(record.wire_size)),
-        SortKey::Date => Value::Number(sent_date(record, summary)),
-        SortKey::From => first_mailbox(envelope.and_then(|e| e.from.as_ref())),
-        SortKey::To => first_mailbox(envelope.and_then(|e| e.to.as_ref())),
-        SortKey::Cc => first_mailbox(envelope.and_then(|e| e.cc.as_ref())),
-        SortKey::DisplayFrom => display(summary, "From"),
-        SortKey::DisplayTo => display(summary, "To"),
-        SortKey::Subject => {
-            let decoded = decoded_header(summary, "Subject").unwrap_or_default();
-            Value::Text(subject::base_subject(decoded).to_ascii_uppercase())
-        }
+        // RFC 5256 §2.2: the internal date when the Date header is missing or broken.
+        SortKey::Date => Value::Number(keys.sent.unwrap_or(record.internal_date.unix_seconds)),
+        SortKey::From => text(&mut keys.from),
+        SortKey::To => text(&mut keys.to),
+        SortKey::Cc => text(&mut keys.cc),
+        SortKey::DisplayFrom => text(&mut keys.display_from),
+        SortKey::DisplayTo => text(&mut keys.display_to),
+        SortKey::Subject => text(&mut keys.subject),
     }
-}
-
-/// The Date header as seconds, or without one that parses the internal date (RFC 5256
-/// §2.2).
-fn sent_date(record: &MessageInfo, summary: Option<&MessageSummary>) -> i64 {
-    summary
-        .and_then(|s| s.envelope.date.as_deref())
-        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
-        .map_or(record.internal_date.unix_seconds, |d| d.timestamp())
-}
-
-/// The first `name` header field's value, decoded (RFC 2047) at append.
-fn decoded_header<'a>(summary: Option<&'a MessageSummary>, name: &str) -> Option<&'a str> {
-    summary?
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-/// RFC 5957 §2: the display name of the field's first address (a group's name for a
-/// group), else its `mailbox@domain`, from the decoded field.
-fn display(summary: Option<&MessageSummary>, field: &str) -> Value {
-    let first = decoded_header(summary, field).and_then(|f| address::parse(f).into_iter().next());
-    let shown = first.map_or(String::new(), |a| match (a.name, a.mailbox, a.domain) {
-        (Some(name), _, _) if !name.trim().is_empty() => name,
-        (_, Some(mailbox), Some(domain)) => format!("{mailbox}@{domain}"),
-        (_, mailbox, _) => mailbox.unwrap_or_default(),
-    });
-    Value::Text(shown.to_ascii_uppercase())
 }

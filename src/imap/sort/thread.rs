@@ -13,8 +13,7 @@
 use super::super::shared_search::Forest;
 use std::collections::HashMap;
 
-/// References of one message that are linked.
-pub const MAX_REFERENCES: usize = 20;
+pub use mailhive_store::sortkey::MAX_REFERENCES;
 /// Ancestors walked to rule out a loop before a link is made.
 pub const MAX_ANCESTORS: usize = 256;
 
@@ -32,17 +31,6 @@ pub struct Message {
     pub id: Option<String>,
     /// References, or the first In-Reply-To id when there are none.
     pub references: Vec<String>,
-}
-
-/// The `<…>` message ids in `field`, in order.
-pub fn message_ids(field: &str) -> Vec<String> {
-    field
-        .split('<')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('>').map(|(id, _)| id.trim()))
-        .filter(|id| !id.is_empty())
-        .map(|id| format!("<{id}>"))
-        .collect()
 }
 
 /// ORDEREDSUBJECT: one thread per base subject, its first message (by date) the parent
