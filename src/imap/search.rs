@@ -498,11 +498,18 @@ impl ImapSession {
             // interested in it; it stops when none is left.
             let slot = self.wait_for_slot(SlotKind::Search, user, runner.cancel.clone());
             let mailbox = view.id();
+            let registry = self.context.registry.clone();
             actix_rt::spawn(async move {
                 let permit = match slot.await {
                     Ok(permit) => permit,
                     Err(NoSlot::Busy) => return runner.finish(Err(SearchFailed::Busy)),
                     Err(NoSlot::Gone) => return runner.finish(Err(SearchFailed::Cancelled)),
+                };
+                // A sort takes its keys from the mailbox actor's column, or else from
+                // the store.
+                let column = match arrangement {
+                    Some(_) => registry.sort_column(mailbox).await.ok(),
+                    None => None,
                 };
                 actix_rt::task::spawn_blocking(move || {
                     // The work holds the slot until it stops.
@@ -511,8 +518,15 @@ impl ImapSession {
                     let found = run(&store, mailbox, &key, &messages, bounds, cancel);
                     let found = match &arrangement {
                         Some(how) => found.and_then(|found| {
-                            let arranged =
-                                sort::arrange(&store, mailbox, how, &found.messages, cancel);
+                            let column = column.as_deref();
+                            let arranged = sort::arrange(
+                                &store,
+                                mailbox,
+                                column,
+                                how,
+                                &found.messages,
+                                cancel,
+                            );
                             arranged.map(Arc::new)
                         }),
                         None => found,

@@ -15,7 +15,7 @@ pub mod subject;
 
 use crate::address;
 use crate::mime::MessageSummary;
-use crate::schema::{encode, key};
+use crate::schema::{decode, encode, key};
 use crate::types::BlobId;
 use crate::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -134,6 +134,46 @@ impl Store {
             Some(keys) => Ok(keys),
             None => Ok(SortKeys::of(&self.summary(id)?)),
         }
+    }
+
+    /// The sort keys of each of `ids`, in their order: one scan over the `K` records
+    /// they span when they are most of it (the bodies of one mailbox, stored together),
+    /// else one read each.
+    pub fn sort_keys_of(&self, ids: &[BlobId]) -> Result<Vec<SortKeys>, StoreError> {
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&i| ids[i]);
+        let (Some(&first), Some(&last)) = (order.first(), order.last()) else {
+            return Ok(Vec::new());
+        };
+        let (first, last) = (ids[first].0, ids[last].0);
+        let mut out: Vec<Option<SortKeys>> = vec![None; ids.len()];
+        if last - first < 4 * ids.len() as u64 {
+            let end = key::sort_keys(BlobId(last.saturating_add(1)));
+            let mut wanted = order.iter().peekable();
+            for entry in self
+                .engine()
+                .scan_range(&key::sort_keys(BlobId(first)), &end)
+            {
+                let (k, v) = entry?;
+                let id = k
+                    .get(1..9)
+                    .and_then(|b| b.try_into().ok())
+                    .map(|b| BlobId(u64::from_be_bytes(b)))
+                    .ok_or_else(|| StoreError::corrupt(&k, "sort keys without a blob id"))?;
+                while wanted.next_if(|&&i| ids[i] < id).is_some() {}
+                let mut decoded = None;
+                while let Some(&i) = wanted.next_if(|&&i| ids[i] == id) {
+                    if decoded.is_none() {
+                        decoded = Some(decode::<SortKeys>(&k, &v)?);
+                    }
+                    out[i] = decoded.clone();
+                }
+            }
+        }
+        out.into_iter()
+            .zip(ids)
+            .map(|(keys, &id)| keys.map_or_else(|| self.sort_keys(id), Ok))
+            .collect()
     }
 
     /// Makes the sort keys of every body whose keys are missing or come from another

@@ -1,11 +1,13 @@
 //! SORT and UID SORT (RFC 5256 §3): the messages a search found, in the order of a
 //! sort program, ties by sequence number; THREAD (ORDEREDSUBJECT and REFERENCES,
-//! [`thread`]) groups them. The keys come from what the store keeps of
-//! each message — internal date and size from its record, the sent date, the base
-//! subject, the first addresses, the display names of RFC 5957 and the message ids
-//! from its sort keys, made at append ([`mailhive_store::sortkey`]) — never from its
-//! summary or body. Text keys compare with i;ascii-casemap (folded to upper case when
-//! the keys were made).
+//! [`thread`]) groups them. The keys come from the mailbox's [`SortColumn`], which
+//! its actor keeps in memory once a sort has asked: internal date and size from the
+//! message records, the sent date, the base subject, the first addresses, the display
+//! names of RFC 5957 and the message ids from the sort keys made at append
+//! ([`mailhive_store::sortkey`]) — never from a summary or a body. Messages the column
+//! does not hold (arrived since it was made, or no column to be had) are read from the
+//! store the same way. Text keys compare with i;ascii-casemap (folded to upper case
+//! when the keys were made).
 //!
 //! Sorting runs inside the search's run ([`super::search`]), so it holds the same
 //! SEARCH slot, is shared by identical requests and stops when the client goes.
@@ -13,20 +15,17 @@
 mod thread;
 
 use super::shared_search::{Matches, SearchFailed};
+use crate::mailbox::{SortColumn, TextKey};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
-use mailhive_store::sortkey::SortKeys;
-use mailhive_store::{MailboxId, MessageInfo, Store, StoreError};
+use mailhive_store::{MailboxId, Store, StoreError};
 use std::cmp::Ordering;
 use tokio_util::sync::CancellationToken;
 
-/// Messages whose keys are read between two looks at whether the sort was cancelled.
-const CANCEL_CHECK: usize = 256;
-
 /// One key's value for one message.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Value {
+enum Value<'a> {
     Number(i64),
-    Text(String),
+    Text(&'a str),
 }
 
 /// How a SORT or THREAD arranges what its search found.
@@ -39,21 +38,56 @@ pub(super) enum Arrangement {
     References,
 }
 
-/// A message with its key values.
-type Keyed = (Vec<Value>, u32, u32);
+/// A message with its key values, sequence number and UID.
+type Keyed<'a> = (Vec<Value<'a>>, u32, u32);
 
-/// `found` ((sequence number, UID), ascending) arranged as `how` says.
+/// Where each message of a search's result has its keys: a column and a position in it.
+struct Located<'a> {
+    columns: [&'a SortColumn; 2],
+    /// (column, position, sequence number, UID) for each message, in the search's order.
+    at: Vec<(usize, usize, u32, u32)>,
+}
+
+/// `found` ((sequence number, UID), ascending) arranged as `how` says, with the keys
+/// of `column` (the mailbox's, when its actor could give it) and the store's for the
+/// messages it lacks.
 pub(super) fn arrange(
     store: &Store,
     mailbox: MailboxId,
+    column: Option<&SortColumn>,
     how: &Arrangement,
     found: &[(u32, u32)],
     cancel: &CancellationToken,
 ) -> Result<Matches, SearchFailed> {
+    let none = SortColumn::default();
+    let column = column.unwrap_or(&none);
+    let missing: Vec<u32> = found
+        .iter()
+        .map(|&(_, uid)| uid)
+        .filter(|&uid| column.position(uid).is_none())
+        .collect();
+    let rest = SortColumn::load(store, mailbox, Some(&missing)).map_err(failed)?;
+    let located = Located {
+        columns: [column, &rest],
+        at: found
+            .iter()
+            .filter_map(|&(seq, uid)| {
+                let (c, i) = match column.position(uid) {
+                    Some(i) => (0, i),
+                    // Expunged meanwhile when the store has it no more.
+                    None => (1, rest.position(uid)?),
+                };
+                Some((c, i, seq, uid))
+            })
+            .collect(),
+    };
+    if cancel.is_cancelled() {
+        return Err(SearchFailed::Cancelled);
+    }
     match how {
         Arrangement::Sort(program) => {
-            let mut keyed = keyed(store, mailbox, program, found, cancel)?;
-            keyed.sort_by(|a, b| compare(program, a, b));
+            let mut keyed = keyed(store, program, &located)?;
+            keyed.sort_unstable_by(|a, b| compare(program, a, b));
             Ok(keyed
                 .into_iter()
                 .map(|(_, seq, uid)| (seq, uid))
@@ -61,14 +95,14 @@ pub(super) fn arrange(
                 .into())
         }
         Arrangement::OrderedSubject => {
-            let messages = thread_messages(store, mailbox, found, cancel)?;
+            let messages = thread_messages(store, &located)?;
             Ok(Matches {
                 messages: Vec::new(),
                 threads: thread::ordered_subject(messages),
             })
         }
         Arrangement::References => {
-            let messages = thread_messages(store, mailbox, found, cancel)?;
+            let messages = thread_messages(store, &located)?;
             Ok(Matches {
                 messages: Vec::new(),
                 threads: thread::references(&messages),
@@ -95,122 +129,96 @@ fn compare(program: &[SortCriterion], a: &Keyed, b: &Keyed) -> Ordering {
     by_keys.then(a.1.cmp(&b.1))
 }
 
-/// The messages of `found` with their values for `program`.
-fn keyed(
-    store: &Store,
-    mailbox: MailboxId,
-    program: &[SortCriterion],
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<Keyed>, SearchFailed> {
-    let needs_keys = program.iter().any(|c| needs_sort_keys(c.key));
-    let mut keyed = Vec::with_capacity(found.len());
-    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let mut keys = if needs_keys {
-            store.sort_keys(record.blob).map_err(failed)?
-        } else {
-            SortKeys::default()
+/// The values of one key for the messages of both columns.
+enum Values<'a> {
+    Numbers([&'a [i64]; 2]),
+    Sizes([&'a [u32]; 2]),
+    Texts([&'a [Box<str>]; 2]),
+}
+
+impl<'a> Values<'a> {
+    fn of(store: &Store, key: SortKey, columns: [&'a SortColumn; 2]) -> Result<Self, SearchFailed> {
+        let text = |key| -> Result<Values<'a>, SearchFailed> {
+            let [a, b] = columns.map(|c| c.text(store, key));
+            Ok(Values::Texts([a.map_err(failed)?, b.map_err(failed)?]))
         };
-        let values = program
-            .iter()
-            .map(|c| value(c.key, &record, &mut keys))
-            .collect();
-        keyed.push((values, seq, uid));
+        Ok(match key {
+            SortKey::Arrival => Values::Numbers(columns.map(|c| c.arrival.as_slice())),
+            SortKey::Size => Values::Sizes(columns.map(|c| c.sizes.as_slice())),
+            SortKey::Date => {
+                let [a, b] = columns.map(|c| c.sent(store));
+                Values::Numbers([a.map_err(failed)?, b.map_err(failed)?])
+            }
+            SortKey::Subject => text(TextKey::Subject)?,
+            SortKey::From => text(TextKey::From)?,
+            SortKey::To => text(TextKey::To)?,
+            SortKey::Cc => text(TextKey::Cc)?,
+            SortKey::DisplayFrom => text(TextKey::DisplayFrom)?,
+            SortKey::DisplayTo => text(TextKey::DisplayTo)?,
+        })
     }
-    Ok(keyed)
+
+    fn at(&self, column: usize, i: usize) -> Value<'a> {
+        match self {
+            Values::Numbers(n) => Value::Number(n[column][i]),
+            Values::Sizes(n) => Value::Number(i64::from(n[column][i])),
+            Values::Texts(t) => Value::Text(&t[column][i]),
+        }
+    }
+}
+
+/// The messages with their values for `program`.
+fn keyed<'a>(
+    store: &Store,
+    program: &[SortCriterion],
+    located: &Located<'a>,
+) -> Result<Vec<Keyed<'a>>, SearchFailed> {
+    let values = program
+        .iter()
+        .map(|c| Values::of(store, c.key, located.columns))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(located
+        .at
+        .iter()
+        .map(|&(c, i, seq, uid)| (values.iter().map(|v| v.at(c, i)).collect(), seq, uid))
+        .collect())
 }
 
 fn failed(e: StoreError) -> SearchFailed {
     SearchFailed::Store(e.to_string())
 }
 
-/// The records of `found` ((sequence number, UID), ascending UIDs), skipping those
-/// expunged meanwhile: one scan over the UIDs they span when they are most of it (a
-/// SORT of ALL), one read each when they are few among many.
-fn records(
+/// What THREAD needs of each message.
+fn thread_messages<'a>(
     store: &Store,
-    mailbox: MailboxId,
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<(u32, u32, MessageInfo)>, SearchFailed> {
-    let (Some(&(_, first)), Some(&(_, last))) = (found.first(), found.last()) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(found.len());
-    let span = u64::from(last - first) + 1;
-    if span > 4 * found.len() as u64 {
-        for (n, &(seq, uid)) in found.iter().enumerate() {
-            if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-                return Err(SearchFailed::Cancelled);
+    located: &Located<'a>,
+) -> Result<Vec<thread::Message<'a>>, SearchFailed> {
+    let mut parts = Vec::new();
+    for column in located.columns {
+        let sent = column.sent(store).map_err(failed)?;
+        let subjects = column.text(store, TextKey::Subject).map_err(failed)?;
+        let links = column.threads(store).map_err(failed)?;
+        parts.push((sent, subjects, links));
+    }
+    Ok(located
+        .at
+        .iter()
+        .map(|&(c, i, seq, uid)| {
+            let (sent, subjects, links) = parts[c];
+            thread::Message {
+                seq,
+                uid,
+                date: sent[i],
+                subject: &subjects[i],
+                reply: links[i].reply,
+                id: links[i].id.as_deref(),
+                references: &links[i].references,
             }
-            if let Some(record) = store.message(mailbox, uid).map_err(failed)? {
-                out.push((seq, uid, record));
-            }
-        }
-        return Ok(out);
-    }
-    let mut wanted = found.iter().peekable();
-    for (n, record) in store.messages(mailbox, first..=last).enumerate() {
-        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-            return Err(SearchFailed::Cancelled);
-        }
-        let record = record.map_err(failed)?;
-        while wanted.next_if(|&&(_, uid)| uid < record.uid).is_some() {}
-        if let Some(&&(seq, uid)) = wanted.peek().filter(|&&&(_, uid)| uid == record.uid) {
-            out.push((seq, uid, record));
-            wanted.next();
-        }
-    }
-    Ok(out)
-}
-
-/// What THREAD needs of each message of `found`, from its record and sort keys.
-fn thread_messages(
-    store: &Store,
-    mailbox: MailboxId,
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<thread::Message>, SearchFailed> {
-    let mut messages = Vec::with_capacity(found.len());
-    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let keys = store.sort_keys(record.blob).map_err(failed)?;
-        messages.push(thread::Message {
-            seq,
-            uid,
-            date: keys.sent.unwrap_or(record.internal_date.unix_seconds),
-            subject: keys.subject,
-            reply: keys.reply,
-            id: keys.message_id,
-            references: keys.references,
-        });
-    }
-    Ok(messages)
+        })
+        .collect())
 }
 
 /// `* THREAD ...` for the threads of `found`, as sequence numbers or UIDs.
 pub(super) fn thread_line(found: &Matches, uid: bool) -> Vec<u8> {
     thread::render(&found.threads, uid)
-}
-
-fn needs_sort_keys(key: SortKey) -> bool {
-    !matches!(key, SortKey::Arrival | SortKey::Size)
-}
-
-/// The value of `key` for a message; its text is taken out of `keys` (a program that
-/// names a key twice compares "" the second time, which cannot break a tie the first
-/// left).
-fn value(key: SortKey, record: &MessageInfo, keys: &mut SortKeys) -> Value {
-    let text = |field: &mut String| Value::Text(std::mem::take(field));
-    match key {
-        SortKey::Arrival => Value::Number(record.internal_date.unix_seconds),
-        SortKey::Size => Value::Number(i64::from(record.wire_size)),
-        // RFC 5256 §2.2: the internal date when the Date header is missing or broken.
-        SortKey::Date => Value::Number(keys.sent.unwrap_or(record.internal_date.unix_seconds)),
-        SortKey::From => text(&mut keys.from),
-        SortKey::To => text(&mut keys.to),
-        SortKey::Cc => text(&mut keys.cc),
-        SortKey::DisplayFrom => text(&mut keys.display_from),
-        SortKey::DisplayTo => text(&mut keys.display_to),
-        SortKey::Subject => text(&mut keys.subject),
-    }
 }

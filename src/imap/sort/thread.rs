@@ -19,24 +19,24 @@ pub const MAX_ANCESTORS: usize = 256;
 
 /// What threading needs of one message.
 #[derive(Debug)]
-pub struct Message {
+pub struct Message<'a> {
     pub seq: u32,
     pub uid: u32,
     /// The sent date, as seconds.
     pub date: i64,
     /// The base subject, folded for comparison.
-    pub subject: String,
+    pub subject: &'a str,
     /// The subject was a reply or a forward.
     pub reply: bool,
-    pub id: Option<String>,
+    pub id: Option<&'a str>,
     /// References, or the first In-Reply-To id when there are none.
-    pub references: Vec<String>,
+    pub references: &'a [String],
 }
 
 /// ORDEREDSUBJECT: one thread per base subject, its first message (by date) the parent
 /// of all the others; the threads in the order of their first messages.
-pub fn ordered_subject(mut messages: Vec<Message>) -> Forest {
-    messages.sort_by(|a, b| (&a.subject, a.date, a.seq).cmp(&(&b.subject, b.date, b.seq)));
+pub fn ordered_subject(mut messages: Vec<Message<'_>>) -> Forest {
+    messages.sort_by(|a, b| (a.subject, a.date, a.seq).cmp(&(b.subject, b.date, b.seq)));
     let mut threads: Vec<&[Message]> = messages.chunk_by(|a, b| a.subject == b.subject).collect();
     threads.sort_by_key(|t| (t[0].date, t[0].seq));
     let mut forest = Forest::default();
@@ -98,14 +98,14 @@ impl Tree {
 }
 
 /// REFERENCES (RFC 5256 §3).
-pub fn references(messages: &[Message]) -> Forest {
+pub fn references(messages: &[Message<'_>]) -> Forest {
     let mut tree = Tree {
         containers: Vec::new(),
     };
     let mut by_id: HashMap<&str, usize> = HashMap::new();
     // (1) Containers and parent links.
     for (index, message) in messages.iter().enumerate() {
-        let own = match message.id.as_deref() {
+        let own = match message.id {
             Some(id) => match by_id.get(id) {
                 Some(&c) if tree.containers[c].message.is_none() => c,
                 // A second message with the id is a message of its own.
@@ -194,7 +194,7 @@ pub fn references(messages: &[Message]) -> Forest {
     sort_children(&mut tree, &roots, &date_of);
     roots.sort_by_key(|&r| date_of(&tree, r));
     // (5) Threads merged by base subject.
-    let subject_of = |tree: &Tree, c: usize| -> Option<(String, bool)> {
+    let subject_of = |tree: &Tree, c: usize| -> Option<(&str, bool)> {
         let container = &tree.containers[c];
         let message = container.message.or_else(|| {
             container
@@ -203,9 +203,9 @@ pub fn references(messages: &[Message]) -> Forest {
                 .and_then(|&f| tree.containers[f].message)
         })?;
         let m = &messages[message];
-        Some((m.subject.clone(), m.reply)).filter(|(s, _)| !s.is_empty())
+        Some((m.subject, m.reply)).filter(|(s, _)| !s.is_empty())
     };
-    let mut table: HashMap<String, usize> = HashMap::new();
+    let mut table: HashMap<&str, usize> = HashMap::new();
     for &root in &roots {
         let Some((subject, reply)) = subject_of(&tree, root) else {
             continue;
@@ -290,7 +290,7 @@ fn sort_children(tree: &mut Tree, roots: &[usize], date_of: &DateOf) {
     }
 }
 
-fn into_forest(tree: &Tree, messages: &[Message], roots: &[usize]) -> Forest {
+fn into_forest(tree: &Tree, messages: &[Message<'_>], roots: &[usize]) -> Forest {
     let mut forest = Forest::default();
     for &root in roots {
         let containers = post_order(tree, root);

@@ -1,0 +1,135 @@
+//! What a Mailbox actor keeps for SORT and THREAD while it runs: for every message the
+//! first sort found (by UID), its body, internal date and size — read from the message
+//! records once — and, each made the first time a sort needs it, the sent dates, one
+//! text key (base subject, an address, a display name) or what THREAD links by, from
+//! the bodies' sort keys ([`mailhive_store::sortkey`]). A mailbox read by sorts costs
+//! 24 bytes a message, plus 8 with DATE and the text of each text key asked for; a
+//! mailbox nobody sorts costs nothing.
+//!
+//! The column never changes once made, so every sort shares it without a lock: a
+//! message's keys never change, messages expunged since are never asked for, and those
+//! appended since are read from the store by the sort that finds them (the actor makes
+//! a new column once many have come or gone, see `SORT_STALE_AFTER`).
+
+use mailhive_store::sortkey::SortKeys;
+use mailhive_store::{BlobId, MailboxId, Store, StoreError};
+use std::sync::OnceLock;
+
+/// A text key of RFC 5256 and RFC 5957.
+#[derive(Debug, Clone, Copy)]
+pub enum TextKey {
+    Subject,
+    From,
+    To,
+    Cc,
+    DisplayFrom,
+    DisplayTo,
+}
+
+/// What THREAD REFERENCES links a message by (its base subject is the SUBJECT key's).
+#[derive(Debug)]
+pub struct ThreadKeys {
+    /// The subject was a reply or a forward.
+    pub reply: bool,
+    pub id: Option<Box<str>>,
+    pub references: Box<[String]>,
+}
+
+#[derive(Debug, Default)]
+pub struct SortColumn {
+    /// Ascending.
+    pub uids: Vec<u32>,
+    blobs: Vec<BlobId>,
+    pub arrival: Vec<i64>,
+    pub sizes: Vec<u32>,
+    /// The sent date, or the internal date for a message without one (RFC 5256 §2.2).
+    sent: OnceLock<Vec<i64>>,
+    /// One list per [`TextKey`], in its order.
+    texts: [OnceLock<Vec<Box<str>>>; 6],
+    threads: OnceLock<Vec<ThreadKeys>>,
+}
+
+impl SortColumn {
+    /// The messages of `mailbox`, or only those of `uids` (ascending) that are there.
+    pub fn load(
+        store: &Store,
+        mailbox: MailboxId,
+        uids: Option<&[u32]>,
+    ) -> Result<SortColumn, StoreError> {
+        let mut column = SortColumn::default();
+        let mut add = |message: mailhive_store::MessageInfo| {
+            column.uids.push(message.uid);
+            column.blobs.push(message.blob);
+            column.arrival.push(message.internal_date.unix_seconds);
+            column.sizes.push(message.wire_size);
+        };
+        match uids {
+            None => {
+                for message in store.messages(mailbox, 1..=u32::MAX) {
+                    add(message?);
+                }
+            }
+            Some(uids) => {
+                for &uid in uids {
+                    if let Some(message) = store.message(mailbox, uid)? {
+                        add(message);
+                    }
+                }
+            }
+        }
+        Ok(column)
+    }
+
+    /// Where message `uid` is in the column.
+    pub fn position(&self, uid: u32) -> Option<usize> {
+        self.uids.binary_search(&uid).ok()
+    }
+
+    /// The sent dates (the internal date standing in for a missing one).
+    pub fn sent(&self, store: &Store) -> Result<&[i64], StoreError> {
+        self.made(&self.sent, store, |(keys, arrival)| {
+            keys.sent.unwrap_or(arrival)
+        })
+    }
+
+    /// The values of a text key, folded for i;ascii-casemap.
+    pub fn text(&self, store: &Store, key: TextKey) -> Result<&[Box<str>], StoreError> {
+        self.made(&self.texts[key as usize], store, |(keys, _)| {
+            let text = match key {
+                TextKey::Subject => keys.subject,
+                TextKey::From => keys.from,
+                TextKey::To => keys.to,
+                TextKey::Cc => keys.cc,
+                TextKey::DisplayFrom => keys.display_from,
+                TextKey::DisplayTo => keys.display_to,
+            };
+            text.into_boxed_str()
+        })
+    }
+
+    /// What THREAD REFERENCES links by.
+    pub fn threads(&self, store: &Store) -> Result<&[ThreadKeys], StoreError> {
+        self.made(&self.threads, store, |(keys, _)| ThreadKeys {
+            reply: keys.reply,
+            id: keys.message_id.map(String::into_boxed_str),
+            references: keys.references.into_boxed_slice(),
+        })
+    }
+
+    /// The list in `cell`, made from every message's sort keys (and internal date) the
+    /// first time it is asked for.
+    fn made<'a, T>(
+        &self,
+        cell: &'a OnceLock<Vec<T>>,
+        store: &Store,
+        make: impl Fn((SortKeys, i64)) -> T,
+    ) -> Result<&'a [T], StoreError> {
+        if cell.get().is_none() {
+            let keys = store.sort_keys_of(&self.blobs)?;
+            let made = keys.into_iter().zip(self.arrival.iter().copied()).map(make);
+            // Two sorts may make it at once; either list is the same.
+            let _ = cell.set(made.collect());
+        }
+        Ok(cell.get().map_or(&[][..], Vec::as_slice))
+    }
+}
