@@ -44,8 +44,8 @@ pub struct SortColumn {
     pub sizes: Vec<u32>,
     /// The sent date, or the internal date for a message without one (RFC 5256 §2.2).
     sent: OnceLock<Vec<i64>>,
-    /// One list per [`TextKey`], in its order.
-    texts: [OnceLock<Vec<Box<str>>>; 6],
+    /// One per [`TextKey`], in its order.
+    texts: [OnceLock<Ranked>; 6],
     threads: OnceLock<Vec<ThreadKeys>>,
 }
 
@@ -92,19 +92,22 @@ impl SortColumn {
         })
     }
 
-    /// The values of a text key, folded for i;ascii-casemap.
-    pub fn text(&self, store: &Store, key: TextKey) -> Result<&[Box<str>], StoreError> {
-        self.made(&self.texts[key as usize], store, |(keys, _)| {
-            let text = match key {
+    /// The values of a text key (folded for i;ascii-casemap), ranked.
+    pub fn text(&self, store: &Store, key: TextKey) -> Result<&Ranked, StoreError> {
+        let cell = &self.texts[key as usize];
+        if cell.get().is_none() {
+            let texts = self.made_once(store, |(keys, _)| match key {
                 TextKey::Subject => keys.subject,
                 TextKey::From => keys.from,
                 TextKey::To => keys.to,
                 TextKey::Cc => keys.cc,
                 TextKey::DisplayFrom => keys.display_from,
                 TextKey::DisplayTo => keys.display_to,
-            };
-            text.into_boxed_str()
-        })
+            })?;
+            // Two sorts may make it at once; either is the same.
+            let _ = cell.set(Ranked::new(texts));
+        }
+        Ok(cell.get().unwrap_or(&EMPTY))
     }
 
     /// What THREAD REFERENCES links by.
@@ -125,11 +128,69 @@ impl SortColumn {
         make: impl Fn((SortKeys, i64)) -> T,
     ) -> Result<&'a [T], StoreError> {
         if cell.get().is_none() {
-            let keys = store.sort_keys_of(&self.blobs)?;
-            let made = keys.into_iter().zip(self.arrival.iter().copied()).map(make);
             // Two sorts may make it at once; either list is the same.
-            let _ = cell.set(made.collect());
+            let _ = cell.set(self.made_once(store, make)?);
         }
         Ok(cell.get().map_or(&[][..], Vec::as_slice))
+    }
+
+    /// `make` of every message's sort keys (and internal date).
+    fn made_once<T>(
+        &self,
+        store: &Store,
+        make: impl Fn((SortKeys, i64)) -> T,
+    ) -> Result<Vec<T>, StoreError> {
+        let keys = store.sort_keys_of(&self.blobs)?;
+        Ok(keys
+            .into_iter()
+            .zip(self.arrival.iter().copied())
+            .map(make)
+            .collect())
+    }
+}
+
+static EMPTY: Ranked = Ranked {
+    ranks: Vec::new(),
+    distinct: Vec::new(),
+};
+
+/// The values of a text key as ranks among the distinct values, so that a sort
+/// compares numbers, as it does dates (Dovecot keeps sort ranks in its index alike):
+/// message `i` has the text `distinct[ranks[i]]`.
+#[derive(Debug, Default)]
+pub struct Ranked {
+    ranks: Vec<u32>,
+    /// Ascending, without repeats.
+    distinct: Vec<Box<str>>,
+}
+
+impl Ranked {
+    fn new(texts: Vec<String>) -> Ranked {
+        let mut distinct: Vec<Box<str>> = texts.iter().map(|t| t.as_str().into()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let ranks = texts
+            .iter()
+            .map(|t| distinct.partition_point(|d| **d < **t) as u32)
+            .collect();
+        Ranked { ranks, distinct }
+    }
+
+    /// Message `i`'s text.
+    pub fn text(&self, i: usize) -> &str {
+        &self.distinct[self.ranks[i] as usize]
+    }
+
+    /// Message `i`'s text as a number that orders as the text does: odd for the texts
+    /// of this column, so that [`Ranked::order_of`] can put any text between them.
+    pub fn order(&self, i: usize) -> i64 {
+        2 * i64::from(self.ranks[i]) + 1
+    }
+
+    /// Where `text` falls among this column's texts, as [`Ranked::order`] numbers them.
+    pub fn order_of(&self, text: &str) -> i64 {
+        let at = self.distinct.partition_point(|d| **d < *text);
+        let equal = self.distinct.get(at).is_some_and(|d| **d == *text);
+        2 * at as i64 + i64::from(equal)
     }
 }

@@ -21,13 +21,6 @@ use mailhive_store::{MailboxId, Store, StoreError};
 use std::cmp::Ordering;
 use tokio_util::sync::CancellationToken;
 
-/// One key's value for one message.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Value<'a> {
-    Number(i64),
-    Text(&'a str),
-}
-
 /// How a SORT or THREAD arranges what its search found.
 #[derive(Debug, Clone)]
 pub(super) enum Arrangement {
@@ -37,9 +30,6 @@ pub(super) enum Arrangement {
     /// THREAD REFERENCES (RFC 5256 §3).
     References,
 }
-
-/// A message with its key values, sequence number and UID.
-type Keyed<'a> = (Vec<Value<'a>>, u32, u32);
 
 /// Where each message of a search's result has its keys: a column and a position in it.
 struct Located<'a> {
@@ -85,15 +75,7 @@ pub(super) fn arrange(
         return Err(SearchFailed::Cancelled);
     }
     match how {
-        Arrangement::Sort(program) => {
-            let mut keyed = keyed(store, program, &located)?;
-            keyed.sort_unstable_by(|a, b| compare(program, a, b));
-            Ok(keyed
-                .into_iter()
-                .map(|(_, seq, uid)| (seq, uid))
-                .collect::<Vec<_>>()
-                .into())
-        }
+        Arrangement::Sort(program) => Ok(sorted(store, program, &located)?.into()),
         Arrangement::OrderedSubject => {
             let messages = thread_messages(store, &located)?;
             Ok(Matches {
@@ -111,76 +93,85 @@ pub(super) fn arrange(
     }
 }
 
-/// By the keys of `program` in turn, then by sequence number.
-fn compare(program: &[SortCriterion], a: &Keyed, b: &Keyed) -> Ordering {
-    let by_keys = program.iter().zip(a.0.iter().zip(&b.0)).fold(
-        Ordering::Equal,
-        |done, (criterion, (x, y))| {
-            done.then_with(|| {
-                let order = x.cmp(y);
-                if criterion.reverse {
-                    order.reverse()
-                } else {
-                    order
-                }
-            })
-        },
-    );
-    by_keys.then(a.1.cmp(&b.1))
-}
-
-/// The values of one key for the messages of both columns.
-enum Values<'a> {
-    Numbers([&'a [i64]; 2]),
-    Sizes([&'a [u32]; 2]),
-    Texts([&'a [Box<str>]; 2]),
-}
-
-impl<'a> Values<'a> {
-    fn of(store: &Store, key: SortKey, columns: [&'a SortColumn; 2]) -> Result<Self, SearchFailed> {
-        let text = |key| -> Result<Values<'a>, SearchFailed> {
-            let [a, b] = columns.map(|c| c.text(store, key));
-            Ok(Values::Texts([a.map_err(failed)?, b.map_err(failed)?]))
-        };
-        Ok(match key {
-            SortKey::Arrival => Values::Numbers(columns.map(|c| c.arrival.as_slice())),
-            SortKey::Size => Values::Sizes(columns.map(|c| c.sizes.as_slice())),
-            SortKey::Date => {
-                let [a, b] = columns.map(|c| c.sent(store));
-                Values::Numbers([a.map_err(failed)?, b.map_err(failed)?])
-            }
-            SortKey::Subject => text(TextKey::Subject)?,
-            SortKey::From => text(TextKey::From)?,
-            SortKey::To => text(TextKey::To)?,
-            SortKey::Cc => text(TextKey::Cc)?,
-            SortKey::DisplayFrom => text(TextKey::DisplayFrom)?,
-            SortKey::DisplayTo => text(TextKey::DisplayTo)?,
-        })
-    }
-
-    fn at(&self, column: usize, i: usize) -> Value<'a> {
-        match self {
-            Values::Numbers(n) => Value::Number(n[column][i]),
-            Values::Sizes(n) => Value::Number(i64::from(n[column][i])),
-            Values::Texts(t) => Value::Text(&t[column][i]),
-        }
-    }
-}
-
-/// The messages with their values for `program`.
-fn keyed<'a>(
+/// The messages in the order of `program`, then of their sequence numbers.
+fn sorted(
     store: &Store,
     program: &[SortCriterion],
-    located: &Located<'a>,
-) -> Result<Vec<Keyed<'a>>, SearchFailed> {
-    let values = program
+    located: &Located<'_>,
+) -> Result<Vec<(u32, u32)>, SearchFailed> {
+    // One number per key and message, ordering as the key does; REVERSE turns it round
+    // (`!` reverses the order of every i64, with no overflow).
+    let keys = program
         .iter()
-        .map(|c| Values::of(store, c.key, located.columns))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|c| {
+            let mut numbers = numbers(store, c.key, located)?;
+            if c.reverse {
+                numbers.iter_mut().for_each(|n| *n = !*n);
+            }
+            Ok(numbers)
+        })
+        .collect::<Result<Vec<_>, SearchFailed>>()?;
+    // Rows are in the search's order, which is the order of sequence numbers.
+    let (first, then) = keys
+        .split_first()
+        .map_or((None, &[][..]), |(f, t)| (Some(f), t));
+    let mut rows: Vec<(i64, u32)> = (0..located.at.len())
+        .map(|row| (first.map_or(0, |f| f[row]), row as u32))
+        .collect();
+    rows.sort_unstable_by(|a, b| {
+        let (x, y) = (a.1 as usize, b.1 as usize);
+        a.0.cmp(&b.0)
+            .then_with(|| {
+                let differ = then.iter().map(|k| k[x].cmp(&k[y])).find(|o| o.is_ne());
+                differ.unwrap_or(Ordering::Equal)
+            })
+            .then(x.cmp(&y))
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(_, row)| {
+            let (_, _, seq, uid) = located.at[row as usize];
+            (seq, uid)
+        })
+        .collect())
+}
+
+/// The values of `key` for the located messages, as numbers that order as they do:
+/// text as its rank among the column's texts.
+fn numbers(store: &Store, key: SortKey, located: &Located<'_>) -> Result<Vec<i64>, SearchFailed> {
+    let [column, rest] = located.columns;
+    let text = match key {
+        SortKey::Subject => TextKey::Subject,
+        SortKey::From => TextKey::From,
+        SortKey::To => TextKey::To,
+        SortKey::Cc => TextKey::Cc,
+        SortKey::DisplayFrom => TextKey::DisplayFrom,
+        SortKey::DisplayTo => TextKey::DisplayTo,
+        SortKey::Arrival | SortKey::Size | SortKey::Date => {
+            let of = |c: &SortColumn| -> Result<Vec<i64>, SearchFailed> {
+                Ok(match key {
+                    SortKey::Arrival => c.arrival.clone(),
+                    SortKey::Size => c.sizes.iter().map(|&s| i64::from(s)).collect(),
+                    _ => c.sent(store).map_err(failed)?.to_vec(),
+                })
+            };
+            let values = [of(column)?, of(rest)?];
+            return Ok(located
+                .at
+                .iter()
+                .map(|&(c, i, _, _)| values[c][i])
+                .collect());
+        }
+    };
+    let ranked = column.text(store, text).map_err(failed)?;
+    let others = rest.text(store, text).map_err(failed)?;
     Ok(located
         .at
         .iter()
-        .map(|&(c, i, seq, uid)| (values.iter().map(|v| v.at(c, i)).collect(), seq, uid))
+        .map(|&(c, i, _, _)| match c {
+            0 => ranked.order(i),
+            _ => ranked.order_of(others.text(i)),
+        })
         .collect())
 }
 
@@ -209,7 +200,7 @@ fn thread_messages<'a>(
                 seq,
                 uid,
                 date: sent[i],
-                subject: &subjects[i],
+                subject: subjects.text(i),
                 reply: links[i].reply,
                 id: links[i].id.as_deref(),
                 references: &links[i].references,

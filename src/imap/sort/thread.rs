@@ -122,14 +122,9 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
         let skip = message.references.len().saturating_sub(MAX_REFERENCES);
         let mut previous: Option<usize> = None;
         for id in &message.references[skip..] {
-            let container = match by_id.get(id.as_str()) {
-                Some(&c) => c,
-                None => {
-                    let c = tree.new_container();
-                    by_id.insert(id, c);
-                    c
-                }
-            };
+            let container = *by_id
+                .entry(id.as_str())
+                .or_insert_with(|| tree.new_container());
             if let Some(parent) = previous {
                 let free = tree.containers[container].parent.is_none();
                 if free && !tree.is_ancestor(container, parent) {
@@ -157,22 +152,26 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
     let mut roots: Vec<usize> = (0..tree.containers.len())
         .filter(|&c| tree.containers[c].parent.is_none())
         .collect();
-    for &root in &roots {
-        for node in post_order(&tree, root) {
-            let children = std::mem::take(&mut tree.containers[node].children);
-            let mut kept = Vec::new();
-            for child in children {
-                let container = &tree.containers[child];
-                match container.message {
-                    Some(_) => kept.push(child),
-                    None => kept.extend(container.children.clone()),
-                }
-            }
-            for &child in &kept {
-                tree.containers[child].parent = Some(node);
-            }
-            tree.containers[node].children = kept;
+    for node in post_order(&tree, &roots) {
+        let children = &tree.containers[node].children;
+        if children
+            .iter()
+            .all(|&c| tree.containers[c].message.is_some())
+        {
+            continue;
         }
+        let mut kept = Vec::with_capacity(children.len());
+        for &child in children {
+            let container = &tree.containers[child];
+            match container.message {
+                Some(_) => kept.push(child),
+                None => kept.extend_from_slice(&container.children),
+            }
+        }
+        for &child in &kept {
+            tree.containers[child].parent = Some(node);
+        }
+        tree.containers[node].children = kept;
     }
     roots = roots
         .into_iter()
@@ -266,23 +265,28 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
     into_forest(&tree, messages, &merged)
 }
 
-/// The containers under `root`, children before their parents.
-fn post_order(tree: &Tree, root: usize) -> Vec<usize> {
-    let mut order = Vec::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        order.push(node);
-        stack.extend(tree.containers[node].children.iter().copied());
+/// The containers under each of `roots`, root after root, children before their
+/// parents.
+fn post_order(tree: &Tree, roots: &[usize]) -> Vec<usize> {
+    let mut order = Vec::with_capacity(tree.containers.len());
+    let mut stack = Vec::new();
+    for &root in roots {
+        let start = order.len();
+        stack.push(root);
+        while let Some(node) = stack.pop() {
+            order.push(node);
+            stack.extend_from_slice(&tree.containers[node].children);
+        }
+        order[start..].reverse();
     }
-    order.reverse();
     order
 }
 
 /// Sorts every sibling list under `roots` by date (children first, so a dummy's date
 /// is that of its earliest child).
 fn sort_children(tree: &mut Tree, roots: &[usize], date_of: &DateOf) {
-    for &root in roots {
-        for node in post_order(tree, root) {
+    for node in post_order(tree, roots) {
+        if tree.containers[node].children.len() > 1 {
             let mut children = std::mem::take(&mut tree.containers[node].children);
             children.sort_by_key(|&c| date_of(tree, c));
             tree.containers[node].children = children;
@@ -292,26 +296,23 @@ fn sort_children(tree: &mut Tree, roots: &[usize], date_of: &DateOf) {
 
 fn into_forest(tree: &Tree, messages: &[Message<'_>], roots: &[usize]) -> Forest {
     let mut forest = Forest::default();
-    for &root in roots {
-        let containers = post_order(tree, root);
-        let index: HashMap<usize, usize> = containers
-            .iter()
-            .map(|&c| {
-                let message = tree.containers[c]
-                    .message
-                    .map(|m| (messages[m].seq, messages[m].uid));
-                (c, forest.add(message))
-            })
-            .collect();
-        for &c in &containers {
-            forest.nodes[index[&c]].1 = tree.containers[c]
-                .children
-                .iter()
-                .map(|child| index[child])
-                .collect();
-        }
-        forest.roots.push(index[&root]);
+    // Each container's node in the forest.
+    let mut index = vec![0; tree.containers.len()];
+    let containers = post_order(tree, roots);
+    for &c in &containers {
+        let message = tree.containers[c]
+            .message
+            .map(|m| (messages[m].seq, messages[m].uid));
+        index[c] = forest.add(message);
     }
+    for &c in &containers {
+        forest.nodes[index[c]].1 = tree.containers[c]
+            .children
+            .iter()
+            .map(|&child| index[child])
+            .collect();
+    }
+    forest.roots = roots.iter().map(|&root| index[root]).collect();
     forest
 }
 
@@ -319,6 +320,7 @@ fn into_forest(tree: &Tree, messages: &[Message<'_>], roots: &[usize]) -> Forest
 /// child in the same list or by its children each in a list of its own, a dummy parent
 /// by its children only (RFC 5256 §4).
 pub fn render(forest: &Forest, uid: bool) -> Vec<u8> {
+    use std::fmt::Write;
     enum Step {
         Text(&'static str),
         Node(usize),
@@ -341,7 +343,7 @@ pub fn render(forest: &Forest, uid: bool) -> Vec<u8> {
         };
         let (message, children) = &forest.nodes[node];
         if let Some((seq, message_uid)) = message {
-            line.push_str(&(if uid { *message_uid } else { *seq }).to_string());
+            let _ = write!(line, "{}", if uid { *message_uid } else { *seq });
         }
         match children.as_slice() {
             [] => {}
