@@ -28,5 +28,6 @@ mod secrets;
 mod sharing;
 mod shutdown;
 mod sort;
+mod sort_oracles;
 mod tls;
 mod transcripts;
