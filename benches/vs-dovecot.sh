@@ -35,7 +35,6 @@ $loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
 # that other workloads leave behind would hide growth, and Dovecot's idle processes would
 # slow down the workloads after it.
 idle() {
-  wanted idle || return 0
   $loadgen idle --addr "127.0.0.1:$2" --server "$1" --user bench --accounts "$CLIENTS" \
     --password bench --connections "$IDLE_CONNECTIONS" --pid "$3"
 }
@@ -90,9 +89,11 @@ start_mailhive() {
   for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
 }
 stop_mailhive() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-start_mailhive
-idle mailhive $MH_IMAP "$server_pid" | tee -a "$results"
-stop_mailhive
+if wanted idle; then
+  start_mailhive
+  idle mailhive $MH_IMAP "$server_pid" | tee -a "$results"
+  stop_mailhive
+fi
 start_mailhive
 run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 | tee -a "$results"
 stop_mailhive
@@ -102,24 +103,29 @@ export DOVECOT_MESSAGES="$(ls fixtures/mail/*.eml | tr '\n' ' ')"
 dovecot_ports=(DOVECOT_IMAP_PORT=$DC_IMAP DOVECOT_IMAPS_PORT=$DC_IMAPS DOVECOT_POP3_PORT=$DC_POP3)
 start_dovecot() {
   env "${dovecot_ports[@]}" DOVECOT_SCHEME=$1 \
-    benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+    benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search ||
+    { tail -n 5 "$work/dovecot/dovecot.log" >&2; return 1; }
 }
-start_dovecot PLAIN
-idle dovecot $DC_IMAP "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
-benches/dovecot/stop.sh "$work/dovecot"
+if wanted idle; then
+  start_dovecot PLAIN
+  idle dovecot $DC_IMAP "$(cat "$work/dovecot/run/master.pid")" | tee -a "$results"
+  benches/dovecot/stop.sh "$work/dovecot"
+fi
 start_dovecot PLAIN
 run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 | tee -a "$results"
 benches/dovecot/stop.sh "$work/dovecot"
 
-echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
-start_dovecot ARGON2ID
-for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
-  wanted "${workload%%:*}" || continue
-  $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
-    --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
-    --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"
-done
-benches/dovecot/stop.sh "$work/dovecot"
+if wanted imap-login || wanted pop3-login; then
+  echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
+  start_dovecot ARGON2ID
+  for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
+    wanted "${workload%%:*}" || continue
+    $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
+      --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
+      --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"
+  done
+  benches/dovecot/stop.sh "$work/dovecot"
+fi
 
 echo
 echo "== $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
