@@ -75,6 +75,8 @@ listen = ["127.0.0.1:$MH_POP3"]
 tls_listen = []
 max_connections_from_single_ip = 100000
 max_connections_per_user = 100000
+[lmtp]
+listen = []
 CONF
 for user in "${users[@]}" search; do
   echo bench | "${mh[@]}" user add "$user" --password-stdin >/dev/null
@@ -86,7 +88,7 @@ done
 start_mailhive() {
   "${mh[@]}" serve > "$work/mailhive.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
 }
 stop_mailhive() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 if wanted idle; then

@@ -2,9 +2,11 @@
 //! first sort found (by UID), its body, internal date and size — read from the message
 //! records once — and, each made the first time a sort needs it, the sent dates, one
 //! text key (base subject, an address, a display name) or what THREAD links by, from
-//! the bodies' sort keys ([`mailhive_store::sortkey`]). A mailbox read by sorts costs
-//! 24 bytes a message, plus 8 with DATE and the text of each text key asked for; a
-//! mailbox nobody sorts costs nothing.
+//! the bodies' sort keys ([`mailhive_store::sortkey`]). Sorts compare numbers only: a
+//! text as its rank among the column's distinct texts ([`Ranked`]), a message id as its
+//! place among the column's ids ([`Threads`]). A mailbox read by sorts costs 24 bytes a
+//! message, plus 8 with DATE, 4 and each distinct text once per text key asked for, and
+//! the message ids with THREAD; a mailbox nobody sorts costs nothing.
 //!
 //! The column never changes once made, so every sort shares it without a lock: a
 //! message's keys never change, messages expunged since are never asked for, and those
@@ -26,13 +28,33 @@ pub enum TextKey {
     DisplayTo,
 }
 
-/// What THREAD REFERENCES links a message by (its base subject is the SUBJECT key's).
+/// What THREAD REFERENCES links a message by (its base subject is the SUBJECT key's),
+/// its message ids as positions in [`Threads::ids`].
 #[derive(Debug)]
 pub struct ThreadKeys {
     /// The subject was a reply or a forward.
     pub reply: bool,
-    pub id: Option<Box<str>>,
-    pub references: Box<[String]>,
+    pub id: Option<u32>,
+    pub references: Box<[u32]>,
+}
+
+/// What THREAD links the messages of a column by, with the message ids they name, each
+/// once, so that threading compares numbers rather than hashing ids.
+#[derive(Debug, Default)]
+pub struct Threads {
+    pub messages: Vec<ThreadKeys>,
+    /// Ascending, without repeats.
+    pub ids: Vec<Box<str>>,
+}
+
+impl Threads {
+    /// Where `id` is in [`Threads::ids`].
+    pub fn position(&self, id: &str) -> Option<u32> {
+        self.ids
+            .binary_search_by(|d| (**d).cmp(id))
+            .ok()
+            .map(|i| i as u32)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -46,7 +68,7 @@ pub struct SortColumn {
     sent: OnceLock<Vec<i64>>,
     /// One per [`TextKey`], in its order.
     texts: [OnceLock<Ranked>; 6],
-    threads: OnceLock<Vec<ThreadKeys>>,
+    threads: OnceLock<Threads>,
 }
 
 impl SortColumn {
@@ -111,12 +133,35 @@ impl SortColumn {
     }
 
     /// What THREAD REFERENCES links by.
-    pub fn threads(&self, store: &Store) -> Result<&[ThreadKeys], StoreError> {
-        self.made(&self.threads, store, |(keys, _)| ThreadKeys {
-            reply: keys.reply,
-            id: keys.message_id.map(String::into_boxed_str),
-            references: keys.references.into_boxed_slice(),
-        })
+    pub fn threads(&self, store: &Store) -> Result<&Threads, StoreError> {
+        if self.threads.get().is_none() {
+            let links = self.made_once(store, |(keys, _)| {
+                (keys.reply, keys.message_id, keys.references)
+            })?;
+            let mut ids: Vec<Box<str>> = links
+                .iter()
+                .flat_map(|(_, id, references)| id.iter().chain(references))
+                .map(|id| id.as_str().into())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut threads = Threads {
+                messages: Vec::with_capacity(links.len()),
+                ids,
+            };
+            for (reply, id, references) in links {
+                let at = |id: &str| threads.position(id).unwrap_or_default();
+                let keys = ThreadKeys {
+                    reply,
+                    id: id.as_deref().map(at),
+                    references: references.iter().map(|r| at(r)).collect(),
+                };
+                threads.messages.push(keys);
+            }
+            // Two sorts may make it at once; either is the same.
+            let _ = self.threads.set(threads);
+        }
+        Ok(self.threads.get().unwrap_or(&NO_THREADS))
     }
 
     /// The list in `cell`, made from every message's sort keys (and internal date) the
@@ -149,6 +194,11 @@ impl SortColumn {
     }
 }
 
+static NO_THREADS: Threads = Threads {
+    messages: Vec::new(),
+    ids: Vec::new(),
+};
+
 static EMPTY: Ranked = Ranked {
     ranks: Vec::new(),
     distinct: Vec::new(),
@@ -179,6 +229,22 @@ impl Ranked {
     /// Message `i`'s text.
     pub fn text(&self, i: usize) -> &str {
         &self.distinct[self.ranks[i] as usize]
+    }
+
+    /// Message `i`'s text as its place among the distinct texts.
+    pub fn rank(&self, i: usize) -> u32 {
+        self.ranks[i]
+    }
+
+    /// The place of `text` among the distinct texts, if it is one of them.
+    pub fn position(&self, text: &str) -> Option<u32> {
+        let at = self.distinct.binary_search_by(|d| (**d).cmp(text));
+        at.ok().map(|i| i as u32)
+    }
+
+    /// How many distinct texts there are.
+    pub fn distinct(&self) -> usize {
+        self.distinct.len()
     }
 
     /// Message `i`'s text as a number that orders as the text does: odd for the texts

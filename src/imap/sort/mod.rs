@@ -18,7 +18,9 @@ use super::shared_search::{Matches, SearchFailed};
 use crate::mailbox::{SortColumn, TextKey};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
 use mailhive_store::{MailboxId, Store, StoreError};
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use tokio_util::sync::CancellationToken;
 
 /// How a SORT or THREAD arranges what its search found.
@@ -179,7 +181,9 @@ fn failed(e: StoreError) -> SearchFailed {
     SearchFailed::Store(e.to_string())
 }
 
-/// What THREAD needs of each message.
+/// What THREAD needs of each message: its message ids as positions among the
+/// column's, and for a message of the rest those it names that the column lacks after
+/// them.
 fn thread_messages<'a>(
     store: &Store,
     located: &Located<'a>,
@@ -191,19 +195,49 @@ fn thread_messages<'a>(
         let links = column.threads(store).map_err(failed)?;
         parts.push((sent, subjects, links));
     }
+    let (main, rest) = (parts[0].2, parts[1].2);
+    let mut extra: HashMap<&str, u32> = HashMap::new();
+    let mut renumber = |n: u32| -> u32 {
+        let id = &*rest.ids[n as usize];
+        main.position(id).unwrap_or_else(|| {
+            let next = (main.ids.len() + extra.len()) as u32;
+            *extra.entry(id).or_insert(next)
+        })
+    };
+    // Subjects likewise, by their places among the column's texts.
+    let (subjects, other_subjects) = (parts[0].1, parts[1].1);
+    let mut extra_subjects: HashMap<&str, u32> = HashMap::new();
+    let mut subject = |c: usize, i: usize| -> Option<u32> {
+        if c == 0 {
+            return Some(subjects.rank(i)).filter(|_| !subjects.text(i).is_empty());
+        }
+        let text = other_subjects.text(i);
+        let next = (subjects.distinct() + extra_subjects.len()) as u32;
+        let number = subjects.position(text);
+        Some(number.unwrap_or_else(|| *extra_subjects.entry(text).or_insert(next)))
+            .filter(|_| !text.is_empty())
+    };
     Ok(located
         .at
         .iter()
         .map(|&(c, i, seq, uid)| {
-            let (sent, subjects, links) = parts[c];
+            let (sent, _, links) = parts[c];
+            let keys = &links.messages[i];
+            let (id, references) = match c {
+                0 => (keys.id, Cow::Borrowed(&keys.references[..])),
+                _ => (
+                    keys.id.map(&mut renumber),
+                    Cow::Owned(keys.references.iter().map(|&r| renumber(r)).collect()),
+                ),
+            };
             thread::Message {
                 seq,
                 uid,
                 date: sent[i],
-                subject: subjects.text(i),
-                reply: links[i].reply,
-                id: links[i].id.as_deref(),
-                references: &links[i].references,
+                subject: subject(c, i),
+                reply: keys.reply,
+                id,
+                references,
             }
         })
         .collect())

@@ -11,6 +11,7 @@
 //! [`MAX_ANCESTORS`] ancestors (such a chain goes on as a thread of its own).
 
 use super::super::shared_search::Forest;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub use mailhive_store::sortkey::MAX_REFERENCES;
@@ -24,19 +25,20 @@ pub struct Message<'a> {
     pub uid: u32,
     /// The sent date, as seconds.
     pub date: i64,
-    /// The base subject, folded for comparison.
-    pub subject: &'a str,
+    /// The base subject, as a number that stands for it alone; none when it is empty.
+    pub subject: Option<u32>,
     /// The subject was a reply or a forward.
     pub reply: bool,
-    pub id: Option<&'a str>,
+    /// The message ids, each as a number that stands for it alone.
+    pub id: Option<u32>,
     /// References, or the first In-Reply-To id when there are none.
-    pub references: &'a [String],
+    pub references: Cow<'a, [u32]>,
 }
 
 /// ORDEREDSUBJECT: one thread per base subject, its first message (by date) the parent
 /// of all the others; the threads in the order of their first messages.
 pub fn ordered_subject(mut messages: Vec<Message<'_>>) -> Forest {
-    messages.sort_by(|a, b| (a.subject, a.date, a.seq).cmp(&(b.subject, b.date, b.seq)));
+    messages.sort_by_key(|m| (m.subject, m.date, m.seq));
     let mut threads: Vec<&[Message]> = messages.chunk_by(|a, b| a.subject == b.subject).collect();
     threads.sort_by_key(|t| (t[0].date, t[0].seq));
     let mut forest = Forest::default();
@@ -102,17 +104,23 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
     let mut tree = Tree {
         containers: Vec::new(),
     };
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    // The container of each message id, by its number.
+    let ids = messages
+        .iter()
+        .flat_map(|m| m.id.iter().chain(m.references.iter()))
+        .max()
+        .map_or(0, |&n| n as usize + 1);
+    let mut by_id: Vec<Option<usize>> = vec![None; ids];
     // (1) Containers and parent links.
     for (index, message) in messages.iter().enumerate() {
         let own = match message.id {
-            Some(id) => match by_id.get(id) {
-                Some(&c) if tree.containers[c].message.is_none() => c,
+            Some(id) => match by_id[id as usize] {
+                Some(c) if tree.containers[c].message.is_none() => c,
                 // A second message with the id is a message of its own.
                 Some(_) => tree.new_container(),
                 None => {
                     let c = tree.new_container();
-                    by_id.insert(id, c);
+                    by_id[id as usize] = Some(c);
                     c
                 }
             },
@@ -121,10 +129,8 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
         tree.containers[own].message = Some(index);
         let skip = message.references.len().saturating_sub(MAX_REFERENCES);
         let mut previous: Option<usize> = None;
-        for id in &message.references[skip..] {
-            let container = *by_id
-                .entry(id.as_str())
-                .or_insert_with(|| tree.new_container());
+        for &id in &message.references[skip..] {
+            let container = *by_id[id as usize].get_or_insert_with(|| tree.new_container());
             if let Some(parent) = previous {
                 let free = tree.containers[container].parent.is_none();
                 if free && !tree.is_ancestor(container, parent) {
@@ -193,7 +199,7 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
     sort_children(&mut tree, &roots, &date_of);
     roots.sort_by_key(|&r| date_of(&tree, r));
     // (5) Threads merged by base subject.
-    let subject_of = |tree: &Tree, c: usize| -> Option<(&str, bool)> {
+    let subject_of = |tree: &Tree, c: usize| -> Option<(u32, bool)> {
         let container = &tree.containers[c];
         let message = container.message.or_else(|| {
             container
@@ -202,9 +208,9 @@ pub fn references(messages: &[Message<'_>]) -> Forest {
                 .and_then(|&f| tree.containers[f].message)
         })?;
         let m = &messages[message];
-        Some((m.subject, m.reply)).filter(|(s, _)| !s.is_empty())
+        Some((m.subject?, m.reply))
     };
-    let mut table: HashMap<&str, usize> = HashMap::new();
+    let mut table: HashMap<u32, usize> = HashMap::new();
     for &root in &roots {
         let Some((subject, reply)) = subject_of(&tree, root) else {
             continue;
