@@ -34,7 +34,7 @@ use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
     Refusal, Store, StoreError, Username,
 };
-pub use sort_column::{SortColumn, TextKey, ThreadKeys, Threads};
+pub use sort_column::{SortColumn, TextKey};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
