@@ -5,11 +5,8 @@
 # runs it from its own configuration in a temporary directory (benches/dovecot/).
 #
 #   benches/vs-dovecot.sh            # about half an hour on two cores
-#   WORKLOADS="imaptest" benches/vs-dovecot.sh   # only some groups (default: all four)
-#
-# Groups: `loadgen` (the timed workloads below), `search` (SEARCH, SORT, THREAD), `idle`
-# (memory) and `imaptest` (benches/imaptest-load.sh: imaptest's profiles and full POP3
-# sessions over realistic mail, with imaptest's error count beside each figure).
+#   WORKLOADS="sort-date thread-refs" benches/vs-dovecot.sh   # only these figures
+#   WORKLOADS=imaptest benches/vs-dovecot.sh                  # only imaptest's
 #
 # Workloads (tests/loadgen): LOGIN/LOGOUT, USER/PASS/QUIT, full POP3 sessions, the
 # mixed reconnect session of a mail client, durable APPENDs, IMAPS handshakes — each
@@ -19,26 +16,37 @@
 # idle IMAP connections. Dovecot runs with passwords stored PLAIN (its fastest login);
 # the login workloads run once more against it with ARGON2ID, mailhive's own scheme.
 # Both servers get the per-address and per-user connection limits raised, so that the
-# load may come from one address and few accounts.
+# load may come from one address and few accounts. Last, `imaptest`
+# (benches/imaptest-load.sh): imaptest's profiles and full POP3 sessions over realistic
+# mail, with imaptest's error count beside each figure.
 set -euo pipefail
 trap 'echo "$0: line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/.."
+# WORKLOADS: the names of the figures to measure (as the table prints them; `imaptest` for
+# all of imaptest-load.sh's), all when empty.
+WORKLOADS=${WORKLOADS:-}
+wanted() { [ -z "$WORKLOADS" ] || [[ " $WORKLOADS " == *" $1 "* ]]; }
 CLIENTS=${CLIENTS:-8} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5} RUNS=${RUNS:-5}
 SEARCH_MESSAGES=${SEARCH_MESSAGES:-100000} IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-500}
 MH_IMAP=21143 MH_IMAPS=21993 MH_POP3=21110 DC_IMAP=22143 DC_IMAPS=22993 DC_POP3=22110
-WORKLOADS=${WORKLOADS:-loadgen search idle imaptest}
 . benches/common.sh
 . benches/imaptest-load.sh
-# wanted GROUP: whether WORKLOADS names GROUP.
-wanted() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+searches=("SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header"
+  "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date"
+  "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival"
+  "THREAD:REFERENCES UTF-8 ALL:thread-refs")
+any_search_wanted() {
+  for query in "${searches[@]}"; do wanted "${query##*:}" && return 0; done
+  return 1
+}
 
 mkdir -p "$work/dovecot/mail"
-if wanted search; then
+if any_search_wanted; then
   echo "== corpus: $SEARCH_MESSAGES messages for SEARCH"
   $loadgen corpus --messages "$SEARCH_MESSAGES" --mbox "$work/search.mbox" \
     --maildir "$work/dovecot/mail/search"
 fi
-wanted imaptest && imaptest_setup
+if wanted imaptest; then imaptest_setup; fi
 
 # idle SERVER IMAP PID: memory per idle connection, on a server just started: memory
 # that other workloads leave behind would hide growth, and Dovecot's idle processes would
@@ -53,27 +61,17 @@ run() {
   local server=$1 imap=$2 imaps=$3 pop3=$4
   local common=(--server "$server" --user bench --accounts "$CLIENTS" --password bench
     --clients "$CLIENTS" --seconds "$SECONDS_PER_RUN" --runs "$RUNS")
-  if wanted loadgen; then
-    $loadgen run imap-login --addr "127.0.0.1:$imap" "${common[@]}"
-    $loadgen run pop3-login --addr "127.0.0.1:$pop3" "${common[@]}"
-    $loadgen run pop3 --addr "127.0.0.1:$pop3" "${common[@]}"
-    $loadgen run mixed --addr "127.0.0.1:$imap" "${common[@]}"
-    $loadgen run imaps-handshake --addr "127.0.0.1:$imaps" "${common[@]}"
-  fi
-  if wanted search; then
-    for query in "SEARCH:BODY quetzal:search-body" "SEARCH:HEADER Subject invoice:search-header" \
-      "SEARCH:FLAGGED:search-flagged" "SORT:(DATE) UTF-8 ALL:sort-date" \
-      "SORT:(SUBJECT) UTF-8 ALL:sort-subject" "SORT:(REVERSE ARRIVAL) UTF-8 ALL:sort-rev-arrival" \
-      "THREAD:REFERENCES UTF-8 ALL:thread-refs"; do
-      IFS=: read -r command criteria name <<< "$query"
-      $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
-        --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
-    done
-  fi
-  # Last: it grows the accounts' mailboxes.
-  if wanted loadgen; then
-    $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"
-  fi
+  for workload in imap-login:$imap pop3-login:$pop3 pop3:$pop3 mixed:$imap imaps-handshake:$imaps; do
+    wanted "${workload%%:*}" || continue
+    $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" "${common[@]}"
+  done
+  for query in "${searches[@]}"; do
+    IFS=: read -r command criteria name <<< "$query"
+    wanted "$name" || continue
+    $loadgen search --addr "127.0.0.1:$imap" --server "$server" --user search --password bench \
+      --command "$command" --query "$criteria" --name "$name" --runs "$RUNS"
+  done
+  if wanted append; then $loadgen run append --addr "127.0.0.1:$imap" "${common[@]}"; fi
 }
 
 echo "== mailhive"
@@ -85,12 +83,12 @@ done
 for user in "${users[@]}"; do
   "${mh[@]}" import-mbox --user "$user" fixtures/corpus.mbox >/dev/null 2>&1
 done
-if wanted search; then "${mh[@]}" import-mbox --user search "$work/search.mbox"; fi
+if any_search_wanted; then "${mh[@]}" import-mbox --user search "$work/search.mbox"; fi
 start_mailhive() {
   : > "$work/mailhive.log"   # here, not in the child: the wait below must not see an old log
   "${mh[@]}" serve >> "$work/mailhive.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q "POP3 listening" "$work/mailhive.log" && break; sleep 0.1; done
 }
 stop_mailhive() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 if wanted idle; then
@@ -101,16 +99,15 @@ fi
 start_mailhive
 run mailhive $MH_IMAP $MH_IMAPS $MH_POP3 | tee -a "$results"
 stop_mailhive
-if wanted imaptest; then
-  imaptest_workloads mailhive | tee -a "$results"
-fi
+if wanted imaptest; then imaptest_workloads mailhive | tee -a "$results"; fi
 
 echo "== Dovecot, passwords stored PLAIN"
 export DOVECOT_MESSAGES="$(ls fixtures/mail/*.eml | tr '\n' ' ')"
 dovecot_ports=(DOVECOT_IMAP_PORT=$DC_IMAP DOVECOT_IMAPS_PORT=$DC_IMAPS DOVECOT_POP3_PORT=$DC_POP3)
 start_dovecot() {
   env "${dovecot_ports[@]}" DOVECOT_SCHEME=$1 \
-    benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search
+    benches/dovecot/start.sh "$work/dovecot" bench "${users[@]}" search ||
+    { tail -n 5 "$work/dovecot/dovecot.log" >&2; return 1; }
 }
 if wanted idle; then
   start_dovecot PLAIN
@@ -120,14 +117,13 @@ fi
 start_dovecot PLAIN
 run dovecot $DC_IMAP $DC_IMAPS $DC_POP3 | tee -a "$results"
 benches/dovecot/stop.sh "$work/dovecot"
-if wanted imaptest; then
-  imaptest_workloads dovecot | tee -a "$results"
-fi
+if wanted imaptest; then imaptest_workloads dovecot | tee -a "$results"; fi
 
-if wanted loadgen; then
+if wanted imap-login || wanted pop3-login; then
   echo "== Dovecot, passwords stored ARGON2ID: the login workloads"
   start_dovecot ARGON2ID
   for workload in imap-login:$DC_IMAP pop3-login:$DC_POP3; do
+    wanted "${workload%%:*}" || continue
     $loadgen run "${workload%%:*}" --addr "127.0.0.1:${workload##*:}" --server dovecot-argon2id \
       --user bench --accounts "$CLIENTS" --password bench --clients "$CLIENTS" \
       --seconds "$SECONDS_PER_RUN" --runs "$RUNS" | tee -a "$results"

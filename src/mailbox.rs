@@ -21,11 +21,13 @@
 //!
 //! While it runs, the actor keeps its mailbox's messages as a [`Column`] that every
 //! published change updates: a SELECT of a mailbox open elsewhere reads no message
-//! record. A store error that may have left the column behind drops it. Changes another
-//! server made to a store several share reach the actor too (`resync`).
+//! record. A store error that may have left the column behind drops it. The keys
+//! SORT and THREAD compare are kept likewise once a sort asks ([`SortColumn`]). Changes
+//! another server made to a store several share reach the actor too (`resync`).
 
 mod column;
 mod resync;
+mod sort_column;
 
 use actix::prelude::*;
 pub(crate) use column::remove_uids;
@@ -34,6 +36,7 @@ use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
     Refusal, Store, StoreError, Username,
 };
+pub use sort_column::{SortColumn, TextKey};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -228,6 +231,7 @@ impl Registry {
             watchers: BTreeMap::new(),
             idle_stop: None,
             column: None,
+            sort_column: None,
         };
         let addr = MailboxActor::start_in_arbiter(&self.arbiter, |_| actor);
         actors.insert(mailbox, addr.clone());
@@ -296,6 +300,12 @@ impl Registry {
         Ok(self.request(mailbox, watch).await??)
     }
 
+    /// The sort keys of the mailbox's messages ([`SortColumn`]), made by the first sort
+    /// that asks and shared by the later ones.
+    pub async fn sort_column(&self, mailbox: MailboxId) -> Result<Arc<SortColumn>, MailboxError> {
+        Ok(self.request(mailbox, SortColumnOf).await??)
+    }
+
     /// Tells watchers about messages appended to `mailbox` without its actor (the admin
     /// socket's import), from `first_uid` on. The actor reads them in its own turn, so
     /// a message expunged in between is not announced.
@@ -329,7 +339,14 @@ pub struct MailboxActor {
     idle_stop: Option<SpawnHandle>,
     /// The mailbox's messages as of the last change, once a SELECT has loaded them.
     column: Option<Column>,
+    /// The sort keys, once a sort has asked, with the messages appended and expunged
+    /// since they were read.
+    sort_column: Option<(Arc<SortColumn>, usize)>,
 }
+
+/// Messages appended or expunged after which the sort keys are read again: until then
+/// a sort reads the new messages' keys itself, and the expunged ones' stay in memory.
+const SORT_STALE_AFTER: usize = 4096;
 
 /// How long an actor nobody watches waits for more requests before it stops.
 const IDLE_STOP: std::time::Duration = std::time::Duration::from_secs(5);
@@ -351,6 +368,12 @@ impl MailboxActor {
         }
         if let Some(column) = &mut self.column {
             column.apply(&changes);
+        }
+        if let Some((_, since)) = &mut self.sort_column {
+            *since += changes.appended.len() + changes.expunged.len();
+            if *since > SORT_STALE_AFTER {
+                self.sort_column = None;
+            }
         }
         // A push never waits and never queues without bound: a session whose queue is
         // full (stuck behind a client that does not read) is dropped and told so.
@@ -645,6 +668,29 @@ impl Handler<Watch> for MailboxActor {
                 snapshot
             },
         )))
+    }
+}
+
+/// Asks for the [`SortColumn`].
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Arc<SortColumn>, StoreError>")]
+struct SortColumnOf;
+
+impl Handler<SortColumnOf> for MailboxActor {
+    type Result = ResponseActFuture<Self, Result<Arc<SortColumn>, StoreError>>;
+
+    fn handle(&mut self, _: SortColumnOf, _: &mut Context<Self>) -> Self::Result {
+        if let Some((column, _)) = &self.sort_column {
+            return Box::pin(actix::fut::ready(Ok(column.clone())));
+        }
+        let (store, id) = (self.store.clone(), self.id);
+        let load = blocking(move || SortColumn::load(&store, id, None));
+        Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
+            let column = Arc::new(loaded?);
+            act.sort_column = Some((column.clone(), 0));
+            act.stop_if_unwatched(ctx);
+            Ok(column)
+        }))
     }
 }
 

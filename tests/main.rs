@@ -35,6 +35,7 @@ mod secrets;
 mod sharing;
 mod shutdown;
 mod sort;
+mod sort_oracles;
 mod tls;
 mod transcripts;
 mod web_browser;

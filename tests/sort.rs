@@ -127,6 +127,56 @@ fn sorts_by_every_key_from_what_was_stored_at_append() {
 }
 
 #[test]
+fn sort_keys_kept_in_memory_follow_arrivals_and_expunges() {
+    let (_env, server, mut client) = served();
+    let message = |date: &str, subject: &str, ids: &str| {
+        format!("Date: {date}\r\nSubject: {subject}\r\n{ids}\r\nbody\r\n")
+    };
+    let internal = "01-Mar-2026 10:00:00 +0000";
+    let first = message(
+        "Tue, 03 Mar 2026 10:00:00 +0000",
+        "b",
+        "Message-ID: <1@x>\r\n",
+    );
+    let second = message(
+        "Wed, 04 Mar 2026 10:00:00 +0000",
+        "c",
+        "Message-ID: <2@x>\r\n",
+    );
+    append(&mut client, internal, &first);
+    append(&mut client, internal, &second);
+    client.imap_ok("NOOP");
+    // The first sort makes the mailbox's keys; what arrives later, also from another
+    // session, is sorted at its place.
+    assert_eq!(client.imap_ok("SORT (DATE) UTF-8 ALL"), ["* SORT 1 2"]);
+    let mut other = LineClient::imap_login(server.imap, "ann", "pw");
+    let early = message(
+        "Mon, 02 Mar 2026 10:00:00 +0000",
+        "a",
+        "In-Reply-To: <2@x>\r\n",
+    );
+    append(&mut other, internal, &early);
+    client.imap_ok("NOOP");
+    assert_eq!(client.imap_ok("SORT (DATE) UTF-8 ALL"), ["* SORT 3 1 2"]);
+    assert_eq!(
+        client.imap_ok("SORT (REVERSE SUBJECT) UTF-8 ALL"),
+        ["* SORT 2 1 3"]
+    );
+    assert_eq!(
+        client.imap_ok("THREAD REFERENCES UTF-8 ALL"),
+        ["* THREAD (1)(2 3)"]
+    );
+    // An expunged message leaves the answers; the others are numbered anew.
+    client.imap_ok("STORE 1 +FLAGS (\\Deleted)");
+    client.imap_ok("EXPUNGE");
+    assert_eq!(client.imap_ok("SORT (DATE) UTF-8 ALL"), ["* SORT 2 1"]);
+    assert_eq!(
+        client.imap_ok("UID SORT (SUBJECT) UTF-8 ALL"),
+        ["* SORT 3 2"]
+    );
+}
+
+#[test]
 fn malformed_sorts_are_refused() {
     let (_env, _server, mut client) = served();
     for bad in [

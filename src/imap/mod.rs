@@ -27,7 +27,7 @@
 //!   found.
 
 pub mod acl;
-mod address;
+use mailhive_store::address;
 pub mod append;
 mod binary;
 pub mod catenate;

@@ -412,13 +412,15 @@ pub(super) struct Matched<'a> {
 }
 
 fn numbers_line(word: &str, uid: bool, found: &[(u32, u32)], modseq: Option<u64>) -> Vec<u8> {
-    let mut line = format!("* {word}");
+    use std::fmt::Write;
+    let mut line = String::with_capacity(8 + 8 * found.len());
+    let _ = write!(line, "* {word}");
     for &(seq, message_uid) in found {
         let n = if uid { message_uid } else { seq };
-        line.push_str(&format!(" {n}"));
+        let _ = write!(line, " {n}");
     }
     if let Some(modseq) = modseq {
-        line.push_str(&format!(" (MODSEQ {modseq})"));
+        let _ = write!(line, " (MODSEQ {modseq})");
     }
     line.push_str("\r\n");
     line.into_bytes()
@@ -496,11 +498,18 @@ impl ImapSession {
             // interested in it; it stops when none is left.
             let slot = self.wait_for_slot(SlotKind::Search, user, runner.cancel.clone());
             let mailbox = view.id();
+            let registry = self.context.registry.clone();
             actix_rt::spawn(async move {
                 let permit = match slot.await {
                     Ok(permit) => permit,
                     Err(NoSlot::Busy) => return runner.finish(Err(SearchFailed::Busy)),
                     Err(NoSlot::Gone) => return runner.finish(Err(SearchFailed::Cancelled)),
+                };
+                // A sort takes its keys from the mailbox actor's column, or else from
+                // the store.
+                let column = match arrangement {
+                    Some(_) => registry.sort_column(mailbox).await.ok(),
+                    None => None,
                 };
                 actix_rt::task::spawn_blocking(move || {
                     // The work holds the slot until it stops.
@@ -509,8 +518,15 @@ impl ImapSession {
                     let found = run(&store, mailbox, &key, &messages, bounds, cancel);
                     let found = match &arrangement {
                         Some(how) => found.and_then(|found| {
-                            let arranged =
-                                sort::arrange(&store, mailbox, how, &found.messages, cancel);
+                            let column = column.as_deref();
+                            let arranged = sort::arrange(
+                                &store,
+                                mailbox,
+                                column,
+                                how,
+                                &found.messages,
+                                cancel,
+                            );
                             arranged.map(Arc::new)
                         }),
                         None => found,

@@ -10,6 +10,7 @@
 use crate::engine::Engine;
 use crate::mime::MessageSummary;
 use crate::schema::{decode, decode_summary, encode_summary, key, BlobRecord, BodyStorage};
+use crate::sortkey::encode_keys;
 use crate::tx::Tx;
 use crate::types::BlobId;
 use crate::{Store, StoreError};
@@ -32,6 +33,8 @@ pub(crate) struct PreparedBlob {
     chunks: Vec<Vec<u8>>,
     storage: BodyStorage,
     summary: Vec<u8>,
+    /// The encoded sort keys, stored beside the summary.
+    sort_keys: Vec<u8>,
 }
 
 impl PreparedBlob {
@@ -43,7 +46,8 @@ impl PreparedBlob {
             .chunks(CHUNK_SIZE)
             .map(crate::codec::compress)
             .collect::<Result<_, _>>()?;
-        let summary = encode_summary(&MessageSummary::parse(raw))?;
+        let parsed = MessageSummary::parse(raw);
+        let (summary, sort_keys) = (encode_summary(&parsed)?, encode_keys(&parsed)?);
         let compressed: usize = chunks.iter().map(Vec::len).sum();
         if compressed <= INLINE_LIMIT {
             return Ok(PreparedBlob {
@@ -52,6 +56,7 @@ impl PreparedBlob {
                 chunks,
                 storage: BodyStorage::Inline,
                 summary,
+                sort_keys,
             });
         }
         let parts: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
@@ -69,6 +74,7 @@ impl PreparedBlob {
             chunks: Vec::new(),
             storage: BodyStorage::Object { id, chunk_ends },
             summary,
+            sort_keys,
         })
     }
 
@@ -95,6 +101,7 @@ impl PreparedBlob {
             tx.put(key::chunk(id, n as u32), chunk);
         }
         tx.put(key::summary(id), self.summary);
+        tx.put(key::sort_keys(id), self.sort_keys);
         let record = BlobRecord {
             references: 1,
             size: self.size,
@@ -135,6 +142,7 @@ pub(crate) fn drop_reference(tx: &mut Tx<'_>, id: BlobId) -> Result<(), StoreErr
         BodyStorage::Object { id: object, .. } => tx.delete_object_after_commit(object),
     }
     tx.delete(key::summary(id));
+    tx.delete(key::sort_keys(id));
     tx.delete(key::blob(id));
     Ok(())
 }

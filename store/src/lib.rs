@@ -8,7 +8,9 @@
 //! - [`durability`]: group commit, so that concurrent writers share one flush.
 //! - [`schema`]: keys and the versioned on-disk value types.
 //! - [`types`]: validated names, flags, dates and rights that callers pass in.
-//! - [`mime`]: the parse done once at append (envelope, body structure, header text).
+//! - [`mime`]: the parse done once at append (envelope, body structure, header text);
+//!   [`address`]: address fields split as Dovecot splits them; [`sortkey`]: what SORT
+//!   and THREAD compare, made at append.
 //! - [`account`], [`mailbox`], [`message`]: the mailstore semantics, as methods on [`Store`].
 //! - [`seen`]: \Seen per user on shared mailboxes; `recent`: which session holds \Recent;
 //!   `vanished`: the expunged UIDs QRESYNC reports; `duplicates`: which messages a
@@ -28,6 +30,7 @@
 #![deny(missing_debug_implementations)]
 
 mod account;
+pub mod address;
 mod blob;
 mod codec;
 mod copy;
@@ -47,6 +50,7 @@ pub mod schema;
 pub mod seen;
 mod settings;
 mod sled_files;
+pub mod sortkey;
 mod store;
 mod tx;
 pub mod types;

@@ -1,10 +1,11 @@
 //! Summaries made by an earlier MIME parse are made again from their bodies when the
-//! store opens. A counter records the parse every summary of the store comes from, so
+//! store opens, and their sort keys with them ([`crate::sortkey`]). A counter records the parse every summary of the store comes from, so
 //! an up-to-date store costs one read at open; an older one is brought up to date once,
 //! a batch of summaries per transaction (a crash in between only repeats the work).
 
 use crate::mime::MessageSummary;
 use crate::schema::{encode_summary, key, summary_version, SUMMARY_VERSION};
+use crate::sortkey::encode_keys;
 use crate::types::BlobId;
 use crate::{Store, StoreError};
 
@@ -37,12 +38,13 @@ impl Store {
                 .iter()
                 .map(|&id| {
                     let summary = MessageSummary::parse(&self.read_body(id)?);
-                    Ok((key::summary(id), encode_summary(&summary)?))
+                    Ok((id, encode_summary(&summary)?, encode_keys(&summary)?))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             self.write(|tx| {
-                for (k, v) in fresh {
-                    tx.put(k, v);
+                for (id, summary, sort_keys) in fresh {
+                    tx.put(key::summary(id), summary);
+                    tx.put(key::sort_keys(id), sort_keys);
                 }
                 Ok(Ok(()))
             })?

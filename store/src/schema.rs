@@ -25,11 +25,13 @@
 //! | `Q` | user name | [`QuotaRecord`]: the account's usage and its own limits (`crate::quota`) |
 //! | `H` | mailbox id (u64), 0, SHA-256 of the bytes (32), internal date (i64 seconds), UID (u32) | empty: the duplicate index (`crate::duplicates`) |
 //! | `H` | mailbox id (u64), 1, UID (u32) | the 32-byte SHA-256 of the message's bytes, to find its row above |
+//! | `K` | blob id (u64) | [`crate::sortkey::SortKeys`]: what SORT and THREAD compare, made with the summary |
 //!
 //! Migrations at open: summaries of an earlier MIME parse are made again (`crate::reparse`,
 //! counter `summary-version`); a store without the counter `quota-usage` (written before
 //! quotas) gets every account's `Q` usage counted once from its mailboxes' records; messages
-//! stored before the duplicate index get their `H` rows once (`crate::duplicates`).
+//! stored before the duplicate index get their `H` rows once (`crate::duplicates`), and bodies
+//! stored before sort keys their `K` record (`crate::sortkey`, counter `sort-keys-version`).
 
 use crate::mime::MessageSummary;
 use crate::types::{
@@ -63,6 +65,7 @@ pub mod key {
     pub const EXPUNGE_LOG: u8 = b'X';
     pub const QUOTA: u8 = b'Q';
     pub const DUPLICATE: u8 = b'H';
+    pub const SORT_KEYS: u8 = b'K';
 
     fn with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -113,6 +116,9 @@ pub mod key {
     }
     pub fn summary(id: BlobId) -> Vec<u8> {
         with(SUMMARY, &[&id.0.to_be_bytes()])
+    }
+    pub fn sort_keys(id: BlobId) -> Vec<u8> {
+        with(SORT_KEYS, &[&id.0.to_be_bytes()])
     }
     pub fn chunk(id: BlobId, n: u32) -> Vec<u8> {
         with(CHUNK, &[&id.0.to_be_bytes(), &n.to_be_bytes()])

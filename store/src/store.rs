@@ -29,8 +29,8 @@ pub struct Store {
 impl Store {
     /// Opens the sled store in `dir`, creating it if needed, removes objects that a crash
     /// left behind unreferenced, parses again what an earlier MIME parse summarised,
-    /// counts quota usage if the store was written before quotas and indexes what was
-    /// stored before the duplicate index.
+    /// counts quota usage if the store was written before quotas, indexes what was stored
+    /// before the duplicate index and makes the sort keys a store from before them lacks.
     /// Fails if another process has the store open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         Store::open_engine(Box::new(SledEngine::open(dir)?))
@@ -49,6 +49,7 @@ impl Store {
         store.reparse_old_summaries()?;
         store.count_usage_once()?;
         store.index_unindexed_messages()?;
+        store.derive_missing_sort_keys()?;
         Ok(store)
     }
 

@@ -1,33 +1,27 @@
 //! SORT and UID SORT (RFC 5256 §3): the messages a search found, in the order of a
 //! sort program, ties by sequence number; THREAD (ORDEREDSUBJECT and REFERENCES,
-//! [`thread`]) groups them. The keys come from what the store keeps of
-//! each message — internal date and size from its record, Date, addresses and the
-//! decoded Subject, From and To (for the display names of RFC 5957) from the summary
-//! made at append — never from its body. Text keys
-//! compare with i;ascii-casemap (ASCII letters folded to upper case).
+//! [`thread`]) groups them. The keys come from the mailbox's [`SortColumn`], which
+//! its actor keeps in memory once a sort has asked: internal date and size from the
+//! message records, the sent date, the base subject, the first addresses, the display
+//! names of RFC 5957 and the message ids from the sort keys made at append
+//! ([`mailhive_store::sortkey`]) — never from a summary or a body. Messages the column
+//! does not hold (arrived since it was made, or no column to be had) are read from the
+//! store the same way. Text keys compare with i;ascii-casemap (folded to upper case
+//! when the keys were made).
 //!
 //! Sorting runs inside the search's run ([`super::search`]), so it holds the same
 //! SEARCH slot, is shared by identical requests and stops when the client goes.
 
-mod subject;
 mod thread;
 
-use super::address;
 use super::shared_search::{Matches, SearchFailed};
+use crate::mailbox::{SortColumn, TextKey};
 use mailhive_protocol::imap::command::{SortCriterion, SortKey};
-use mailhive_store::{MailboxId, MessageInfo, MessageSummary, Store, StoreError};
+use mailhive_store::{MailboxId, Store, StoreError};
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use tokio_util::sync::CancellationToken;
-
-/// Messages whose keys are read between two looks at whether the sort was cancelled.
-const CANCEL_CHECK: usize = 256;
-
-/// One key's value for one message.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Value {
-    Number(i64),
-    Text(String),
-}
 
 /// How a SORT or THREAD arranges what its search found.
 #[derive(Debug, Clone)]
@@ -39,36 +33,60 @@ pub(super) enum Arrangement {
     References,
 }
 
-/// A message with its key values.
-type Keyed = (Vec<Value>, u32, u32);
+/// Where each message of a search's result has its keys: a column and a position in it.
+struct Located<'a> {
+    columns: [&'a SortColumn; 2],
+    /// (column, position, sequence number, UID) for each message, in the search's order.
+    at: Vec<(usize, usize, u32, u32)>,
+}
 
-/// `found` ((sequence number, UID), ascending) arranged as `how` says.
+/// `found` ((sequence number, UID), ascending) arranged as `how` says, with the keys
+/// of `column` (the mailbox's, when its actor could give it) and the store's for the
+/// messages it lacks.
 pub(super) fn arrange(
     store: &Store,
     mailbox: MailboxId,
+    column: Option<&SortColumn>,
     how: &Arrangement,
     found: &[(u32, u32)],
     cancel: &CancellationToken,
 ) -> Result<Matches, SearchFailed> {
+    let none = SortColumn::default();
+    let column = column.unwrap_or(&none);
+    let missing: Vec<u32> = found
+        .iter()
+        .map(|&(_, uid)| uid)
+        .filter(|&uid| column.position(uid).is_none())
+        .collect();
+    let rest = SortColumn::load(store, mailbox, Some(&missing)).map_err(failed)?;
+    let located = Located {
+        columns: [column, &rest],
+        at: found
+            .iter()
+            .filter_map(|&(seq, uid)| {
+                let (c, i) = match column.position(uid) {
+                    Some(i) => (0, i),
+                    // Expunged meanwhile when the store has it no more.
+                    None => (1, rest.position(uid)?),
+                };
+                Some((c, i, seq, uid))
+            })
+            .collect(),
+    };
+    if cancel.is_cancelled() {
+        return Err(SearchFailed::Cancelled);
+    }
     match how {
-        Arrangement::Sort(program) => {
-            let mut keyed = keyed(store, mailbox, program, found, cancel)?;
-            keyed.sort_by(|a, b| compare(program, a, b));
-            Ok(keyed
-                .into_iter()
-                .map(|(_, seq, uid)| (seq, uid))
-                .collect::<Vec<_>>()
-                .into())
-        }
+        Arrangement::Sort(program) => Ok(sorted(store, program, &located)?.into()),
         Arrangement::OrderedSubject => {
-            let messages = thread_messages(store, mailbox, found, cancel)?;
+            let messages = thread_messages(store, &located)?;
             Ok(Matches {
                 messages: Vec::new(),
                 threads: thread::ordered_subject(messages),
             })
         }
         Arrangement::References => {
-            let messages = thread_messages(store, mailbox, found, cancel)?;
+            let messages = thread_messages(store, &located)?;
             Ok(Matches {
                 messages: Vec::new(),
                 threads: thread::references(&messages),
@@ -77,186 +95,155 @@ pub(super) fn arrange(
     }
 }
 
-/// By the keys of `program` in turn, then by sequence number.
-fn compare(program: &[SortCriterion], a: &Keyed, b: &Keyed) -> Ordering {
-    let by_keys = program.iter().zip(a.0.iter().zip(&b.0)).fold(
-        Ordering::Equal,
-        |done, (criterion, (x, y))| {
-            done.then_with(|| {
-                let order = x.cmp(y);
-                if criterion.reverse {
-                    order.reverse()
-                } else {
-                    order
-                }
+/// The messages in the order of `program`, then of their sequence numbers.
+fn sorted(
+    store: &Store,
+    program: &[SortCriterion],
+    located: &Located<'_>,
+) -> Result<Vec<(u32, u32)>, SearchFailed> {
+    // One number per key and message, ordering as the key does; REVERSE turns it round
+    // (`!` reverses the order of every i64, with no overflow).
+    let keys = program
+        .iter()
+        .map(|c| {
+            let mut numbers = numbers(store, c.key, located)?;
+            if c.reverse {
+                numbers.iter_mut().for_each(|n| *n = !*n);
+            }
+            Ok(numbers)
+        })
+        .collect::<Result<Vec<_>, SearchFailed>>()?;
+    // Rows are in the search's order, which is the order of sequence numbers.
+    let (first, then) = keys
+        .split_first()
+        .map_or((None, &[][..]), |(f, t)| (Some(f), t));
+    let mut rows: Vec<(i64, u32)> = (0..located.at.len())
+        .map(|row| (first.map_or(0, |f| f[row]), row as u32))
+        .collect();
+    rows.sort_unstable_by(|a, b| {
+        let (x, y) = (a.1 as usize, b.1 as usize);
+        a.0.cmp(&b.0)
+            .then_with(|| {
+                let differ = then.iter().map(|k| k[x].cmp(&k[y])).find(|o| o.is_ne());
+                differ.unwrap_or(Ordering::Equal)
             })
-        },
-    );
-    by_keys.then(a.1.cmp(&b.1))
+            .then(x.cmp(&y))
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(_, row)| {
+            let (_, _, seq, uid) = located.at[row as usize];
+            (seq, uid)
+        })
+        .collect())
 }
 
-/// The messages of `found` with their values for `program`.
-fn keyed(
-    store: &Store,
-    mailbox: MailboxId,
-    program: &[SortCriterion],
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<Keyed>, SearchFailed> {
-    let mut keyed = Vec::with_capacity(found.len());
-    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let summary = if program.iter().any(|c| needs_summary(c.key)) {
-            Some(store.summary(record.blob).map_err(failed)?)
-        } else {
-            None
-        };
-        let values = program
-            .iter()
-            .map(|c| value(c.key, &record, summary.as_ref()))
-            .collect();
-        keyed.push((values, seq, uid));
-    }
-    Ok(keyed)
+/// The values of `key` for the located messages, as numbers that order as they do:
+/// text as its rank among the column's texts.
+fn numbers(store: &Store, key: SortKey, located: &Located<'_>) -> Result<Vec<i64>, SearchFailed> {
+    let [column, rest] = located.columns;
+    let text = match key {
+        SortKey::Subject => TextKey::Subject,
+        SortKey::From => TextKey::From,
+        SortKey::To => TextKey::To,
+        SortKey::Cc => TextKey::Cc,
+        SortKey::DisplayFrom => TextKey::DisplayFrom,
+        SortKey::DisplayTo => TextKey::DisplayTo,
+        SortKey::Arrival | SortKey::Size | SortKey::Date => {
+            let of = |c: &SortColumn| -> Result<Vec<i64>, SearchFailed> {
+                Ok(match key {
+                    SortKey::Arrival => c.arrival.clone(),
+                    SortKey::Size => c.sizes.iter().map(|&s| i64::from(s)).collect(),
+                    _ => c.sent(store).map_err(failed)?.to_vec(),
+                })
+            };
+            let values = [of(column)?, of(rest)?];
+            return Ok(located
+                .at
+                .iter()
+                .map(|&(c, i, _, _)| values[c][i])
+                .collect());
+        }
+    };
+    let ranked = column.text(store, text).map_err(failed)?;
+    let others = rest.text(store, text).map_err(failed)?;
+    Ok(located
+        .at
+        .iter()
+        .map(|&(c, i, _, _)| match c {
+            0 => ranked.order(i),
+            _ => ranked.order_of(others.text(i)),
+        })
+        .collect())
 }
 
 fn failed(e: StoreError) -> SearchFailed {
     SearchFailed::Store(e.to_string())
 }
 
-/// The records of `found` ((sequence number, UID), ascending UIDs), skipping those
-/// expunged meanwhile: one scan over the UIDs they span when they are most of it (a
-/// SORT of ALL), one read each when they are few among many.
-fn records(
+/// What THREAD needs of each message: its message ids as positions among the
+/// column's, and for a message of the rest those it names that the column lacks after
+/// them.
+fn thread_messages<'a>(
     store: &Store,
-    mailbox: MailboxId,
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<(u32, u32, MessageInfo)>, SearchFailed> {
-    let (Some(&(_, first)), Some(&(_, last))) = (found.first(), found.last()) else {
-        return Ok(Vec::new());
+    located: &Located<'a>,
+) -> Result<Vec<thread::Message<'a>>, SearchFailed> {
+    let mut parts = Vec::new();
+    for column in located.columns {
+        let sent = column.sent(store).map_err(failed)?;
+        let subjects = column.text(store, TextKey::Subject).map_err(failed)?;
+        let links = column.threads(store).map_err(failed)?;
+        parts.push((sent, subjects, links));
+    }
+    let (main, rest) = (parts[0].2, parts[1].2);
+    let mut extra: HashMap<&str, u32> = HashMap::new();
+    let mut renumber = |n: u32| -> u32 {
+        let id = &*rest.ids[n as usize];
+        main.position(id).unwrap_or_else(|| {
+            let next = (main.ids.len() + extra.len()) as u32;
+            *extra.entry(id).or_insert(next)
+        })
     };
-    let mut out = Vec::with_capacity(found.len());
-    let span = u64::from(last - first) + 1;
-    if span > 4 * found.len() as u64 {
-        for (n, &(seq, uid)) in found.iter().enumerate() {
-            if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-                return Err(SearchFailed::Cancelled);
+    // Subjects likewise, by their places among the column's texts.
+    let (subjects, other_subjects) = (parts[0].1, parts[1].1);
+    let mut extra_subjects: HashMap<&str, u32> = HashMap::new();
+    let mut subject = |c: usize, i: usize| -> Option<u32> {
+        if c == 0 {
+            return Some(subjects.rank(i)).filter(|_| !subjects.text(i).is_empty());
+        }
+        let text = other_subjects.text(i);
+        let next = (subjects.distinct() + extra_subjects.len()) as u32;
+        let number = subjects.position(text);
+        Some(number.unwrap_or_else(|| *extra_subjects.entry(text).or_insert(next)))
+            .filter(|_| !text.is_empty())
+    };
+    Ok(located
+        .at
+        .iter()
+        .map(|&(c, i, seq, uid)| {
+            let (sent, _, links) = parts[c];
+            let keys = &links.messages[i];
+            let (id, references) = match c {
+                0 => (keys.id, Cow::Borrowed(&keys.references[..])),
+                _ => (
+                    keys.id.map(&mut renumber),
+                    Cow::Owned(keys.references.iter().map(|&r| renumber(r)).collect()),
+                ),
+            };
+            thread::Message {
+                seq,
+                uid,
+                date: sent[i],
+                subject: subject(c, i),
+                reply: keys.reply,
+                id,
+                references,
             }
-            if let Some(record) = store.message(mailbox, uid).map_err(failed)? {
-                out.push((seq, uid, record));
-            }
-        }
-        return Ok(out);
-    }
-    let mut wanted = found.iter().peekable();
-    for (n, record) in store.messages(mailbox, first..=last).enumerate() {
-        if n.is_multiple_of(CANCEL_CHECK) && cancel.is_cancelled() {
-            return Err(SearchFailed::Cancelled);
-        }
-        let record = record.map_err(failed)?;
-        while wanted.next_if(|&&(_, uid)| uid < record.uid).is_some() {}
-        if let Some(&&(seq, uid)) = wanted.peek().filter(|&&&(_, uid)| uid == record.uid) {
-            out.push((seq, uid, record));
-            wanted.next();
-        }
-    }
-    Ok(out)
-}
-
-/// What THREAD needs of each message of `found`, from its record and summary.
-fn thread_messages(
-    store: &Store,
-    mailbox: MailboxId,
-    found: &[(u32, u32)],
-    cancel: &CancellationToken,
-) -> Result<Vec<thread::Message>, SearchFailed> {
-    let mut messages = Vec::with_capacity(found.len());
-    for (seq, uid, record) in records(store, mailbox, found, cancel)? {
-        let summary = store.summary(record.blob).map_err(failed)?;
-        let date = sent_date(&record, Some(&summary));
-        let (subject, reply) =
-            subject::extract(decoded_header(Some(&summary), "Subject").unwrap_or_default());
-        let ids = |field: Option<&str>| field.map(thread::message_ids).unwrap_or_default();
-        let mut references = ids(decoded_header(Some(&summary), "References"));
-        if references.is_empty() {
-            references = ids(summary.envelope.in_reply_to.as_deref());
-            references.truncate(1);
-        }
-        messages.push(thread::Message {
-            seq,
-            uid,
-            date,
-            subject: subject.to_ascii_uppercase(),
-            reply,
-            id: ids(summary.envelope.message_id.as_deref())
-                .into_iter()
-                .next(),
-            references,
-        });
-    }
-    Ok(messages)
+        })
+        .collect())
 }
 
 /// `* THREAD ...` for the threads of `found`, as sequence numbers or UIDs.
 pub(super) fn thread_line(found: &Matches, uid: bool) -> Vec<u8> {
     thread::render(&found.threads, uid)
-}
-
-fn needs_summary(key: SortKey) -> bool {
-    !matches!(key, SortKey::Arrival | SortKey::Size)
-}
-
-fn value(key: SortKey, record: &MessageInfo, summary: Option<&MessageSummary>) -> Value {
-    let envelope = summary.map(|s| &s.envelope);
-    let first_mailbox = |field: Option<&String>| {
-        let mailbox = field
-            .and_then(|f| address::parse(f).into_iter().next())
-            .and_then(|a| a.mailbox)
-            .unwrap_or_default();
-        Value::Text(mailbox.to_ascii_uppercase())
-    };
-    match key {
-        SortKey::Arrival => Value::Number(record.internal_date.unix_seconds),
-        SortKey::Size => Value::Number(i64::from(record.wire_size)),
-        SortKey::Date => Value::Number(sent_date(record, summary)),
-        SortKey::From => first_mailbox(envelope.and_then(|e| e.from.as_ref())),
-        SortKey::To => first_mailbox(envelope.and_then(|e| e.to.as_ref())),
-        SortKey::Cc => first_mailbox(envelope.and_then(|e| e.cc.as_ref())),
-        SortKey::DisplayFrom => display(summary, "From"),
-        SortKey::DisplayTo => display(summary, "To"),
-        SortKey::Subject => {
-            let decoded = decoded_header(summary, "Subject").unwrap_or_default();
-            Value::Text(subject::base_subject(decoded).to_ascii_uppercase())
-        }
-    }
-}
-
-/// The Date header as seconds, or without one that parses the internal date (RFC 5256
-/// §2.2).
-fn sent_date(record: &MessageInfo, summary: Option<&MessageSummary>) -> i64 {
-    summary
-        .and_then(|s| s.envelope.date.as_deref())
-        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
-        .map_or(record.internal_date.unix_seconds, |d| d.timestamp())
-}
-
-/// The first `name` header field's value, decoded (RFC 2047) at append.
-fn decoded_header<'a>(summary: Option<&'a MessageSummary>, name: &str) -> Option<&'a str> {
-    summary?
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-/// RFC 5957 §2: the display name of the field's first address (a group's name for a
-/// group), else its `mailbox@domain`, from the decoded field.
-fn display(summary: Option<&MessageSummary>, field: &str) -> Value {
-    let first = decoded_header(summary, field).and_then(|f| address::parse(f).into_iter().next());
-    let shown = first.map_or(String::new(), |a| match (a.name, a.mailbox, a.domain) {
-        (Some(name), _, _) if !name.trim().is_empty() => name,
-        (_, Some(mailbox), Some(domain)) => format!("{mailbox}@{domain}"),
-        (_, mailbox, _) => mailbox.unwrap_or_default(),
-    });
-    Value::Text(shown.to_ascii_uppercase())
 }

@@ -11,44 +11,34 @@
 //! [`MAX_ANCESTORS`] ancestors (such a chain goes on as a thread of its own).
 
 use super::super::shared_search::Forest;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// References of one message that are linked.
-pub const MAX_REFERENCES: usize = 20;
+pub use mailhive_store::sortkey::MAX_REFERENCES;
 /// Ancestors walked to rule out a loop before a link is made.
 pub const MAX_ANCESTORS: usize = 256;
 
 /// What threading needs of one message.
 #[derive(Debug)]
-pub struct Message {
+pub struct Message<'a> {
     pub seq: u32,
     pub uid: u32,
     /// The sent date, as seconds.
     pub date: i64,
-    /// The base subject, folded for comparison.
-    pub subject: String,
+    /// The base subject, as a number that stands for it alone; none when it is empty.
+    pub subject: Option<u32>,
     /// The subject was a reply or a forward.
     pub reply: bool,
-    pub id: Option<String>,
+    /// The message ids, each as a number that stands for it alone.
+    pub id: Option<u32>,
     /// References, or the first In-Reply-To id when there are none.
-    pub references: Vec<String>,
-}
-
-/// The `<…>` message ids in `field`, in order.
-pub fn message_ids(field: &str) -> Vec<String> {
-    field
-        .split('<')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('>').map(|(id, _)| id.trim()))
-        .filter(|id| !id.is_empty())
-        .map(|id| format!("<{id}>"))
-        .collect()
+    pub references: Cow<'a, [u32]>,
 }
 
 /// ORDEREDSUBJECT: one thread per base subject, its first message (by date) the parent
 /// of all the others; the threads in the order of their first messages.
-pub fn ordered_subject(mut messages: Vec<Message>) -> Forest {
-    messages.sort_by(|a, b| (&a.subject, a.date, a.seq).cmp(&(&b.subject, b.date, b.seq)));
+pub fn ordered_subject(mut messages: Vec<Message<'_>>) -> Forest {
+    messages.sort_by_key(|m| (m.subject, m.date, m.seq));
     let mut threads: Vec<&[Message]> = messages.chunk_by(|a, b| a.subject == b.subject).collect();
     threads.sort_by_key(|t| (t[0].date, t[0].seq));
     let mut forest = Forest::default();
@@ -110,21 +100,27 @@ impl Tree {
 }
 
 /// REFERENCES (RFC 5256 §3).
-pub fn references(messages: &[Message]) -> Forest {
+pub fn references(messages: &[Message<'_>]) -> Forest {
     let mut tree = Tree {
         containers: Vec::new(),
     };
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    // The container of each message id, by its number.
+    let ids = messages
+        .iter()
+        .flat_map(|m| m.id.iter().chain(m.references.iter()))
+        .max()
+        .map_or(0, |&n| n as usize + 1);
+    let mut by_id: Vec<Option<usize>> = vec![None; ids];
     // (1) Containers and parent links.
     for (index, message) in messages.iter().enumerate() {
-        let own = match message.id.as_deref() {
-            Some(id) => match by_id.get(id) {
-                Some(&c) if tree.containers[c].message.is_none() => c,
+        let own = match message.id {
+            Some(id) => match by_id[id as usize] {
+                Some(c) if tree.containers[c].message.is_none() => c,
                 // A second message with the id is a message of its own.
                 Some(_) => tree.new_container(),
                 None => {
                     let c = tree.new_container();
-                    by_id.insert(id, c);
+                    by_id[id as usize] = Some(c);
                     c
                 }
             },
@@ -133,15 +129,8 @@ pub fn references(messages: &[Message]) -> Forest {
         tree.containers[own].message = Some(index);
         let skip = message.references.len().saturating_sub(MAX_REFERENCES);
         let mut previous: Option<usize> = None;
-        for id in &message.references[skip..] {
-            let container = match by_id.get(id.as_str()) {
-                Some(&c) => c,
-                None => {
-                    let c = tree.new_container();
-                    by_id.insert(id, c);
-                    c
-                }
-            };
+        for &id in &message.references[skip..] {
+            let container = *by_id[id as usize].get_or_insert_with(|| tree.new_container());
             if let Some(parent) = previous {
                 let free = tree.containers[container].parent.is_none();
                 if free && !tree.is_ancestor(container, parent) {
@@ -169,22 +158,26 @@ pub fn references(messages: &[Message]) -> Forest {
     let mut roots: Vec<usize> = (0..tree.containers.len())
         .filter(|&c| tree.containers[c].parent.is_none())
         .collect();
-    for &root in &roots {
-        for node in post_order(&tree, root) {
-            let children = std::mem::take(&mut tree.containers[node].children);
-            let mut kept = Vec::new();
-            for child in children {
-                let container = &tree.containers[child];
-                match container.message {
-                    Some(_) => kept.push(child),
-                    None => kept.extend(container.children.clone()),
-                }
-            }
-            for &child in &kept {
-                tree.containers[child].parent = Some(node);
-            }
-            tree.containers[node].children = kept;
+    for node in post_order(&tree, &roots) {
+        let children = &tree.containers[node].children;
+        if children
+            .iter()
+            .all(|&c| tree.containers[c].message.is_some())
+        {
+            continue;
         }
+        let mut kept = Vec::with_capacity(children.len());
+        for &child in children {
+            let container = &tree.containers[child];
+            match container.message {
+                Some(_) => kept.push(child),
+                None => kept.extend_from_slice(&container.children),
+            }
+        }
+        for &child in &kept {
+            tree.containers[child].parent = Some(node);
+        }
+        tree.containers[node].children = kept;
     }
     roots = roots
         .into_iter()
@@ -206,7 +199,7 @@ pub fn references(messages: &[Message]) -> Forest {
     sort_children(&mut tree, &roots, &date_of);
     roots.sort_by_key(|&r| date_of(&tree, r));
     // (5) Threads merged by base subject.
-    let subject_of = |tree: &Tree, c: usize| -> Option<(String, bool)> {
+    let subject_of = |tree: &Tree, c: usize| -> Option<(u32, bool)> {
         let container = &tree.containers[c];
         let message = container.message.or_else(|| {
             container
@@ -215,9 +208,9 @@ pub fn references(messages: &[Message]) -> Forest {
                 .and_then(|&f| tree.containers[f].message)
         })?;
         let m = &messages[message];
-        Some((m.subject.clone(), m.reply)).filter(|(s, _)| !s.is_empty())
+        Some((m.subject?, m.reply))
     };
-    let mut table: HashMap<String, usize> = HashMap::new();
+    let mut table: HashMap<u32, usize> = HashMap::new();
     for &root in &roots {
         let Some((subject, reply)) = subject_of(&tree, root) else {
             continue;
@@ -278,23 +271,28 @@ pub fn references(messages: &[Message]) -> Forest {
     into_forest(&tree, messages, &merged)
 }
 
-/// The containers under `root`, children before their parents.
-fn post_order(tree: &Tree, root: usize) -> Vec<usize> {
-    let mut order = Vec::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        order.push(node);
-        stack.extend(tree.containers[node].children.iter().copied());
+/// The containers under each of `roots`, root after root, children before their
+/// parents.
+fn post_order(tree: &Tree, roots: &[usize]) -> Vec<usize> {
+    let mut order = Vec::with_capacity(tree.containers.len());
+    let mut stack = Vec::new();
+    for &root in roots {
+        let start = order.len();
+        stack.push(root);
+        while let Some(node) = stack.pop() {
+            order.push(node);
+            stack.extend_from_slice(&tree.containers[node].children);
+        }
+        order[start..].reverse();
     }
-    order.reverse();
     order
 }
 
 /// Sorts every sibling list under `roots` by date (children first, so a dummy's date
 /// is that of its earliest child).
 fn sort_children(tree: &mut Tree, roots: &[usize], date_of: &DateOf) {
-    for &root in roots {
-        for node in post_order(tree, root) {
+    for node in post_order(tree, roots) {
+        if tree.containers[node].children.len() > 1 {
             let mut children = std::mem::take(&mut tree.containers[node].children);
             children.sort_by_key(|&c| date_of(tree, c));
             tree.containers[node].children = children;
@@ -302,28 +300,25 @@ fn sort_children(tree: &mut Tree, roots: &[usize], date_of: &DateOf) {
     }
 }
 
-fn into_forest(tree: &Tree, messages: &[Message], roots: &[usize]) -> Forest {
+fn into_forest(tree: &Tree, messages: &[Message<'_>], roots: &[usize]) -> Forest {
     let mut forest = Forest::default();
-    for &root in roots {
-        let containers = post_order(tree, root);
-        let index: HashMap<usize, usize> = containers
-            .iter()
-            .map(|&c| {
-                let message = tree.containers[c]
-                    .message
-                    .map(|m| (messages[m].seq, messages[m].uid));
-                (c, forest.add(message))
-            })
-            .collect();
-        for &c in &containers {
-            forest.nodes[index[&c]].1 = tree.containers[c]
-                .children
-                .iter()
-                .map(|child| index[child])
-                .collect();
-        }
-        forest.roots.push(index[&root]);
+    // Each container's node in the forest.
+    let mut index = vec![0; tree.containers.len()];
+    let containers = post_order(tree, roots);
+    for &c in &containers {
+        let message = tree.containers[c]
+            .message
+            .map(|m| (messages[m].seq, messages[m].uid));
+        index[c] = forest.add(message);
     }
+    for &c in &containers {
+        forest.nodes[index[c]].1 = tree.containers[c]
+            .children
+            .iter()
+            .map(|&child| index[child])
+            .collect();
+    }
+    forest.roots = roots.iter().map(|&root| index[root]).collect();
     forest
 }
 
@@ -331,6 +326,7 @@ fn into_forest(tree: &Tree, messages: &[Message], roots: &[usize]) -> Forest {
 /// child in the same list or by its children each in a list of its own, a dummy parent
 /// by its children only (RFC 5256 §4).
 pub fn render(forest: &Forest, uid: bool) -> Vec<u8> {
+    use std::fmt::Write;
     enum Step {
         Text(&'static str),
         Node(usize),
@@ -353,7 +349,7 @@ pub fn render(forest: &Forest, uid: bool) -> Vec<u8> {
         };
         let (message, children) = &forest.nodes[node];
         if let Some((seq, message_uid)) = message {
-            line.push_str(&(if uid { *message_uid } else { *seq }).to_string());
+            let _ = write!(line, "{}", if uid { *message_uid } else { *seq });
         }
         match children.as_slice() {
             [] => {}
