@@ -67,7 +67,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
-fn limit_text(limit: u64, unit: &str) -> String {
+/// A limit as people read it: `unlimited` for 0, else the number and its unit.
+pub fn limit_text(limit: u64, unit: &str) -> String {
     if limit == 0 {
         "unlimited".into()
     } else {

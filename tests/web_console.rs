@@ -408,6 +408,63 @@ fn settings_are_edited_in_place_and_a_bad_value_changes_nothing() {
 }
 
 #[test]
+fn users_are_listed_with_their_usage_and_given_a_quota() {
+    let env = Env::new();
+    accounts(&env);
+    let server = env.serve(&[]);
+    let mut admin = Browser::default();
+    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let token = csrf(&admin.get(server.web, "/users").body);
+    let post = |admin: &mut Browser, fields: &[(&str, &str)]| {
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        admin.post(server.web, "/users", &all)
+    };
+    let quota = |name| [("action", "quota"), ("name", name)];
+    let set = post(
+        &mut admin,
+        &[&quota("alice")[..], &[("storage", "1K"), ("messages", "5")]].concat(),
+    );
+    assert_eq!(set.status, 303, "{set:?}");
+    let page = admin.get(server.web, "/users");
+    assert!(
+        page.body
+            .contains("<td>alice</td><td>user</td>\n<td>0 bytes / 1024 bytes</td><td>0 / 5</td>"),
+        "{page:?}"
+    );
+    let shown = env.ok(&["quota", "show", "--user", "alice"], "");
+    assert!(shown.contains("MessagesLimit : 5 (set)"), "{shown}");
+    // A bad size, or no limit at all, is said next to the form and changes nothing.
+    for fields in [
+        [
+            &quota("alice")[..],
+            &[("storage", "12Q"), ("messages", "9")],
+        ]
+        .concat(),
+        quota("alice").to_vec(),
+    ] {
+        let refused = post(&mut admin, &fields);
+        assert_eq!(refused.status, 422, "{refused:?}");
+        assert!(refused.body.contains("class=\"error\""), "{refused:?}");
+    }
+    let shown = env.ok(&["quota", "show", "--user", "alice"], "");
+    assert!(shown.contains("MessagesLimit : 5 (set)"), "{shown}");
+    // A user added with limits has them at once.
+    let added = post(
+        &mut admin,
+        &[
+            ("action", "add"),
+            ("name", "dave"),
+            ("password", "davepw"),
+            ("messages", "3"),
+        ],
+    );
+    assert_eq!(added.status, 303, "{added:?}");
+    let shown = env.ok(&["quota", "show", "--user", "dave"], "");
+    assert!(shown.contains("MessagesLimit : 3 (set)"), "{shown}");
+}
+
+#[test]
 fn sharing_entries_are_added_and_removed() {
     let env = Env::new();
     accounts(&env);
