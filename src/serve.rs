@@ -317,7 +317,12 @@ async fn drain(
         web.stop().await;
     }
     shutdown.trigger();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, limiter::drained(limiter));
+    // Sessions end (and give back their places) before their writers have sent the
+    // last of what they queued: both are waited for.
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        limiter::drained(limiter).await;
+        crate::net::writer::all_finished().await;
+    });
     tokio::select! {
         waited = drained => {
             if waited.is_err() {

@@ -12,15 +12,17 @@
 //! When every [`Outgoing`] is dropped the task writes what is queued and shuts the
 //! connection down — or, when `keep_open` was set first (STARTTLS), flushes and hands
 //! the write half back. [`Outgoing::close`] ends a connection whose client has left its
-//! output unread without waiting for it.
+//! output unread without waiting for it. A session may be gone while its writer still
+//! sends its last words (a BYE at shutdown): [`all_finished`] waits for every writer.
 
 use bytes::Bytes;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{self, error::TryRecvError};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +32,42 @@ use tokio_util::sync::CancellationToken;
 const QUEUE: usize = 8;
 /// The largest frame a session sends at once.
 pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Writer tasks running, and the news that the last one ended.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static ALL_FINISHED: Notify = Notify::const_new();
+
+/// Counts a writer task from its start to its end, whichever way it ends.
+struct Running;
+
+impl Running {
+    fn start() -> Self {
+        RUNNING.fetch_add(1, Ordering::AcqRel);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if RUNNING.fetch_sub(1, Ordering::AcqRel) == 1 {
+            ALL_FINISHED.notify_waiters();
+        }
+    }
+}
+
+/// Returns once no writer task runs: what the sessions queued has been written (or
+/// given up on). The server waits for it before it exits.
+pub async fn all_finished() {
+    loop {
+        let finished = ALL_FINISHED.notified();
+        tokio::pin!(finished);
+        finished.as_mut().enable();
+        if RUNNING.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        finished.await;
+    }
+}
 
 /// The connection is gone: the frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -187,7 +225,9 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + 'static>(
         frames,
         control: control.clone(),
     };
+    let running = Running::start();
     let task = actix_rt::spawn(async move {
+        let _running = running;
         let mut progress = Progress::started();
         loop {
             let frame = match queued.try_recv() {
