@@ -91,7 +91,8 @@ def main():
         field.clear()
         field.send_keys("0")
         driver.find_element(By.CSS_SELECTOR, "form.settings button").click()
-        error = driver.find_element(By.CSS_SELECTOR, "td .error").text
+        # The answer is a new page: wait for it rather than read the old one.
+        error = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "td .error")).text
         check("between 1 and 2147483647" in error, "no range next to the field: " + error)
         shot("settings-refused")
         field = driver.find_element(By.NAME, "max_connections")
