@@ -4,25 +4,8 @@
 //! running; escaping, a message without a final line break, an empty mailbox, errors.
 
 use crate::harness::{fixture, Env};
-use mailhive_store::{
-    Flags, InternalDate, MailboxName, MessageInfo, NewMessage, Store, SystemFlags, Username,
-};
-
-/// Every message of `user`'s `mailbox`: its bytes and record.
-fn stored(store: &Store, user: &str, mailbox: &str) -> Vec<(Vec<u8>, MessageInfo)> {
-    let user = Username::parse(user).unwrap();
-    let info = store
-        .mailbox(&user, &MailboxName::parse(mailbox).unwrap())
-        .unwrap()
-        .unwrap();
-    store
-        .messages(info.id, 1..=u32::MAX)
-        .map(|m| {
-            let m = m.unwrap();
-            (store.read_body(m.blob).unwrap(), m)
-        })
-        .collect()
-}
+use crate::import::stored;
+use mailhive_store::{Flags, InternalDate, MailboxName, NewMessage, Store, SystemFlags, Username};
 
 /// The message without the Status and X-Status fields of its header.
 fn without_status(raw: &[u8]) -> Vec<u8> {

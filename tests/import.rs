@@ -3,7 +3,12 @@
 use crate::harness::{fixture, fixture_messages as originals, Env};
 use mailhive_store::{MailboxName, Store, SystemFlags, Username};
 
-fn stored(store: &Store, user: &str, mailbox: &str) -> Vec<(Vec<u8>, mailhive_store::MessageInfo)> {
+/// Every message of `user`'s `mailbox`: its bytes and record.
+pub(crate) fn stored(
+    store: &Store,
+    user: &str,
+    mailbox: &str,
+) -> Vec<(Vec<u8>, mailhive_store::MessageInfo)> {
     let user = Username::parse(user).unwrap();
     let info = store
         .mailbox(&user, &MailboxName::parse(mailbox).unwrap())
