@@ -154,6 +154,16 @@ fn accounts(env: &Env) {
     env.add_user("alice", "alicepw");
 }
 
+/// A running server with [`accounts`], and a browser logged in as its administrator.
+fn administrator_logged_in() -> (Env, Server, Browser) {
+    let env = Env::new();
+    accounts(&env);
+    let server = env.serve(&[]);
+    let mut admin = Browser::default();
+    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    (env, server, admin)
+}
+
 fn assert_login_page(answer: &Response) {
     assert_eq!(answer.status, 303, "{answer:?}");
     assert_eq!(answer.header("location"), Some("/login"), "{answer:?}");
@@ -250,11 +260,7 @@ fn only_administrators_log_in_and_their_cookie_is_locked_down() {
 
 #[test]
 fn every_form_needs_its_token_and_its_own_site() {
-    let env = Env::new();
-    accounts(&env);
-    let server = env.serve(&[]);
-    let mut admin = Browser::default();
-    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let (env, server, mut admin) = administrator_logged_in();
     let token = csrf(&admin.get(server.web, "/users").body);
     let add = |csrf: &'static str| {
         [
@@ -348,11 +354,7 @@ fn console_login_failures_count_with_imaps() {
 
 #[test]
 fn settings_are_edited_in_place_and_a_bad_value_changes_nothing() {
-    let env = Env::new();
-    accounts(&env);
-    let server: Server = env.serve(&[]);
-    let mut admin = Browser::default();
-    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let (env, server, mut admin) = administrator_logged_in();
     let page = admin.get(server.web, "/settings/imap");
     assert!(
         page.body
@@ -409,11 +411,7 @@ fn settings_are_edited_in_place_and_a_bad_value_changes_nothing() {
 
 #[test]
 fn users_are_listed_with_their_usage_and_given_a_quota() {
-    let env = Env::new();
-    accounts(&env);
-    let server = env.serve(&[]);
-    let mut admin = Browser::default();
-    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let (env, server, mut admin) = administrator_logged_in();
     let token = csrf(&admin.get(server.web, "/users").body);
     let post = |admin: &mut Browser, fields: &[(&str, &str)]| {
         let mut all = vec![("csrf", token.as_str())];
@@ -466,11 +464,7 @@ fn users_are_listed_with_their_usage_and_given_a_quota() {
 
 #[test]
 fn sharing_entries_are_added_and_removed() {
-    let env = Env::new();
-    accounts(&env);
-    let server = env.serve(&[]);
-    let mut admin = Browser::default();
-    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let (env, server, mut admin) = administrator_logged_in();
     let token = csrf(&admin.get(server.web, "/sharing").body);
     let grant = |rights: &'static str| -> Vec<(&'static str, String)> {
         vec![
@@ -511,11 +505,7 @@ fn sharing_entries_are_added_and_removed() {
 
 #[test]
 fn a_session_is_listed_and_ended_from_the_connections_page() {
-    let env = Env::new();
-    accounts(&env);
-    let server = env.serve(&[]);
-    let mut admin = Browser::default();
-    assert_eq!(admin.log_in(server.web, "root", "rootpw").status, 303);
+    let (_env, server, mut admin) = administrator_logged_in();
     let mut imap = LineClient::imap_login(server.imap, "alice", "alicepw");
     imap.imap_ok("SELECT INBOX");
     let mut pop3 = LineClient::connect(server.pop3);

@@ -358,12 +358,8 @@ impl Handler<Shutdown> for ImapSession {
     /// the goodbye, then the connection closes. A client that does not read holds its
     /// session only until the server's shutdown deadline.
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
-        if matches!(self.mode, Mode::Closing) {
-            return;
-        }
-        let _entered = self.span.clone().entered();
         tracing::debug!("server shutting down");
-        ctx.wait(self.close(b"* BYE [UNAVAILABLE] Server shutting down\r\n".to_vec()));
+        self.say_goodbye(b"* BYE [UNAVAILABLE] Server shutting down\r\n", ctx);
     }
 }
 
@@ -372,14 +368,22 @@ impl Handler<End> for ImapSession {
 
     /// An administrator ended the session: handled between commands, like a shutdown.
     fn handle(&mut self, _: End, ctx: &mut Context<Self>) {
+        tracing::info!("session ended by an administrator");
+        self.say_goodbye(
+            b"* BYE [UNAVAILABLE] Session ended by the administrator\r\n",
+            ctx,
+        );
+    }
+}
+
+impl ImapSession {
+    /// Sends `bye` and closes, unless the session is closing already.
+    fn say_goodbye(&mut self, bye: &[u8], ctx: &mut Context<Self>) {
         if matches!(self.mode, Mode::Closing) {
             return;
         }
         let _entered = self.span.clone().entered();
-        tracing::info!("session ended by an administrator");
-        ctx.wait(
-            self.close(b"* BYE [UNAVAILABLE] Session ended by the administrator\r\n".to_vec()),
-        );
+        ctx.wait(self.close(bye.to_vec()));
     }
 }
 

@@ -197,11 +197,8 @@ impl Handler<Shutdown> for Pop3Session {
     /// Between commands (a running one, QUIT's UPDATE too, holds the actor until it
     /// ends): closes without entering UPDATE, so nothing marked with DELE is removed.
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
-        if matches!(self.state, State::Closing) {
-            return;
-        }
         tracing::debug!(peer = %self.peer, "server shutting down");
-        ctx.wait(self.reply_and_close(err(Some(Code::SysTemp), "Server shutting down")));
+        self.say_goodbye("Server shutting down", ctx);
     }
 }
 
@@ -210,16 +207,20 @@ impl Handler<End> for Pop3Session {
 
     /// An administrator ended the session: between commands, without UPDATE.
     fn handle(&mut self, _: End, ctx: &mut Context<Self>) {
-        if matches!(self.state, State::Closing) {
-            return;
-        }
         tracing::info!(peer = %self.peer, "session ended by an administrator");
-        let goodbye = err(Some(Code::SysTemp), "Session ended by the administrator");
-        ctx.wait(self.reply_and_close(goodbye));
+        self.say_goodbye("Session ended by the administrator", ctx);
     }
 }
 
 impl Pop3Session {
+    /// `-ERR [SYS/TEMP] text` and close, without UPDATE, unless closing already.
+    fn say_goodbye(&mut self, text: &str, ctx: &mut Context<Self>) {
+        if matches!(self.state, State::Closing) {
+            return;
+        }
+        ctx.wait(self.reply_and_close(err(Some(Code::SysTemp), text)));
+    }
+
     fn setting(&self, setting: Setting) -> u64 {
         self.context.settings.borrow().get(setting).unwrap_or(0)
     }
