@@ -20,6 +20,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 # Chromium as root on a machine without a network: no sandbox, no GPU, nothing that
@@ -65,7 +66,11 @@ def main():
     args = args.parse_args()
     host, port = args.imap.rsplit(":", 1)
     driver = browser(args.profile)
-    wait = WebDriverWait(driver, 30)
+    # A click that submits a form replaces the page while a wait may be reading the old
+    # one: an element gone stale (or not there yet) means "not yet", not a failure.
+    wait = WebDriverWait(
+        driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
     shot = lambda name: driver.save_screenshot(os.path.join(args.shots, name + ".png"))
     try:
         driver.get(args.url + "/")
