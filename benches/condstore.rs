@@ -56,7 +56,6 @@ fn view_of(store: &Store, inbox: MailboxId) -> View {
         modseqs: Vec::new(),
         highest_modseq: info.highest_modseq,
         recent: 0..0,
-        lagged: Default::default(),
     };
     for message in store.messages(inbox, 1..=u32::MAX) {
         let message = message.expect("record");
@@ -70,7 +69,7 @@ fn view_of(store: &Store, inbox: MailboxId) -> View {
         display: "INBOX".into(),
         shared: false,
     };
-    View::new(located, false, snapshot, 1)
+    View::new(located, false, snapshot, 1, None)
 }
 
 fn resync(c: &mut Criterion) {

@@ -26,9 +26,8 @@ fn view(messages: u32) -> View {
         modseqs: vec![1; messages as usize],
         highest_modseq: 1,
         recent: 0..0,
-        lagged: Default::default(),
     };
-    View::new(located, false, snapshot, 1)
+    View::new(located, false, snapshot, 1, None)
 }
 
 fn expunge_half(c: &mut Criterion) {

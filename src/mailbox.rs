@@ -26,12 +26,14 @@
 //! another server made to a store several share reach the actor too (`resync`).
 
 mod column;
+mod inbox;
 mod resync;
 mod sort_column;
 
 use actix::prelude::*;
 pub(crate) use column::remove_uids;
 use column::Column;
+pub use inbox::{Inbox, Wake};
 use mailhive_store::{
     ExpungeScope, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, NewMessage, Outcome,
     Refusal, Store, StoreError, Username,
@@ -39,12 +41,10 @@ use mailhive_store::{
 pub use sort_column::{SortColumn, TextKey};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-/// What changed in a mailbox, pushed to every watcher.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
+/// What changed in a mailbox, put in every watcher's [`Inbox`].
+#[derive(Debug, Clone)]
 pub struct Changes {
     pub mailbox: MailboxId,
     /// New messages, ascending UIDs, with their flags and modseq.
@@ -87,9 +87,6 @@ pub struct Snapshot {
     pub highest_modseq: u64,
     /// The UIDs that are \Recent for this watcher (it claimed them).
     pub recent: Range<u32>,
-    /// Set by the actor when this watcher fell behind (its queue of pushes full) and was
-    /// dropped: it hears of no change any more and must end its selection.
-    pub lagged: Arc<AtomicBool>,
 }
 
 /// A message to append, owning its bytes.
@@ -156,12 +153,12 @@ struct Apply {
 }
 
 /// Starts watching: the answer is the snapshot (with `user`'s own \Seen), and from then
-/// on every [`Changes`].
+/// on every [`Changes`] goes into `inbox`.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<Snapshot, StoreError>")]
 struct Watch {
     watcher: u64,
-    recipient: Recipient<Changes>,
+    inbox: Arc<Inbox>,
     user: Username,
     /// Opened read-only (EXAMINE): it sees \Recent but claims nothing.
     read_only: bool,
@@ -287,13 +284,13 @@ impl Registry {
         &self,
         mailbox: MailboxId,
         watcher: u64,
-        recipient: Recipient<Changes>,
+        inbox: Arc<Inbox>,
         user: Username,
         read_only: bool,
     ) -> Result<Snapshot, MailboxError> {
         let watch = Watch {
             watcher,
-            recipient,
+            inbox,
             user,
             read_only,
         };
@@ -321,11 +318,9 @@ impl Registry {
 /// A session watching the mailbox.
 #[derive(Debug)]
 struct Watcher {
-    recipient: Recipient<Changes>,
+    inbox: Arc<Inbox>,
     /// Opened read-write: it may hold \Recent.
     takes_recent: bool,
-    /// Shared with the watcher's view, see [`Snapshot::lagged`].
-    lagged: Arc<AtomicBool>,
 }
 
 /// The actor of one mailbox.
@@ -375,17 +370,9 @@ impl MailboxActor {
                 self.sort_column = None;
             }
         }
-        // A push never waits and never queues without bound: a session whose queue is
+        // A push never waits and never queues without bound: a session whose inbox is
         // full (stuck behind a client that does not read) is dropped and told so.
-        self.watchers
-            .retain(|_, w| match w.recipient.try_send(changes.clone()) {
-                Ok(()) => true,
-                Err(SendError::Full(_)) => {
-                    w.lagged.store(true, Ordering::Relaxed);
-                    false
-                }
-                Err(SendError::Closed(_)) => false,
-            });
+        self.watchers.retain(|_, w| w.inbox.push(changes.clone()));
     }
 
     /// Who is first to hear of new messages: `by` if it watches read-write, else the
@@ -395,7 +382,7 @@ impl MailboxActor {
         by.filter(takes).or_else(|| {
             self.watchers
                 .iter()
-                .find(|(_, w)| w.takes_recent && w.recipient.connected())
+                .find(|(_, w)| w.takes_recent && w.inbox.connected())
                 .map(|(&id, _)| id)
         })
     }
@@ -645,7 +632,6 @@ impl Handler<Watch> for MailboxActor {
                 modseqs: column.modseqs.clone(),
                 highest_modseq: column.highest_modseq,
                 recent,
-                lagged: Arc::default(),
             };
             Ok((snapshot, column))
         });
@@ -655,11 +641,10 @@ impl Handler<Watch> for MailboxActor {
                     act.column = Some(column);
                     snapshot
                 });
-                if let Ok(snapshot) = &snapshot {
+                if snapshot.is_ok() {
                     let watcher = Watcher {
-                        recipient: request.recipient,
+                        inbox: request.inbox,
                         takes_recent: claims,
-                        lagged: snapshot.lagged.clone(),
                     };
                     act.watchers.insert(request.watcher, watcher);
                 } else {

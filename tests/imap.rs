@@ -382,6 +382,62 @@ fn two_sessions_see_each_others_changes_and_idle_wakes_at_once() {
     server.stop();
 }
 
+/// Two sessions with INBOX selected append to it at the same time. Each APPEND's
+/// answer counts the new message (RFC 3501 §6.3.11: EXISTS at once), and no session
+/// loses sight of the other's messages that were appended while its own APPEND ran: at
+/// the end both know every message, in UID order.
+#[test]
+fn concurrent_appends_to_the_selected_mailbox_reach_both_sessions_in_order() {
+    const EACH: usize = 60;
+    let (_env, server) = served_with("dee", None);
+    // Logged in and selected first (a login takes longer than the appends), then both
+    // start at once.
+    let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let session = |name: &'static str| {
+        let mut client = LineClient::imap_login(server.imap, "dee", "pw");
+        client.imap_ok("SELECT INBOX");
+        let start = start.clone();
+        std::thread::spawn(move || {
+            start.wait();
+            let mut exists = 0usize;
+            for i in 0..EACH {
+                let body = format!("Subject: {name} {i}\r\n\r\nhi\r\n");
+                let tag = format!("a{i}");
+                client.send(&format!("{tag} APPEND INBOX {{{}+}}", body.len()));
+                client.send_bytes(format!("{body}\r\n").as_bytes());
+                let (untagged, done) = client.answer(&tag);
+                assert!(done.starts_with(&format!("{tag} OK [APPENDUID ")), "{done}");
+                let told = untagged
+                    .iter()
+                    .filter_map(|l| l.strip_prefix("* ")?.strip_suffix(" EXISTS"))
+                    .filter_map(|n| n.parse::<usize>().ok())
+                    .max();
+                let told = told.unwrap_or_else(|| panic!("{name}: no EXISTS: {untagged:?}"));
+                assert!(told > exists, "{name}: EXISTS went from {exists} to {told}");
+                exists = told;
+            }
+            client
+        })
+    };
+    let (a, b) = (session("a"), session("b"));
+    let mut clients = [a.join().expect("a"), b.join().expect("b")];
+    for client in &mut clients {
+        client.imap_ok("NOOP");
+        let mut uids = Vec::new();
+        for line in client.imap_ok("FETCH 1:* (UID)") {
+            if let Some((_, uid)) = line.split_once("(UID ") {
+                uids.push(uid.trim_end_matches(')').parse::<u32>().expect("a UID"));
+            }
+        }
+        let every: Vec<u32> = (1..=2 * EACH as u32).collect();
+        assert_eq!(
+            uids, every,
+            "a session does not know every message in order"
+        );
+    }
+    server.stop();
+}
+
 #[test]
 fn idle_sends_keepalives_at_the_configured_interval() {
     let env = Env::with_imap_settings("idle_keepalive_interval = 10");

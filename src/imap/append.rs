@@ -123,7 +123,6 @@ impl ImapSession {
             work.into_actor(self)
                 .then(move |result, act, _| match result {
                     Ok(Ok(done)) => {
-                        act.learn(done.changes);
                         let code = format!(
                             "APPENDUID {} {}",
                             done.uid_validity,

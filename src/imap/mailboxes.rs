@@ -16,11 +16,12 @@ use super::session::{ImapSession, Work};
 use super::status;
 use super::view::View;
 use crate::config::Setting;
-use crate::mailbox::{blocking, Change, Changes};
+use crate::mailbox::{blocking, Change, Inbox};
 use actix::prelude::*;
 use mailhive_protocol::imap::command::{Qresync, StatusItem};
 use mailhive_protocol::imap::response::{self, Status};
 use mailhive_store::{SpecialUse, Store, StoreError, Username};
+use std::sync::Arc;
 
 const NO_SUCH_MAILBOX: &str = "No such mailbox";
 const NOT_SELECTABLE: &str = "Not a selectable mailbox";
@@ -187,7 +188,7 @@ impl ImapSession {
     /// Stops watching the selected mailbox.
     pub(super) fn deselect(&mut self) -> Option<View> {
         let view = self.state.deselect()?;
-        if view.watched {
+        if view.watched() {
             self.context.registry.unwatch(view.id(), self.id);
         }
         Some(view)
@@ -200,7 +201,7 @@ impl ImapSession {
         text: String,
         examine: bool,
         qresync: Option<Qresync>,
-        recipient: Recipient<Changes>,
+        inbox: Arc<Inbox>,
     ) -> Work {
         // With QRESYNC the client is told the previous mailbox is closed (RFC 7162
         // §3.2.11), before anything of the new one.
@@ -229,9 +230,9 @@ impl ImapSession {
                 let id = located.info.id;
                 let validity = located.info.uid_validity;
                 let snapshot = registry
-                    .watch(id, watcher, recipient, user, read_only)
+                    .watch(id, watcher, inbox.clone(), user, read_only)
                     .await?;
-                let view = View::new(located, read_only, snapshot, watcher);
+                let view = View::new(located, read_only, snapshot, watcher, Some(inbox));
                 // What the client missed, if its UIDs are still valid (RFC 7162 §3.2.5).
                 let resync = match qresync.filter(|q| q.uid_validity == validity) {
                     Some(known) => {
@@ -279,7 +280,7 @@ impl ImapSession {
             "READ-WRITE"
         };
         if let Err(view) = self.state.select(view) {
-            if view.watched {
+            if view.watched() {
                 self.context.registry.unwatch(view.id(), self.id);
             }
             return self.bad(&tag, "Log in first");

@@ -252,14 +252,6 @@ impl ImapSession {
         )
     }
 
-    /// Queues changes this session made to the mailbox it has selected (if it is that
-    /// one), so that they are announced with its own answer.
-    pub(super) fn learn(&mut self, changes: crate::mailbox::Changes) {
-        if let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) {
-            view.queue(changes);
-        }
-    }
-
     /// `* n EXPUNGE` for messages this session removed, in order.
     fn remove_expunged(&mut self, uids: &[u32]) -> Vec<u8> {
         let enabled = self.extensions;
@@ -324,7 +316,6 @@ impl ImapSession {
                 work.into_actor(act)
                     .then(move |result, act, _| match result {
                         Ok(Ok(done)) => {
-                            act.learn(done.changes);
                             let mut pairs = done.pairs;
                             pairs.sort_unstable();
                             let code = (!pairs.is_empty()).then(|| {

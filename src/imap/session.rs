@@ -25,7 +25,7 @@ use crate::auth::plaintext_allowed;
 use crate::config::{Protocol, Setting};
 use crate::connections::{End, Seat};
 use crate::limiter::Permit;
-use crate::mailbox::Changes;
+use crate::mailbox::{Inbox, Wake};
 use crate::metrics;
 use crate::net::connection::{self, Handover};
 use crate::net::inflate::Inflate;
@@ -53,10 +53,10 @@ use tracing::Span;
 /// keeps only this much.
 const INPUT_BUFFER: usize = 512;
 
-/// Change reports a session may have waiting while it is busy (a long FETCH to a slow
-/// client); a Mailbox actor that finds the queue full stops watching for the session,
-/// which then ends with [`LAGGED_BYE`].
-const PUSH_QUEUE: usize = 1024;
+/// Change reports a session may have waiting in its inbox while it is busy (a long
+/// FETCH to a slow client); a Mailbox actor that finds the inbox full stops watching
+/// for the session, which then ends with [`LAGGED_BYE`].
+pub(super) const PUSH_QUEUE: usize = 1024;
 
 /// What a session that fell behind its mailbox's changes is told before it closes.
 const LAGGED_BYE: &[u8] =
@@ -246,8 +246,6 @@ impl Actor for ImapSession {
     fn started(&mut self, ctx: &mut Context<Self>) {
         let _entered = self.span.clone().entered();
         tracing::debug!("imap connection");
-        // Bounds the changes a Mailbox actor may push while this session is busy.
-        ctx.set_mailbox_capacity(PUSH_QUEUE);
         self.restart_timer(ctx);
         let greeting = format!(
             "* OK [CAPABILITY {}] mailhive IMAP4rev1 server ready\r\n",
@@ -334,20 +332,23 @@ impl StreamHandler<Result<Frame, std::io::Error>> for ImapSession {
     }
 }
 
-impl Handler<Changes> for ImapSession {
+impl Handler<Wake> for ImapSession {
     type Result = ();
 
-    fn handle(&mut self, changes: Changes, ctx: &mut Context<Self>) {
-        let enabled = self.extensions;
-        let Some(view) = self.state.view_mut().filter(|v| v.id() == changes.mailbox) else {
+    /// In IDLE, the changes are announced as they come; between commands they are
+    /// merged into what the view will announce with the next one, so that a quiet
+    /// session holds one entry per message, not every change. (A running command
+    /// holds the actor: the wake waits, and the changes in the inbox, until it ends.)
+    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        if !matches!(self.mode, Mode::Idle { .. }) {
+            if let Some(view) = self.state.view_mut() {
+                view.absorb();
+            }
             return;
-        };
-        view.queue(changes);
-        if matches!(self.mode, Mode::Idle { .. }) {
-            let _entered = self.span.clone().entered();
-            let lines = view.announce(true, enabled);
-            ctx.wait(self.send_with_updates(lines, Vec::new()));
         }
+        let _entered = self.span.clone().entered();
+        let lines = self.announcements();
+        ctx.wait(self.send_with_updates(lines, Vec::new()));
     }
 }
 
@@ -769,7 +770,8 @@ impl ImapSession {
                     return self.bad(&tag, "QRESYNC is not enabled (ENABLE QRESYNC first)");
                 }
                 self.extensions.condstore |= condstore;
-                self.select(user, tag, mailbox, read_only, qresync, me.recipient())
+                let inbox = Arc::new(Inbox::new(PUSH_QUEUE, me.recipient()));
+                self.select(user, tag, mailbox, read_only, qresync, inbox)
             }
             Command::Create {
                 mailbox,

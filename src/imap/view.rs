@@ -2,8 +2,11 @@
 //! the flags it last reported, and the changes other sessions made that it has not
 //! announced yet. Announcing follows RFC 3501 §7: new messages (EXISTS) and flag
 //! changes (FETCH) at the end of any command, expunges only when no command that uses
-//! sequence numbers is running. Applying a change twice does nothing, so a session's
-//! own changes, which it reports directly, come back from the Mailbox actor harmlessly.
+//! sequence numbers is running. The changes come from the Mailbox actor through the
+//! view's [`Inbox`], taken whenever the view announces: in the order the actor made
+//! them, the session's own among them. Applying a change twice does nothing, so a
+//! session's own flag changes and expunges, which it reports directly, come back from
+//! the actor harmlessly.
 //!
 //! On a mailbox shared with the user, \Seen is the user's own: the Mailbox actor
 //! reports the owner's, so the view keeps its own \Seen when others change flags.
@@ -20,12 +23,11 @@
 use super::enabled::Enabled;
 use super::namespace::Located;
 use super::search_state::SearchState;
-use crate::mailbox::{remove_uids, Changes, Snapshot};
+use crate::mailbox::{remove_uids, Changes, Inbox, Snapshot};
 use mailhive_protocol::imap::sequence::{compact, SequenceSet};
 use mailhive_store::{Flags, MailboxId, MailboxInfo, Rights, SystemFlags};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -38,9 +40,9 @@ pub struct View {
     pub read_only: bool,
     /// \Seen is the user's own, not the one the Mailbox actor reports.
     private_seen: bool,
-    /// A Mailbox actor sends this view its changes (false for a virtual parent, opened
-    /// empty with FakeInaccessibleMailboxes).
-    pub watched: bool,
+    /// Where the Mailbox actor puts this view's changes (none for a virtual parent,
+    /// opened empty with FakeInaccessibleMailboxes).
+    inbox: Option<Arc<Inbox>>,
     uids: Vec<u32>,
     flags: Vec<Flags>,
     /// The modseq of each message's flags as last known.
@@ -63,9 +65,6 @@ pub struct View {
     pending: Pending,
     /// Expunges held back until announcing them is allowed.
     deferred_expunges: BTreeSet<u32>,
-    /// The Mailbox actor dropped this view: it fell too far behind (see
-    /// `Snapshot::lagged`).
-    lagged: Arc<AtomicBool>,
     /// The saved search result and the searches kept up to date.
     searches: SearchState,
 }
@@ -86,8 +85,14 @@ struct Pending {
 
 impl View {
     /// The view of `mailbox` for `watcher`, whose messages were `snapshot` (with the
-    /// user's own \Seen).
-    pub fn new(mailbox: Located, read_only: bool, snapshot: Snapshot, watcher: u64) -> View {
+    /// user's own \Seen) and whose changes come to `inbox`.
+    pub fn new(
+        mailbox: Located,
+        read_only: bool,
+        snapshot: Snapshot,
+        watcher: u64,
+        inbox: Option<Arc<Inbox>>,
+    ) -> View {
         let info = mailbox.info;
         let mut keywords: BTreeSet<String> = info.keywords.iter().cloned().collect();
         for flags in &snapshot.flags {
@@ -99,7 +104,7 @@ impl View {
             rights: mailbox.rights,
             read_only,
             private_seen: mailbox.shared,
-            watched: true,
+            inbox,
             uids: snapshot.uids,
             flags: snapshot.flags,
             modseqs: snapshot.modseqs,
@@ -115,7 +120,6 @@ impl View {
             announced_recent: 0,
             pending: Pending::default(),
             deferred_expunges: BTreeSet::new(),
-            lagged: snapshot.lagged,
             searches: SearchState::default(),
         }
     }
@@ -128,7 +132,6 @@ impl View {
             modseqs: Vec::new(),
             highest_modseq: 0,
             recent: 0..0,
-            lagged: Arc::default(),
         };
         let located = Located {
             info,
@@ -136,16 +139,18 @@ impl View {
             display,
             shared: true,
         };
-        View {
-            watched: false,
-            ..View::new(located, true, snapshot, 0)
-        }
+        View::new(located, true, snapshot, 0, None)
+    }
+
+    /// A Mailbox actor tells this view of changes (it must be told when the view ends).
+    pub fn watched(&self) -> bool {
+        self.inbox.is_some()
     }
 
     /// The Mailbox actor stopped telling this view of changes: it cannot be kept in
     /// step any more.
     pub fn lagged(&self) -> bool {
-        self.lagged.load(Ordering::Relaxed)
+        self.inbox.as_ref().is_some_and(|inbox| inbox.lagged())
     }
 
     pub fn id(&self) -> MailboxId {
@@ -397,7 +402,7 @@ impl View {
     }
 
     /// Merges a report of the Mailbox actor into what is pending.
-    pub fn queue(&mut self, changes: Changes) {
+    fn queue(&mut self, changes: Changes) {
         let pending = &mut self.pending;
         if let Some((watcher, range)) = changes.recent {
             if watcher == self.watcher {
@@ -427,8 +432,19 @@ impl View {
         pending.highest_modseq = pending.highest_modseq.max(changes.highest_modseq);
     }
 
-    /// Applies the queued changes and returns the untagged lines that announce them.
+    /// Takes what came to the inbox into what is pending, merged (at most one entry per
+    /// message however many changes came), without announcing it.
+    pub fn absorb(&mut self) {
+        let arrived = self.inbox.as_ref().map(|inbox| inbox.take());
+        for changes in arrived.into_iter().flatten() {
+            self.queue(changes);
+        }
+    }
+
+    /// Applies the changes in the inbox and returns the untagged lines that announce
+    /// them.
     pub fn announce(&mut self, expunges_allowed: bool, enabled: Enabled) -> Vec<u8> {
+        self.absorb();
         let pending = std::mem::take(&mut self.pending);
         self.highest_modseq = self.highest_modseq.max(pending.highest_modseq);
         let exists_before = self.uids.len();
