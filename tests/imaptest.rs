@@ -159,7 +159,49 @@ fn stress_mode_with_qresync_finds_no_inconsistency() {
     stress(&["qresync"]);
 }
 
+/// imaptest's own abort, not an inconsistency it found: with QRESYNC it restores the
+/// view it saved of a mailbox (only ever a small, fully known one) at `OK [UIDVALIDITY]`
+/// and indexes the FETCH responses of the resynchronisation into that view. A message
+/// another client appended after the view was saved is reported there too (RFC 7162
+/// §3.2.5.1, and Dovecot does the same: `* 1 FETCH (UID 361 FLAGS (\Recent) MODSEQ
+/// (1902))` after `* 1 EXISTS` to a client whose saved view was empty), with a sequence
+/// number past the restored view, and imaptest asserts. It takes two clients on one of
+/// the 100 accounts at once and a view saved in between, so it is rare.
+fn aborted_on_resync_of_a_new_message(said: &str) -> bool {
+    said.contains("Panic: file array.c")
+        && said.contains("array_idx_modifiable_i")
+        && said.contains("mailbox_state_handle_fetch")
+}
+
 fn stress(options: &[&str]) {
+    let said = stress_run(options);
+    // One more run when imaptest aborted as above; a second abort fails the test.
+    let said = match aborted_on_resync_of_a_new_message(&said) {
+        true => stress_run(options),
+        false => said,
+    };
+    let errors: Vec<&str> = said.lines().filter(|l| l.contains("Error:")).collect();
+    assert!(
+        errors.is_empty(),
+        "{} errors:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    // The last line of the totals: how many of each command ran.
+    let totals = said
+        .lines()
+        .skip_while(|l| !l.starts_with("Totals:"))
+        .last()
+        .unwrap_or_default();
+    let commands: u64 = totals
+        .split_whitespace()
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum();
+    assert!(commands > 1000, "imaptest ran almost nothing:\n{said}");
+}
+
+/// One stress run on a fresh server and store; what imaptest printed.
+fn stress_run(options: &[&str]) -> String {
     let binary = imaptest();
     let users: Vec<String> = (1..=100).map(|i| format!("user{i}")).collect();
     let env = env_with_users(&users);
@@ -182,28 +224,10 @@ fn stress(options: &[&str]) {
         .args(options)
         .output()
         .expect("run imaptest");
-    let said = format!(
+    server.stop();
+    format!(
         "{}{}",
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
-    );
-    server.stop();
-    let errors: Vec<&str> = said.lines().filter(|l| l.contains("Error:")).collect();
-    assert!(
-        errors.is_empty(),
-        "{} errors:\n{}",
-        errors.len(),
-        errors.join("\n")
-    );
-    // The last line of the totals: how many of each command ran.
-    let totals = said
-        .lines()
-        .skip_while(|l| !l.starts_with("Totals:"))
-        .last()
-        .unwrap_or_default();
-    let commands: u64 = totals
-        .split_whitespace()
-        .filter_map(|n| n.parse::<u64>().ok())
-        .sum();
-    assert!(commands > 1000, "imaptest ran almost nothing:\n{said}");
+    )
 }
