@@ -375,6 +375,26 @@ impl MailboxActor {
         self.watchers.retain(|_, w| w.inbox.push(changes.clone()));
     }
 
+    /// An EXPUNGE of every \Deleted message names the ones the column knows of, so that
+    /// the store checks those rather than read every message record. Only where this
+    /// process is the store's one writer: otherwise the column may trail a \Deleted
+    /// another server has just set.
+    fn narrowed(&self, change: Change) -> Change {
+        match (change, &self.column) {
+            (
+                Change::Expunge {
+                    uids: None,
+                    only_deleted: true,
+                },
+                Some(column),
+            ) if !self.store.shared_with_other_processes() => Change::Expunge {
+                uids: Some(column.deleted()),
+                only_deleted: true,
+            },
+            (change, _) => change,
+        }
+    }
+
     /// Who is first to hear of new messages: `by` if it watches read-write, else the
     /// longest-watching read-write session; nobody when none watches read-write.
     fn first_to_hear(&self, by: Option<u64>) -> Option<u64> {
@@ -417,6 +437,7 @@ impl Handler<Apply> for MailboxActor {
     type Result = AtomicResponse<Self, Outcome<Done>>;
 
     fn handle(&mut self, Apply { change, by }: Apply, _: &mut Context<Self>) -> Self::Result {
+        let change = self.narrowed(change);
         let store = self.store.clone();
         let id = self.id;
         let first = self.first_to_hear(by);

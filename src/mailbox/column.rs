@@ -33,6 +33,16 @@ impl Column {
         Ok(column)
     }
 
+    /// The UIDs of the messages flagged \Deleted, ascending.
+    pub fn deleted(&self) -> Vec<u32> {
+        self.uids
+            .iter()
+            .zip(&self.flags)
+            .filter(|(_, flags)| flags.is_deleted())
+            .map(|(&uid, _)| uid)
+            .collect()
+    }
+
     /// Takes in what the actor publishes (a change it made, or one it was told of).
     pub fn apply(&mut self, changes: &Changes) {
         for (uid, flags, modseq) in &changes.appended {
@@ -123,5 +133,22 @@ mod tests {
         stale.flags = vec![(2, Flags::default(), 2)];
         column.apply(&stale);
         assert_eq!(column.flags[0], flagged());
+    }
+
+    #[test]
+    fn deleted_lists_the_messages_flagged_deleted_as_changes_leave_them() {
+        let deleted = || Flags::new(SystemFlags::DELETED, []);
+        let mut column = Column {
+            uids: vec![1, 2, 3],
+            flags: vec![deleted(), Flags::default(), deleted()],
+            modseqs: vec![1; 3],
+            highest_modseq: 1,
+        };
+        assert_eq!(column.deleted(), [1, 3]);
+        let mut changes = Changes::new(MailboxId(1));
+        changes.appended = vec![(4, deleted(), 2)];
+        changes.flags = vec![(1, Flags::default(), 2), (2, deleted(), 2)];
+        column.apply(&changes);
+        assert_eq!(column.deleted(), [2, 3, 4]);
     }
 }

@@ -62,6 +62,12 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Other processes write to this store too, so what one process keeps in memory
+    /// may trail their changes. The default: one process owns the engine.
+    fn shared_with_other_processes(&self) -> bool {
+        false
+    }
+
     /// Calls `on_change`, from a thread of the engine's, for every change another
     /// process commits. The default: an engine one process owns has no other writer.
     fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {

@@ -74,6 +74,11 @@ impl Store {
         self.gate.wait_durable(ticket, self.engine.as_ref())
     }
 
+    /// Other processes write to this store too (PostgreSQL); with sled, never.
+    pub fn shared_with_other_processes(&self) -> bool {
+        self.engine.shared_with_other_processes()
+    }
+
     /// Calls `on_change` (on a thread of the engine's) for every change another process
     /// commits to a store that several share; with sled, never.
     pub fn watch_foreign_changes(

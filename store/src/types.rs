@@ -222,6 +222,10 @@ impl Flags {
         self.system.contains(SystemFlags::SEEN)
     }
 
+    pub fn is_deleted(&self) -> bool {
+        self.system.contains(SystemFlags::DELETED)
+    }
+
     /// These flags with \Seen set or cleared.
     pub fn with_seen(mut self, seen: bool) -> Flags {
         self.system = if seen {

@@ -241,6 +241,10 @@ impl Engine for PostgresEngine {
         Ok(Some(Box::new(self.write_txn()?)))
     }
 
+    fn shared_with_other_processes(&self) -> bool {
+        true
+    }
+
     fn watch_foreign_changes(&self, on_change: ForeignChanges) -> Result<(), StoreError> {
         notify::spawn_listener(self.pool.config().clone(), self.instance, on_change)
     }
