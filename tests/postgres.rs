@@ -362,3 +362,89 @@ fn a_password_changed_through_one_server_is_the_only_one_the_other_takes() {
     );
     drop(LineClient::imap_login(first.imap, "alice", "new"));
 }
+
+#[test]
+fn a_users_search_slots_are_counted_across_servers() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    one.ok(
+        &[
+            "settings",
+            "set",
+            "imap",
+            "--max-concurrent-searches-per-user",
+            "1",
+            "--search-queue-timeout",
+            "2",
+        ],
+        "",
+    );
+    // Every SEARCH holds its slot for 6 s before it runs.
+    let slow = [("MAILHIVE_TEST_WORK_DELAY_MS", "6000")];
+    let (first, second) = (
+        one.serve_with_env(&[], &slow),
+        two.serve_with_env(&[], &slow),
+    );
+    let mut running = LineClient::imap_login(first.imap, "alice", "pw");
+    running.imap("SELECT INBOX");
+    running.send("s SEARCH ALL\r\n");
+    // Two exchanges of the leases: the second server knows of the running search.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let mut waiting = LineClient::imap_login(second.imap, "alice", "pw");
+    waiting.imap("SELECT INBOX");
+    let (_, refused) = waiting.imap("SEARCH ALL");
+    assert!(
+        refused.ends_with("NO [LIMIT] Too many concurrent searches - try again later"),
+        "{refused}"
+    );
+    let (_, done) = running.answer("s");
+    assert!(done.starts_with("s OK "), "{done}");
+    // Freed on the first server: the second's next search waits at most one exchange.
+    let (_, done) = waiting.imap("SEARCH ALL");
+    assert!(done.contains(" OK "), "{done}");
+}
+
+/// Fails one login as alice on `server`, on a connection of its own; returns the answer.
+fn failed_login(server: &Server) -> String {
+    let mut client = LineClient::connect(server.imap);
+    client.expect_prefix("* OK ");
+    client.imap("LOGIN alice wrong").1
+}
+
+#[test]
+fn failed_logins_through_both_servers_cool_the_address_down_on_both() {
+    let Some((_database, one, two)) = front_ends() else {
+        return;
+    };
+    one.ok(
+        &[
+            "settings",
+            "set",
+            "imap",
+            "--max-login-failures-from-single-ip",
+            "3",
+            "--login-failure-delay",
+            "0",
+        ],
+        "",
+    );
+    let (first, second) = (one.serve(&[]), two.serve(&[]));
+    let failed = "NO [AUTHENTICATIONFAILED] Authentication failed";
+    for _ in 0..2 {
+        let answer = failed_login(&first);
+        assert!(answer.ends_with(failed), "{answer}");
+    }
+    // The second server learns of them at its next exchange; its own failure is then
+    // the address's third.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let answer = failed_login(&second);
+    assert!(answer.ends_with(failed), "{answer}");
+    let cooled = "NO [UNAVAILABLE] Too many failed logins; try again later";
+    let mut on_second = LineClient::connect(second.imap);
+    on_second.expect_prefix("* OK ");
+    let (_, refused) = on_second.imap("LOGIN alice pw");
+    assert!(refused.ends_with(cooled), "{refused}");
+    // The first server is told of the cool-down within a second or two.
+    login_until(&first, cooled, std::time::Duration::from_secs(5));
+}

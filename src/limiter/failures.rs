@@ -14,6 +14,9 @@
 //! IPv6 addresses count by /64, the block one host or one home usually has. Both tables
 //! are bounded ([`MAX_TRACKED`]); when one is full of live records a new address or
 //! account is not tracked (failing open rather than growing).
+//!
+//! Servers sharing a PostgreSQL store add the others' failures ([`Foreign`]) to their
+//! own at every decision, and lease theirs to the others ([`Failures::to_share`]).
 
 use crate::config::{ProtocolSettings, Setting};
 use mailhive_store::Username;
@@ -24,6 +27,28 @@ use std::time::{Duration, Instant};
 
 /// Addresses, and accounts, tracked at most.
 pub const MAX_TRACKED: usize = 100_000;
+
+/// Addresses, and accounts, leased to the other servers at most: the cooled-down
+/// addresses and the most failed ones first.
+pub const MAX_SHARED: usize = 10_000;
+
+/// What the other servers on a shared store count for one login attempt's address
+/// (by [`address_key`]) and account, as of their last lease.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Foreign {
+    pub address_failures: usize,
+    pub address_cooled: bool,
+    pub user_failures: usize,
+}
+
+/// One protocol's live failures, for the other servers to add to theirs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Shared {
+    /// Failures in the window, and whether it is cooling down, per address key.
+    pub addresses: Vec<(IpAddr, usize, bool)>,
+    /// Failures in the window per account.
+    pub users: Vec<(Username, usize)>,
+}
 
 /// What a login attempt may do, decided before the password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +128,7 @@ pub struct Failures {
 }
 
 /// The key an address counts under: IPv4 as it is, IPv6 by its /64.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -130,38 +155,54 @@ fn record_for<'a, K: Hash + Eq + Clone>(
 }
 
 impl Failures {
-    /// Whether a login from `ip` as `user` may go ahead.
+    /// Whether a login from `ip` as `user` may go ahead, with `foreign`'s failures
+    /// added to this server's.
     pub fn check(
         &self,
         ip: IpAddr,
         user: Option<&Username>,
         policy: &Policy,
         now: Instant,
+        foreign: Foreign,
     ) -> Verdict {
         let address = self.by_address.get(&address_key(ip));
-        if address.is_some_and(|a| a.cooling(now)) {
+        if foreign.address_cooled || address.is_some_and(|a| a.cooling(now)) {
             return Verdict::Closed(policy.delay);
         }
-        let attacked = user
-            .and_then(|u| self.by_user.get(u))
-            .is_some_and(|u| u.in_window(now, policy.window) >= policy.per_user);
+        let attacked = user.is_some_and(|u| {
+            let here = self
+                .by_user
+                .get(u)
+                .map_or(0, |r| r.in_window(now, policy.window));
+            here + foreign.user_failures >= policy.per_user
+        });
         if !attacked {
             return Verdict::Open;
         }
-        if address.is_some_and(|a| a.in_window(now, policy.window) > 0) {
+        let here = address.map_or(0, |a| a.in_window(now, policy.window));
+        if here + foreign.address_failures > 0 {
             Verdict::Closed(policy.delay)
         } else {
             Verdict::Slow(policy.delay)
         }
     }
 
-    /// Counts a failed login from `ip` as `user`.
-    pub fn record(&mut self, ip: IpAddr, user: Option<&Username>, policy: &Policy, now: Instant) {
+    /// Counts a failed login from `ip` as `user`; the address cools down when its
+    /// failures here and `foreign`'s reach the threshold.
+    pub fn record(
+        &mut self,
+        ip: IpAddr,
+        user: Option<&Username>,
+        policy: &Policy,
+        now: Instant,
+        foreign: Foreign,
+    ) {
         if let Some(address) =
             record_for(&mut self.by_address, &address_key(ip), now, policy.window)
         {
             address.push(now, policy.per_address);
-            if address.in_window(now, policy.window) >= policy.per_address {
+            let failures = address.in_window(now, policy.window) + foreign.address_failures;
+            if failures >= policy.per_address {
                 address.cooled_until = Some(now + policy.cooldown);
             }
         }
@@ -186,6 +227,27 @@ impl Failures {
         cooling
     }
 
+    /// The live records, [`MAX_SHARED`] of each at most, for the other servers.
+    pub fn to_share(&self, policy: &Policy, now: Instant) -> Shared {
+        let mut addresses: Vec<(IpAddr, usize, bool)> = self
+            .by_address
+            .iter()
+            .map(|(&ip, r)| (ip, r.in_window(now, policy.window), r.cooling(now)))
+            .filter(|&(_, failures, cooling)| failures > 0 || cooling)
+            .collect();
+        addresses.sort_by_key(|&(_, failures, cooling)| std::cmp::Reverse((cooling, failures)));
+        addresses.truncate(MAX_SHARED);
+        let mut users: Vec<(Username, usize)> = self
+            .by_user
+            .iter()
+            .map(|(u, r)| (u.clone(), r.in_window(now, policy.window)))
+            .filter(|&(_, failures)| failures > 0)
+            .collect();
+        users.sort_by_key(|&(_, failures)| std::cmp::Reverse(failures));
+        users.truncate(MAX_SHARED);
+        Shared { addresses, users }
+    }
+
     /// Forgets records that no longer matter; returns how many remain (addresses and
     /// accounts).
     pub fn prune(&mut self, policy: &Policy, now: Instant) -> (usize, usize) {
@@ -198,6 +260,10 @@ impl Failures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn none() -> Foreign {
+        Foreign::default()
+    }
 
     fn policy() -> Policy {
         Policy {
@@ -215,21 +281,30 @@ mod tests {
         let attacker: IpAddr = "192.0.2.7".parse().unwrap();
         let neighbour: IpAddr = "192.0.2.8".parse().unwrap();
         for i in 0..2 {
-            failures.record(attacker, None, &p, t0 + Duration::from_secs(i));
+            failures.record(attacker, None, &p, t0 + Duration::from_secs(i), none());
         }
-        assert_eq!(failures.check(attacker, None, &p, t0), Verdict::Open);
-        failures.record(attacker, None, &p, t0 + Duration::from_secs(2));
+        assert_eq!(
+            failures.check(attacker, None, &p, t0, none()),
+            Verdict::Open
+        );
+        failures.record(attacker, None, &p, t0 + Duration::from_secs(2), none());
         let later = t0 + Duration::from_secs(10);
         assert_eq!(
-            failures.check(attacker, None, &p, later),
+            failures.check(attacker, None, &p, later, none()),
             Verdict::Closed(p.delay)
         );
-        assert_eq!(failures.check(neighbour, None, &p, later), Verdict::Open);
-        failures.record(neighbour, None, &p, later);
+        assert_eq!(
+            failures.check(neighbour, None, &p, later, none()),
+            Verdict::Open
+        );
+        failures.record(neighbour, None, &p, later, none());
         assert_eq!(failures.cooled_down(later, 10), [attacker]);
         assert!(failures.cooled_down(later, 0).is_empty());
         let after = t0 + Duration::from_secs(303);
-        assert_eq!(failures.check(attacker, None, &p, after), Verdict::Open);
+        assert_eq!(
+            failures.check(attacker, None, &p, after, none()),
+            Verdict::Open
+        );
         assert_eq!(failures.prune(&p, after), (0, 0));
     }
 
@@ -238,10 +313,10 @@ mod tests {
         let (mut failures, p, t0) = (Failures::default(), policy(), Instant::now());
         let ip: IpAddr = "198.51.100.1".parse().unwrap();
         for i in 0..3 {
-            failures.record(ip, None, &p, t0 + Duration::from_secs(i * 40));
+            failures.record(ip, None, &p, t0 + Duration::from_secs(i * 40), none());
         }
         assert_eq!(
-            failures.check(ip, None, &p, t0 + Duration::from_secs(81)),
+            failures.check(ip, None, &p, t0 + Duration::from_secs(81), none()),
             Verdict::Open
         );
     }
@@ -255,21 +330,21 @@ mod tests {
             "203.0.113.2".parse().unwrap(),
         ];
         for bot in bots {
-            failures.record(bot, Some(&karen), &p, t0);
+            failures.record(bot, Some(&karen), &p, t0, none());
         }
         let home: IpAddr = "2001:db8:1:2::5".parse().unwrap();
         let now = t0 + Duration::from_secs(1);
         assert_eq!(
-            failures.check(bots[0], Some(&karen), &p, now),
+            failures.check(bots[0], Some(&karen), &p, now, none()),
             Verdict::Closed(p.delay)
         );
         assert_eq!(
-            failures.check(home, Some(&karen), &p, now),
+            failures.check(home, Some(&karen), &p, now, none()),
             Verdict::Slow(p.delay)
         );
         let other = Username::parse("bob").unwrap();
         assert_eq!(
-            failures.check(bots[0], Some(&other), &p, now),
+            failures.check(bots[0], Some(&other), &p, now, none()),
             Verdict::Open
         );
     }
@@ -281,5 +356,50 @@ mod tests {
         assert_eq!(address_key(a), address_key(b));
         let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(address_key(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn the_other_servers_failures_count_with_these_and_these_are_shared() {
+        let (mut failures, p, t0) = (Failures::default(), policy(), Instant::now());
+        let attacker: IpAddr = "192.0.2.9".parse().unwrap();
+        let karen = Username::parse("karen").unwrap();
+        let two_elsewhere = Foreign {
+            address_failures: 2,
+            ..none()
+        };
+        assert_eq!(
+            failures.check(attacker, None, &p, t0, two_elsewhere),
+            Verdict::Open
+        );
+        failures.record(attacker, Some(&karen), &p, t0, two_elsewhere);
+        assert_eq!(
+            failures.check(attacker, None, &p, t0, none()),
+            Verdict::Closed(p.delay)
+        );
+        let shared = failures.to_share(&p, t0);
+        assert_eq!(shared.addresses, [(attacker, 1, true)]);
+        assert_eq!(shared.users, [(karen.clone(), 1)]);
+
+        let elsewhere_cooled = Foreign {
+            address_cooled: true,
+            ..none()
+        };
+        let other: IpAddr = "192.0.2.10".parse().unwrap();
+        assert_eq!(
+            failures.check(other, None, &p, t0, elsewhere_cooled),
+            Verdict::Closed(p.delay)
+        );
+        let attacked_elsewhere = Foreign {
+            user_failures: 1,
+            ..none()
+        };
+        assert_eq!(
+            failures.check(other, Some(&karen), &p, t0, attacked_elsewhere),
+            Verdict::Slow(p.delay)
+        );
+        assert_eq!(
+            failures.to_share(&p, t0 + Duration::from_secs(400)),
+            Shared::default()
+        );
     }
 }

@@ -12,7 +12,8 @@
 //! The session side of each exchange — waiting in the queue with its time-out, leaving
 //! it when the client goes — is [`acquire_slot`]; logins go through [`crate::login`].
 //! A shutdown waits for the last connection to close with [`drained`]. Servers that
-//! share a PostgreSQL store also count each other's connections and logins ([`shared`]).
+//! share a PostgreSQL store also count each other's connections, logins, slots per
+//! user and failed logins ([`shared`]).
 
 pub mod failures;
 pub mod lmtp;
@@ -101,15 +102,16 @@ impl Limiter {
     /// Serves the waiters that `freed` slots may let in.
     fn serve_queue(&mut self, freed: Freed<'_>, limiter: Addr<Limiter>) {
         let settings = self.settings(Protocol::Imap);
-        self.slots.serve(freed, &settings, |kind, user| {
-            Permit::new(
-                limiter.clone(),
-                Grant::Slot {
-                    kind,
-                    user: user.clone(),
-                },
-            )
-        });
+        self.slots
+            .serve(freed, &settings, &self.elsewhere, |kind, user| {
+                Permit::new(
+                    limiter.clone(),
+                    Grant::Slot {
+                        kind,
+                        user: user.clone(),
+                    },
+                )
+            });
     }
 }
 
@@ -259,7 +261,10 @@ impl Handler<Acquire> for Limiter {
 
     fn handle(&mut self, acquire: Acquire, ctx: &mut Context<Self>) -> Self::Result {
         let settings = self.settings(Protocol::Imap);
-        if self.slots.fits(acquire.kind, &acquire.user, &settings) {
+        if self
+            .slots
+            .fits(acquire.kind, &acquire.user, &settings, &self.elsewhere)
+        {
             self.slots.take(acquire.kind, &acquire.user);
             let grant = Grant::Slot {
                 kind: acquire.kind,
@@ -351,7 +356,16 @@ impl Handler<CheckLogin> for Limiter {
     fn handle(&mut self, check: CheckLogin, _: &mut Context<Self>) -> Self::Result {
         let policy = Policy::of(&self.settings(check.protocol));
         let failures = &self.failures[index(check.protocol)];
-        let verdict = failures.check(check.ip, check.user.as_ref(), &policy, Instant::now());
+        let foreign = self
+            .elsewhere
+            .failures(check.protocol, check.ip, check.user.as_ref());
+        let verdict = failures.check(
+            check.ip,
+            check.user.as_ref(),
+            &policy,
+            Instant::now(),
+            foreign,
+        );
         if let Verdict::Closed(_) = verdict {
             metrics::refused(check.protocol.key(), COOLDOWN);
         }
@@ -384,9 +398,16 @@ impl Handler<LoginRemembered> for Limiter {
     fn handle(&mut self, login: LoginRemembered, ctx: &mut Context<Self>) -> Self::Result {
         let policy = Policy::of(&self.settings(login.protocol));
         let failures = &self.failures[index(login.protocol)];
-        if let Verdict::Closed(delay) =
-            failures.check(login.ip, Some(&login.user), &policy, Instant::now())
-        {
+        let foreign = self
+            .elsewhere
+            .failures(login.protocol, login.ip, Some(&login.user));
+        if let Verdict::Closed(delay) = failures.check(
+            login.ip,
+            Some(&login.user),
+            &policy,
+            Instant::now(),
+            foreign,
+        ) {
             metrics::refused(login.protocol.key(), COOLDOWN);
             return Err(RememberedRefusal::CoolingDown(delay));
         }
@@ -413,11 +434,15 @@ impl Handler<LoginFailed> for Limiter {
 
     fn handle(&mut self, failed: LoginFailed, _: &mut Context<Self>) {
         let policy = Policy::of(&self.settings(failed.protocol));
+        let foreign = self
+            .elsewhere
+            .failures(failed.protocol, failed.ip, failed.user.as_ref());
         self.failures[index(failed.protocol)].record(
             failed.ip,
             failed.user.as_ref(),
             &policy,
             Instant::now(),
+            foreign,
         );
     }
 }

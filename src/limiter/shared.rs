@@ -1,12 +1,15 @@
 //! The limits several servers on one PostgreSQL store share (SPEC §10): connections per
-//! address and logins per user are counted by every process for itself, as before,
-//! and leased to the others through the database; a decision adds what the other
-//! processes lease to this process's own count. The Limiter stays the one owner of the
+//! address, logins per user, FETCH and SEARCH slots per user and failed logins (per
+//! address, with its cool-down, and per account) are counted by every process for
+//! itself, as before, and leased to the others through the database; a decision adds
+//! what the other processes lease to this process's own count. The Limiter stays the one owner of the
 //! decisions: every [`EXCHANGE`] the exchange task asks it for its counts, leases them
 //! (for `LEASE_SECONDS`, 28 s: a process killed with SIGKILL frees what it held within
 //! 30 s of its last renewal) and hands it the others' sums, which it uses until the next.
 //! MaxConnections and MaxConcurrentFetchesPerServer stay per process.
 
+use super::failures::{address_key, Foreign, Policy};
+use super::slots::{Freed, SlotKind};
 use super::{index, Limiter};
 use crate::config::Protocol;
 use actix::prelude::*;
@@ -31,19 +34,59 @@ fn user_scope(protocol: Protocol, user: &Username) -> String {
     format!("{} user {user}", protocol.key())
 }
 
+fn slot_scope(kind: SlotKind, user: &Username) -> String {
+    let kind = match kind {
+        SlotKind::Fetch => "fetch",
+        SlotKind::Search => "search",
+    };
+    format!("{kind} user {user}")
+}
+
+/// Failed logins in the window from an address (by its [`address_key`]).
+fn failing_address_scope(protocol: Protocol, key: &IpAddr) -> String {
+    format!("{} failures address {key}", protocol.key())
+}
+
+/// 1 while an address (by its [`address_key`]) cools down.
+fn cooled_address_scope(protocol: Protocol, key: &IpAddr) -> String {
+    format!("{} cooled address {key}", protocol.key())
+}
+
+/// Failed logins in the window as an account.
+fn failing_user_scope(protocol: Protocol, user: &Username) -> String {
+    format!("{} failures user {user}", protocol.key())
+}
+
 impl Elsewhere {
     pub fn connections_from(&self, protocol: Protocol, ip: &IpAddr) -> u64 {
-        self.0
-            .get(&address_scope(protocol, ip))
-            .copied()
-            .unwrap_or(0)
+        self.count(&address_scope(protocol, ip))
     }
 
     pub fn logins_of(&self, protocol: Protocol, user: &Username) -> u64 {
-        self.0
-            .get(&user_scope(protocol, user))
-            .copied()
-            .unwrap_or(0)
+        self.count(&user_scope(protocol, user))
+    }
+
+    /// `kind` commands `user` runs on the other servers.
+    pub fn slots_of(&self, kind: SlotKind, user: &Username) -> u64 {
+        self.count(&slot_scope(kind, user))
+    }
+
+    /// The failed logins the other servers count for a login from `ip` as `user`.
+    pub fn failures(&self, protocol: Protocol, ip: IpAddr, user: Option<&Username>) -> Foreign {
+        if self.0.is_empty() {
+            return Foreign::default();
+        }
+        let key = address_key(ip);
+        let number = |scope: String| usize::try_from(self.count(&scope)).unwrap_or(usize::MAX);
+        Foreign {
+            address_failures: number(failing_address_scope(protocol, &key)),
+            address_cooled: self.count(&cooled_address_scope(protocol, &key)) > 0,
+            user_failures: user.map_or(0, |u| number(failing_user_scope(protocol, u))),
+        }
+    }
+
+    fn count(&self, scope: &str) -> u64 {
+        self.0.get(scope).copied().unwrap_or(0)
     }
 }
 
@@ -62,6 +105,7 @@ impl Handler<OwnCounts> for Limiter {
 
     fn handle(&mut self, _: OwnCounts, _: &mut Context<Self>) -> Self::Result {
         let mut counts = SharedCounts::new();
+        let now = std::time::Instant::now();
         for protocol in Protocol::ALL {
             let connections = &self.connections[index(protocol)];
             for (ip, &n) in &connections.per_ip {
@@ -70,6 +114,20 @@ impl Handler<OwnCounts> for Limiter {
             for (user, &n) in &connections.per_user {
                 counts.insert(user_scope(protocol, user), n);
             }
+            let policy = Policy::of(&self.settings(protocol));
+            let failures = self.failures[index(protocol)].to_share(&policy, now);
+            for (key, n, cooling) in failures.addresses {
+                counts.insert(failing_address_scope(protocol, &key), n as u64);
+                if cooling {
+                    counts.insert(cooled_address_scope(protocol, &key), 1);
+                }
+            }
+            for (user, n) in failures.users {
+                counts.insert(failing_user_scope(protocol, &user), n as u64);
+            }
+        }
+        for (kind, user, n) in self.slots.running_per_user() {
+            counts.insert(slot_scope(kind, user), n);
         }
         MessageResult(counts)
     }
@@ -78,8 +136,10 @@ impl Handler<OwnCounts> for Limiter {
 impl Handler<CountedElsewhere> for Limiter {
     type Result = ();
 
-    fn handle(&mut self, CountedElsewhere(counts): CountedElsewhere, _: &mut Context<Self>) {
+    fn handle(&mut self, CountedElsewhere(counts): CountedElsewhere, ctx: &mut Context<Self>) {
         self.elsewhere = Elsewhere(counts);
+        // Slots the other servers held may be free now.
+        self.serve_queue(Freed::Any, ctx.address());
     }
 }
 

@@ -7,8 +7,12 @@
 //! common case — a user's slot freed, the server not full — looks at that user's queue
 //! only. A waiter whose client went away (its receiver dropped) is passed over and
 //! forgotten.
+//!
+//! Servers sharing a PostgreSQL store count each other's slots per user
+//! ([`Elsewhere`]); the per-server limit counts this process's alone.
 
 use super::permit::Permit;
+use super::shared::Elsewhere;
 use crate::config::{ProtocolSettings, Setting};
 use mailhive_store::Username;
 use std::collections::{HashMap, VecDeque};
@@ -22,6 +26,8 @@ pub enum SlotKind {
 }
 
 impl SlotKind {
+    pub const ALL: [SlotKind; 2] = [SlotKind::Fetch, SlotKind::Search];
+
     fn index(self) -> usize {
         match self {
             SlotKind::Fetch => 0,
@@ -84,9 +90,17 @@ fn limit(settings: &ProtocolSettings, setting: Setting) -> u64 {
 }
 
 impl Slots {
-    /// Whether a `kind` command of `user` may start now under `settings` (IMAP's).
-    pub fn fits(&self, kind: SlotKind, user: &Username, settings: &ProtocolSettings) -> bool {
-        let mine = self.running.get(user).map_or(0, |r| r[kind.index()]);
+    /// Whether a `kind` command of `user` may start now under `settings` (IMAP's), with
+    /// what the user runs on the other servers.
+    pub fn fits(
+        &self,
+        kind: SlotKind,
+        user: &Username,
+        settings: &ProtocolSettings,
+        elsewhere: &Elsewhere,
+    ) -> bool {
+        let mine =
+            self.running.get(user).map_or(0, |r| r[kind.index()]) + elsewhere.slots_of(kind, user);
         let (per_user, per_server) = kind.limits();
         mine < limit(settings, per_user) && self.totals[kind.index()] < limit(settings, per_server)
     }
@@ -178,6 +192,7 @@ impl Slots {
         &mut self,
         freed: Freed<'_>,
         settings: &ProtocolSettings,
+        elsewhere: &Elsewhere,
         mut permit: impl FnMut(SlotKind, &Username) -> Permit,
     ) {
         let mut candidates: Vec<(SlotKind, Username)> = match freed {
@@ -193,7 +208,9 @@ impl Slots {
                     candidates.swap_remove(i);
                     continue;
                 };
-                if self.fits(key.0, &key.1, settings) && earliest.is_none_or(|(t, _)| ticket < t) {
+                if self.fits(key.0, &key.1, settings, elsewhere)
+                    && earliest.is_none_or(|(t, _)| ticket < t)
+                {
                     earliest = Some((ticket, i));
                 }
                 i += 1;
@@ -217,6 +234,16 @@ impl Slots {
                 }
             }
         }
+    }
+
+    /// The users running commands: how many of each kind (counts above zero).
+    pub fn running_per_user(&self) -> impl Iterator<Item = (SlotKind, &Username, u64)> {
+        self.running.iter().flat_map(|(user, running)| {
+            SlotKind::ALL
+                .into_iter()
+                .map(move |kind| (kind, user, running[kind.index()]))
+                .filter(|&(_, _, n)| n > 0)
+        })
     }
 
     /// Running commands of `kind`, all users.
