@@ -266,6 +266,19 @@ fn updating_searches_are_bounded_in_number_and_in_work() {
     }
     assert!(status(&client.imap("CANCELUPDATE \"b0\"").1).starts_with("BAD "));
     client.imap_ok("CANCELUPDATE \"b1\"");
+    // A sorted context that 1,001 messages enter at once is dropped too: placing them
+    // would be the work of a new SORT.
+    let sort = "UID SORT RETURN (UPDATE COUNT) (ARRIVAL) UTF-8 SEEN";
+    let (lines, _) = tagged(&mut client, "s1", sort);
+    assert_eq!(lines, ["* ESEARCH (TAG \"s1\") UID COUNT 0"]);
+    other.imap_ok("STORE 1:* +FLAGS.SILENT (\\Seen)");
+    let lines = client.imap_ok("NOOP");
+    let told: Vec<&String> = lines.iter().filter(tell).collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with("* NO [NOUPDATE \"s1\"] Too many messages changed"),
+        "{told:?}"
+    );
 }
 
 #[test]

@@ -108,22 +108,81 @@ fn sorts_by_every_key_from_what_was_stored_at_append() {
     );
     client.imap_ok("UID SORT RETURN (SAVE MAX) (DATE) UTF-8 ALL");
     assert_eq!(client.imap_ok("FETCH $ UID"), ["* 1 FETCH (UID 1)"]);
-    // CONTEXT=SORT: PARTIAL counts in sort order; sorted results are not kept up to date.
+    // CONTEXT=SORT: PARTIAL counts in sort order.
     client.send("e3 SORT RETURN (PARTIAL -2:-1) (REVERSE ARRIVAL) UTF-8 ALL");
     assert_eq!(
         client.answer("e3").0,
         ["* ESEARCH (TAG \"e3\") PARTIAL (-1:-2 1:2)"]
     );
-    client.send("e4 SORT RETURN (UPDATE COUNT) (SUBJECT) UTF-8 ALL");
-    let (lines, done) = client.answer("e4");
-    assert_eq!(
-        lines,
-        [
-            "* ESEARCH (TAG \"e4\") COUNT 3",
-            "* NO [NOUPDATE \"e4\"] Sorted results are not kept up to date"
-        ]
+}
+
+#[test]
+fn sorted_results_kept_up_to_date_name_positions_in_sort_order() {
+    let (_env, server, mut client) = served();
+    for (day, subject) in [(1, "b"), (2, "d"), (3, "f")] {
+        let internal = format!("0{day}-Mar-2026 10:00:00 +0000");
+        append(
+            &mut client,
+            &internal,
+            &format!("Subject: {subject}\r\n\r\nbody\r\n"),
+        );
+    }
+    client.imap_ok("NOOP");
+    client.send("c1 UID SORT RETURN (UPDATE COUNT) (SUBJECT) UTF-8 UNSEEN");
+    let (lines, done) = client.answer("c1");
+    assert_eq!(lines, ["* ESEARCH (TAG \"c1\") UID COUNT 3"]);
+    assert!(done.starts_with("c1 OK"), "{done}");
+    client.send("c2 SORT RETURN (UPDATE) (REVERSE ARRIVAL) UTF-8 ALL");
+    assert_eq!(client.answer("c2").0, ["* ESEARCH (TAG \"c2\")"]);
+    let mut other = LineClient::imap_login(server.imap, "ann", "pw");
+    other.imap_ok("SELECT INBOX");
+    // An arrival goes where its keys put it: between "b" and "d"; first by REVERSE
+    // ARRIVAL. The updates follow the EXISTS.
+    let internal = "04-Mar-2026 10:00:00 +0000";
+    append(&mut other, internal, "Subject: c\r\n\r\nbody\r\n");
+    let lines = client.imap_ok("NOOP");
+    let at = |line: &str| lines.iter().position(|l| l == line);
+    let exists = at("* 4 EXISTS").unwrap_or_else(|| panic!("{lines:?}"));
+    let c1 = at("* ESEARCH (TAG \"c1\") UID ADDTO (2 4)");
+    let c2 = at("* ESEARCH (TAG \"c2\") ADDTO (1 4)");
+    assert!(
+        c1.is_some_and(|c| c > exists) && c2.is_some_and(|c| c > exists),
+        "{lines:?}"
     );
-    assert!(done.starts_with("e4 OK"), "{done}");
+    // A flag change takes "d" (UID 2, third of b c d f) out of UNSEEN and back in.
+    other.imap_ok("STORE 2 +FLAGS (\\Seen)");
+    let lines = client.imap_ok("NOOP");
+    assert!(
+        lines.contains(&"* ESEARCH (TAG \"c1\") UID REMOVEFROM (3 2)".to_owned()),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("\"c2\"")), "{lines:?}");
+    other.imap_ok("STORE 2 -FLAGS (\\Seen)");
+    let lines = client.imap_ok("NOOP");
+    assert!(
+        lines.contains(&"* ESEARCH (TAG \"c1\") UID ADDTO (3 2)".to_owned()),
+        "{lines:?}"
+    );
+    // An expunge of "d" and "b" (sequence 2 and 1): each leaves from where it is once
+    // the one before it in the line has left, before the EXPUNGE lines.
+    other.imap_ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)");
+    other.imap_ok("EXPUNGE");
+    let lines = client.imap_ok("NOOP");
+    let at = |line: &str| lines.iter().position(|l| l == line);
+    let c1 = at("* ESEARCH (TAG \"c1\") UID REMOVEFROM (1 1 2 2)");
+    let c2 = at("* ESEARCH (TAG \"c2\") REMOVEFROM (3 2 3 1)");
+    let expunge = at("* 1 EXPUNGE").unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        c1.is_some_and(|c| c < expunge) && c2.is_some_and(|c| c < expunge),
+        "{lines:?}"
+    );
+    // What is left, in order, is what a new SORT answers.
+    client.send("c3 UID SORT RETURN (ALL) (SUBJECT) UTF-8 UNSEEN");
+    assert_eq!(
+        client.answer("c3").0,
+        ["* ESEARCH (TAG \"c3\") UID ALL 4,3"]
+    );
+    client.imap_ok("CANCELUPDATE \"c1\" \"c2\"");
 }
 
 #[test]

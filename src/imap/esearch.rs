@@ -3,8 +3,8 @@
 //! with SAVE (RFC 5182), and with UPDATE the search kept up to date (RFC 5267 §4.3,
 //! see [`super::search_state`]). CANCELUPDATE stops updates. SORT with return options
 //! (ESORT and CONTEXT=SORT, RFC 5267 §3–4) answers the same way, its results in sort
-//! order: MIN and MAX are the first and last sorted, PARTIAL counts in that order; its
-//! UPDATE is refused with NOUPDATE.
+//! order: MIN and MAX are the first and last sorted, PARTIAL counts in that order, and
+//! its updates name positions in that order.
 //!
 //! The search itself is the one of [`super::search`], in the same SEARCH slots and
 //! shared runs; only the answer differs.
@@ -12,20 +12,28 @@
 use super::search::Matched;
 use super::search_state::no_update;
 use super::session::{ImapSession, Work};
-use mailhive_protocol::imap::command::SearchKey;
+use mailhive_protocol::imap::command::{SearchKey, SortCriterion};
 use mailhive_protocol::imap::esearch::{Esearch, SearchReturn};
 use mailhive_protocol::imap::sequence::SequenceSet;
 
+/// A search to keep up to date (RETURN (UPDATE)).
+pub(super) struct UpdateRequest {
+    /// Its criteria, by UID ([`ImapSession::updating_key`]).
+    pub key: SearchKey,
+    /// A SORT's program.
+    pub program: Option<Vec<SortCriterion>>,
+}
+
 impl ImapSession {
     /// Answers a search that found `found` ((sequence number, UID), ascending, or in
-    /// the order of a SORT) as `returns` asks, then `done`; `updating` is the key to
-    /// keep up to date with UPDATE.
+    /// the order of a SORT) as `returns` asks, then `done`; `updating` is what to keep
+    /// up to date with UPDATE.
     pub(super) fn esearch(
         &mut self,
         tag: String,
         uid: bool,
         returns: SearchReturn,
-        updating: Option<SearchKey>,
+        updating: Option<UpdateRequest>,
         matched: Matched<'_>,
         done: &str,
     ) -> Work {
@@ -72,19 +80,12 @@ impl ImapSession {
                 };
                 searches.save(saved);
             }
-            match updating {
-                Some(key) => {
-                    let matching = found.iter().map(|&(_, u)| u);
-                    if let Err(reason) = searches.start_updating(tag.clone(), uid, key, matching) {
-                        lines.extend(no_update(&tag, reason));
-                    }
+            if let Some(UpdateRequest { key, program }) = updating {
+                let matching = found.iter().map(|&(_, u)| u).collect();
+                let started = searches.start_updating(tag.clone(), uid, key, program, matching);
+                if let Err(reason) = started {
+                    lines.extend(no_update(&tag, reason));
                 }
-                // A SORT: positions in sort order are not kept (RFC 5267 §4.3.1 lets a
-                // server refuse).
-                None if returns.update => {
-                    lines.extend(no_update(&tag, "Sorted results are not kept up to date"))
-                }
-                None => {}
             }
         }
         self.ok_with(lines, &tag, done)

@@ -8,6 +8,7 @@
 //! String matching is a case-insensitive substring test, as the RFC asks. OLDER and
 //! YOUNGER (RFC 5032) compare the internal date with the time the search began.
 
+use super::esearch::UpdateRequest;
 use super::session::{ImapSession, Work};
 use super::shared_search::{Found, Interest, SearchFailed, SearchId};
 use super::slots::busy_text;
@@ -462,11 +463,14 @@ impl ImapSession {
         let mut key = SearchKey::And(criteria);
         fold_needles(&mut key);
         let updating = match &answer {
-            Answer::Extended(r) if r.update => match self.updating_key(&tag, &key) {
-                Ok(key) => Some(key),
-                Err(work) => return work,
-            },
+            Answer::Extended(r) if r.update => Some(None),
+            Answer::Sort(program, Some(r)) if r.update => Some(Some(program.clone())),
             _ => None,
+        };
+        let updating = match updating.map(|program| (self.updating_key(&tag, &key), program)) {
+            Some((Ok(key), program)) => Some(UpdateRequest { key, program }),
+            Some((Err(work), _)) => return work,
+            None => None,
         };
         let by_modseq = uses_modseq(&key);
         if by_modseq {
@@ -555,7 +559,8 @@ impl ImapSession {
                                 act.esearch(tag, uid, returns, updating, matched, done)
                             }
                             Answer::Sort(_, Some(returns)) => {
-                                act.esearch(tag, uid, returns, None, matched, "SORT completed")
+                                let done = "SORT completed";
+                                act.esearch(tag, uid, returns, updating, matched, done)
                             }
                             Answer::Search => {
                                 let line = numbers_line("SEARCH", uid, &found.messages, highest);

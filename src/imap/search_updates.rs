@@ -6,19 +6,27 @@
 //! (RFC 5267 §4.3.3). Expunged messages leave the searches before their EXPUNGE, in
 //! the view ([`super::search_state`]).
 //!
+//! An updating SORT (CONTEXT=SORT) that gains messages sorts its results again with
+//! the keys of the mailbox actor's column ([`super::sort`]), so its ADDTO lines can
+//! say where each one stands.
+//!
 //! The work of one update is bounded: a search whose keys read the store (headers,
-//! text, dates, sizes) retests at most [`MAX_RETESTED`] messages at once; when more
-//! changed, it is dropped with `NOUPDATE` rather than run like a new SEARCH without a
-//! slot. Keys on flags and numbers cost no store read and are always retested.
+//! text, dates, sizes) retests at most [`MAX_RETESTED`] messages at once, and a SORT
+//! takes in at most as many; when more changed, it is dropped with `NOUPDATE` rather
+//! than run like a new SEARCH without a slot. Keys on flags and numbers cost no store
+//! read and are always retested.
 
 use super::search::{search_part, Bounds, Listed};
-use super::search_state::Retested;
+use super::search_state::{Retested, Updating};
 use super::session::{ImapSession, Work};
 use super::shared_search::SearchFailed;
+use super::sort::{self, Arrangement};
 use super::view::View;
+use crate::mailbox::SortColumn;
 use actix::prelude::*;
-use mailhive_protocol::imap::command::SearchKey;
+use mailhive_protocol::imap::command::{SearchKey, SortCriterion};
 use mailhive_store::{MailboxId, Store};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -31,21 +39,58 @@ struct Retest {
     /// The touched messages still in the view.
     messages: Vec<Listed>,
     bounds: Bounds,
-    /// Each updating search's tag and key.
-    searches: Vec<(String, Arc<SearchKey>)>,
+    searches: Vec<Retesting>,
+}
+
+/// One updating search to retest.
+struct Retesting {
+    tag: String,
+    key: Arc<SearchKey>,
+    sorted: Option<SortedBefore>,
+}
+
+/// What an updating SORT matched before the changes: enough to sort it again.
+struct SortedBefore {
+    program: Arc<[SortCriterion]>,
+    /// The touched messages that matched.
+    touched_matching: BTreeSet<u32>,
+    /// (sequence number, UID) of the untouched ones that match, ascending.
+    untouched: Vec<(u32, u32)>,
+}
+
+impl Retesting {
+    fn of(search: &Updating, touched: &BTreeSet<u32>, view: &View) -> Retesting {
+        let sorted = search.program().map(|program| {
+            let (touched_matching, untouched) = search
+                .matching()
+                .partition::<Vec<u32>, _>(|uid| touched.contains(uid));
+            SortedBefore {
+                program: program.clone(),
+                touched_matching: touched_matching.into_iter().collect(),
+                untouched: untouched
+                    .into_iter()
+                    .filter_map(|uid| Some((view.seq_of(uid)?, uid)))
+                    .collect(),
+            }
+        });
+        Retesting {
+            tag: search.tag.clone(),
+            key: search.key.clone(),
+            sorted,
+        }
+    }
 }
 
 impl Retest {
     fn take(view: &mut View) -> Option<Retest> {
-        let (touched, searches) = {
-            let (state, _) = view.searches_mut();
-            let (touched, updating) = state.take_touched()?;
-            let searches: Vec<(String, Arc<SearchKey>)> = updating
-                .iter()
-                .map(|u| (u.tag.clone(), u.key.clone()))
-                .collect();
-            (touched, searches)
-        };
+        let touched = view.searches_mut().0.take_touched()?;
+        let touched_set: BTreeSet<u32> = touched.iter().copied().collect();
+        let searches = view
+            .searches()
+            .updating()
+            .iter()
+            .map(|search| Retesting::of(search, &touched_set, view))
+            .collect();
         let messages = touched
             .iter()
             .filter_map(|&uid| Listed::of(view, view.seq_of(uid)?))
@@ -58,38 +103,75 @@ impl Retest {
         })
     }
 
-    /// The retested UIDs, and what each search found among them.
-    fn run(self, store: &Store, cancel: &CancellationToken) -> (Vec<u32>, Vec<(String, Retested)>) {
+    /// The retested UIDs, and what each search found among them; `column` holds the
+    /// sort keys of the mailbox, when an updating SORT may need them.
+    fn run(
+        self,
+        store: &Store,
+        column: Option<&SortColumn>,
+        cancel: &CancellationToken,
+    ) -> (Vec<u32>, Vec<(String, Retested)>) {
         let retested = self
             .searches
-            .into_iter()
-            .map(|(tag, key)| {
-                if reads_store(&key) && self.messages.len() > MAX_RETESTED {
-                    let reason = "Too many messages changed at once to keep this search up to date";
-                    return (tag, Retested::Dropped(reason));
-                }
-                let found = search_part(
-                    store,
-                    self.mailbox,
-                    &key,
-                    &self.bounds,
-                    &self.messages,
-                    cancel,
-                );
-                let outcome = match found {
-                    Ok(found) => Retested::Matching(found.iter().map(|&(_, uid)| uid).collect()),
-                    Err(SearchFailed::Store(error)) => {
-                        tracing::error!(%error, "an updating search failed");
-                        Retested::Dropped("The search could not be brought up to date")
-                    }
-                    Err(SearchFailed::Busy | SearchFailed::Cancelled) => {
-                        Retested::Dropped("The search was stopped")
-                    }
-                };
-                (tag, outcome)
+            .iter()
+            .map(|search| {
+                let outcome = self
+                    .retest(search, store, column, cancel)
+                    .unwrap_or_else(|failed| match failed {
+                        SearchFailed::Store(error) => {
+                            tracing::error!(%error, "an updating search failed");
+                            Retested::Dropped("The search could not be brought up to date")
+                        }
+                        SearchFailed::Busy | SearchFailed::Cancelled => {
+                            Retested::Dropped("The search was stopped")
+                        }
+                    });
+                (search.tag.clone(), outcome)
             })
             .collect();
         (self.messages.iter().map(|m| m.uid).collect(), retested)
+    }
+
+    fn retest(
+        &self,
+        search: &Retesting,
+        store: &Store,
+        column: Option<&SortColumn>,
+        cancel: &CancellationToken,
+    ) -> Result<Retested, SearchFailed> {
+        const TOO_MANY: &str = "Too many messages changed at once to keep this search up to date";
+        if reads_store(&search.key) && self.messages.len() > MAX_RETESTED {
+            return Ok(Retested::Dropped(TOO_MANY));
+        }
+        let found = search_part(
+            store,
+            self.mailbox,
+            &search.key,
+            &self.bounds,
+            &self.messages,
+            cancel,
+        )?;
+        let matching: BTreeSet<u32> = found.iter().map(|&(_, uid)| uid).collect();
+        let Some(before) = &search.sorted else {
+            return Ok(Retested::Matching(matching, None));
+        };
+        let arrived = found
+            .iter()
+            .filter(|(_, uid)| !before.touched_matching.contains(uid))
+            .count();
+        if arrived == 0 {
+            return Ok(Retested::Matching(matching, None));
+        }
+        if arrived > MAX_RETESTED {
+            return Ok(Retested::Dropped(TOO_MANY));
+        }
+        let mut now = before.untouched.clone();
+        now.extend_from_slice(&found);
+        now.sort_unstable();
+        let how = Arrangement::Sort(before.program.to_vec());
+        let sorted = sort::arrange(store, self.mailbox, column, &how, &now, cancel)?;
+        let order = sorted.messages.iter().map(|&(_, uid)| uid).collect();
+        Ok(Retested::Matching(matching, Some(order)))
     }
 }
 
@@ -123,7 +205,16 @@ impl ImapSession {
         };
         let store = self.store().clone();
         let cancel = self.gone.clone();
-        let run = actix_rt::task::spawn_blocking(move || retest.run(&store, &cancel));
+        let registry = self.context.registry.clone();
+        let run = async move {
+            let sorts = retest.searches.iter().any(|s| s.sorted.is_some());
+            let column = match sorts {
+                true => registry.sort_column(retest.mailbox).await.ok(),
+                false => None,
+            };
+            actix_rt::task::spawn_blocking(move || retest.run(&store, column.as_deref(), &cancel))
+                .await
+        };
         Box::pin(run.into_actor(self).then(move |done, act, _| {
             match (done, act.state.view_mut()) {
                 (Ok((touched, retested)), Some(view)) => {

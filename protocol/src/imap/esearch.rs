@@ -123,6 +123,19 @@ impl Esearch {
         self
     }
 
+    /// `ADDTO (position n ...)` or `REMOVEFROM (position n ...)` of an updated SORT
+    /// context, one pair per message in the order the client applies them, left out
+    /// when empty: positions are 1-based places in the sorted results (RFC 5267
+    /// §4.3.3–4.3.4).
+    pub fn update_at(mut self, name: &str, pairs: &[(u32, u32)]) -> Self {
+        if !pairs.is_empty() {
+            let items: Vec<String> = pairs.iter().map(|(at, n)| format!("{at} {n}")).collect();
+            self.line
+                .push_str(&format!(" {name} ({})", items.join(" ")));
+        }
+        self
+    }
+
     /// The line, CRLF-terminated.
     pub fn finish(mut self) -> Vec<u8> {
         self.line.push_str("\r\n");
@@ -169,6 +182,14 @@ mod tests {
         assert_eq!(
             line.finish(),
             b"* ESEARCH (TAG \"t\") REMOVEFROM (0 1:2)\r\n"
+        );
+        let line = Esearch::new("s", true)
+            .update_at("REMOVEFROM", &[(2, 7)])
+            .update_at("ADDTO", &[(1, 9), (4, 3)])
+            .update_at("ADDTO", &[]);
+        assert_eq!(
+            line.finish(),
+            b"* ESEARCH (TAG \"s\") UID REMOVEFROM (2 7) ADDTO (1 9 4 3)\r\n"
         );
     }
 }
