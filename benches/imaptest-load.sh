@@ -22,17 +22,19 @@ SCALE_MESSAGES=${SCALE_MESSAGES:-10000}
 imaptest_bin=$(bash ../shared/imaptest/build.sh | tail -1)
 mixed_users=100 big_users=10
 
-# The mail every workload uses: imaptest appends from append.mbox; the INBOXes start with
-# mixed.mbox (its first 30 messages: the generator's first N messages are the same
-# whatever the count, and imaptest knows a message by its Message-ID), big.mbox for the
-# scale workload, pop3.mbox for POP3.
+# imaptest_corpus NAME...: the mail the workloads use: imaptest appends from append.mbox;
+# the INBOXes start with mixed.mbox (its first 30 messages: the generator's first N
+# messages are the same whatever the count, and imaptest knows a message by its
+# Message-ID), big.mbox for the scale workload, pop3.mbox for POP3.
 imaptest_corpus() {
-  local mail=$work/real seed=20261201
-  mkdir -p "$mail"
-  python3 fixtures/make_stress_mbox.py "$mail/append.mbox" 300 $seed
-  python3 fixtures/make_stress_mbox.py "$mail/mixed.mbox" 30 $seed
-  python3 fixtures/make_stress_mbox.py "$mail/big.mbox" "$SCALE_MESSAGES" $seed
-  python3 fixtures/make_stress_mbox.py "$mail/pop3.mbox" 20 $seed
+  local name
+  mkdir -p "$work/real"
+  for name in "$@"; do
+    python3 fixtures/make_stress_mbox.py "$work/real/$name.mbox" "$(corpus_size "$name")" 20261201
+  done
+}
+corpus_size() {
+  case $1 in append) echo 300 ;; mixed) echo 30 ;; big) echo "$SCALE_MESSAGES" ;; pop3) echo 20 ;; esac
 }
 
 # Every template's accounts: imaptest numbers its users from 1 (user=it%d users=1-100),
@@ -115,6 +117,33 @@ stop_server() {
   fi
 }
 
+# imaptest_load LOG PORT USER RANGE ARGS...: one imaptest run of IMAPTEST_SECONDS against
+# the server on PORT (imaptest's user=USER users=RANGE); its output goes to the end of
+# LOG; prints the commands it counted and its `Error:` lines' count.
+imaptest_load() {
+  local log=$1 port=$2 user=$3 range=$4
+  shift 4
+  local out
+  out=$("$imaptest_bin" host=127.0.0.1 port="$port" user="$user" users="$range" \
+    pass=bench mbox="$work/real/append.mbox" secs="$IMAPTEST_SECONDS" seed=123 "$@" 2>&1 || true)
+  printf '%s\n' "$out" >> "$log"
+  # The last line, under "Totals:", holds every command's count.
+  local total
+  total=$(awk '/^Totals:/ { t = 1 } t { last = $0 } END { n = split(last, c); for (i = 1; i <= n; i++) s += c[i]; print s + 0 }' <<< "$out")
+  echo "${total:-0} $(grep -c 'Error:' <<< "$out" || true)"
+}
+
+# median VALUE...: the median of the numbers.
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# imaptest_costs LOG: the first errors, and imaptest's average time per command of the
+# last run (the timer lines before its totals), for the cost model.
+imaptest_costs() {
+  { grep 'Error:' "$1" || true; } | head -5 | sed 's/^/# /'
+  awk '/^Logi / { header = $0 } /ms\/cmd avg$/ { timers = $0 }
+    END { if (timers != "") print "# ms per command: " header "\n#                  " timers }' "$1"
+}
+
 # imaptest_run SERVER WORKLOAD NAME USER RANGE ARGS...: IMAPTEST_RUNS runs on the
 # accounts of template NAME (imaptest's user=USER users=RANGE), each from restored mail;
 # prints the median commands per second and the errors of all runs.
@@ -125,25 +154,14 @@ imaptest_run() {
   : > "$log"
   for _ in $(seq "$IMAPTEST_RUNS"); do
     restore_and_start "$server" "$name"
-    local out
-    out=$("$imaptest_bin" host=127.0.0.1 port="$(port "$server" imap)" user="$user" users="$range" \
-      pass=bench mbox="$work/real/append.mbox" secs="$IMAPTEST_SECONDS" seed=123 "$@" 2>&1 || true)
+    local counted
+    counted=$(imaptest_load "$log" "$(port "$server" imap)" "$user" "$range" "$@")
     stop_server "$server" "$name"
-    printf '%s\n' "$out" >> "$log"
-    errors=$((errors + $(grep -c 'Error:' <<< "$out" || true)))
-    # The last line, under "Totals:", holds every command's count.
-    local total
-    total=$(awk '/^Totals:/ { t = 1 } t { last = $0 } END { n = split(last, c); for (i = 1; i <= n; i++) s += c[i]; print s + 0 }' <<< "$out")
-    rates+=("$(awk -v t="${total:-0}" -v s="$IMAPTEST_SECONDS" 'BEGIN { printf "%.0f", t / s }')")
+    errors=$((errors + ${counted#* }))
+    rates+=("$(awk -v t="${counted% *}" -v s="$IMAPTEST_SECONDS" 'BEGIN { printf "%.0f", t / s }')")
   done
-  local median
-  median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-  echo "RESULT workload=$workload server=$server unit=cmd/s median=$median errors=$errors runs=${rates[*]// /,}"
-  # The first errors, and imaptest's average time per command of the last run (the
-  # timer lines before its totals), for the cost model.
-  { grep 'Error:' "$log" || true; } | head -5 | sed 's/^/# /'
-  awk '/^Logi / { header = $0 } /ms\/cmd avg$/ { timers = $0 }
-    END { if (timers != "") print "# ms per command: " header "\n#                  " timers }' "$log"
+  echo "RESULT workload=$workload server=$server unit=cmd/s median=$(median "${rates[@]}") errors=$errors runs=${rates[*]// /,}"
+  imaptest_costs "$log"
 }
 
 # imaptest_workloads SERVER: every workload of this file against one server.
@@ -165,5 +183,5 @@ imaptest_workloads() {
 
 imaptest_setup() {
   echo "== corpus: realistic mail for imaptest and POP3 ($SCALE_MESSAGES in the big mailboxes)"
-  imaptest_corpus
+  imaptest_corpus append mixed big pop3
 }

@@ -28,13 +28,15 @@ use mailhive_store::{
     crlf_len, BlobId, FlagChange, Flags, InternalDate, MailboxId, MessageInfo, MessageSummary,
     Store, StoreError, SystemFlags, Username,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Answer bytes rendered per trip to the blocking pool.
 const BATCH_BYTES: usize = 256 * 1024;
+/// Messages whose records a batch reads at once from a store that reads in batches.
+const READ_AHEAD: usize = 64;
 /// Sections up to this many stored bytes are read whole; larger ones are streamed.
 const INLINE_SECTION: u32 = 256 * 1024;
 /// Stored bytes read per piece of a streamed section.
@@ -326,10 +328,15 @@ fn render_batch(job: &Job, mut cursor: Cursor) -> Result<(Vec<Piece>, Cursor), S
     let mut pieces = Vec::new();
     let mut current = Vec::new();
     let mut budget = 0u64;
+    let mut ahead = read_ahead(job, &cursor)?;
     while cursor.target < job.targets.len() && budget < BATCH_BYTES as u64 {
         let target = &job.targets[cursor.target];
         if cursor.item == 0 {
-            match load(job, target)? {
+            let loaded = match ahead.remove(&target.uid) {
+                Some(loaded) => loaded,
+                None => load(job, target)?,
+            };
+            match loaded {
                 Some(loaded) if !loaded.decodable(&job.items) => {
                     // Before anything of this message is said: its FETCH is never cut.
                     if !current.is_empty() {
@@ -379,6 +386,41 @@ fn render_batch(job: &Job, mut cursor: Cursor) -> Result<(Vec<Piece>, Cursor), S
         pieces.push(Piece::Bytes(current));
     }
     Ok((pieces, cursor))
+}
+
+/// What the items need of the next [`READ_AHEAD`] messages from `cursor` on, read at
+/// once, by UID (`None` for one expunged); nothing unless the store reads in batches.
+fn read_ahead(job: &Job, cursor: &Cursor) -> Result<HashMap<u32, Option<Loaded>>, StoreError> {
+    if !job.store.reads_in_batches() || !job.items.iter().any(needs_record) {
+        return Ok(HashMap::new());
+    }
+    let first = cursor.target + usize::from(cursor.item > 0);
+    let uids: Vec<u32> = job
+        .targets
+        .iter()
+        .skip(first)
+        .take(READ_AHEAD)
+        .map(|t| t.uid)
+        .collect();
+    let records = job.store.messages_of(job.mailbox, &uids)?;
+    // In the order of the records found, one for each (none if the items need none).
+    let mut summaries = if job.items.iter().any(needs_summary) {
+        let blobs: Vec<BlobId> = records.iter().flatten().map(|r| r.blob).collect();
+        job.store.summaries_of(&blobs)?.into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
+    Ok(uids
+        .into_iter()
+        .zip(records)
+        .map(|(uid, record)| {
+            let loaded = record.map(|record| Loaded {
+                summary: summaries.next(),
+                record: Some(record),
+            });
+            (uid, loaded)
+        })
+        .collect())
 }
 
 /// The record and summary `target`'s items need; `None` if it was expunged.

@@ -158,6 +158,20 @@ impl Store {
         decode_summary(&k, &bytes)
     }
 
+    /// The summaries of `ids`, in their order, read at once.
+    pub fn summaries_of(&self, ids: &[BlobId]) -> Result<Vec<MessageSummary>, StoreError> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(|&id| key::summary(id)).collect();
+        let values = self.engine().get_many(&keys)?;
+        keys.iter()
+            .zip(values)
+            .map(|(k, value)| {
+                let bytes =
+                    value.ok_or_else(|| StoreError::corrupt(k, "missing message summary"))?;
+                decode_summary(k, &bytes)
+            })
+            .collect()
+    }
+
     /// The decoded text of the body's text parts, for SEARCH BODY and TEXT.
     pub fn body_text(&self, id: BlobId) -> Result<Vec<String>, StoreError> {
         Ok(crate::mime::text_parts(&self.read_body(id)?))

@@ -33,6 +33,16 @@ pub struct WriteBatch {
 /// An ordered, durable key-value engine.
 pub trait Engine: Send + Sync + std::fmt::Debug {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values of `keys`, in their order. The default reads them one by one.
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+    /// Whether [`Engine::get_many`] costs much less than a `get` per key (a database
+    /// across the network: one round trip for all), so that callers who know what
+    /// they will read gain by asking for it at once. The default: an embedded engine.
+    fn reads_in_batches(&self) -> bool {
+        false
+    }
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_>;
     /// Entries with `start <= key < end`, in key order.
@@ -113,6 +123,14 @@ pub type ForeignChanges = Box<dyn Fn(ForeignChange) + Send + 'static>;
 /// A write transaction of an engine: what it reads is what it commits on.
 pub trait WriteTxn {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values of `keys`, in their order, as [`Engine::get_many`].
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+    /// As [`Engine::reads_in_batches`].
+    fn reads_in_batches(&self) -> bool {
+        false
+    }
     /// Entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_>;
     /// Applies `batch` atomically and ends the transaction; dropping it instead applies
@@ -127,6 +145,14 @@ pub(crate) struct Direct<'e>(pub &'e dyn Engine);
 impl WriteTxn for Direct<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.0.get(key)
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.0.get_many(keys)
+    }
+
+    fn reads_in_batches(&self) -> bool {
+        self.0.reads_in_batches()
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {

@@ -204,6 +204,15 @@ fn add_message(
 /// Removes the listed messages (with `only_deleted`, those with \Deleted) as the
 /// mailbox's next modseq, which it takes if any went; returns the UIDs removed, which
 /// the expunge log remembers.
+/// Reads the records of `uids` ahead, for a loop over them (see [`Tx::read_ahead`]).
+fn read_messages_ahead(
+    tx: &mut Tx<'_>,
+    mailbox: MailboxId,
+    uids: &[u32],
+) -> Result<(), StoreError> {
+    tx.read_ahead(uids.iter().map(|&uid| key::message(mailbox, uid)).collect())
+}
+
 fn remove_messages(
     tx: &mut Tx<'_>,
     id: MailboxId,
@@ -428,6 +437,25 @@ impl Store {
             .map(|r| MessageInfo::new(uid, r)))
     }
 
+    /// The records of `uids`, in their order (`None` for one that is gone), read at once.
+    pub fn messages_of(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+    ) -> Result<Vec<Option<MessageInfo>>, StoreError> {
+        let keys: Vec<Vec<u8>> = uids.iter().map(|&uid| key::message(mailbox, uid)).collect();
+        let values = self.engine().get_many(&keys)?;
+        keys.iter()
+            .zip(values)
+            .zip(uids)
+            .map(|((k, value), &uid)| {
+                value
+                    .map(|bytes| Ok(MessageInfo::new(uid, decode(k, &bytes)?)))
+                    .transpose()
+            })
+            .collect()
+    }
+
     /// The messages with UIDs in `uids`, in UID order, read as the iterator advances.
     pub fn messages(
         &self,
@@ -502,6 +530,7 @@ impl Store {
             };
             let modseq = record.highest_modseq + 1;
             let mut stored = FlagsStored::default();
+            read_messages_ahead(tx, mailbox, uids)?;
             for &uid in uids {
                 let k = key::message(mailbox, uid);
                 let Some(mut message) = tx.record::<MessageRecord>(&k)? else {
@@ -561,6 +590,7 @@ impl Store {
             let Some(mut record) = load_mailbox(tx, mailbox)? else {
                 return Ok(Err(Refusal::NoSuchMailbox));
             };
+            read_messages_ahead(tx, mailbox, &candidates)?;
             let mut removed = remove_messages(
                 tx,
                 mailbox,
@@ -629,6 +659,7 @@ impl Store {
             let same = from == to;
             target.highest_modseq += 1;
             let mut pairs = Vec::new();
+            read_messages_ahead(tx, from, uids)?;
             for &uid in uids {
                 let Some(original) = tx.record::<MessageRecord>(&key::message(from, uid))? else {
                     continue;

@@ -103,6 +103,13 @@ impl Store {
         self.engine.as_ref()
     }
 
+    /// Whether reading many records at once ([`Store::messages_of`],
+    /// [`Store::summaries_of`]) saves much over reading them one by one: the store is
+    /// in a database across the network.
+    pub fn reads_in_batches(&self) -> bool {
+        self.engine.reads_in_batches()
+    }
+
     pub(crate) fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         self.engine.get(key)?.map(|b| decode(key, &b)).transpose()
     }

@@ -16,6 +16,8 @@ pub(crate) struct Tx<'s> {
     engine: &'s dyn WriteTxn,
     /// Pending writes by key; `None` removes the key.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Committed values read ahead ([`Tx::read_ahead`]); `None`: no such key.
+    read: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Objects to remove once the batch is durable.
     doomed_objects: Vec<u64>,
     /// Usage the transaction adds to or takes from accounts, settled when it ends.
@@ -27,16 +29,29 @@ impl<'s> Tx<'s> {
         Tx {
             engine,
             writes: BTreeMap::new(),
+            read: BTreeMap::new(),
             doomed_objects: Vec::new(),
             charges: Charges::default(),
         }
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.writes.get(key) {
-            Some(pending) => Ok(pending.clone()),
+        match self.writes.get(key).or_else(|| self.read.get(key)) {
+            Some(known) => Ok(known.clone()),
             None => self.engine.get(key),
         }
+    }
+
+    /// Reads `keys` at once where the engine reads in batches, for the `get`s that
+    /// follow; elsewhere nothing (each `get` reads as cheaply). The transaction's
+    /// isolation makes what it reads ahead stay what it would read later.
+    pub fn read_ahead(&mut self, keys: Vec<Vec<u8>>) -> Result<(), StoreError> {
+        if !self.engine.reads_in_batches() {
+            return Ok(());
+        }
+        let values = self.engine.get_many(&keys)?;
+        self.read.extend(keys.into_iter().zip(values));
+        Ok(())
     }
 
     pub fn record<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {

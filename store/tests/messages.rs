@@ -488,7 +488,49 @@ fn seen_is_per_user_on_shared_mailboxes(backend: &Backend) {
     assert!(store.seen_by(shared, &alice).unwrap().is_empty());
 }
 
+fn records_and_summaries_read_at_once_equal_those_read_one_by_one(backend: &Backend) {
+    let store = backend.open();
+    store.add_user(&user(), "pw").unwrap().unwrap();
+    let mb = inbox(&store);
+    let raws: Vec<Vec<u8>> = (0..1_100)
+        .map(|n| format!("Subject: m{n}\r\n\r\nbody {n}").into_bytes())
+        .collect();
+    let new: Vec<NewMessage<'_>> = raws.iter().map(|r| message(r)).collect();
+    store.append(mb, &new, &user()).unwrap().unwrap();
+    store
+        .expunge(mb, ExpungeScope::Exactly(&[2, 1_050]))
+        .unwrap()
+        .unwrap();
+    // More keys than one query of the PostgreSQL engine asks for, some gone, one twice.
+    let uids: Vec<u32> = (1..=1_101).chain([3]).collect();
+    let records = store.messages_of(mb, &uids).unwrap();
+    assert_eq!(records.len(), uids.len());
+    for (&uid, record) in uids.iter().zip(&records) {
+        let alone = store.message(mb, uid).unwrap();
+        assert_eq!(
+            record.as_ref().map(|r| r.uid),
+            alone.as_ref().map(|r| r.uid)
+        );
+        assert_eq!(
+            record.as_ref().map(|r| r.blob),
+            alone.map(|r| r.blob),
+            "{uid}"
+        );
+    }
+    assert!(records[1].is_none() && records[1_049].is_none() && records[1_100].is_none());
+    let blobs: Vec<_> = records.iter().flatten().map(|r| r.blob).collect();
+    let summaries = store.summaries_of(&blobs).unwrap();
+    assert_eq!(summaries.len(), blobs.len());
+    for (&blob, summary) in blobs.iter().zip(&summaries) {
+        assert_eq!(
+            summary.envelope.subject,
+            store.summary(blob).unwrap().envelope.subject
+        );
+    }
+}
+
 on_every_engine!(
+    records_and_summaries_read_at_once_equal_those_read_one_by_one,
     uids_strictly_increase_and_are_never_reused_across_expunge_and_restart,
     flags_keywords_and_internal_dates_round_trip,
     bodies_read_back_byte_exact_whole_and_in_ranges_across_chunks,

@@ -11,7 +11,10 @@
 //!
 //! Reads outside a write transaction each see what is committed when they run, as with
 //! sled. Scans read a page of keys at a time, so a scan of any length holds a bounded
-//! number of rows and no connection between pages.
+//! number of rows and no connection between pages. Every query is a round trip, which
+//! costs more than the work of most of them: callers that know the keys they will
+//! read ask for them at once ([`Engine::get_many`], one query per page of keys), and
+//! each connection keeps its statements prepared ([`pool`]).
 
 mod migrations;
 mod notify;
@@ -21,9 +24,8 @@ use crate::engine::{
     Engine, Entry, ForeignChanges, Scan, SharedCounts, WriteBatch, WriteTxn, LEASE_SECONDS,
 };
 use crate::StoreError;
-use pool::{Pool, Pooled};
-use postgres::Client;
-use std::collections::{BTreeMap, VecDeque};
+use pool::{Connection, Pool, Pooled};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -49,7 +51,7 @@ impl PostgresEngine {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let config: postgres::Config = url.parse().map_err(StoreError::engine)?;
         let pool = Pool::new(config);
-        migrations::migrate(pool.get()?.client())?;
+        migrations::migrate(pool.get()?.connection().client())?;
         Ok(PostgresEngine {
             pool,
             instance: random_u64()? >> 1,
@@ -59,10 +61,10 @@ impl PostgresEngine {
     /// Runs `f` on a pooled connection; a connection that failed is not reused.
     fn with_client<T>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        f: impl FnOnce(&mut Connection) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut conn = self.pool.get()?;
-        f(conn.client()).map_err(|e| {
+        f(conn.connection()).map_err(|e| {
             conn.discard();
             StoreError::engine(e)
         })
@@ -83,7 +85,7 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// One page of the entries with `start <= key < end`.
 fn page(
-    client: &mut Client,
+    client: &mut Connection,
     start: &[u8],
     end: Option<&[u8]>,
 ) -> Result<Vec<Entry>, postgres::Error> {
@@ -101,6 +103,19 @@ fn page(
         .into_iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect())
+}
+
+/// The values of `keys`, in their order, [`PAGE`] keys per query.
+fn get_many(
+    client: &mut Connection,
+    keys: &[Vec<u8>],
+) -> Result<Vec<Option<Vec<u8>>>, postgres::Error> {
+    let mut found: HashMap<Vec<u8>, Vec<u8>> = HashMap::with_capacity(keys.len());
+    for part in keys.chunks(PAGE as usize) {
+        let rows = client.query("SELECT key, value FROM kv WHERE key = ANY($1)", &[&part])?;
+        found.extend(rows.into_iter().map(|row| (row.get(0), row.get(1))));
+    }
+    Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
 }
 
 /// A scan read page by page, each page from `fetch`.
@@ -154,6 +169,14 @@ impl Engine for PostgresEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.with_client(|c| c.query_opt("SELECT value FROM kv WHERE key = $1", &[&key]))
             .map(|row| row.map(|r| r.get(0)))
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.with_client(|c| get_many(c, keys))
+    }
+
+    fn reads_in_batches(&self) -> bool {
+        true
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
@@ -258,23 +281,24 @@ impl Engine for PostgresEngine {
             .map(|&n| i64::try_from(n).unwrap_or(i64::MAX))
             .collect();
         let seconds = f64::from(LEASE_SECONDS);
+        // A failure on the way discards the connection, which rolls the transaction back.
         let rows = self.with_client(|c| {
-            let mut tx = c.transaction()?;
-            tx.execute(
+            c.batch_execute("BEGIN")?;
+            c.execute(
                 "DELETE FROM leases WHERE process = $1 OR expires < now()",
                 &[&process],
             )?;
-            tx.execute(
+            c.execute(
                 "INSERT INTO leases (process, scope, count, expires) \
                  SELECT $1, scope, count, now() + make_interval(secs => $4) \
                  FROM unnest($2::text[], $3::bigint[]) AS own(scope, count)",
                 &[&process, &scopes, &values, &seconds],
             )?;
-            let rows = tx.query(
+            let rows = c.query(
                 "SELECT scope, sum(count)::bigint FROM leases WHERE process <> $1 GROUP BY scope",
                 &[&process],
             )?;
-            tx.commit()?;
+            c.batch_execute("COMMIT")?;
             Ok(rows)
         })?;
         Ok(rows
@@ -288,7 +312,7 @@ impl PostgresEngine {
     /// Begins a transaction and waits for [`WRITE_LOCK`].
     fn write_txn(&self) -> Result<PostgresTxn<'_>, StoreError> {
         let mut conn = self.pool.get()?;
-        if let Err(e) = conn.client().batch_execute(&format!(
+        if let Err(e) = conn.connection().batch_execute(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
         )) {
             conn.discard();
@@ -335,10 +359,10 @@ struct PostgresTxn<'p> {
 impl PostgresTxn<'_> {
     fn query<T>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        f: impl FnOnce(&mut Connection) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(conn.client()).map_err(StoreError::engine)
+        f(conn.connection()).map_err(StoreError::engine)
     }
 }
 
@@ -346,6 +370,14 @@ impl WriteTxn for PostgresTxn<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.query(|c| c.query_opt("SELECT value FROM kv WHERE key = $1", &[&key]))
             .map(|row| row.map(|r| r.get(0)))
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.query(|c| get_many(c, keys))
+    }
+
+    fn reads_in_batches(&self) -> bool {
+        true
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
@@ -381,8 +413,11 @@ impl WriteTxn for PostgresTxn<'_> {
                     &[&put_keys, &put_values],
                 )?;
             }
-            for payload in &notices {
-                c.execute("SELECT pg_notify($1, $2)", &[&notify::CHANNEL, payload])?;
+            if !notices.is_empty() {
+                c.execute(
+                    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS n(payload)",
+                    &[&notify::CHANNEL, &notices],
+                )?;
             }
             c.batch_execute("COMMIT")
         })?;
@@ -395,7 +430,7 @@ impl Drop for PostgresTxn<'_> {
     fn drop(&mut self) {
         if self.open {
             let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
-            if conn.client().batch_execute("ROLLBACK").is_err() {
+            if conn.connection().batch_execute("ROLLBACK").is_err() {
                 conn.discard();
             }
         }

@@ -1,9 +1,15 @@
 //! A small pool of PostgreSQL connections for the synchronous store: a caller takes one
 //! for a query or a transaction and gives it back when the guard drops. Connections are
 //! opened on demand up to a fixed number; one that broke is closed instead of given back.
+//!
+//! Each connection prepares a statement the first time it runs its text and keeps it,
+//! so a query after that is one round trip (bind and execute) with no parse or plan;
+//! the store's statements are a fixed set of texts.
 
 use crate::StoreError;
-use postgres::{Client, NoTls};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
+use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Connections one process opens at most: the store's callers are blocking threads,
@@ -19,7 +25,7 @@ pub(super) struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    idle: Vec<Client>,
+    idle: Vec<Connection>,
     /// Connections open, idle or lent.
     open: usize,
 }
@@ -33,10 +39,74 @@ impl std::fmt::Debug for PoolState {
     }
 }
 
+/// A connection and the statements prepared on it.
+pub(super) struct Connection {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl Connection {
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// The statement of `sql`, prepared on this connection the first time.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    pub fn query(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params)
+    }
+
+    pub fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Option<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query_opt(&statement, params)
+    }
+
+    pub fn query_one(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Row, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query_one(&statement, params)
+    }
+
+    pub fn execute(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<u64, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params)
+    }
+
+    pub fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.client.batch_execute(sql)
+    }
+}
+
 /// A lent connection; dropping it gives it back.
 pub(super) struct Pooled<'p> {
     pool: &'p Pool,
-    client: Option<Client>,
+    connection: Option<Connection>,
 }
 
 impl Pool {
@@ -52,8 +122,12 @@ impl Pool {
         &self.config
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
-        self.config.connect(NoTls).map_err(StoreError::engine)
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let client = self.config.connect(NoTls).map_err(StoreError::engine)?;
+        Ok(Connection {
+            client,
+            prepared: HashMap::new(),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, PoolState> {
@@ -66,23 +140,23 @@ impl Pool {
     pub fn get(&self) -> Result<Pooled<'_>, StoreError> {
         let mut state = self.lock();
         loop {
-            if let Some(client) = state.idle.pop() {
-                if client.is_closed() {
+            if let Some(connection) = state.idle.pop() {
+                if connection.client.is_closed() {
                     state.open -= 1;
                     continue;
                 }
                 return Ok(Pooled {
                     pool: self,
-                    client: Some(client),
+                    connection: Some(connection),
                 });
             }
             if state.open < MAX_CONNECTIONS {
                 state.open += 1;
                 drop(state);
                 return match self.connect() {
-                    Ok(client) => Ok(Pooled {
+                    Ok(connection) => Ok(Pooled {
                         pool: self,
-                        client: Some(client),
+                        connection: Some(connection),
                     }),
                     Err(e) => {
                         self.lock().open -= 1;
@@ -97,22 +171,22 @@ impl Pool {
 }
 
 impl Pooled<'_> {
-    pub fn client(&mut self) -> &mut Client {
+    pub fn connection(&mut self) -> &mut Connection {
         // Present until the guard drops.
-        self.client.as_mut().expect("a lent connection")
+        self.connection.as_mut().expect("a lent connection")
     }
 
     /// Closes the connection instead of giving it back (its state is unknown).
     pub fn discard(&mut self) {
-        self.client = None;
+        self.connection = None;
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         let mut state = self.pool.lock();
-        match self.client.take() {
-            Some(client) if !client.is_closed() => state.idle.push(client),
+        match self.connection.take() {
+            Some(connection) if !connection.client.is_closed() => state.idle.push(connection),
             _ => state.open -= 1,
         }
         drop(state);
