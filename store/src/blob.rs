@@ -17,6 +17,9 @@ use crate::{Store, StoreError};
 use std::collections::HashSet;
 use std::ops::Range;
 
+/// The counter that gives the next blob id.
+pub(crate) const BLOB_COUNTER: &str = "blob";
+
 /// Uncompressed bytes per chunk.
 pub(crate) const CHUNK_SIZE: usize = 256 * 1024;
 /// Compressed bodies up to this size stay in the ordered map: as files they would each
@@ -96,7 +99,7 @@ impl PreparedBlob {
 
     /// Records the body under a new id with one reference.
     pub fn insert(self, tx: &mut Tx<'_>) -> Result<BlobId, StoreError> {
-        let id = BlobId(tx.next_id("blob")?);
+        let id = BlobId(tx.next_id(BLOB_COUNTER)?);
         for (n, chunk) in self.chunks.into_iter().enumerate() {
             tx.put(key::chunk(id, n as u32), chunk);
         }

@@ -4,7 +4,7 @@
 //! operation rewrites only the records it names plus the mailbox's fixed-size record
 //! (counters, UIDNEXT, HIGHESTMODSEQ), so its cost does not grow with the mailbox.
 
-use crate::blob::{add_reference, drop_reference, PreparedBlob};
+use crate::blob::{add_reference, drop_reference, PreparedBlob, BLOB_COUNTER};
 use crate::duplicates::{digest, Digest, DuplicateCheck};
 use crate::engine::Direct;
 use crate::mailbox::mailbox_record;
@@ -303,6 +303,12 @@ impl Store {
                 return Ok(Err(Refusal::NoSuchMailbox));
             };
             record.highest_modseq += 1;
+            // What the blobs' ids and the quota settlement will read, at once.
+            tx.read_ahead(vec![
+                key::counter(BLOB_COUNTER),
+                key::account(&record.owner),
+                key::quota(&record.owner),
+            ])?;
             let mut own_seen = (&record.owner != by)
                 .then(|| crate::seen::load(tx, mailbox, by))
                 .transpose()?;

@@ -132,10 +132,16 @@ impl QuotaRecord {
 /// the transaction when one raises a resource over its limit. An account the
 /// transaction removed keeps no record.
 pub(crate) fn settle(tx: &mut Tx<'_>, charges: Charges, defaults: QuotaLimits) -> Outcome<()> {
-    for (owner, delta) in charges.0 {
-        if delta.bytes == 0 && delta.messages == 0 {
-            continue;
-        }
+    let charged: Vec<(Username, Delta)> = charges
+        .0
+        .into_iter()
+        .filter(|(_, delta)| delta.bytes != 0 || delta.messages != 0)
+        .collect();
+    let keys = charged
+        .iter()
+        .flat_map(|(owner, _)| [key::account(owner), key::quota(owner)]);
+    tx.read_ahead(keys.collect())?;
+    for (owner, delta) in charged {
         if tx.get(&key::account(&owner))?.is_none() {
             continue;
         }

@@ -43,10 +43,15 @@ impl<'s> Tx<'s> {
     }
 
     /// Reads `keys` at once where the engine reads in batches, for the `get`s that
-    /// follow; elsewhere nothing (each `get` reads as cheaply). The transaction's
-    /// isolation makes what it reads ahead stay what it would read later.
-    pub fn read_ahead(&mut self, keys: Vec<Vec<u8>>) -> Result<(), StoreError> {
+    /// follow; elsewhere nothing (each `get` reads as cheaply). Keys the transaction
+    /// already knows are not read again. Its isolation makes what it reads ahead stay
+    /// what it would read later.
+    pub fn read_ahead(&mut self, mut keys: Vec<Vec<u8>>) -> Result<(), StoreError> {
         if !self.engine.reads_in_batches() {
+            return Ok(());
+        }
+        keys.retain(|k| !self.writes.contains_key(k) && !self.read.contains_key(k));
+        if keys.is_empty() {
             return Ok(());
         }
         let values = self.engine.get_many(&keys)?;
