@@ -7,12 +7,14 @@
 //! engine that several processes share also hands out write transactions
 //! ([`Engine::begin_write`]), whose reads and batch are one transaction of its own.
 
+use crate::journal::{self, Journal, Op, Record, INTERNAL, MARK, UNDO};
 use crate::objects::ObjectDir;
 use crate::sled_files::SledFiles;
 use crate::types::{MailboxId, Username};
 use crate::StoreError;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// How long opening waits for another holder of the database lock to let go.
@@ -164,13 +166,33 @@ impl WriteTxn for Direct<'_> {
     }
 }
 
-/// The embedded engine: one sled tree, and object files beside it.
+/// The embedded engine: one sled tree with a journal in front of it (see
+/// `crate::journal`), and object files beside it.
+///
+/// On disk, sled applies a batch of up to [`KEY_BY_KEY_MOST`] writes key by key rather
+/// than as one of its own atomic batches (each of which writes sled's log buffer out
+/// twice, with a wait on the device each time): readers are kept from seeing half a batch by the engine's own lock, and a
+/// crash by the undo record written first, which holds what the batch overwrites. sled
+/// recovers a prefix of its writes in order, so after a crash it holds every key of a
+/// batch, some, or none: some only if its undo record is numbered one above the mark,
+/// and then the batch is completed from the journal or, if the journal lacks it (it was
+/// never acknowledged), undone.
 #[derive(Debug)]
 pub struct SledEngine {
     db: sled::Db,
-    /// What a flush must sync after sled's own; `None` for a temporary database.
-    files: Option<SledFiles>,
+    /// `None` for a temporary database, which nothing makes durable.
+    on_disk: Option<OnDisk>,
     objects: ObjectDir,
+}
+
+/// What makes a database on disk durable.
+#[derive(Debug)]
+struct OnDisk {
+    journal: Journal,
+    /// What a checkpoint syncs after sled's own flush.
+    files: SledFiles,
+    /// Held for writing while a batch is applied key by key, for reading by every read.
+    whole_batches: RwLock<()>,
 }
 
 impl SledEngine {
@@ -200,12 +222,26 @@ impl SledEngine {
             }
         };
         let files = SledFiles::open(&db_dir)?;
+        let (journal, records) = Journal::open(&dir.join("journal"))?;
         let objects = ObjectDir::open(&dir.join("objects"))?;
+        let on_disk = OnDisk {
+            journal,
+            files,
+            whole_batches: RwLock::new(()),
+        };
+        let last_seq = recover(&db, &on_disk, records)?;
+        on_disk.journal.restart(last_seq);
         Ok(SledEngine {
             db,
-            files: Some(files),
+            on_disk: Some(on_disk),
             objects,
         })
+    }
+
+    /// The lock that keeps readers from seeing half a batch (none for a temporary
+    /// database, whose batches are sled's own).
+    fn whole_batches(&self) -> Option<&RwLock<()>> {
+        self.on_disk.as_ref().map(|d| &d.whole_batches)
     }
 
     /// A database that lives only as long as this value (for tests and benchmarks).
@@ -216,21 +252,170 @@ impl SledEngine {
             .map_err(StoreError::engine)?;
         Ok(SledEngine {
             db,
-            files: None,
+            on_disk: None,
             objects: ObjectDir::temporary()?,
         })
     }
 }
 
-fn entries(iter: sled::Iter) -> Scan<'static> {
-    Box::new(iter.map(|item| {
-        item.map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .map_err(StoreError::engine)
+impl Drop for SledEngine {
+    /// A checkpoint, so that a store closed in order holds everything in sled and the
+    /// next opening has nothing to replay.
+    fn drop(&mut self) {
+        if let Some(on_disk) = &self.on_disk {
+            if let Err(e) = checkpoint(&self.db, on_disk) {
+                tracing::warn!(error = %e, "could not checkpoint the journal when closing");
+            }
+        }
+    }
+}
+
+/// Undoes a batch sled holds only in part unless the journal has it, applies to sled the
+/// journal's records it lacks, then makes sled durable (a checkpoint), so that the
+/// journal can be written again from its start. Returns the number of the last batch
+/// sled holds.
+fn recover(db: &sled::Db, on_disk: &OnDisk, records: Vec<Record>) -> Result<u64, StoreError> {
+    let mark = applied_mark(db)?;
+    if let Some(first) = records.first() {
+        if first.seq > mark + 1 {
+            return Err(corrupt(format!(
+                "the journal starts at batch {} but the database holds only up to batch \
+                 {mark}: they are not from the same store",
+                first.seq
+            )));
+        }
+    }
+    if let Some(undo) = db.get(UNDO).map_err(StoreError::engine)? {
+        let undo = journal::decode(&undo).ok_or_else(|| corrupt("the undo record is torn"))?;
+        if undo.seq == mark + 1 && !records.iter().any(|r| r.seq == undo.seq) {
+            write_each(db, undo.batch)?;
+        }
+    }
+    let mut last_seq = mark;
+    for record in records.into_iter().filter(|r| r.seq > mark) {
+        apply_numbered(db, record.batch, record.seq)?;
+        last_seq = record.seq;
+    }
+    checkpoint(db, on_disk)?;
+    Ok(last_seq)
+}
+
+fn corrupt(why: impl Into<String>) -> StoreError {
+    StoreError::engine(std::io::Error::other(why.into()))
+}
+
+/// The number of the last batch sled applied (0 before the first).
+fn applied_mark(db: &sled::Db) -> Result<u64, StoreError> {
+    let Some(value) = db.get(MARK).map_err(StoreError::engine)? else {
+        return Ok(0);
+    };
+    let bytes: [u8; 8] = value
+        .as_ref()
+        .try_into()
+        .map_err(|_| corrupt("the journal mark is not 8 bytes"))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// The most writes a batch applied key by key has: a larger one (an expunge or flag
+/// change of thousands of messages, a store copy) is applied as one of sled's atomic
+/// batches, whose two writes of the log buffer are small beside it, and which sled
+/// applies much faster than the same writes one by one.
+const KEY_BY_KEY_MOST: usize = 64;
+
+/// Applies `ops` to sled as one of its atomic batches (a temporary database, a large
+/// batch).
+fn apply_as_batch(db: &sled::Db, ops: Vec<Op>) -> Result<(), StoreError> {
+    let mut sled_batch = sled::Batch::default();
+    for (key, value) in ops {
+        match value {
+            Some(v) => sled_batch.insert(key, v),
+            None => sled_batch.remove(key),
+        }
+    }
+    db.apply_batch(sled_batch).map_err(StoreError::engine)
+}
+
+/// Applies the batch numbered `seq` to sled, with the mark: key by key, or as one of
+/// sled's batches if it is large. The caller keeps readers out meanwhile.
+fn apply_numbered(db: &sled::Db, mut ops: Vec<Op>, seq: u64) -> Result<(), StoreError> {
+    if ops.len() <= KEY_BY_KEY_MOST {
+        apply_key_by_key(db, ops, seq)
+    } else {
+        ops.push(mark(seq));
+        apply_as_batch(db, ops)
+    }
+}
+
+/// Applies the batch numbered `seq` to sled key by key: first the undo record of what it
+/// overwrites, then its writes, then the mark. The caller keeps readers out meanwhile.
+/// A write that fails puts back what the batch overwrote.
+fn apply_key_by_key(db: &sled::Db, ops: Vec<Op>, seq: u64) -> Result<(), StoreError> {
+    let mut before = Vec::with_capacity(ops.len());
+    for (key, _) in &ops {
+        let value = db.get(key).map_err(StoreError::engine)?;
+        before.push((key.clone(), value.map(|v| v.to_vec())));
+    }
+    db.insert(UNDO, journal::encode(seq, &before))
+        .map_err(StoreError::engine)?;
+    let mut writes = ops;
+    writes.push(mark(seq));
+    write_each(db, writes).inspect_err(|_| {
+        if let Err(e) = write_each(db, before) {
+            tracing::warn!(error = %e, "could not undo a batch sled applied in part");
+        }
+    })
+}
+
+/// The write that records batch `seq` as applied.
+fn mark(seq: u64) -> Op {
+    (MARK.to_vec(), Some(seq.to_be_bytes().to_vec()))
+}
+
+/// Writes `ops` to sled one after the other.
+fn write_each(db: &sled::Db, ops: Vec<Op>) -> Result<(), StoreError> {
+    for (key, value) in ops {
+        match value {
+            Some(v) => db.insert(key, v),
+            None => db.remove(key),
+        }
+        .map_err(StoreError::engine)?;
+    }
+    Ok(())
+}
+
+/// Makes everything sled applied durable through sled itself.
+fn checkpoint(db: &sled::Db, on_disk: &OnDisk) -> Result<(), StoreError> {
+    db.flush().map_err(StoreError::engine)?;
+    on_disk.files.sync()
+}
+
+/// The entries of a sled scan, without the engine's own keys; each step holds `whole`
+/// (if given) for reading.
+fn entries<'a>(mut iter: sled::Iter, whole: Option<&'a RwLock<()>>) -> Scan<'a> {
+    Box::new(std::iter::from_fn(move || {
+        let _whole = whole.map(read_whole);
+        loop {
+            match iter.next()? {
+                Ok((k, _)) if k.starts_with(INTERNAL) => continue,
+                item => {
+                    return Some(
+                        item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                            .map_err(StoreError::engine),
+                    )
+                }
+            }
+        }
     }))
+}
+
+fn read_whole(lock: &RwLock<()>) -> std::sync::RwLockReadGuard<'_, ()> {
+    // The lock guards no data: a panic while it was held leaves nothing to repair.
+    lock.read().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Engine for SledEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let _whole = self.whole_batches().map(read_whole);
         Ok(self
             .db
             .get(key)
@@ -239,34 +424,63 @@ impl Engine for SledEngine {
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Scan<'_> {
-        entries(self.db.scan_prefix(prefix))
+        entries(self.db.scan_prefix(prefix), self.whole_batches())
     }
 
     fn scan_range(&self, start: &[u8], end: &[u8]) -> Scan<'_> {
-        entries(self.db.range(start.to_vec()..end.to_vec()))
+        entries(
+            self.db.range(start.to_vec()..end.to_vec()),
+            self.whole_batches(),
+        )
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch.ops {
-            match value {
-                Some(v) => sled_batch.insert(key, v),
-                None => sled_batch.remove(key),
+        let Some(on_disk) = &self.on_disk else {
+            return apply_as_batch(&self.db, batch.ops);
+        };
+        if batch.ops.is_empty() {
+            return Ok(());
+        }
+        let mut writing = on_disk.journal.writing();
+        if writing.is_full_for(&batch) {
+            checkpoint(&self.db, on_disk)?;
+            writing.rewind()?;
+        }
+        let seq = writing.write(&batch)?;
+        let applied = {
+            let _alone = on_disk
+                .whole_batches
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            apply_numbered(&self.db, batch.ops, seq)
+        };
+        match applied {
+            Ok(()) => {
+                writing.commit();
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(discard) = writing.discard() {
+                    tracing::warn!(error = %discard, "could not discard a journal record");
+                }
+                Err(e)
             }
         }
-        self.db.apply_batch(sled_batch).map_err(StoreError::engine)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(StoreError::engine)?;
-        match &self.files {
-            Some(files) => files.sync(),
-            None => Ok(()),
+        match &self.on_disk {
+            Some(on_disk) => on_disk.journal.sync(),
+            None => self.db.flush().map(drop).map_err(StoreError::engine),
         }
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk().map_err(StoreError::engine)? + self.objects.size()?)
+        let journal = match &self.on_disk {
+            Some(on_disk) => on_disk.journal.size()?,
+            None => 0,
+        };
+        Ok(self.db.size_on_disk().map_err(StoreError::engine)? + journal + self.objects.size()?)
     }
 
     fn put_object(&self, parts: &[&[u8]]) -> Result<u64, StoreError> {
@@ -283,5 +497,172 @@ impl Engine for SledEngine {
 
     fn object_ids(&self) -> Result<Vec<u64>, StoreError> {
         self.objects.ids()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(key: &str, value: &str) -> WriteBatch {
+        WriteBatch {
+            ops: vec![(key.as_bytes().to_vec(), Some(value.as_bytes().to_vec()))],
+        }
+    }
+
+    fn value(engine: &SledEngine, key: &str) -> Option<String> {
+        let value = engine.get(key.as_bytes()).unwrap()?;
+        Some(String::from_utf8(value).unwrap())
+    }
+
+    /// Writes `batches` into the journal of the closed database in `dir` as the records
+    /// after `after`, as a process that died before sled flushed them would have left
+    /// them.
+    fn journal_after(dir: &Path, after: u64, batches: &[WriteBatch]) {
+        let (journal, _) = Journal::open(&dir.join("journal")).unwrap();
+        journal.restart(after);
+        for batch in batches {
+            let mut writing = journal.writing();
+            writing.write(batch).unwrap();
+            writing.commit();
+        }
+        journal.sync().unwrap();
+    }
+
+    #[test]
+    fn opening_applies_the_journal_records_sled_lacks_and_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SledEngine::open(dir.path()).unwrap();
+        engine.apply(set("a", "1")).unwrap();
+        engine.apply(set("b", "2")).unwrap();
+        engine.apply(WriteBatch::default()).unwrap();
+        engine.flush().unwrap();
+        assert_eq!(applied_mark(&engine.db).unwrap(), 2);
+        let keys: Vec<Vec<u8>> = engine
+            .scan_prefix(&[])
+            .map(|entry| entry.unwrap().0)
+            .collect();
+        assert_eq!(keys, [b"a".to_vec(), b"b".to_vec()], "the mark is hidden");
+        drop(engine);
+
+        // Record 2 is in sled already (an older value would come back if it were
+        // applied again); 3 and 4 are not.
+        journal_after(
+            dir.path(),
+            1,
+            &[set("b", "stale"), set("c", "3"), set("a", "4")],
+        );
+        let engine = SledEngine::open(dir.path()).unwrap();
+        assert_eq!(value(&engine, "a").as_deref(), Some("4"));
+        assert_eq!(value(&engine, "b").as_deref(), Some("2"));
+        assert_eq!(value(&engine, "c").as_deref(), Some("3"));
+        assert_eq!(applied_mark(&engine.db).unwrap(), 4);
+        // Writing goes on from the journal's start, numbered after what was replayed.
+        engine.apply(set("d", "5")).unwrap();
+        assert_eq!(applied_mark(&engine.db).unwrap(), 5);
+        engine.flush().unwrap();
+        drop(engine);
+        let engine = SledEngine::open(dir.path()).unwrap();
+        assert_eq!(value(&engine, "d").as_deref(), Some("5"));
+        assert_eq!(value(&engine, "a").as_deref(), Some("4"));
+        drop(engine);
+
+        // A journal that does not continue the database is refused, not half applied.
+        journal_after(dir.path(), 9, &[set("e", "10")]);
+        let refused = SledEngine::open(dir.path()).unwrap_err();
+        assert!(
+            refused.to_string().contains("not from the same store"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_batch_sled_holds_in_part_is_completed_from_the_journal_or_undone() {
+        let ops = |pairs: &[(&str, Option<&str>)]| -> Vec<Op> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec())))
+                .collect()
+        };
+        for in_journal in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = SledEngine::open(dir.path()).unwrap();
+            engine.apply(set("a", "1")).unwrap();
+            engine.apply(set("b", "2")).unwrap();
+            engine.flush().unwrap();
+            // Batch 3 sets a, b and c; sled kept its undo record and its first write, as
+            // a process killed in the middle of applying it leaves them.
+            let third = ops(&[("a", Some("3")), ("b", Some("3")), ("c", Some("3"))]);
+            let before = ops(&[("a", Some("1")), ("b", Some("2")), ("c", None)]);
+            engine.db.insert(UNDO, journal::encode(3, &before)).unwrap();
+            engine.db.insert("a", "3").unwrap();
+            checkpoint(&engine.db, engine.on_disk.as_ref().unwrap()).unwrap();
+            drop(engine);
+            if in_journal {
+                journal_after(dir.path(), 2, &[WriteBatch { ops: third }]);
+            }
+
+            let engine = SledEngine::open(dir.path()).unwrap();
+            let state: Vec<Option<String>> =
+                ["a", "b", "c"].iter().map(|k| value(&engine, k)).collect();
+            let (expected, mark) = if in_journal {
+                (["3", "3", "3"].map(|v| Some(v.to_owned())), 3)
+            } else {
+                ([Some("1".to_owned()), Some("2".to_owned()), None], 2)
+            };
+            assert_eq!(state, expected, "in the journal: {in_journal}");
+            assert_eq!(applied_mark(&engine.db).unwrap(), mark);
+            engine.apply(set("d", "4")).unwrap();
+            assert_eq!(applied_mark(&engine.db).unwrap(), mark + 1);
+        }
+    }
+
+    #[test]
+    fn a_batch_that_does_not_fit_comes_after_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SledEngine::open(dir.path()).unwrap();
+        let big = "x".repeat((crate::journal::CAPACITY / 3) as usize);
+        for n in 0..4 {
+            engine.apply(set(&format!("k{n}"), &big)).unwrap();
+        }
+        engine.flush().unwrap();
+        drop(engine);
+        let engine = SledEngine::open(dir.path()).unwrap();
+        for n in 0..4 {
+            assert_eq!(
+                value(&engine, &format!("k{n}")).map(|v| v.len()),
+                Some(big.len())
+            );
+        }
+        assert_eq!(applied_mark(&engine.db).unwrap(), 4);
+
+        // A batch larger than the journal grows it until the next checkpoint.
+        let huge = "y".repeat(crate::journal::CAPACITY as usize);
+        engine.apply(set("huge", &big)).unwrap();
+        engine.apply(set("huge", &huge)).unwrap();
+        let journal = || engine.on_disk.as_ref().unwrap().journal.size().unwrap();
+        assert!(journal() > crate::journal::CAPACITY);
+        engine.apply(set("after", "1")).unwrap();
+        assert_eq!(journal(), crate::journal::CAPACITY);
+    }
+
+    #[test]
+    fn a_large_batch_is_applied_and_replayed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SledEngine::open(dir.path()).unwrap();
+        let many = || WriteBatch {
+            ops: (0..KEY_BY_KEY_MOST + 1)
+                .map(|n| (format!("m{n:03}").into_bytes(), Some(b"v".to_vec())))
+                .collect(),
+        };
+        engine.apply(many()).unwrap();
+        assert_eq!(applied_mark(&engine.db).unwrap(), 1);
+        assert_eq!(engine.scan_prefix(b"m").count(), KEY_BY_KEY_MOST + 1);
+        drop(engine);
+        journal_after(dir.path(), 1, &[many(), set("m000", "w")]);
+        let engine = SledEngine::open(dir.path()).unwrap();
+        assert_eq!(applied_mark(&engine.db).unwrap(), 3);
+        assert_eq!(value(&engine, "m000").as_deref(), Some("w"));
+        assert_eq!(engine.scan_prefix(b"m").count(), KEY_BY_KEY_MOST + 1);
     }
 }

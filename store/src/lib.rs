@@ -38,6 +38,7 @@ mod duplicates;
 pub mod durability;
 pub mod engine;
 mod error;
+mod journal;
 mod mailbox;
 mod message;
 pub mod mime;

@@ -3,8 +3,8 @@
 //! records the file's new length, and it never syncs the files in which it keeps pages
 //! too large for the log (`blobs/`, named by log sequence number). A flushed batch would
 //! survive the process being killed, not a power failure. [`SledFiles::sync`], run after
-//! every sled flush, syncs the blob files written since the last time, their directory,
-//! then the log.
+//! every sled flush (a checkpoint of the journal, see `crate::journal`), syncs the blob
+//! files written since the last time, their directory, then the log.
 
 use crate::objects::sync_dir;
 use crate::StoreError;
