@@ -171,12 +171,12 @@ impl WriteTxn for Direct<'_> {
 ///
 /// On disk, sled applies a batch of up to [`KEY_BY_KEY_MOST`] writes key by key rather
 /// than as one of its own atomic batches (each of which writes sled's log buffer out
-/// twice, with a wait on the device each time): readers are kept from seeing half a batch by the engine's own lock, and a
-/// crash by the undo record written first, which holds what the batch overwrites. sled
-/// recovers a prefix of its writes in order, so after a crash it holds every key of a
-/// batch, some, or none: some only if its undo record is numbered one above the mark,
-/// and then the batch is completed from the journal or, if the journal lacks it (it was
-/// never acknowledged), undone.
+/// twice, with a wait on the device each time). The engine's own lock keeps readers from
+/// seeing half a batch, and the undo record written first, which holds what the batch
+/// overwrites, keeps a crash from leaving half of one: sled recovers a prefix of its
+/// writes in order, so after a crash it holds every key of a batch, some, or none. Some
+/// only if its undo record is numbered one above the mark; the batch is then completed
+/// from the journal or, if the journal lacks it (it was never acknowledged), undone.
 #[derive(Debug)]
 pub struct SledEngine {
     db: sled::Db,
