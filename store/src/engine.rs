@@ -278,15 +278,18 @@ fn recover(db: &sled::Db, on_disk: &OnDisk, records: Vec<Record>) -> Result<u64,
     let mark = applied_mark(db)?;
     if let Some(first) = records.first() {
         if first.seq > mark + 1 {
-            return Err(corrupt(format!(
-                "the journal starts at batch {} but the database holds only up to batch \
+            return Err(StoreError::corrupt(
+                MARK,
+                format!(
+                    "the journal starts at batch {} but the database holds only up to batch \
                  {mark}: they are not from the same store",
-                first.seq
-            )));
+                    first.seq
+                ),
+            ));
         }
     }
     if let Some(undo) = db.get(UNDO).map_err(StoreError::engine)? {
-        let undo = journal::decode(&undo).ok_or_else(|| corrupt("the undo record is torn"))?;
+        let undo = journal::decode(&undo).ok_or_else(|| StoreError::corrupt(UNDO, "torn"))?;
         if undo.seq == mark + 1 && !records.iter().any(|r| r.seq == undo.seq) {
             write_each(db, undo.batch)?;
         }
@@ -300,10 +303,6 @@ fn recover(db: &sled::Db, on_disk: &OnDisk, records: Vec<Record>) -> Result<u64,
     Ok(last_seq)
 }
 
-fn corrupt(why: impl Into<String>) -> StoreError {
-    StoreError::engine(std::io::Error::other(why.into()))
-}
-
 /// The number of the last batch sled applied (0 before the first).
 fn applied_mark(db: &sled::Db) -> Result<u64, StoreError> {
     let Some(value) = db.get(MARK).map_err(StoreError::engine)? else {
@@ -312,7 +311,7 @@ fn applied_mark(db: &sled::Db) -> Result<u64, StoreError> {
     let bytes: [u8; 8] = value
         .as_ref()
         .try_into()
-        .map_err(|_| corrupt("the journal mark is not 8 bytes"))?;
+        .map_err(|_| StoreError::corrupt(MARK, "not 8 bytes"))?;
     Ok(u64::from_be_bytes(bytes))
 }
 
